@@ -1,0 +1,10 @@
+# CNG_SANITIZE=address,undefined or thread: instrument every target.
+if(CNG_SANITIZE)
+  set(_san_flags -fsanitize=${CNG_SANITIZE} -fno-omit-frame-pointer)
+  if(CNG_SANITIZE MATCHES "undefined")
+    list(APPEND _san_flags -fno-sanitize-recover=undefined)
+  endif()
+  add_compile_options(${_san_flags})
+  add_link_options(-fsanitize=${CNG_SANITIZE})
+  message(STATUS "Sanitizers: ${CNG_SANITIZE}")
+endif()

@@ -1,0 +1,85 @@
+// KeyMaterial: the cryptographic half of a CNG key, as a provider implements it.
+// The NCrypt layer (api/) owns handles, state, properties and storage; it calls a provider
+// for key generation and for each operation on a finalized key. The software provider
+// implements this on OpenSSL 3; the platform provider on a TPM (private part never leaves it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/secure_bytes.h"
+#include "ncrypt.h"
+
+namespace cng {
+
+enum class KeyAlgorithm { kRsa, kEcdsa, kEcdh };
+enum class Curve { kNone, kP256, kP384, kP521 };
+enum class HashId { kNone, kMd5, kSha1, kSha256, kSha384, kSha512 };
+
+// Maps "SHA256" etc. (case-insensitive) to HashId; NULL → kNone; unknown → NTE_INVALID_PARAMETER.
+HashId hash_from_alg_id(LPCWSTR alg_id);
+std::size_t hash_size(HashId h) noexcept;  // 0 for kNone
+Curve curve_from_name(std::u16string_view name);  // "nistP256"/"secP256r1"…; else NTE_NOT_SUPPORTED
+std::u16string_view curve_name(Curve c) noexcept;  // "nistP256"…
+DWORD curve_bits(Curve c) noexcept;                  // 256/384/521
+
+// What to generate (NCryptFinalizeKey) – the creation-time properties that shape the key.
+struct KeySpec {
+  KeyAlgorithm algorithm = KeyAlgorithm::kRsa;
+  DWORD rsa_bits = 1024;  // RSA: the Length property
+  Curve curve = Curve::kNone;
+};
+
+// Signature padding: flags is 0 (ECDSA), NCRYPT_PAD_PKCS1_FLAG or NCRYPT_PAD_PSS_FLAG.
+// For PKCS1 with hash kNone the input is an encoded DigestInfo (or raw data) signed as-is.
+struct SignPadding {
+  DWORD flags = 0;
+  HashId hash = HashId::kNone;
+  DWORD salt = 0;
+};
+
+// Encryption padding: NCRYPT_NO_PADDING_FLAG, NCRYPT_PAD_PKCS1_FLAG or NCRYPT_PAD_OAEP_FLAG.
+struct CipherPadding {
+  DWORD flags = 0;
+  HashId hash = HashId::kSha1;
+  Bytes label;
+};
+
+class KeyMaterial {
+ public:
+  KeyMaterial() = default;
+  KeyMaterial(const KeyMaterial&) = delete;
+  KeyMaterial& operator=(const KeyMaterial&) = delete;
+  virtual ~KeyMaterial() = default;
+
+  [[nodiscard]] virtual KeyAlgorithm algorithm() const noexcept = 0;
+  [[nodiscard]] virtual Curve curve() const noexcept = 0;     // kNone for RSA
+  [[nodiscard]] virtual DWORD bits() const noexcept = 0;      // modulus bits / curve bits
+  [[nodiscard]] virtual bool has_private() const noexcept = 0;
+  [[nodiscard]] virtual DWORD signature_size() const noexcept = 0;  // RSA: modulus bytes; EC: 2*field bytes
+
+  // Signs a digest (ECDSA: raw r||s, fixed length). Must be safe to call from many threads
+  // at once on one object, and must not re-create expensive state on every call.
+  [[nodiscard]] virtual Bytes sign_hash(const SignPadding& pad,
+                                        std::span<const std::uint8_t> hash) const = 0;
+  // Throws NTE_BAD_SIGNATURE when the signature does not verify.
+  virtual void verify_signature(const SignPadding& pad, std::span<const std::uint8_t> hash,
+                                std::span<const std::uint8_t> signature) const = 0;
+  [[nodiscard]] virtual Bytes encrypt(const CipherPadding& pad,
+                                      std::span<const std::uint8_t> plain) const = 0;
+  [[nodiscard]] virtual SecureBytes decrypt(const CipherPadding& pad,
+                                            std::span<const std::uint8_t> cipher) const = 0;
+  // Raw ECDH shared secret (big-endian X coordinate) with a peer of the same curve.
+  [[nodiscard]] virtual SecureBytes agree(const KeyMaterial& peer) const = 0;
+
+  // BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB bytes (magic chosen by algorithm()).
+  [[nodiscard]] virtual Bytes public_blob() const = 0;
+  // Plaintext private export in a BCRYPT blob type or NCRYPT_PKCS8_PRIVATE_KEY_BLOB; the NCrypt
+  // layer enforces the export policy before calling. NTE_BAD_TYPE when the blob type does not fit.
+  [[nodiscard]] virtual SecureBytes export_private(std::u16string_view blob_type) const = 0;
+};
+
+}  // namespace cng

@@ -1,0 +1,58 @@
+// KeyStore: one scope's directory of key files (shared/DESIGN.md §4).
+//
+// - One file per key, named from a hash of the UTF-16LE key name; the name is stored inside.
+// - Writes are atomic and durable (temp file, fsync, rename / create-exclusive link, dir fsync):
+//   after a crash each key is either whole or absent.
+// - Files 0600, directory 0700, opened with O_NOFOLLOW.
+// - A corrupt or truncated file fails only for that key (NTE_BAD_DATA); listing skips it.
+// - Permission problems surface as NTE_PERM ("Access denied") and nothing is written.
+// Thread-safe; many processes may use one directory at once.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/key_record.h"
+
+namespace cng {
+
+enum class Scope { kUser, kMachine };
+
+class KeyStore {
+ public:
+  KeyStore(std::filesystem::path dir, Scope scope);
+
+  // $CNG_PKCS11_USER_DIR or ${XDG_DATA_HOME:-$HOME/.local/share}/cng-pkcs11 (user);
+  // $CNG_PKCS11_MACHINE_DIR or /var/lib/cng-pkcs11 (machine).
+  static std::filesystem::path default_dir(Scope scope);
+
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
+  [[nodiscard]] Scope scope() const noexcept { return scope_; }
+
+  // The file name a key name maps to (also reported as the "Unique Name" property).
+  static std::string file_name_for(std::u16string_view key_name);
+
+  [[nodiscard]] bool exists(std::u16string_view key_name) const;
+  // Creates the key file. Without overwrite, NTE_EXISTS when a key of that name exists
+  // (checked atomically: of two racing creators exactly one wins).
+  void store(const KeyRecord& record, bool overwrite);
+  // Atomically replaces an existing key's file (properties changed after finalize).
+  void update(const KeyRecord& record);
+  // NTE_BAD_KEYSET when absent, NTE_BAD_DATA when corrupt, NTE_PERM when unreadable.
+  [[nodiscard]] KeyRecord load(std::u16string_view key_name) const;
+  // NTE_BAD_KEYSET when absent, NTE_PERM when not allowed.
+  void remove(std::u16string_view key_name);
+  // Every readable, well-formed key in the scope, sorted by name.
+  [[nodiscard]] std::vector<KeyListing> list() const;
+  // True when this process may create files in the store (creating the directory if needed).
+  [[nodiscard]] bool writable() const;
+
+ private:
+  std::filesystem::path dir_;
+  Scope scope_;
+};
+
+}  // namespace cng
