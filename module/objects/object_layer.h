@@ -1,0 +1,62 @@
+// The object layer of one slot: PKCS#11 objects over the slot's CNG keys and certificates.
+// The ABI/session layer (module/abi, module/session) validates handles and session state and
+// then calls these; this layer validates templates and attribute semantics. All throw P11Error.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "core/p11_error.h"
+#include "mechanisms/key_view.h"
+#include "slots/slot.h"
+
+namespace p11 {
+
+// What the object layer needs to know about the calling session.
+struct SessionContext {
+  CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
+  bool read_write = false;  // CKF_RW_SESSION (token objects may be created/changed only RW)
+};
+
+class ObjectLayer {
+ public:
+  static std::unique_ptr<ObjectLayer> create(slots::Slot& slot);
+  ObjectLayer() = default;
+  ObjectLayer(const ObjectLayer&) = delete;
+  ObjectLayer& operator=(const ObjectLayer&) = delete;
+  virtual ~ObjectLayer() = default;
+
+  // Returns {public key handle, private key handle}.
+  virtual std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> generate_key_pair(
+      const SessionContext& s, const CK_MECHANISM& mechanism,
+      std::span<const CK_ATTRIBUTE> public_template,
+      std::span<const CK_ATTRIBUTE> private_template) = 0;
+  virtual CK_OBJECT_HANDLE create_object(const SessionContext& s,
+                                         std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  virtual CK_OBJECT_HANDLE copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
+                                       std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  virtual void destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) = 0;
+  virtual CK_ULONG object_size(const SessionContext& s, CK_OBJECT_HANDLE object) = 0;
+  // The five-case algorithm of C_GetAttributeValue: fills what it can and returns CKR_OK,
+  // CKR_ATTRIBUTE_SENSITIVE, CKR_ATTRIBUTE_TYPE_INVALID or CKR_BUFFER_TOO_SMALL.
+  virtual CK_RV get_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
+                                    std::span<CK_ATTRIBUTE> tmpl) = 0;
+  virtual void set_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
+                                   std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  // All objects visible to the session matching the template (unknown classes/attributes
+  // match nothing, never an error).
+  virtual std::vector<CK_OBJECT_HANDLE> find(const SessionContext& s,
+                                             std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  // For C_*Init: the key behind an object handle (CKR_KEY_HANDLE_INVALID when not a key).
+  virtual KeyView key_view(const SessionContext& s, CK_OBJECT_HANDLE key) = 0;
+  // C_DeriveKey (CKM_ECDH1_DERIVE): creates the derived secret key object.
+  virtual CK_OBJECT_HANDLE derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                                      CK_OBJECT_HANDLE base_key,
+                                      std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  // Drops the session's session objects (ephemeral keys vanish with them).
+  virtual void close_session(CK_SESSION_HANDLE session) = 0;
+};
+
+}  // namespace p11

@@ -1,0 +1,51 @@
+// The slot model: one slot per (key storage provider, scope), shared/DESIGN.md §2.
+// This layer knows NCrypt (cng_model) and nothing of PKCS#11: the module turns a Slot into
+// CK_SLOT_INFO / CK_TOKEN_INFO.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ncrypt.h"
+
+namespace slots {
+
+struct SlotDescriptor {
+  std::uint32_t id;            // stable: 0 software/user, 1 software/machine, 2 TPM/user, 3 TPM/machine
+  std::u16string provider;     // MS_KEY_STORAGE_PROVIDER / MS_PLATFORM_CRYPTO_PROVIDER
+  bool machine_scope;          // NCRYPT_MACHINE_KEY_FLAG on every key call
+  std::string token_label;     // "CNG Software (user)" …
+  std::string slot_description;
+  bool hardware;               // platform (TPM) provider
+};
+
+// A present slot with its open provider. Slots are created once per C_Initialize and live
+// until C_Finalize; methods are thread-safe.
+class Slot {
+ public:
+  Slot(SlotDescriptor descriptor, NCRYPT_PROV_HANDLE provider);
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  ~Slot();
+
+  [[nodiscard]] const SlotDescriptor& descriptor() const noexcept { return descriptor_; }
+  [[nodiscard]] NCRYPT_PROV_HANDLE provider() const noexcept { return provider_; }
+  // NCRYPT_MACHINE_KEY_FLAG for machine slots, else 0: OR it into create/open/enum/import flags.
+  [[nodiscard]] DWORD scope_flag() const noexcept;
+  // True when this process may not create keys in the slot's store.
+  [[nodiscard]] bool write_protected() const;
+  // A stable serial number (16 chars) derived from the slot id and the store location.
+  [[nodiscard]] std::string serial_number() const;
+
+ private:
+  SlotDescriptor descriptor_;
+  NCRYPT_PROV_HANDLE provider_;
+};
+
+// Opens every slot whose provider answers (the platform provider's slots only with a TPM).
+// Order by id.
+std::vector<std::unique_ptr<Slot>> open_present_slots();
+
+}  // namespace slots
