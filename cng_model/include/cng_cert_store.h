@@ -1,0 +1,47 @@
+// cng_cert_store.h: the per-scope certificate store beside the key store (the Linux analogue of
+// the Windows "My" store, CertOpenStore(CERT_SYSTEM_STORE_CURRENT_USER / _LOCAL_MACHINE)).
+// Not part of ncrypt.h: on Windows the module uses crypt32 instead. C++ only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cng {
+
+struct StoredCertificate {
+  std::string id;                    // stable identifier (file name), assigned by the store
+  std::vector<std::uint8_t> der;     // the X.509 certificate, DER
+  // Named properties kept with the certificate (e.g. "Label", "KeyId", "Trusted"): raw bytes.
+  std::map<std::string, std::vector<std::uint8_t>> properties;
+};
+
+// Same directory rules, permissions and atomic, durable writes as the key store. The store lives
+// in the "certs" subdirectory of the scope's key store directory. Thread- and process-safe.
+class CertStore {
+ public:
+  // machine=false: $CNG_PKCS11_USER_DIR/…; machine=true: $CNG_PKCS11_MACHINE_DIR/…
+  explicit CertStore(bool machine);
+  // Every readable, well-formed certificate (corrupt files skipped).
+  [[nodiscard]] std::vector<StoredCertificate> list() const;
+  // Stores a new certificate; returns its id. Throws std::runtime_error-derived cng errors
+  // (CngError from cng_model, carrying NTE_PERM when the store may not be written).
+  std::string add(const std::vector<std::uint8_t>& der,
+                  const std::map<std::string, std::vector<std::uint8_t>>& properties);
+  // Replaces the properties of a stored certificate (NTE_NOT_FOUND when absent).
+  void set_properties(const std::string& id,
+                      const std::map<std::string, std::vector<std::uint8_t>>& properties);
+  // Deletes a certificate (NTE_NOT_FOUND when absent).
+  void remove(const std::string& id);
+  // True when this process may write the store.
+  [[nodiscard]] bool writable() const;
+
+ private:
+  bool machine_;
+};
+
+// The SECURITY_STATUS carried by an exception thrown by this API (NTE_FAIL when not a CngError).
+long cert_store_error_status(const std::exception& e) noexcept;
+
+}  // namespace cng
