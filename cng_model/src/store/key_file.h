@@ -1,7 +1,20 @@
 // The on-disk key file format: versioned, little-endian, self-checking.
 // encode() and decode() are pure functions over bytes (fuzzed by fuzz/fuzz_key_file.cpp).
+//
+// Version 1 layout (all integers little-endian; str16 = u32 unit count + UTF-16LE units;
+// bytes = u32 length + bytes):
+//   magic "CNGKEYF\x1a" | u16 version = 1 | u16 flags = 0 | u32 total file length
+//   listing fields:  str16 name (1..512) | str16 algorithm | u32 legacy_key_spec
+//   str16 provider | str16 curve_name | u32 length_bits | u32 export_policy | u32 key_usage
+//   u64 created_unix_ns | u32 property count (<= kMaxProperties)
+//     { str16 name (1..512, strictly ascending) | bytes value (<= NCRYPT_MAX_PROPERTY_DATA) }…
+//   bytes public_blob (<= kMaxBlobBytes) | bytes private_blob (<= kMaxBlobBytes)
+//   SHA-256 of everything before it
+// The encoding is canonical: decode() accepts exactly the outputs of encode(), so
+// encode(decode(x)) == x for every accepted x.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -9,12 +22,22 @@
 
 namespace cng::key_file {
 
-// Serializes a record. The listing fields (name, algorithm, legacy key spec) come first so
-// that decode_listing() reads only a small prefix.
+inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::size_t kMaxNameUnits = NCRYPT_MAX_KEY_NAME_LENGTH;  // every str16 field
+inline constexpr std::size_t kMaxProperties = 256;
+inline constexpr std::size_t kMaxBlobBytes = 64 * 1024;
+inline constexpr std::size_t kMaxFileBytes = 32 * 1024 * 1024;
+
+// Serializes a record. The listing fields (name, algorithm, legacy key spec) come first.
+// NTE_INVALID_PARAMETER when the record exceeds a limit above (or has an empty name).
 SecureBytes encode(const KeyRecord& record);
 // Parses and verifies (magic, version, lengths, checksum). NTE_BAD_DATA on any defect.
 KeyRecord decode(std::span<const std::uint8_t> bytes);
-// Parses only the listing fields; NTE_BAD_DATA on any defect in what it reads.
+// Verifies the whole file as decode() does (header, length, checksum: a key that lists also
+// loads) but parses only the listing prefix. NTE_BAD_DATA on any defect.
 KeyListing decode_listing(std::span<const std::uint8_t> bytes);
+// Recomputes the length and checksum fields in place (tests and fuzzers use it to make the
+// parser judge the body rather than stop at the checksum).
+void reseal(std::span<std::uint8_t> bytes);
 
 }  // namespace cng::key_file

@@ -1,0 +1,96 @@
+#include "bridge/status_map.h"
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace p11 {
+
+namespace {
+
+struct Row {
+  SECURITY_STATUS status;
+  NcryptContext context;  // kGeneral rows apply when no context-specific row matches
+  CK_RV rv;
+};
+
+using C = NcryptContext;
+
+// Context-specific rows first; the first match wins.
+constexpr std::array kRows = {
+    Row{NTE_BAD_DATA, C::kDecrypt, CKR_ENCRYPTED_DATA_INVALID},
+    Row{NTE_BAD_LEN, C::kDecrypt, CKR_ENCRYPTED_DATA_LEN_RANGE},
+    Row{NTE_INVALID_PARAMETER, C::kDecrypt, CKR_ENCRYPTED_DATA_LEN_RANGE},
+    Row{NTE_DECRYPTION_FAILURE, C::kDecrypt, CKR_ENCRYPTED_DATA_INVALID},
+    Row{NTE_INVALID_PARAMETER, C::kSign, CKR_DATA_LEN_RANGE},
+    Row{NTE_INVALID_PARAMETER, C::kEncrypt, CKR_DATA_LEN_RANGE},
+    Row{NTE_INVALID_PARAMETER, C::kVerify, CKR_SIGNATURE_LEN_RANGE},
+    Row{NTE_BAD_DATA, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
+    Row{NTE_INVALID_PARAMETER, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
+    Row{NTE_BAD_TYPE, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
+    Row{NTE_NOT_SUPPORTED, C::kKeyGen, CKR_KEY_SIZE_RANGE},
+    Row{NTE_INVALID_PARAMETER, C::kKeyGen, CKR_TEMPLATE_INCONSISTENT},
+    Row{NTE_NOT_SUPPORTED, C::kExport, CKR_KEY_UNEXTRACTABLE},
+    Row{NTE_NOT_SUPPORTED, C::kProperty, CKR_ATTRIBUTE_TYPE_INVALID},
+    Row{NTE_NOT_FOUND, C::kProperty, CKR_ATTRIBUTE_TYPE_INVALID},
+    Row{NTE_BAD_KEYSET, C::kOpenKey, CKR_OBJECT_HANDLE_INVALID},
+    Row{NTE_BAD_DATA, C::kOpenKey, CKR_DEVICE_ERROR},
+    Row{NTE_INVALID_PARAMETER, C::kDerive, CKR_MECHANISM_PARAM_INVALID},
+    // Everything else, whatever the context.
+    Row{ERROR_SUCCESS, C::kGeneral, CKR_OK},
+    Row{NTE_NO_MEMORY, C::kGeneral, CKR_HOST_MEMORY},
+    Row{NTE_BUFFER_TOO_SMALL, C::kGeneral, CKR_GENERAL_ERROR},  // our buffers are sized first
+    Row{NTE_INVALID_HANDLE, C::kGeneral, CKR_KEY_HANDLE_INVALID},
+    Row{NTE_BAD_KEYSET, C::kGeneral, CKR_KEY_HANDLE_INVALID},
+    Row{NTE_NOT_FOUND, C::kGeneral, CKR_FUNCTION_FAILED},
+    Row{NTE_EXISTS, C::kGeneral, CKR_ATTRIBUTE_VALUE_INVALID},
+    Row{NTE_BAD_FLAGS, C::kGeneral, CKR_GENERAL_ERROR},
+    Row{NTE_INVALID_PARAMETER, C::kGeneral, CKR_ARGUMENTS_BAD},
+    Row{NTE_BAD_DATA, C::kGeneral, CKR_DATA_INVALID},
+    Row{NTE_BAD_LEN, C::kGeneral, CKR_DATA_LEN_RANGE},
+    Row{NTE_BAD_SIGNATURE, C::kGeneral, CKR_SIGNATURE_INVALID},
+    Row{NTE_BAD_ALGID, C::kGeneral, CKR_KEY_TYPE_INCONSISTENT},
+    Row{NTE_NOT_SUPPORTED, C::kGeneral, CKR_MECHANISM_INVALID},
+    Row{NTE_PERM, C::kGeneral, CKR_KEY_FUNCTION_NOT_PERMITTED},
+    Row{NTE_BAD_KEY_STATE, C::kGeneral, CKR_GENERAL_ERROR},
+    Row{NTE_BAD_KEY, C::kGeneral, CKR_KEY_HANDLE_INVALID},
+    Row{NTE_BAD_PUBLIC_KEY, C::kGeneral, CKR_PUBLIC_KEY_INVALID},
+    Row{NTE_BAD_TYPE, C::kGeneral, CKR_KEY_TYPE_INCONSISTENT},
+    Row{NTE_DECRYPTION_FAILURE, C::kGeneral, CKR_ENCRYPTED_DATA_INVALID},
+    Row{NTE_SILENT_CONTEXT, C::kGeneral, CKR_USER_NOT_LOGGED_IN},
+    Row{NTE_UI_REQUIRED, C::kGeneral, CKR_USER_NOT_LOGGED_IN},
+    Row{NTE_USER_CANCELLED, C::kGeneral, CKR_FUNCTION_CANCELED},
+    Row{NTE_INCORRECT_PASSWORD, C::kGeneral, CKR_PIN_INCORRECT},
+    Row{NTE_PASSWORD_CHANGE_REQUIRED, C::kGeneral, CKR_PIN_EXPIRED},
+    Row{NTE_DEVICE_NOT_READY, C::kGeneral, CKR_DEVICE_ERROR},
+    Row{NTE_DEVICE_NOT_FOUND, C::kGeneral, CKR_TOKEN_NOT_PRESENT},
+    Row{NTE_TOKEN_KEYSET_STORAGE_FULL, C::kGeneral, CKR_DEVICE_MEMORY},
+    Row{NTE_VBS_UNAVAILABLE, C::kGeneral, CKR_FUNCTION_FAILED},
+};
+
+}  // namespace
+
+CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept {
+  for (const Row& row : kRows) {
+    if (row.status == status && row.context == context) {
+      return row.rv;
+    }
+  }
+  for (const Row& row : kRows) {
+    if (row.status == status && row.context == C::kGeneral) {
+      return row.rv;
+    }
+  }
+  return CKR_FUNCTION_FAILED;  // NTE_FAIL, NTE_INTERNAL_ERROR, NTE_SYS_ERR and the unknown
+}
+
+void check_status(SECURITY_STATUS status, NcryptContext context, const char* what) {
+  if (status == ERROR_SUCCESS) {
+    return;
+  }
+  std::array<char, 16> hex{};
+  std::snprintf(hex.data(), hex.size(), "0x%08X", static_cast<unsigned>(status));
+  fail(rv_from_status(status, context), std::string(what) + " failed: " + hex.data());
+}
+
+}  // namespace p11

@@ -1,0 +1,29 @@
+// SECURITY_STATUS → CK_RV: the one table for the NCrypt error space (reference/cng-model.md §5.3).
+// Some statuses mean different things depending on the call, so the caller names its context.
+#pragma once
+
+#include "core/p11_error.h"
+#include "ncrypt.h"
+
+namespace p11 {
+
+enum class NcryptContext {
+  kGeneral,    // anything not listed below
+  kKeyGen,     // create/set property/finalize during C_GenerateKeyPair
+  kOpenKey,    // NCryptOpenKey of a key behind an object
+  kSign,       // NCryptSignHash
+  kVerify,     // NCryptVerifySignature
+  kDecrypt,    // NCryptDecrypt
+  kEncrypt,    // NCryptEncrypt
+  kImport,     // NCryptImportKey (C_CreateObject, C_CopyObject, C_UnwrapKey)
+  kExport,     // NCryptExportKey of private parts
+  kProperty,   // NCryptGet/SetProperty for attributes
+  kDerive,     // NCryptSecretAgreement / NCryptDeriveKey
+};
+
+CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept;
+
+// Throws P11Error(rv_from_status(status, context), "<what> failed: NTE_…") unless status is 0.
+void check_status(SECURITY_STATUS status, NcryptContext context, const char* what);
+
+}  // namespace p11

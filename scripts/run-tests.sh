@@ -1,0 +1,41 @@
+#!/bin/sh
+# The whole test suite: a normal build with every test (unit, conformance, interop), then the
+# address+undefined sanitizer build with every test, then the thread sanitizer build with the
+# concurrency tests, then each fuzz target for a short run. Fails when any test fails.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+cd "$ROOT"
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "build (RelWithDebInfo)"
+BUILD_DIR=$ROOT/build scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "tests (RelWithDebInfo)"
+ctest --test-dir build --output-on-failure -j2 --timeout 600
+
+step "build (address,undefined sanitizers)"
+BUILD_DIR=$ROOT/build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCNG_SANITIZE=address,undefined
+step "tests (address,undefined sanitizers)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 -LE interop
+
+step "build (thread sanitizer)"
+BUILD_DIR=$ROOT/build-tsan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCNG_SANITIZE=thread
+step "concurrency tests (thread sanitizer)"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure --timeout 900 -L threads
+
+step "fuzz targets (clang, libFuzzer, ${FUZZ_SECONDS}s each)"
+CC=clang CXX=clang++ BUILD_DIR=$ROOT/build-fuzz scripts/build.sh -DCNG_FUZZ=ON \
+  -DCNG_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+for f in build-fuzz/fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  corpus=$(mktemp -d)
+  if [ -d "fuzz/corpus/$name" ]; then cp -r "fuzz/corpus/$name/." "$corpus/"; fi
+  echo "-- $name"
+  "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" 2>&1 | tail -3
+  rm -rf "$corpus"
+done
+step "all tests passed"
