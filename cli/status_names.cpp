@@ -13,7 +13,8 @@ struct StatusEntry {
   std::string_view name;
 };
 
-#define CNGKEY_STATUS(code) StatusEntry{code, #code}
+#define CNGKEY_STATUS(code) \
+  StatusEntry { code, #code }
 
 // Every NTE_* code in ncrypt.h, in numeric order.
 constexpr std::array kStatusNames = {
