@@ -45,6 +45,12 @@ class Provider {
   // for an unknown blob type, NTE_INVALID_PARAMETER for a bad magic, NTE_BAD_DATA for bad sizes.
   [[nodiscard]] virtual std::shared_ptr<KeyMaterial> import_blob(
       std::u16string_view blob_type, std::span<const std::uint8_t> data) = 0;
+  // import_blob without the key consistency check (NCRYPT_NO_KEY_VALIDATION); a provider that
+  // does not validate on import need not override it.
+  [[nodiscard]] virtual std::shared_ptr<KeyMaterial> import_blob_no_validation(
+      std::u16string_view blob_type, std::span<const std::uint8_t> data) {
+    return import_blob(blob_type, data);
+  }
 };
 
 }  // namespace cng
