@@ -33,7 +33,8 @@ for f in build-fuzz/fuzz/fuzz_*; do
   [ -x "$f" ] || continue
   name=$(basename "$f")
   corpus=$(mktemp -d)
-  if [ -d "fuzz/corpus/$name" ]; then cp -r "fuzz/corpus/$name/." "$corpus/"; fi
+  seeds=fuzz/corpus/${name#fuzz_}
+  if [ -d "$seeds" ]; then cp -r "$seeds/." "$corpus/"; fi
   echo "-- $name"
   "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" 2>&1 | tail -3
   rm -rf "$corpus"

@@ -27,6 +27,9 @@ class CertStore {
   [[nodiscard]] std::vector<StoredCertificate> list() const;
   // Stores a new certificate; returns its id. Throws std::runtime_error-derived cng errors
   // (CngError from cng_model, carrying NTE_PERM when the store may not be written).
+  // The id is the lowercase hex SHA-256 of the DER: adding a certificate that is already stored
+  // returns the existing id and replaces its properties with the given ones. NTE_BAD_DATA when
+  // der is not exactly one DER X.509 certificate, NTE_INVALID_PARAMETER when empty or > 1 MiB.
   std::string add(const std::vector<std::uint8_t>& der,
                   const std::map<std::string, std::vector<std::uint8_t>>& properties);
   // Replaces the properties of a stored certificate (NTE_NOT_FOUND when absent).

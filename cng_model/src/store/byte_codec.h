@@ -3,6 +3,7 @@
 // read past the end, so parsers built on it cannot over-read.
 #pragma once
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -26,7 +27,9 @@ class LeWriter {
   void u16(std::uint16_t v) { put(v, 2); }
   void u32(std::uint32_t v) { put(v, 4); }
   void u64(std::uint64_t v) { put(v, 8); }
-  void raw(std::span<const std::uint8_t> bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
+  void raw(std::span<const std::uint8_t> bytes) {
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+  }
   // u32 length (in bytes) followed by the bytes.
   void bytes(std::span<const std::uint8_t> bytes) {
     u32(static_cast<std::uint32_t>(bytes.size()));
@@ -109,10 +112,15 @@ class LeReader {
   std::size_t pos_ = 0;
 };
 
-// SHA-256 of bytes.
+// SHA-256 of bytes. The digest is fetched once (SHA256() would fetch it on every call, which
+// dominates hashing a small file); intentionally leaked, never destroyed (atexit callers).
 inline std::array<std::uint8_t, kChecksumSize> sha256(std::span<const std::uint8_t> bytes) {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   std::array<std::uint8_t, kChecksumSize> out{};
-  SHA256(bytes.data(), bytes.size(), out.data());
+  if (md == nullptr ||
+      EVP_Digest(bytes.data(), bytes.size(), out.data(), nullptr, md, nullptr) != 1) {
+    SHA256(bytes.data(), bytes.size(), out.data());
+  }
   return out;
 }
 

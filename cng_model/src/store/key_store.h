@@ -6,6 +6,10 @@
 // - Files 0600, directory 0700, opened with O_NOFOLLOW.
 // - A corrupt or truncated file fails only for that key (NTE_BAD_DATA); listing skips it.
 // - Permission problems surface as NTE_PERM ("Access denied") and nothing is written.
+// - Key names are compared exactly (case-sensitive): the file name is the first 128 bits of
+//   SHA-256 over the UTF-16LE name, as 32 lowercase hex digits.
+// Every method may also throw NTE_PERM when the directory cannot be searched, and other
+// errno-mapped statuses (e.g. NTE_TOKEN_KEYSET_STORAGE_FULL for ENOSPC) on I/O failure.
 // Thread-safe; many processes may use one directory at once.
 #pragma once
 
@@ -35,17 +39,23 @@ class KeyStore {
   // The file name a key name maps to (also reported as the "Unique Name" property).
   static std::string file_name_for(std::u16string_view key_name);
 
+  // Whether a file is at the key's path (even a corrupt one, which still blocks a create
+  // without overwrite until it is removed or overwritten).
   [[nodiscard]] bool exists(std::u16string_view key_name) const;
   // Creates the key file. Without overwrite, NTE_EXISTS when a key of that name exists
   // (checked atomically: of two racing creators exactly one wins).
+  // NTE_INVALID_PARAMETER (nothing written) when the record exceeds key_file.h's limits.
+  // Creates the directory (and parents) 0700 when missing.
   void store(const KeyRecord& record, bool overwrite);
-  // Atomically replaces an existing key's file (properties changed after finalize).
+  // Atomically replaces an existing key's file (properties changed after finalize);
+  // NTE_BAD_KEYSET when absent (never recreates a key deleted meanwhile).
   void update(const KeyRecord& record);
   // NTE_BAD_KEYSET when absent, NTE_BAD_DATA when corrupt, NTE_PERM when unreadable.
   [[nodiscard]] KeyRecord load(std::u16string_view key_name) const;
   // NTE_BAD_KEYSET when absent, NTE_PERM when not allowed.
   void remove(std::u16string_view key_name);
-  // Every readable, well-formed key in the scope, sorted by name.
+  // Every readable, well-formed key in the scope, sorted by name (empty when the directory
+  // does not exist; NTE_PERM when it may not be read). Reads each file once.
   [[nodiscard]] std::vector<KeyListing> list() const;
   // True when this process may create files in the store (creating the directory if needed).
   [[nodiscard]] bool writable() const;

@@ -1,0 +1,169 @@
+#include "store/key_store.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+
+#include "core/cng_error.h"
+#include "store/byte_codec.h"
+#include "store/key_file.h"
+#include "store/store_dir.h"
+
+namespace cng {
+
+namespace {
+
+using store_io::StoreDirectory;
+using store_io::WriteMode;
+using store_io::WriteResult;
+
+// 128 bits of SHA-256: collisions are out of reach, and the name inside is verified anyway.
+constexpr std::size_t kFileNameHexDigits = 32;
+
+// secure_getenv: a set-uid host must not let its caller redirect the store.
+std::string env(const char* name) {
+  const char* value = ::secure_getenv(name);
+  return value != nullptr ? std::string(value) : std::string();
+}
+
+std::filesystem::path home_dir() {
+  if (auto home = env("HOME"); !home.empty()) {
+    return home;
+  }
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd* result = nullptr;
+  if (::getpwuid_r(::geteuid(), &pw, buf.data(), buf.size(), &result) == 0 && result != nullptr &&
+      result->pw_dir != nullptr && result->pw_dir[0] != '\0') {
+    return result->pw_dir;
+  }
+  fail(NTE_NOT_FOUND,
+       "no user key store directory: set CNG_PKCS11_USER_DIR, XDG_DATA_HOME or HOME");
+}
+
+bool is_key_file_name(std::string_view name) {
+  return name.size() == kFileNameHexDigits && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Rethrows a format error with the file it came from.
+[[noreturn]] void fail_corrupt(const CngError& e, const std::filesystem::path& file) {
+  fail(e.status(), "key file '" + file.string() + "': " + e.what());
+}
+
+}  // namespace
+
+KeyStore::KeyStore(std::filesystem::path dir, Scope scope) : dir_(std::move(dir)), scope_(scope) {}
+
+std::filesystem::path KeyStore::default_dir(Scope scope) {
+  if (scope == Scope::kMachine) {
+    auto dir = env("CNG_PKCS11_MACHINE_DIR");
+    return dir.empty() ? std::filesystem::path("/var/lib/cng-pkcs11") : std::filesystem::path(dir);
+  }
+  if (auto dir = env("CNG_PKCS11_USER_DIR"); !dir.empty()) {
+    return dir;
+  }
+  // XDG: a relative XDG_DATA_HOME is invalid and must be ignored.
+  if (auto xdg = env("XDG_DATA_HOME"); !xdg.empty() && xdg.front() == '/') {
+    return std::filesystem::path(xdg) / "cng-pkcs11";
+  }
+  return home_dir() / ".local" / "share" / "cng-pkcs11";
+}
+
+std::string KeyStore::file_name_for(std::u16string_view key_name) {
+  std::string utf16le;
+  utf16le.reserve(key_name.size() * 2);
+  for (const char16_t c : key_name) {
+    utf16le += static_cast<char>(c & 0xFF);
+    utf16le += static_cast<char>(c >> 8);
+  }
+  const auto digest =
+      store_codec::sha256({reinterpret_cast<const std::uint8_t*>(utf16le.data()), utf16le.size()});
+  return store_codec::to_hex(std::span(digest).first(kFileNameHexDigits / 2));
+}
+
+bool KeyStore::exists(std::u16string_view key_name) const {
+  const auto dir = StoreDirectory::open(dir_, false);
+  return dir.is_open() && dir.contains(file_name_for(key_name));
+}
+
+void KeyStore::store(const KeyRecord& record, bool overwrite) {
+  const SecureBytes bytes = key_file::encode(record);  // invalid records fail before any I/O
+  auto dir = StoreDirectory::open(dir_, true);
+  const auto result = dir.write(file_name_for(record.name), bytes,
+                                overwrite ? WriteMode::kReplace : WriteMode::kCreateExclusive);
+  require(result == WriteResult::kWritten, NTE_EXISTS, "a key of this name already exists");
+}
+
+void KeyStore::update(const KeyRecord& record) {
+  const SecureBytes bytes = key_file::encode(record);
+  auto dir = StoreDirectory::open(dir_, false);
+  require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
+  const auto result = dir.write(file_name_for(record.name), bytes, WriteMode::kReplaceExisting);
+  require(result == WriteResult::kWritten, NTE_BAD_KEYSET, "key not found");
+}
+
+KeyRecord KeyStore::load(std::u16string_view key_name) const {
+  const auto dir = StoreDirectory::open(dir_, false);
+  require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
+  const std::string file = file_name_for(key_name);
+  SecureBytes bytes;
+  try {
+    require(dir.read(file, key_file::kMaxFileBytes, bytes), NTE_BAD_KEYSET, "key not found");
+    KeyRecord record = key_file::decode(bytes);
+    // Hash-then-verify: the file must belong to this very name.
+    require(record.name == key_name, NTE_BAD_DATA, "file holds a different key name");
+    return record;
+  } catch (const CngError& e) {
+    if (e.status() != NTE_BAD_DATA) {
+      throw;
+    }
+    fail_corrupt(e, dir_ / file);
+  }
+}
+
+void KeyStore::remove(std::u16string_view key_name) {
+  auto dir = StoreDirectory::open(dir_, false);
+  require(dir.is_open() && dir.remove(file_name_for(key_name)), NTE_BAD_KEYSET, "key not found");
+}
+
+std::vector<KeyListing> KeyStore::list() const {
+  std::vector<KeyListing> out;
+  const auto dir = StoreDirectory::open(dir_, false);
+  if (!dir.is_open()) {
+    return out;
+  }
+  const auto entries = dir.names(&is_key_file_name);
+  out.reserve(entries.size());
+  SecureBytes buffer;  // reused: one allocation for the whole listing
+  for (const auto& entry : entries) {
+    try {
+      if (!dir.read(entry.name, key_file::kMaxFileBytes, buffer, entry.known_regular)) {
+        continue;  // deleted meanwhile
+      }
+      KeyListing listing = key_file::decode_listing(buffer);
+      if (file_name_for(listing.name) == entry.name) {  // a misplaced file is not that key
+        out.push_back(std::move(listing));
+      }
+    } catch (const CngError&) {
+      // Corrupt, unreadable or not a regular file: that key alone is skipped.
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const KeyListing& a, const KeyListing& b) { return a.name < b.name; });
+  return out;
+}
+
+bool KeyStore::writable() const {
+  try {
+    return StoreDirectory::open(dir_, true).probe_writable();
+  } catch (const CngError&) {
+    return false;
+  }
+}
+
+}  // namespace cng
