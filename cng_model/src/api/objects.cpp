@@ -1,0 +1,43 @@
+#include "api/objects.h"
+
+#include "api/testing_hooks.h"
+#include "core/cng_error.h"
+
+namespace cng::api {
+
+const KeyStore& ProviderContext::store(Scope scope) const {
+  const auto& store = scope == Scope::kMachine ? machine_store : user_store;
+  if (!store) {
+    const StoreError& error = scope == Scope::kMachine ? machine_store_error : user_store_error;
+    fail(error.status, error.cause);
+  }
+  return *store;
+}
+
+std::shared_ptr<const ProviderContext> ProviderContext::open(const ProviderDescriptor& descriptor) {
+  testing::maybe_fail_allocation();
+  auto context = std::make_shared<ProviderContext>();
+  context->descriptor = &descriptor;
+  context->provider = &descriptor.instance();
+  const auto open_scope = [](Scope scope, std::optional<KeyStore>& store, StoreError& error) {
+    try {
+      store.emplace(KeyStore::default_dir(scope), scope);
+    } catch (const CngError& e) {
+      error = {e.status(), e.what()};
+    }
+  };
+  open_scope(Scope::kUser, context->user_store, context->user_store_error);
+  open_scope(Scope::kMachine, context->machine_store, context->machine_store_error);
+  return context;
+}
+
+std::shared_ptr<KeyMaterial> KeyObject::material_locked() {
+  if (!material_ && state == KeyState::kFinalized) {
+    // Lazy: opening a key reads only its file; the private part is parsed on first use.
+    material_ = provider().from_storage(record);
+    record.private_blob = SecureBytes();  // the parsed key is the only copy kept
+  }
+  return material_;
+}
+
+}  // namespace cng::api

@@ -1,0 +1,82 @@
+// NCryptGetProperty and NCryptSetProperty: argument checks and dispatch by object kind.
+#include <cstring>
+
+#include "api/boundary.h"
+#include "api/output.h"
+#include "api/properties.h"
+#include "core/u16.h"
+
+using namespace cng;
+using namespace cng::api;
+
+namespace {
+
+std::u16string property_name_arg(LPCWSTR name) {
+  return u16_arg(name, NCRYPT_MAX_PROPERTY_NAME, "invalid property name");
+}
+
+// Copies a value to the caller and turns stored offsets into pointers into its buffer.
+void write_property(const PropertyValue& value, PBYTE out, DWORD out_size, DWORD* pcbResult) {
+  write_output(value.bytes, out, out_size, pcbResult);
+  if (out == nullptr) {
+    return;
+  }
+  for (const std::size_t at : value.pointer_offsets) {
+    ULONG_PTR offset = 0;
+    std::memcpy(&offset, out + at, sizeof offset);
+    const ULONG_PTR address = offset == 0 ? 0 : reinterpret_cast<ULONG_PTR>(out + offset);
+    std::memcpy(out + at, &address, sizeof address);
+  }
+}
+
+}  // namespace
+
+SECURITY_STATUS WINAPI NCryptGetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty, PBYTE pbOutput,
+                                         DWORD cbOutput, DWORD* pcbResult, DWORD dwFlags) {
+  return boundary([&] {
+    check_flags(dwFlags, NCRYPT_PERSIST_ONLY_FLAG | NCRYPT_SILENT_FLAG);
+    const auto object = HandleTable::instance().find(hObject);
+    require(object != nullptr, NTE_INVALID_HANDLE, "invalid handle");
+    const std::u16string name = property_name_arg(pszProperty);
+    require_arg(pcbResult, "pcbResult is NULL");
+    PropertyValue value;
+    switch (object->kind()) {
+      case ObjectKind::kKey:
+        value = get_key_property(static_cast<KeyObject&>(*object), name, dwFlags);
+        break;
+      case ObjectKind::kProvider:
+        require((dwFlags & NCRYPT_PERSIST_ONLY_FLAG) == 0, NTE_NOT_SUPPORTED,
+                "providers have no persisted properties");
+        value = get_provider_property(static_cast<ProviderObject&>(*object), name);
+        break;
+      case ObjectKind::kSecret:
+        fail(NTE_NOT_SUPPORTED, "secrets have no properties");
+    }
+    write_property(value, pbOutput, cbOutput, pcbResult);
+  });
+}
+
+SECURITY_STATUS WINAPI NCryptSetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty, PBYTE pbInput,
+                                         DWORD cbInput, DWORD dwFlags) {
+  return boundary([&] {
+    check_flags(dwFlags, NCRYPT_PERSIST_FLAG | NCRYPT_PERSIST_ONLY_FLAG | NCRYPT_SILENT_FLAG);
+    const auto object = HandleTable::instance().find(hObject);
+    require(object != nullptr, NTE_INVALID_HANDLE, "invalid handle");
+    const std::u16string name = property_name_arg(pszProperty);
+    require(cbInput <= NCRYPT_MAX_PROPERTY_DATA, NTE_INVALID_PARAMETER,
+            "property value larger than NCRYPT_MAX_PROPERTY_DATA");
+    const auto value = input_span(pbInput, cbInput, "pbInput is NULL");
+    switch (object->kind()) {
+      case ObjectKind::kKey:
+        set_key_property(static_cast<KeyObject&>(*object), name, value, dwFlags);
+        return;
+      case ObjectKind::kProvider:
+        require((dwFlags & (NCRYPT_PERSIST_FLAG | NCRYPT_PERSIST_ONLY_FLAG)) == 0,
+                NTE_NOT_SUPPORTED, "provider properties are not persisted");
+        set_provider_property(static_cast<ProviderObject&>(*object), name, value);
+        return;
+      case ObjectKind::kSecret:
+        fail(NTE_NOT_SUPPORTED, "secrets have no properties");
+    }
+  });
+}

@@ -1,0 +1,45 @@
+#include "api/provider_registry.h"
+
+#include <array>
+
+#include "core/cng_error.h"
+#include "core/u16.h"
+#include "providers/software/software_provider.h"
+
+namespace cng::api {
+
+namespace {
+
+Provider& software_instance() {
+  static Provider* const provider = make_software_provider().release();  // leaky
+  return *provider;
+}
+
+// The TPM-backed provider is not implemented yet: it behaves as on a machine without a TPM.
+Provider& platform_instance() {
+  fail(NTE_DEVICE_NOT_FOUND, "the Platform Crypto Provider is not available (no TPM support)");
+}
+
+constexpr std::array kProviders = {
+    ProviderDescriptor{MS_KEY_STORAGE_PROVIDER, u"Software keys on OpenSSL", &software_instance},
+    ProviderDescriptor{MS_PLATFORM_CRYPTO_PROVIDER, u"TPM 2.0 keys", &platform_instance},
+};
+
+}  // namespace
+
+std::span<const ProviderDescriptor> registered_providers() noexcept { return kProviders; }
+
+const ProviderDescriptor& find_provider(LPCWSTR name) {
+  if (name == nullptr) {
+    return kProviders.front();
+  }
+  const std::u16string requested = u16_arg(name, NCRYPT_MAX_KEY_NAME_LENGTH, "provider name");
+  for (const auto& descriptor : kProviders) {
+    if (u16_iequals(descriptor.name, requested)) {
+      return descriptor;
+    }
+  }
+  fail(NTE_PROV_DLL_NOT_FOUND, "unknown key storage provider '" + to_utf8(requested) + "'");
+}
+
+}  // namespace cng::api
