@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "ncrypt.h"
@@ -17,6 +18,9 @@ struct KeyView {
   // The CNG key for private operations (sign, decrypt, derive); 0 for public/secret objects.
   // The object layer keeps it open for the object's lifetime.
   NCRYPT_KEY_HANDLE ncrypt_key = 0;
+  // Keeps ncrypt_key open while this KeyView (or a copy) lives, even if the object is
+  // destroyed meanwhile: an operation should keep its KeyView (or this pointer) until it ends.
+  std::shared_ptr<const void> key_owner;
   // The provider that holds ncrypt_key (ECDH derive imports the peer's public key there).
   NCRYPT_PROV_HANDLE ncrypt_provider = 0;
   // DER SubjectPublicKeyInfo for public operations (verify, encrypt) done in software.

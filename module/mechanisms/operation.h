@@ -26,39 +26,60 @@ class Operation {
   Operation& operator=(const Operation&) = delete;
   virtual ~Operation() = default;
 
-  // Feeds data (C_*Update). Throws CKR_OPERATION_ACTIVE-free errors such as
-  // CKR_DATA_LEN_RANGE; mechanisms without multi-part support throw CKR_FUNCTION_NOT_SUPPORTED.
+  // Feeds data (C_*Update). Throws errors such as CKR_DATA_LEN_RANGE. Single-part mechanisms
+  // (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA, the encryption mechanisms) throw
+  // CKR_OPERATION_NOT_INITIALIZED: PKCS#11 does not list CKR_FUNCTION_NOT_SUPPORTED for
+  // C_SignUpdate & co., and SoftHSMv2 and kryoptic both answer CKR_OPERATION_NOT_INITIALIZED
+  // (and end the operation) there; we do the same so clients see one behaviour.
   virtual void update(std::span<const std::uint8_t> data) = 0;
-  // Upper bound of the output final() will produce now.
+  // The output size final()/one_shot() will produce now. Exact for sign and digest; for
+  // encrypt the modulus length; for decrypt an upper bound (the modulus length) until a
+  // result has been produced, then exact.
   [[nodiscard]] virtual std::size_t output_size() const = 0;
-  // Produces the result (signature, ciphertext, plaintext, digest) of all data fed so far.
+  // C_*Final: the result (signature, ciphertext, plaintext, digest) of all data fed so far.
+  // Single-part mechanisms throw CKR_OPERATION_NOT_INITIALIZED. A second call throws
+  // CKR_OPERATION_NOT_INITIALIZED, except for decrypt, which returns the same plaintext again
+  // (so the ABI may retry after a too-small buffer).
   [[nodiscard]] virtual std::vector<std::uint8_t> final() = 0;
-  // Verify only: checks the signature over all data fed so far; throws CKR_SIGNATURE_INVALID
-  // or CKR_SIGNATURE_LEN_RANGE.
+  // C_Sign / C_Encrypt / C_Decrypt / C_Digest: the whole input in one call. This is the only
+  // way to feed a single-part mechanism. Default: update(data), then final().
+  [[nodiscard]] virtual std::vector<std::uint8_t> one_shot(std::span<const std::uint8_t> data);
+  // Verify only (C_VerifyFinal): checks the signature over all data fed so far; throws
+  // CKR_SIGNATURE_INVALID or CKR_SIGNATURE_LEN_RANGE. Other kinds throw CKR_GENERAL_ERROR.
   virtual void verify_final(std::span<const std::uint8_t> signature);
+  // Verify only (C_Verify): the whole data and the signature in one call.
+  // Default: update(data), then verify_final(signature).
+  virtual void verify_one_shot(std::span<const std::uint8_t> data,
+                               std::span<const std::uint8_t> signature);
   // True when the mechanism accepts C_*Update (hash-combined and digest mechanisms).
   [[nodiscard]] virtual bool multi_part() const noexcept = 0;
 };
 
 enum class OpKind { kSign, kVerify, kEncrypt, kDecrypt, kDigest };
 
-// Starts an operation. Checks the mechanism is known (CKR_MECHANISM_INVALID), its parameter
-// (CKR_MECHANISM_PARAM_INVALID), the key type (CKR_KEY_TYPE_INCONSISTENT), the key's usage
-// attribute (CKR_KEY_FUNCTION_NOT_PERMITTED) and CKA_ALLOWED_MECHANISMS. key is ignored for
-// kDigest.
+// Starts an operation. Checks, in this order: the mechanism is in the slot's table and
+// supports kind (CKR_MECHANISM_INVALID); the key's class and type (CKR_KEY_TYPE_INCONSISTENT);
+// its usage attribute (CKR_KEY_FUNCTION_NOT_PERMITTED); CKA_ALLOWED_MECHANISMS
+// (CKR_MECHANISM_INVALID); the parameter (CKR_MECHANISM_PARAM_INVALID); the key size
+// (CKR_KEY_SIZE_RANGE). key is ignored for kDigest (may be null); a null key otherwise is
+// CKR_KEY_HANDLE_INVALID. provider_is_tpm selects the platform provider's mechanism subset.
 std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mechanism,
-                                           const KeyView* key);
+                                           const KeyView* key, bool provider_is_tpm = false);
 
 // One-shot digest of a key's value for C_DigestKey is out of scope: CKR_KEY_INDIGESTIBLE.
 
-// Key pair generation parameters decoded from a mechanism (CKM_RSA_PKCS_KEY_PAIR_GEN,
-// CKM_EC_KEY_PAIR_GEN): validated against C_GetMechanismInfo limits.
+// True for CKM_RSA_PKCS_KEY_PAIR_GEN and CKM_EC_KEY_PAIR_GEN (the object layer generates the
+// keys; their size limits are mechanism_info()'s ulMinKeySize/ulMaxKeySize).
 bool is_key_pair_gen_mechanism(CK_MECHANISM_TYPE type) noexcept;
 
 // CKM_ECDH1_DERIVE: returns the derived secret value (CKD_NULL: the raw X coordinate,
-// big-endian; CKD_SHA*_KDF: ANSI X9.63 KDF) of length value_len (0 = natural length).
+// big-endian; CKD_SHA*_KDF: ANSI X9.63 KDF) of length value_len (0 = natural length: the
+// field size for CKD_NULL, the hash size for a KDF). CKD_NULL with value_len below the field
+// size keeps the leading bytes (as OpenSSL does); above it → CKR_TEMPLATE_INCONSISTENT.
+// pPublicData may be the raw 04||X||Y point or a DER OCTET STRING holding it.
+// Same check order as start_operation (key must be a CKK_EC private key with can_derive).
 std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyView& key,
-                                      CK_ULONG value_len);
+                                      CK_ULONG value_len, bool provider_is_tpm = false);
 
 // The mechanism table of a slot. provider_is_tpm selects the platform provider's subset.
 struct MechanismEntry {
@@ -69,7 +90,9 @@ const std::vector<MechanismEntry>& mechanism_table(bool provider_is_tpm);
 // CKR_MECHANISM_INVALID when the mechanism is not in the slot's table.
 CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, bool provider_is_tpm);
 
-// Random numbers for C_GenerateRandom / C_SeedRandom (OpenSSL's DRBG).
+// Random numbers for C_GenerateRandom / C_SeedRandom (OpenSSL's DRBG). Any length (chunked
+// below INT_MAX); failure → CKR_FUNCTION_FAILED. The seed is mixed in as additional input
+// without entropy credit.
 void generate_random(std::span<std::uint8_t> out);
 void seed_random(std::span<const std::uint8_t> seed);
 

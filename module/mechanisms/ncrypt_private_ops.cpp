@@ -1,0 +1,79 @@
+#include "mechanisms/ncrypt_private_ops.h"
+
+#include <openssl/crypto.h>
+
+#include <limits>
+
+#include "bridge/status_map.h"
+
+namespace p11::mech {
+
+namespace {
+
+// NCrypt takes non-const input pointers but does not write through them.
+PBYTE input_ptr(std::span<const std::uint8_t> input) { return const_cast<PBYTE>(input.data()); }
+
+DWORD dword_size(std::size_t size, CK_RV rv) {
+  if (size > std::numeric_limits<DWORD>::max()) {
+    fail(rv, "input too long for NCrypt");
+  }
+  return static_cast<DWORD>(size);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> NcryptSigner::sign(std::span<const std::uint8_t> input) const {
+  BCRYPT_PKCS1_PADDING_INFO pkcs1{hash_alg_id};
+  BCRYPT_PSS_PADDING_INFO pss{hash_alg_id, salt_len};
+  void* padding_info = nullptr;
+  DWORD flags = 0;
+  switch (padding) {
+    case SignPadding::kPkcs1:
+      padding_info = &pkcs1;
+      flags = NCRYPT_PAD_PKCS1_FLAG;
+      break;
+    case SignPadding::kPss:
+      padding_info = &pss;
+      flags = NCRYPT_PAD_PSS_FLAG;
+      break;
+    case SignPadding::kEcdsa:
+      if (input.size() > max_ecdsa_input) {
+        input = input.first(max_ecdsa_input);
+      }
+      break;
+  }
+  std::vector<std::uint8_t> signature(signature_size);
+  DWORD written = 0;
+  const SECURITY_STATUS status = NCryptSignHash(
+      key, padding_info, input_ptr(input), dword_size(input.size(), CKR_DATA_LEN_RANGE),
+      signature.data(), static_cast<DWORD>(signature.size()), &written, flags);
+  check_status(status, NcryptContext::kSign, "NCryptSignHash");
+  require(written <= signature.size(), CKR_GENERAL_ERROR, "NCryptSignHash overran its buffer");
+  signature.resize(written);
+  return signature;
+}
+
+void ncrypt_decrypt(NCRYPT_KEY_HANDLE key, DWORD flags, void* padding_info,
+                    std::span<const std::uint8_t> input, std::size_t max_output,
+                    std::vector<std::uint8_t>& out) {
+  out.assign(max_output, 0);
+  DWORD written = 0;
+  const SECURITY_STATUS status =
+      NCryptDecrypt(key, input_ptr(input), dword_size(input.size(), CKR_ENCRYPTED_DATA_LEN_RANGE),
+                    padding_info, out.data(), static_cast<DWORD>(out.size()), &written, flags);
+  if (status != ERROR_SUCCESS) {
+    OPENSSL_cleanse(out.data(), out.size());
+    out.clear();
+    // The operations check the ciphertext length before calling, so a parameter or data
+    // complaint now means a bad padding (Windows reports NTE_INVALID_PARAMETER for it).
+    if (status == NTE_INVALID_PARAMETER || status == NTE_BAD_DATA || status == NTE_BAD_LEN) {
+      fail(CKR_ENCRYPTED_DATA_INVALID, "NCryptDecrypt: ciphertext does not decrypt");
+    }
+    check_status(status, NcryptContext::kDecrypt, "NCryptDecrypt");
+  }
+  require(written <= out.size(), CKR_GENERAL_ERROR, "NCryptDecrypt overran its buffer");
+  OPENSSL_cleanse(out.data() + written, out.size() - written);
+  out.resize(written);
+}
+
+}  // namespace p11::mech

@@ -1,0 +1,179 @@
+// The mechanism table (DESIGN.md §5) and C_GetMechanismInfo / C_GetMechanismList over it.
+#include "mechanisms/registry.h"
+
+#include <array>
+
+namespace p11 {
+namespace mech {
+
+namespace {
+
+constexpr CK_FLAGS kEcFlags = CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
+constexpr CK_FLAGS kSignVerify = CKF_SIGN | CKF_VERIFY;
+constexpr CK_FLAGS kCipher = CKF_ENCRYPT | CKF_DECRYPT;
+constexpr CK_KEY_TYPE kNoKey = CK_UNAVAILABLE_INFORMATION;
+
+// CKM_RSA_PKCS serves both factories: sign/verify and encrypt/decrypt.
+std::unique_ptr<Operation> make_rsa_pkcs_operation(OpKind kind, const MechanismSpec& spec,
+                                                   const DecodedParams& params,
+                                                   const KeyView* key) {
+  if (kind == OpKind::kSign || kind == OpKind::kVerify) {
+    return make_sign_verify_operation(kind, spec, params, key);
+  }
+  return make_cipher_operation(kind, spec, params, key);
+}
+
+using H = HashAlg;
+using F = Family;
+
+// SHA-224 has no CNG algorithm id, so it cannot drive NCrypt's PSS or OAEP padding: there is
+// no CKM_SHA224_RSA_PKCS_PSS row, and PSS/OAEP parameters naming SHA-224 are rejected.
+// PKCS#1 v1.5 with SHA-224 works (we build the DigestInfo), as does ECDSA (hash, then sign).
+// TPM rows: what a TPM 2.0 behind the Platform Crypto Provider does (PCP signs PSS with SHA-1
+// and SHA-256 only, needs a CNG hash id for PKCS#1, has no raw RSA); refined later from the
+// TPM's capabilities.
+constexpr std::array kRows = {
+    MechanismSpec{CKM_RSA_PKCS_KEY_PAIR_GEN, F::kKeyPairGen, CKK_RSA, H::kNone,
+                  CKF_GENERATE_KEY_PAIR, true, nullptr, nullptr},
+    MechanismSpec{CKM_EC_KEY_PAIR_GEN, F::kKeyPairGen, CKK_EC, H::kNone,
+                  CKF_GENERATE_KEY_PAIR | kEcFlags, true, nullptr, nullptr},
+    MechanismSpec{CKM_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kNone, kSignVerify | kCipher, true,
+                  nullptr, make_rsa_pkcs_operation},
+    MechanismSpec{CKM_SHA1_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha1, kSignVerify, true, nullptr,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_SHA224_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha224, kSignVerify, false,
+                  nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA256_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha256, kSignVerify, true, nullptr,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_SHA384_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha384, kSignVerify, true, nullptr,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_SHA512_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha512, kSignVerify, true, nullptr,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kNone, kSignVerify, true,
+                  decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA1_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha1, kSignVerify, true,
+                  decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA256_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha256, kSignVerify, true,
+                  decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA384_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha384, kSignVerify, false,
+                  decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA512_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha512, kSignVerify, false,
+                  decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, H::kNone, kCipher, true,
+                  decode_oaep_params, make_cipher_operation},
+    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, H::kNone, kCipher, false, nullptr,
+                  make_cipher_operation},
+    MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, H::kNone, kSignVerify | kEcFlags, true, nullptr,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA1, F::kEcdsa, CKK_EC, H::kSha1, kSignVerify | kEcFlags, true,
+                  nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA224, F::kEcdsa, CKK_EC, H::kSha224, kSignVerify | kEcFlags, true,
+                  nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA256, F::kEcdsa, CKK_EC, H::kSha256, kSignVerify | kEcFlags, true,
+                  nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA384, F::kEcdsa, CKK_EC, H::kSha384, kSignVerify | kEcFlags, true,
+                  nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, H::kSha512, kSignVerify | kEcFlags, true,
+                  nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, H::kNone, CKF_DERIVE | kEcFlags, true,
+                  nullptr, nullptr},
+    MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, H::kSha1, CKF_DIGEST, true, nullptr,
+                  make_digest_operation},
+    MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, H::kSha224, CKF_DIGEST, true, nullptr,
+                  make_digest_operation},
+    MechanismSpec{CKM_SHA256, F::kDigest, kNoKey, H::kSha256, CKF_DIGEST, true, nullptr,
+                  make_digest_operation},
+    MechanismSpec{CKM_SHA384, F::kDigest, kNoKey, H::kSha384, CKF_DIGEST, true, nullptr,
+                  make_digest_operation},
+    MechanismSpec{CKM_SHA512, F::kDigest, kNoKey, H::kSha512, CKF_DIGEST, true, nullptr,
+                  make_digest_operation},
+};
+
+// Software KSP: RSA 512..16384 bits (its Lengths property), the three NIST curves.
+// TPM 2.0: RSA 1024/2048, P-256/P-384 (the PC Client profile minimum).
+constexpr KeySizeRange kRsaSoftware{512, 16384};
+constexpr KeySizeRange kRsaTpm{1024, 2048};
+constexpr KeySizeRange kEcSoftware{256, 521};
+constexpr KeySizeRange kEcTpm{256, 384};
+
+}  // namespace
+
+const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept {
+  for (const auto& row : kRows) {
+    if (row.type == type) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+std::span<const MechanismSpec> all_mechanisms() noexcept { return kRows; }
+
+KeySizeRange key_size_range(CK_KEY_TYPE key_type, bool provider_is_tpm) noexcept {
+  switch (key_type) {
+    case CKK_RSA:
+      return provider_is_tpm ? kRsaTpm : kRsaSoftware;
+    case CKK_EC:
+      return provider_is_tpm ? kEcTpm : kEcSoftware;
+    default:
+      return {0, 0};
+  }
+}
+
+CK_FLAGS flag_for(OpKind kind) noexcept {
+  switch (kind) {
+    case OpKind::kSign:
+      return CKF_SIGN;
+    case OpKind::kVerify:
+      return CKF_VERIFY;
+    case OpKind::kEncrypt:
+      return CKF_ENCRYPT;
+    case OpKind::kDecrypt:
+      return CKF_DECRYPT;
+    case OpKind::kDigest:
+      return CKF_DIGEST;
+  }
+  return 0;
+}
+
+}  // namespace mech
+
+namespace {
+
+CK_MECHANISM_INFO info_of(const mech::MechanismSpec& spec, bool provider_is_tpm) {
+  const mech::KeySizeRange range = mech::key_size_range(spec.key_type, provider_is_tpm);
+  return CK_MECHANISM_INFO{range.min_bits, range.max_bits, spec.flags};
+}
+
+std::vector<MechanismEntry>* build_table(bool provider_is_tpm) {
+  auto* table = new std::vector<MechanismEntry>;
+  for (const auto& spec : mech::all_mechanisms()) {
+    if (!provider_is_tpm || spec.on_tpm) {
+      table->push_back(MechanismEntry{spec.type, info_of(spec, provider_is_tpm)});
+    }
+  }
+  return table;
+}
+
+}  // namespace
+
+const std::vector<MechanismEntry>& mechanism_table(bool provider_is_tpm) {
+  // Leaky statics: clients may call in from atexit handlers.
+  static const auto* const software = build_table(false);
+  static const auto* const tpm = build_table(true);
+  return provider_is_tpm ? *tpm : *software;
+}
+
+CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, bool provider_is_tpm) {
+  const mech::MechanismSpec* spec = mech::find_mechanism(type);
+  if (spec == nullptr || (provider_is_tpm && !spec->on_tpm)) {
+    fail(CKR_MECHANISM_INVALID, "mechanism not supported by this slot");
+  }
+  return info_of(*spec, provider_is_tpm);
+}
+
+bool is_key_pair_gen_mechanism(CK_MECHANISM_TYPE type) noexcept {
+  return type == CKM_RSA_PKCS_KEY_PAIR_GEN || type == CKM_EC_KEY_PAIR_GEN;
+}
+
+}  // namespace p11

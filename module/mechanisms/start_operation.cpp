@@ -1,0 +1,108 @@
+// start_operation: the generic checks every C_*Init needs, then the mechanism's factory.
+// Also the default one-shot paths of Operation.
+#include <algorithm>
+
+#include "mechanisms/registry.h"
+
+namespace p11 {
+
+std::vector<std::uint8_t> Operation::one_shot(std::span<const std::uint8_t> data) {
+  update(data);
+  return final();
+}
+
+void Operation::verify_final(std::span<const std::uint8_t> /*signature*/) {
+  fail(CKR_GENERAL_ERROR, "not a verify operation");
+}
+
+void Operation::verify_one_shot(std::span<const std::uint8_t> data,
+                                std::span<const std::uint8_t> signature) {
+  update(data);
+  verify_final(signature);
+}
+
+namespace mech {
+
+const MechanismSpec& offered_mechanism(CK_MECHANISM_TYPE type, CK_FLAGS needed_flag,
+                                       bool provider_is_tpm) {
+  const MechanismSpec* spec = find_mechanism(type);
+  if (spec == nullptr || (spec->flags & needed_flag) == 0 || (provider_is_tpm && !spec->on_tpm)) {
+    fail(CKR_MECHANISM_INVALID, "mechanism not supported for this operation");
+  }
+  return *spec;
+}
+
+void check_key_use(const MechanismSpec& spec, const KeyView& key, CK_OBJECT_CLASS needed_class,
+                   bool usage_permitted) {
+  if (key.object_class != needed_class || key.key_type != spec.key_type) {
+    fail(CKR_KEY_TYPE_INCONSISTENT, "key class or type does not fit the mechanism");
+  }
+  if (!usage_permitted) {
+    fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "the key's usage attribute forbids this operation");
+  }
+  if (!key.allowed_mechanisms.empty() &&
+      std::find(key.allowed_mechanisms.begin(), key.allowed_mechanisms.end(), spec.type) ==
+          key.allowed_mechanisms.end()) {
+    fail(CKR_MECHANISM_INVALID, "mechanism not in the key's CKA_ALLOWED_MECHANISMS");
+  }
+}
+
+void check_key_size(const MechanismSpec& spec, const KeyView& key, bool provider_is_tpm) {
+  const KeySizeRange range = key_size_range(spec.key_type, provider_is_tpm);
+  if (key.bits < range.min_bits || key.bits > range.max_bits) {
+    fail(CKR_KEY_SIZE_RANGE, "key size outside the mechanism's range");
+  }
+}
+
+namespace {
+
+struct KindRule {
+  CK_OBJECT_CLASS key_class;
+  bool KeyView::*usage;
+};
+
+KindRule rule_for(OpKind kind) {
+  switch (kind) {
+    case OpKind::kSign:
+      return {CKO_PRIVATE_KEY, &KeyView::can_sign};
+    case OpKind::kVerify:
+      return {CKO_PUBLIC_KEY, &KeyView::can_verify};
+    case OpKind::kEncrypt:
+      return {CKO_PUBLIC_KEY, &KeyView::can_encrypt};
+    case OpKind::kDecrypt:
+      return {CKO_PRIVATE_KEY, &KeyView::can_decrypt};
+    case OpKind::kDigest:
+      break;
+  }
+  fail(CKR_GENERAL_ERROR, "no key rule for digests");
+}
+
+}  // namespace
+
+}  // namespace mech
+
+std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mechanism,
+                                           const KeyView* key, bool provider_is_tpm) {
+  const mech::MechanismSpec& spec =
+      mech::offered_mechanism(mechanism.mechanism, mech::flag_for(kind), provider_is_tpm);
+  if (spec.make == nullptr) {
+    fail(CKR_MECHANISM_INVALID, "mechanism has no such operation");
+  }
+  if (kind != OpKind::kDigest) {
+    if (key == nullptr) {
+      fail(CKR_KEY_HANDLE_INVALID, "operation needs a key");
+    }
+    const mech::KindRule rule = mech::rule_for(kind);
+    mech::check_key_use(spec, *key, rule.key_class, (*key).*rule.usage);
+  }
+  mech::DecodedParams params;
+  if (spec.decode != nullptr) {
+    spec.decode(spec, mechanism, params);
+  }
+  if (kind != OpKind::kDigest) {
+    mech::check_key_size(spec, *key, provider_is_tpm);
+  }
+  return spec.make(kind, spec, params, key);
+}
+
+}  // namespace p11

@@ -1,0 +1,270 @@
+// The mechanism table against start_operation: every flag C_GetMechanismInfo reports is an
+// operation start_operation accepts and vice versa; the check order and error codes of
+// start_operation; the platform (TPM) subset.
+#include <algorithm>
+#include <set>
+
+#include "mech_test_support.h"
+
+namespace mechtest {
+namespace {
+
+using p11::OpKind;
+
+constexpr CK_MECHANISM_TYPE kPssMechs[] = {CKM_RSA_PKCS_PSS, CKM_SHA1_RSA_PKCS_PSS,
+                                           CKM_SHA256_RSA_PKCS_PSS, CKM_SHA384_RSA_PKCS_PSS,
+                                           CKM_SHA512_RSA_PKCS_PSS};
+
+// A valid parameter for each mechanism that needs one.
+struct ValidParams {
+  CK_RSA_PKCS_PSS_PARAMS pss{};
+  CK_RSA_PKCS_OAEP_PARAMS oaep{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
+
+  CK_MECHANISM for_type(CK_MECHANISM_TYPE type) {
+    if (std::find(std::begin(kPssMechs), std::end(kPssMechs), type) != std::end(kPssMechs)) {
+      pss = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+      if (type == CKM_SHA1_RSA_PKCS_PSS) {
+        pss = {CKM_SHA_1, CKG_MGF1_SHA1, 20};
+      } else if (type == CKM_SHA384_RSA_PKCS_PSS) {
+        pss = {CKM_SHA384, CKG_MGF1_SHA384, 48};
+      } else if (type == CKM_SHA512_RSA_PKCS_PSS) {
+        pss = {CKM_SHA512, CKG_MGF1_SHA512, 64};
+      }
+      return mechanism(type, &pss, sizeof(pss));
+    }
+    if (type == CKM_RSA_PKCS_OAEP) {
+      return mechanism(type, &oaep, sizeof(oaep));
+    }
+    return mechanism(type);
+  }
+};
+
+bool is_ec(const CK_MECHANISM_INFO& info) { return (info.flags & CKF_EC_F_P) != 0; }
+
+// The key an operation kind takes for a mechanism.
+p11::KeyView key_for(OpKind kind, const CK_MECHANISM_INFO& info) {
+  const TestKey& key = is_ec(info) ? ec_key(256) : rsa2048();
+  return (kind == OpKind::kSign || kind == OpKind::kDecrypt) ? key.private_view()
+                                                             : key.public_view();
+}
+
+TEST(MechanismTable, InfoFlagsMatchWhatStartOperationAccepts) {
+  struct KindFlag {
+    OpKind kind;
+    CK_FLAGS flag;
+  };
+  const KindFlag kinds[] = {{OpKind::kSign, CKF_SIGN},
+                            {OpKind::kVerify, CKF_VERIFY},
+                            {OpKind::kEncrypt, CKF_ENCRYPT},
+                            {OpKind::kDecrypt, CKF_DECRYPT},
+                            {OpKind::kDigest, CKF_DIGEST}};
+  for (bool tpm : {false, true}) {
+    for (const p11::MechanismEntry& entry : p11::mechanism_table(tpm)) {
+      SCOPED_TRACE("mechanism 0x" + std::to_string(entry.type) + (tpm ? " tpm" : " sw"));
+      const CK_MECHANISM_INFO info = p11::mechanism_info(entry.type, tpm);
+      EXPECT_EQ(info.flags, entry.info.flags);
+      EXPECT_EQ(info.ulMinKeySize, entry.info.ulMinKeySize);
+      EXPECT_EQ(info.ulMaxKeySize, entry.info.ulMaxKeySize);
+      ValidParams params;
+      const CK_MECHANISM m = params.for_type(entry.type);
+      for (const KindFlag& k : kinds) {
+        const p11::KeyView key = key_for(k.kind, info);
+        const CK_RV rv = rv_of([&] {
+          auto op = p11::start_operation(k.kind, m, &key, tpm);
+          EXPECT_NE(op, nullptr);
+        });
+        EXPECT_EQ(rv, (info.flags & k.flag) != 0 ? CKR_OK : CKR_MECHANISM_INVALID)
+            << "kind flag 0x" << std::hex << k.flag;
+      }
+      EXPECT_EQ((info.flags & CKF_GENERATE_KEY_PAIR) != 0,
+                p11::is_key_pair_gen_mechanism(entry.type));
+      if ((info.flags & CKF_DERIVE) != 0) {
+        EXPECT_EQ(entry.type, static_cast<CK_MECHANISM_TYPE>(CKM_ECDH1_DERIVE));
+      }
+      if ((info.flags & CKF_DIGEST) != 0) {
+        EXPECT_EQ(info.ulMinKeySize, 0U);
+        EXPECT_EQ(info.ulMaxKeySize, 0U);
+      } else if (is_ec(info)) {
+        EXPECT_EQ(info.ulMinKeySize, 256U);
+        EXPECT_EQ(info.ulMaxKeySize, tpm ? 384U : 521U);
+        EXPECT_EQ(info.flags & (CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS),
+                  CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS);
+      } else {
+        EXPECT_EQ(info.ulMinKeySize, tpm ? 1024U : 512U);
+        EXPECT_EQ(info.ulMaxKeySize, tpm ? 2048U : 16384U);
+      }
+    }
+  }
+}
+
+TEST(MechanismTable, ContentsAndTpmSubset) {
+  std::set<CK_MECHANISM_TYPE> software;
+  for (const auto& e : p11::mechanism_table(false)) {
+    EXPECT_TRUE(software.insert(e.type).second) << "duplicate " << e.type;
+  }
+  for (CK_MECHANISM_TYPE t : {CKM_RSA_PKCS_KEY_PAIR_GEN,
+                              CKM_EC_KEY_PAIR_GEN,
+                              CKM_RSA_PKCS,
+                              CKM_SHA1_RSA_PKCS,
+                              CKM_SHA224_RSA_PKCS,
+                              CKM_SHA256_RSA_PKCS,
+                              CKM_SHA384_RSA_PKCS,
+                              CKM_SHA512_RSA_PKCS,
+                              CKM_RSA_PKCS_PSS,
+                              CKM_SHA1_RSA_PKCS_PSS,
+                              CKM_SHA256_RSA_PKCS_PSS,
+                              CKM_SHA384_RSA_PKCS_PSS,
+                              CKM_SHA512_RSA_PKCS_PSS,
+                              CKM_ECDSA,
+                              CKM_ECDSA_SHA1,
+                              CKM_ECDSA_SHA224,
+                              CKM_ECDSA_SHA256,
+                              CKM_ECDSA_SHA384,
+                              CKM_ECDSA_SHA512,
+                              CKM_RSA_PKCS_OAEP,
+                              CKM_RSA_X_509,
+                              CKM_ECDH1_DERIVE,
+                              CKM_SHA_1,
+                              CKM_SHA224,
+                              CKM_SHA256,
+                              CKM_SHA384,
+                              CKM_SHA512}) {
+    EXPECT_EQ(software.count(t), 1U) << "missing 0x" << std::hex << t;
+  }
+  std::set<CK_MECHANISM_TYPE> tpm;
+  for (const auto& e : p11::mechanism_table(true)) {
+    tpm.insert(e.type);
+    EXPECT_EQ(software.count(e.type), 1U);
+  }
+  EXPECT_LT(tpm.size(), software.size());
+  for (CK_MECHANISM_TYPE t :
+       {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_RSA_PKCS_OAEP, CKM_ECDSA, CKM_ECDH1_DERIVE, CKM_SHA256,
+        CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN}) {
+    EXPECT_EQ(tpm.count(t), 1U) << "TPM lacks 0x" << std::hex << t;
+  }
+  EXPECT_EQ(tpm.count(CKM_RSA_X_509), 0U);
+  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_RSA_X_509, true); }), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_MD5, false); }), CKR_MECHANISM_INVALID);
+  const p11::KeyView pub = rsa2048().public_view();
+  const CK_MECHANISM x509 = mechanism(CKM_RSA_X_509);
+  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kEncrypt, x509, &pub, true); }),
+            CKR_MECHANISM_INVALID);
+}
+
+CK_RV start(OpKind kind, const CK_MECHANISM& m, const p11::KeyView& key, bool tpm = false) {
+  return rv_of([&] { static_cast<void>(p11::start_operation(kind, m, &key, tpm)); });
+}
+
+TEST(StartOperation, KeyErrors) {
+  const CK_MECHANISM rsa = mechanism(CKM_SHA256_RSA_PKCS);
+  const CK_MECHANISM ecdsa = mechanism(CKM_ECDSA);
+  const p11::KeyView rsa_priv = rsa2048().private_view();
+  const p11::KeyView rsa_pub = rsa2048().public_view();
+  EXPECT_EQ(start(OpKind::kSign, rsa, rsa_priv), CKR_OK);
+  EXPECT_EQ(start(OpKind::kSign, ecdsa, rsa_priv), CKR_KEY_TYPE_INCONSISTENT);
+  EXPECT_EQ(start(OpKind::kSign, rsa, ec_key(256).private_view()), CKR_KEY_TYPE_INCONSISTENT);
+  EXPECT_EQ(start(OpKind::kSign, rsa, rsa_pub), CKR_KEY_TYPE_INCONSISTENT);
+  EXPECT_EQ(start(OpKind::kVerify, rsa, rsa_priv), CKR_KEY_TYPE_INCONSISTENT);
+  EXPECT_EQ(start(OpKind::kEncrypt, mechanism(CKM_RSA_PKCS), rsa_priv), CKR_KEY_TYPE_INCONSISTENT);
+  EXPECT_EQ(start(OpKind::kDecrypt, mechanism(CKM_RSA_PKCS), rsa_pub), CKR_KEY_TYPE_INCONSISTENT);
+
+  p11::KeyView no_sign = rsa_priv;
+  no_sign.can_sign = false;
+  EXPECT_EQ(start(OpKind::kSign, rsa, no_sign), CKR_KEY_FUNCTION_NOT_PERMITTED);
+  p11::KeyView no_verify = rsa_pub;
+  no_verify.can_verify = false;
+  EXPECT_EQ(start(OpKind::kVerify, rsa, no_verify), CKR_KEY_FUNCTION_NOT_PERMITTED);
+  p11::KeyView no_encrypt = rsa_pub;
+  no_encrypt.can_encrypt = false;
+  EXPECT_EQ(start(OpKind::kEncrypt, mechanism(CKM_RSA_PKCS), no_encrypt),
+            CKR_KEY_FUNCTION_NOT_PERMITTED);
+  p11::KeyView no_decrypt = rsa_priv;
+  no_decrypt.can_decrypt = false;
+  EXPECT_EQ(start(OpKind::kDecrypt, mechanism(CKM_RSA_PKCS), no_decrypt),
+            CKR_KEY_FUNCTION_NOT_PERMITTED);
+
+  p11::KeyView allowed = rsa_priv;
+  allowed.allowed_mechanisms = {CKM_SHA384_RSA_PKCS, CKM_RSA_PKCS_PSS};
+  EXPECT_EQ(start(OpKind::kSign, rsa, allowed), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_SHA384_RSA_PKCS), allowed), CKR_OK);
+
+  p11::KeyView too_big = rsa_priv;
+  too_big.bits = 4096;
+  EXPECT_EQ(start(OpKind::kSign, rsa, too_big, true), CKR_KEY_SIZE_RANGE);
+  p11::KeyView too_small = rsa_priv;
+  too_small.bits = 256;
+  EXPECT_EQ(start(OpKind::kSign, rsa, too_small), CKR_KEY_SIZE_RANGE);
+  p11::KeyView p521 = ec_key(521).private_view();
+  EXPECT_EQ(start(OpKind::kSign, ecdsa, p521, true), CKR_KEY_SIZE_RANGE);
+
+  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kSign, rsa, nullptr); }),
+            CKR_KEY_HANDLE_INVALID);
+  p11::KeyView no_handle = rsa_priv;
+  no_handle.ncrypt_key = 0;
+  EXPECT_EQ(start(OpKind::kSign, rsa, no_handle), CKR_KEY_HANDLE_INVALID);
+}
+
+TEST(StartOperation, MechanismErrors) {
+  const p11::KeyView rsa_priv = rsa2048().private_view();
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_MD5_RSA_PKCS), rsa_priv), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(0x80001234UL), rsa_priv), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_SHA256), rsa_priv), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_RSA_PKCS_OAEP), rsa_priv), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_RSA_PKCS_KEY_PAIR_GEN), rsa_priv),
+            CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_ECDH1_DERIVE), ec_key(256, true).private_view()),
+            CKR_MECHANISM_INVALID);
+  EXPECT_EQ(rv_of([] {
+              const CK_MECHANISM m = mechanism(CKM_SHA256_RSA_PKCS);
+              p11::start_operation(OpKind::kDigest, m, nullptr);
+            }),
+            CKR_MECHANISM_INVALID);
+}
+
+// Each check wins over the ones after it.
+TEST(StartOperation, CheckOrder) {
+  p11::KeyView everything_wrong = rsa2048().private_view();
+  everything_wrong.object_class = CKO_PUBLIC_KEY;  // wrong class for signing
+  everything_wrong.can_sign = false;
+  everything_wrong.allowed_mechanisms = {CKM_ECDSA};
+  everything_wrong.bits = 100;
+  const CK_MECHANISM pss_no_params = mechanism(CKM_RSA_PKCS_PSS);
+  EXPECT_EQ(start(OpKind::kSign, mechanism(CKM_SHA512), everything_wrong), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(start(OpKind::kSign, pss_no_params, everything_wrong), CKR_KEY_TYPE_INCONSISTENT);
+  everything_wrong.object_class = CKO_PRIVATE_KEY;
+  EXPECT_EQ(start(OpKind::kSign, pss_no_params, everything_wrong), CKR_KEY_FUNCTION_NOT_PERMITTED);
+  everything_wrong.can_sign = true;
+  EXPECT_EQ(start(OpKind::kSign, pss_no_params, everything_wrong), CKR_MECHANISM_INVALID);
+  everything_wrong.allowed_mechanisms.push_back(CKM_RSA_PKCS_PSS);
+  EXPECT_EQ(start(OpKind::kSign, pss_no_params, everything_wrong), CKR_MECHANISM_PARAM_INVALID);
+  CK_RSA_PKCS_PSS_PARAMS params{CKM_SHA256, CKG_MGF1_SHA256, 32};
+  const CK_MECHANISM pss = mechanism(CKM_RSA_PKCS_PSS, &params, sizeof(params));
+  EXPECT_EQ(start(OpKind::kSign, pss, everything_wrong), CKR_KEY_SIZE_RANGE);
+  everything_wrong.bits = 2048;
+  EXPECT_EQ(start(OpKind::kSign, pss, everything_wrong), CKR_OK);
+}
+
+// Sign and decrypt keep the CNG handle's owner alive until the operation ends, even when the
+// object (and its KeyView) goes away meanwhile.
+TEST(StartOperation, PrivateKeyOperationsHoldTheKeyOwner) {
+  CK_RSA_PKCS_OAEP_PARAMS oaep{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
+  const struct {
+    OpKind kind;
+    CK_MECHANISM m;
+  } cases[] = {{OpKind::kSign, mechanism(CKM_SHA256_RSA_PKCS)},
+               {OpKind::kSign, mechanism(CKM_RSA_PKCS)},
+               {OpKind::kDecrypt, mechanism(CKM_RSA_PKCS_OAEP, &oaep, sizeof(oaep))}};
+  for (const auto& c : cases) {
+    auto owner = std::make_shared<int>(7);
+    auto view = std::make_unique<p11::KeyView>(rsa2048().private_view());
+    view->key_owner = owner;
+    auto op = p11::start_operation(c.kind, c.m, view.get());
+    view.reset();
+    EXPECT_EQ(owner.use_count(), 2);
+    op.reset();
+    EXPECT_EQ(owner.use_count(), 1);
+  }
+}
+
+}  // namespace
+}  // namespace mechtest
