@@ -4,6 +4,7 @@
 
 #include "core/cng_error.h"
 #include "core/u16.h"
+#include "providers/platform/platform_provider.h"
 #include "providers/software/software_provider.h"
 
 namespace cng::api {
@@ -15,9 +16,11 @@ Provider& software_instance() {
   return *provider;
 }
 
-// The TPM-backed provider is not implemented yet: it behaves as on a machine without a TPM.
+// The TPM on $CNG_PKCS11_TCTI (else /dev/tpmrm0). Without a TPM this throws
+// NTE_DEVICE_NOT_FOUND and, the static being left uninitialised, is tried again next time.
 Provider& platform_instance() {
-  fail(NTE_DEVICE_NOT_FOUND, "the Platform Crypto Provider is not available (no TPM support)");
+  static Provider* const provider = make_platform_provider().release();  // leaky
+  return *provider;
 }
 
 constexpr std::array kProviders = {

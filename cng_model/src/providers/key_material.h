@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,6 +81,12 @@ class KeyMaterial {
   // Plaintext private export in a BCRYPT blob type or NCRYPT_PKCS8_PRIVATE_KEY_BLOB; the NCrypt
   // layer enforces the export policy before calling. NTE_BAD_TYPE when the blob type does not fit.
   [[nodiscard]] virtual SecureBytes export_private(std::u16string_view blob_type) const = 0;
+
+  // A provider-specific key property (e.g. the platform provider's PCP_KEY_USAGE_POLICY), as
+  // the raw value NCryptGetProperty returns; nullopt when the key has no property of that name.
+  [[nodiscard]] virtual std::optional<Bytes> key_property(std::u16string_view /*name*/) const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace cng

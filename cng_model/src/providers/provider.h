@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,11 @@ class Provider {
   [[nodiscard]] virtual std::shared_ptr<KeyMaterial> import_blob_no_validation(
       std::u16string_view blob_type, std::span<const std::uint8_t> data) {
     return import_blob(blob_type, data);
+  }
+  // A provider-specific provider property (e.g. the platform provider's PCP_*), as the raw
+  // value NCryptGetProperty returns; nullopt when the provider has no property of that name.
+  [[nodiscard]] virtual std::optional<Bytes> provider_property(std::u16string_view /*name*/) const {
+    return std::nullopt;
   }
 };
 
