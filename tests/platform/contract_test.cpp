@@ -2,6 +2,8 @@
 // states, NTE_EXISTS / overwrite, scopes, enumeration, ephemeral keys, unsupported lengths.
 #include <iostream>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "platform_test_support.h"
 
@@ -38,6 +40,37 @@ TEST_F(ContractTest, ProviderIsHardwareAndListsTpmAlgorithms) {
   EXPECT_TRUE(names.count(u"ECDH_P256"));
   EXPECT_OK(NCryptIsAlgSupported(provider_, u"RSA", 0));
   EXPECT_OK(NCryptIsAlgSupported(provider_, u"ECDSA_P256", 0));
+}
+
+// The software and the platform provider keep separate stores within a scope: the same name
+// may exist in both, and each provider enumerates only its own keys.
+TEST_F(ContractTest, ProvidersHaveSeparateStoresInOneScope) {
+  NCRYPT_PROV_HANDLE software = 0;
+  ASSERT_OK(NCryptOpenStorageProvider(&software, MS_KEY_STORAGE_PROVIDER, 0));
+  NCRYPT_KEY_HANDLE soft = 0;
+  NCRYPT_KEY_HANDLE tpm = 0;
+  ASSERT_OK(NCryptCreatePersistedKey(software, &soft, u"ECDSA_P256", u"shared-name", 0, 0));
+  ASSERT_OK(NCryptFinalizeKey(soft, 0));
+  ASSERT_OK(NCryptCreatePersistedKey(provider_, &tpm, u"ECDSA_P256", u"shared-name", 0, 0));
+  ASSERT_OK(NCryptFinalizeKey(tpm, 0));
+  const auto names_of = [](NCRYPT_PROV_HANDLE prov) {
+    std::vector<std::u16string> names;
+    NCryptKeyName* item = nullptr;
+    void* state = nullptr;
+    while (NCryptEnumKeys(prov, nullptr, &item, &state, 0) == ERROR_SUCCESS) {
+      names.emplace_back(item->pszName);
+      NCryptFreeBuffer(item);
+    }
+    NCryptFreeBuffer(state);
+    return names;
+  };
+  EXPECT_EQ(names_of(software), std::vector<std::u16string>{u"shared-name"});
+  EXPECT_EQ(names_of(provider_), std::vector<std::u16string>{u"shared-name"});
+  EXPECT_OK(NCryptDeleteKey(soft, 0));
+  EXPECT_TRUE(names_of(software).empty());
+  EXPECT_EQ(names_of(provider_), std::vector<std::u16string>{u"shared-name"});
+  EXPECT_OK(NCryptDeleteKey(tpm, 0));
+  EXPECT_OK(NCryptFreeObject(software));
 }
 
 TEST_F(ContractTest, KeyStatesNamesAndOverwrite) {

@@ -108,8 +108,12 @@ TEST_F(KeyFileTest, TheFileHoldsOnlyTheWrappedTpmBlobNeverThePrivateKey) {
       ncrypt_test::pkey_from_bcrypt_public(export_key(soft_ec, BCRYPT_ECCPUBLIC_BLOB));
   const Pkey soft_rsa_pub =
       ncrypt_test::pkey_from_bcrypt_public(export_key(soft_rsa, BCRYPT_RSAPUBLIC_BLOB));
-  EXPECT_TRUE(file_holds_ec_private_key(file_of(u"soft-ec"), soft_ec_pub.get()));
-  EXPECT_TRUE(file_holds_rsa_factor(file_of(u"soft-rsa"), soft_rsa_pub.get()));
+  // The software provider's store is the scope directory itself (the platform one is below it).
+  const auto software_file_of = [&](const char16_t* name) {
+    return read_file(key_file_path(user_dir().parent_path(), name));
+  };
+  EXPECT_TRUE(file_holds_ec_private_key(software_file_of(u"soft-ec"), soft_ec_pub.get()));
+  EXPECT_TRUE(file_holds_rsa_factor(software_file_of(u"soft-rsa"), soft_rsa_pub.get()));
   EXPECT_OK(NCryptDeleteKey(soft_ec, 0));
   EXPECT_OK(NCryptDeleteKey(soft_rsa, 0));
   EXPECT_OK(NCryptFreeObject(software));

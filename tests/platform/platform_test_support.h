@@ -32,8 +32,10 @@ class PlatformTest : public ::testing::Test {
   NCRYPT_KEY_HANDLE create_key(const char16_t* alg, const char16_t* name, DWORD flags = 0,
                                DWORD rsa_bits = 0);
 
-  [[nodiscard]] const std::filesystem::path& user_dir() const { return user_dir_; }
-  [[nodiscard]] const std::filesystem::path& machine_dir() const { return machine_dir_; }
+  // The platform provider's key stores: the "platform" subdirectory of each scope's directory
+  // (CNG_PKCS11_USER_DIR / CNG_PKCS11_MACHINE_DIR point at the scope directories).
+  [[nodiscard]] std::filesystem::path user_dir() const { return user_dir_ / "platform"; }
+  [[nodiscard]] std::filesystem::path machine_dir() const { return machine_dir_ / "platform"; }
 
   NCRYPT_PROV_HANDLE provider_ = 0;
 

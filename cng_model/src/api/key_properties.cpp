@@ -242,6 +242,12 @@ PropertyValue get_key_property(KeyObject& key, std::u16string_view name, DWORD f
     require(it != r.properties.end(), NTE_NOT_FOUND, "UI Policy not set");
     return decode_ui_policy(it->second);
   }
+  if (name.starts_with(u"PCP_") && key.state == KeyState::kFinalized) {
+    // Provider-specific key properties (the platform provider's PCP_*), when it has them.
+    if (auto value = key.material_locked()->key_property(name)) {
+      return {std::move(*value), {}};
+    }
+  }
   return {get_custom(key, name, false), {}};
 }
 
@@ -305,6 +311,9 @@ PropertyValue get_provider_property(ProviderObject& provider, std::u16string_vie
     std::lock_guard lock(provider.mutex);
     require(provider.use_context.has_value(), NTE_NOT_FOUND, "Use Context not set");
     return {string_value(*provider.use_context), {}};
+  }
+  if (auto value = provider.provider().provider_property(name)) {
+    return {std::move(*value), {}};  // e.g. the platform provider's PCP_* properties
   }
   fail(NTE_NOT_SUPPORTED, "not a provider property");
 }

@@ -19,9 +19,18 @@ std::shared_ptr<const ProviderContext> ProviderContext::open(const ProviderDescr
   auto context = std::make_shared<ProviderContext>();
   context->descriptor = &descriptor;
   context->provider = &descriptor.instance();
-  const auto open_scope = [](Scope scope, std::optional<KeyStore>& store, StoreError& error) {
+  const auto open_scope = [&descriptor](Scope scope, std::optional<KeyStore>& store,
+                                        StoreError& error) {
     try {
-      store.emplace(KeyStore::default_dir(scope), scope);
+      // Each provider has its own store within the scope's directory: the software provider
+      // the directory itself, the platform (TPM) provider its "platform" subdirectory, so
+      // enumeration and names never mix the two providers' keys (as on Windows, where
+      // the software KSP and the PCP keep separate key folders).
+      std::filesystem::path dir = KeyStore::default_dir(scope);
+      if ((descriptor.instance().impl_type() & NCRYPT_IMPL_HARDWARE_FLAG) != 0) {
+        dir /= "platform";
+      }
+      store.emplace(dir, scope);
     } catch (const CngError& e) {
       error = {e.status(), e.what()};
     }
