@@ -1,0 +1,75 @@
+// CNG key blobs <-> PKCS#11 key values (reference/cng-model.md §2.6), using OpenSSL 3 for
+// DER (SubjectPublicKeyInfo, PKCS#8) and EC point arithmetic. Malformed input from the
+// PKCS#11 side throws P11Error(CKR_ATTRIBUTE_VALUE_INVALID); a malformed blob coming back
+// from NCrypt throws P11Error(CKR_DEVICE_ERROR).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "bridge/bytes.h"
+#include "ncrypt.h"
+#include "pkcs11/pkcs11_all.h"
+
+namespace p11::bridge {
+
+struct CurveInfo {
+  const char* openssl_name;         // "prime256v1"
+  const char16_t* ecdsa_algorithm;  // NCRYPT_ECDSA_P256_ALGORITHM
+  const char16_t* ecdh_algorithm;   // NCRYPT_ECDH_P256_ALGORITHM
+  const char16_t* cng_curve_name;   // "nistP256"
+  Bytes ec_params;                  // CKA_EC_PARAMS: DER OBJECT IDENTIFIER
+  std::size_t field_bytes;          // 32 / 48 / 66
+  CK_ULONG bits;                    // 256 / 384 / 521
+};
+
+// By CKA_EC_PARAMS (the DER OID only; named-curve strings and explicit parameters are not
+// curves a CNG provider knows): nullptr when not P-256/384/521.
+const CurveInfo* curve_by_params(ByteView ec_params) noexcept;
+// By CNG algorithm id ("ECDSA_P384", "ECDH_P256") or curve name ("nistP521").
+const CurveInfo* curve_by_cng_name(std::u16string_view name) noexcept;
+
+// The public half of a key as PKCS#11 sees it.
+struct PublicKeyValues {
+  CK_KEY_TYPE key_type = CKK_RSA;
+  Bytes modulus;                     // RSA, big-endian, no leading zero
+  Bytes public_exponent;             // RSA
+  const CurveInfo* curve = nullptr;  // EC
+  Bytes point;                       // EC: 04 || X || Y (CKA_EC_POINT's content octets)
+  CK_ULONG bits = 0;                 // RSA modulus bits / EC curve bits
+};
+
+// From NCryptExportKey(BCRYPT_RSAPUBLIC_BLOB or BCRYPT_ECCPUBLIC_BLOB).
+PublicKeyValues parse_public_blob(ByteView blob);
+// BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB (ECDSA magic) for NCryptImportKey.
+Bytes make_public_blob(const PublicKeyValues& key);
+// CKA_PUBLIC_KEY_INFO: DER SubjectPublicKeyInfo.
+Bytes spki_der(const PublicKeyValues& key);
+// The NSS CKA_ID convention (pk11_MakeIDFromPublicKey): SHA-1 over the RSA modulus (unsigned,
+// no leading zero) or over the raw EC point 04||X||Y, i.e. CKA_EC_POINT's content octets.
+Bytes nss_key_id(const PublicKeyValues& key);
+
+// CKA_EC_POINT is a DER OCTET STRING around the point.
+Bytes der_octet_string(ByteView content);
+// Accepts the DER form and, as many modules do, the raw point; nullopt when neither.
+std::optional<Bytes> ec_point_from_attribute(ByteView value, const CurveInfo& curve);
+
+// One component of an exported private blob (RSAFULLPRIVATE or ECCPRIVATE), by attribute:
+// CKA_PRIVATE_EXPONENT, CKA_PRIME_1/2, CKA_EXPONENT_1/2, CKA_COEFFICIENT, CKA_VALUE (EC d).
+SecretBytes private_component(ByteView private_blob, CK_ATTRIBUTE_TYPE type);
+
+// Private key parts from a C_CreateObject template, as PKCS#8 PrivateKeyInfo DER for
+// NCryptImportKey. For RSA, missing CRT parts are computed from d, p, q.
+struct RsaPrivateParts {
+  Bytes modulus, public_exponent;
+  SecretBytes private_exponent, prime1, prime2, exponent1, exponent2, coefficient;
+};
+SecretBytes rsa_pkcs8(const RsaPrivateParts& parts);
+// EC: d plus the curve; also returns the public point (computed as d·G).
+SecretBytes ec_pkcs8(const CurveInfo& curve, ByteView d, Bytes& point_out);
+
+// Strips leading zero bytes of a big-endian integer (keeps one byte for zero).
+Bytes strip_leading_zeros(ByteView value);
+Bytes sha1(ByteView data);
+
+}  // namespace p11::bridge

@@ -1,0 +1,461 @@
+#include "objects/key_factory.h"
+
+#include <array>
+#include <cstring>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "bridge/attribute_map.h"
+#include "bridge/class_schema.h"
+#include "bridge/ncrypt_props.h"
+#include "bridge/status_map.h"
+#include "bridge/utf.h"
+#include "core/p11_error.h"
+#include "objects/template_rules.h"
+
+namespace p11::objects {
+
+namespace {
+
+constexpr int kNameAttempts = 8;
+
+// Attributes the public blob, Length or algorithm decide: CNG is the truth for them.
+bool from_key_material(CK_ATTRIBUTE_TYPE type) {
+  const auto* info = bridge::attribute_info(type);
+  return info != nullptr && (info->source == bridge::CngSource::kPublicBlob ||
+                             info->source == bridge::CngSource::kLength ||
+                             info->source == bridge::CngSource::kAlgorithm ||
+                             info->source == bridge::CngSource::kPrivateBlob ||
+                             info->source == bridge::CngSource::kUniqueName);
+}
+
+AttrMap without_key_material(AttrMap attrs) {
+  std::erase_if(attrs, [](const auto& kv) { return from_key_material(kv.first); });
+  return attrs;
+}
+
+// CNG names to try: the label when it is a usable key name, then generated ones.
+std::vector<std::u16string> candidate_names(const AttrMap& attrs) {
+  std::vector<std::u16string> names;
+  if (const auto it = attrs.find(CKA_LABEL); it != attrs.end() && !it->second.empty()) {
+    auto name = utf8_to_utf16(to_string(it->second));
+    if (name && name->size() <= NCRYPT_MAX_KEY_NAME_LENGTH &&
+        name->find(u'\0') == std::u16string::npos) {
+      names.push_back(*name);
+    }
+  }
+  while (names.size() < kNameAttempts) {
+    const std::string generated = "p11-" + random_hex(8);
+    names.emplace_back(generated.begin(), generated.end());
+  }
+  return names;
+}
+
+DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
+  DWORD usage = 0;
+  if (attr_true(priv, CKA_SIGN)) {
+    usage |= NCRYPT_ALLOW_SIGNING_FLAG;
+  }
+  if (key_type == CKK_RSA && (attr_true(priv, CKA_DECRYPT) || attr_true(priv, CKA_UNWRAP))) {
+    usage |= NCRYPT_ALLOW_DECRYPT_FLAG;
+  }
+  if (key_type == CKK_EC && attr_true(priv, CKA_DERIVE)) {
+    usage |= NCRYPT_ALLOW_KEY_AGREEMENT_FLAG;
+  }
+  return usage;
+}
+
+// §5.2: CKA_EXTRACTABLE -> ALLOW_EXPORT, plaintext export only when not sensitive. Ephemeral
+// keys: see the header (exportable inside this process only).
+DWORD export_policy(bool persisted, const AttrMap& priv) {
+  if (!persisted) {
+    return NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG;
+  }
+  if (!attr_true(priv, CKA_EXTRACTABLE)) {
+    return 0;
+  }
+  return NCRYPT_ALLOW_EXPORT_FLAG |
+         (attr_true(priv, CKA_SENSITIVE) ? 0 : NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
+}
+
+// Sets the creation-time properties and (persisted keys) the custom properties, then
+// finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
+// properties go in before finalize so the key file is written once.
+bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, CK_KEY_TYPE key_type,
+                            const AttrMap& priv, const AttrMap& pub, DWORD rsa_bits) {
+  if (rsa_bits != 0) {
+    bridge::set_dword_property(h, NCRYPT_LENGTH_PROPERTY, rsa_bits, 0, NcryptContext::kKeyGen);
+  }
+  bridge::set_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY, export_policy(persisted, priv), 0,
+                             NcryptContext::kKeyGen);
+  bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(priv, key_type), 0,
+                             NcryptContext::kKeyGen);
+  if (persisted) {
+    write_custom_properties(h, CKO_PRIVATE_KEY, key_type, priv);
+    write_custom_properties(h, CKO_PUBLIC_KEY, key_type, pub);
+  }
+  const SECURITY_STATUS st = NCryptFinalizeKey(h, 0);
+  if (st == NTE_EXISTS) {
+    return false;
+  }
+  check_status(st, NcryptContext::kKeyGen, "NCryptFinalizeKey");
+  return true;
+}
+
+// Runs create(name) for each candidate name until one is free. create returns the new,
+// finalized key's handle, or 0 when the name was taken (NTE_EXISTS).
+std::shared_ptr<CngKey> create_named(
+    const SlotContext& slot, bool persisted, const AttrMap& priv,
+    const std::function<NCRYPT_KEY_HANDLE(const char16_t*)>& create) {
+  if (!persisted) {
+    const NCRYPT_KEY_HANDLE h = create(nullptr);
+    if (h == 0) {
+      fail(CKR_FUNCTION_FAILED, "ephemeral key creation failed");
+    }
+    return std::make_shared<CngKey>(h, slot.provider, u"");
+  }
+  for (const std::u16string& name : candidate_names(priv)) {
+    if (const NCRYPT_KEY_HANDLE h = create(name.c_str()); h != 0) {
+      return std::make_shared<CngKey>(h, slot.provider, name);
+    }
+  }
+  fail(CKR_FUNCTION_FAILED, "no free CNG key name");
+}
+
+// Handle guard for a key not yet finalized: freed (never deleted: nothing stored yet).
+struct PendingKey {
+  NCRYPT_KEY_HANDLE h = 0;
+  ~PendingKey() {
+    if (h != 0) {
+      NCryptFreeObject(h);
+    }
+  }
+  NCRYPT_KEY_HANDLE release() noexcept { return std::exchange(h, 0); }
+};
+
+// Builds both objects over a new key; deletes a persisted key if that fails.
+KeyPairObjects objects_over(const SlotContext& slot, std::shared_ptr<CngKey> key,
+                            const AttrMap& priv, const AttrMap& pub, CK_SESSION_HANDLE owner,
+                            bool public_is_token) {
+  try {
+    const CngKeyFacts facts = read_key_facts(key->handle());
+    const std::string unique_id = key->persisted() ? std::string() : random_hex(16);
+    KeyPairObjects out;
+    for (const bool is_private : {true, false}) {
+      auto obj = std::make_shared<Object>();
+      obj->object_class = is_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
+      obj->subtype = facts.pub.key_type;
+      AttrMap overlay = without_key_material(is_private ? priv : pub);
+      if (!overlay.contains(CKA_ID)) {
+        overlay[CKA_ID] = bridge::nss_key_id(facts.pub);
+      }
+      obj->attrs = key_object_attrs(facts, key->handle(), key->persisted(), obj->object_class,
+                                    overlay, key->name(), unique_id);
+      obj->token = is_private ? key->persisted() : (key->persisted() && public_is_token);
+      obj->attrs[CKA_TOKEN] = bool_bytes(obj->token);
+      obj->owner = obj->token ? CK_INVALID_HANDLE : owner;
+      obj->key = key;
+      (is_private ? out.private_key : out.public_key) = std::move(obj);
+    }
+    return out;
+  } catch (...) {
+    if (key->persisted()) {
+      NCRYPT_KEY_HANDLE victim = 0;
+      if (NCryptOpenKey(key->provider(), &victim, key->name().c_str(), 0, slot.scope_flag) ==
+          ERROR_SUCCESS) {
+        NCryptDeleteKey(victim, 0);
+      }
+    }
+    throw;
+  }
+}
+
+// The label and id of a pair: the private template's, else the public one's.
+void share_pair_attributes(AttrMap& priv, AttrMap& pub, const AttrMap& priv_tmpl,
+                           const AttrMap& pub_tmpl) {
+  for (const CK_ATTRIBUTE_TYPE type : {CKA_LABEL, CKA_ID}) {
+    const AttrMap* from = priv_tmpl.contains(type)  ? &priv_tmpl
+                          : pub_tmpl.contains(type) ? &pub_tmpl
+                                                    : nullptr;
+    if (from != nullptr) {
+      priv[type] = from->at(type);
+      pub[type] = from->at(type);
+    } else {
+      priv.erase(type);  // the label defaults to empty; the id to the NSS id (later)
+      pub.erase(type);
+      if (type == CKA_LABEL) {
+        priv[type] = Bytes{};
+        pub[type] = Bytes{};
+      }
+    }
+  }
+}
+
+void reject_unsupported_true(const AttrMap& attrs) {
+  for (const CK_ATTRIBUTE_TYPE type :
+       {CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER, CKA_ALWAYS_AUTHENTICATE}) {
+    if (attr_true(attrs, type)) {
+      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG keys have no sign/verify-recover or per-use login");
+    }
+  }
+}
+
+// Key-type defaults the generic schema cannot express: EC keys neither encrypt nor decrypt.
+// (CKA_DERIVE=TRUE on an RSA key is kept as asked, as clients send it in generic templates
+// (tpm2-pkcs11 #565); no RSA derive mechanism exists, so it permits nothing.)
+void key_type_defaults(AttrMap& attrs, const AttrMap& tmpl, CK_KEY_TYPE key_type) {
+  if (key_type != CKK_EC) {
+    return;
+  }
+  for (const CK_ATTRIBUTE_TYPE type : {CKA_DECRYPT, CKA_ENCRYPT}) {
+    if (attrs.contains(type) && !tmpl.contains(type)) {
+      attrs[type] = bool_bytes(false);
+    }
+  }
+}
+
+void check_class_and_type(const AttrMap& tmpl, CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type) {
+  if (attr_ulong(tmpl, CKA_CLASS).value_or(cls) != cls ||
+      attr_ulong(tmpl, CKA_KEY_TYPE).value_or(key_type) != key_type) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "CKA_CLASS/CKA_KEY_TYPE do not fit the mechanism");
+  }
+}
+
+DWORD checked_rsa_bits(const SlotContext& slot, const AttrMap& pub) {
+  const CK_ULONG bits = attr_ulong(pub, CKA_MODULUS_BITS).value_or(0);
+  if (const auto e = pub.find(CKA_PUBLIC_EXPONENT); e != pub.end()) {
+    if (bridge::strip_leading_zeros(e->second) != Bytes{0x01, 0x00, 0x01}) {
+      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG generates RSA keys with exponent 65537 only");
+    }
+  }
+  NCRYPT_SUPPORTED_LENGTHS lengths{512, 16384, 8, 2048};
+  if (const auto raw = bridge::get_property(slot.provider, NCRYPT_LENGTHS_PROPERTY);
+      raw && raw->size() == sizeof lengths) {
+    std::memcpy(&lengths, raw->data(), sizeof lengths);
+  }
+  const DWORD incr = lengths.dwIncrement == 0 ? 1 : lengths.dwIncrement;
+  if (bits < lengths.dwMinLength || bits > lengths.dwMaxLength ||
+      (bits - lengths.dwMinLength) % incr != 0) {
+    fail(CKR_KEY_SIZE_RANGE, "RSA modulus size not supported by the provider");
+  }
+  return static_cast<DWORD>(bits);
+}
+
+const bridge::CurveInfo& checked_curve(const AttrMap& attrs) {
+  const Bytes& params = attrs.at(CKA_EC_PARAMS);
+  if (const bridge::CurveInfo* curve = bridge::curve_by_params(params)) {
+    return *curve;
+  }
+  // An OID, a printable curve name or explicit parameters of another curve: well-formed but
+  // not a curve CNG offers. Anything else is not CKA_EC_PARAMS at all.
+  if (!params.empty() && (params[0] == 0x06 || params[0] == 0x13 || params[0] == 0x30)) {
+    fail(CKR_CURVE_NOT_SUPPORTED, "only P-256, P-384 and P-521 (as OIDs)");
+  }
+  fail(CKR_ATTRIBUTE_VALUE_INVALID, "malformed CKA_EC_PARAMS");
+}
+
+NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name,
+                               const SecretBytes& pkcs8, bool persisted, CK_KEY_TYPE key_type,
+                               const AttrMap& priv, const AttrMap& pub) {
+  std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
+  NCryptBuffer buffer{static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
+                      NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
+  NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
+  PendingKey pending;
+  const SECURITY_STATUS st = NCryptImportKey(
+      slot.provider, 0, NCRYPT_PKCS8_PRIVATE_KEY_BLOB, name != nullptr ? &params : nullptr,
+      &pending.h, const_cast<std::uint8_t*>(pkcs8.data()), static_cast<DWORD>(pkcs8.size()),
+      NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
+  if (st == NTE_EXISTS) {
+    return 0;
+  }
+  check_status(st, NcryptContext::kImport, "NCryptImportKey");
+  if (!configure_and_finalize(pending.h, persisted, key_type, priv, pub, 0)) {
+    return 0;
+  }
+  return pending.release();
+}
+
+}  // namespace
+
+KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& mechanism,
+                                 const AttrMap& public_template, const AttrMap& private_template,
+                                 CK_SESSION_HANDLE owner) {
+  CK_KEY_TYPE key_type = 0;
+  if (mechanism.mechanism == CKM_RSA_PKCS_KEY_PAIR_GEN) {
+    key_type = CKK_RSA;
+  } else if (mechanism.mechanism == CKM_EC_KEY_PAIR_GEN) {
+    key_type = CKK_EC;
+  } else {
+    fail(CKR_MECHANISM_INVALID, "not a key pair generation mechanism");
+  }
+  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
+    fail(CKR_MECHANISM_PARAM_INVALID, "key pair generation takes no parameter");
+  }
+  const bridge::Schema& pub_schema = *bridge::schema_for(CKO_PUBLIC_KEY, key_type);
+  const bridge::Schema& priv_schema = *bridge::schema_for(CKO_PRIVATE_KEY, key_type);
+  validate_template(public_template, pub_schema, TemplateOp::kGenerate);
+  validate_template(private_template, priv_schema, TemplateOp::kGenerate);
+  check_class_and_type(public_template, CKO_PUBLIC_KEY, key_type);
+  check_class_and_type(private_template, CKO_PRIVATE_KEY, key_type);
+
+  AttrMap pub = with_defaults(public_template, pub_schema);
+  AttrMap priv = with_defaults(private_template, priv_schema);
+  key_type_defaults(pub, public_template, key_type);
+  key_type_defaults(priv, private_template, key_type);
+  reject_unsupported_true(pub);
+  reject_unsupported_true(priv);
+  share_pair_attributes(priv, pub, private_template, public_template);
+  const bool persisted = attr_true(priv, CKA_TOKEN);
+  if (attr_true(pub, CKA_TOKEN) && !persisted) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "a token public key needs a token private key");
+  }
+  // The history CNG does not keep (§5.2), recorded at creation.
+  const Bytes mech = ulong_bytes(mechanism.mechanism);
+  for (AttrMap* attrs : {&priv, &pub}) {
+    (*attrs)[CKA_LOCAL] = bool_bytes(true);
+    (*attrs)[CKA_KEY_GEN_MECHANISM] = mech;
+  }
+  priv[CKA_ALWAYS_SENSITIVE] = bool_bytes(attr_true(priv, CKA_SENSITIVE));
+  priv[CKA_NEVER_EXTRACTABLE] = bool_bytes(!attr_true(priv, CKA_EXTRACTABLE));
+
+  DWORD rsa_bits = 0;
+  const char16_t* algorithm = NCRYPT_RSA_ALGORITHM;
+  if (key_type == CKK_RSA) {
+    rsa_bits = checked_rsa_bits(slot, pub);
+  } else {
+    // §5.4.3: a CNG EC key is ECDSA or ECDH from creation; ECDH keys can also sign.
+    const bridge::CurveInfo& curve = checked_curve(pub);
+    algorithm = attr_true(priv, CKA_DERIVE) ? curve.ecdh_algorithm : curve.ecdsa_algorithm;
+  }
+  const AttrMap priv_props = without_key_material(priv);
+  AttrMap pub_props = without_key_material(pub);
+  pub_props.erase(CKA_MODULUS_BITS);
+  auto key = create_named(slot, persisted, priv, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
+    PendingKey pending;
+    const SECURITY_STATUS st =
+        NCryptCreatePersistedKey(slot.provider, &pending.h, algorithm, name, 0, slot.scope_flag);
+    if (st == NTE_EXISTS) {
+      return 0;
+    }
+    check_status(st, NcryptContext::kKeyGen, "NCryptCreatePersistedKey");
+    if (!configure_and_finalize(pending.h, persisted, key_type, priv_props, pub_props, rsa_bits)) {
+      return 0;
+    }
+    return pending.release();
+  });
+  return objects_over(slot, std::move(key), priv, pub, owner,
+                      attr_bool(pub, CKA_TOKEN).value_or(true));
+}
+
+KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
+                                  CK_SESSION_HANDLE owner) {
+  const CK_KEY_TYPE key_type = attr_ulong(tmpl, CKA_KEY_TYPE).value_or(CKK_RSA);
+  const bridge::Schema* schema = bridge::schema_for(CKO_PRIVATE_KEY, key_type);
+  if (schema == nullptr) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "only RSA and EC private keys");
+  }
+  validate_template(tmpl, *schema, TemplateOp::kCreate);
+  AttrMap priv = with_defaults(tmpl, *schema);
+  key_type_defaults(priv, tmpl, key_type);
+  reject_unsupported_true(priv);
+  // Imported keys: not generated here, so no history (PKCS#11 §4.9 footnotes).
+  priv[CKA_LOCAL] = bool_bytes(false);
+  priv[CKA_KEY_GEN_MECHANISM] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+  priv[CKA_ALWAYS_SENSITIVE] = bool_bytes(false);
+  priv[CKA_NEVER_EXTRACTABLE] = bool_bytes(false);
+  if (!tmpl.contains(CKA_ID)) {
+    priv.erase(CKA_ID);
+  }
+  const auto secret = [&](CK_ATTRIBUTE_TYPE t) {
+    const auto it = tmpl.find(t);
+    return it == tmpl.end() ? SecretBytes() : SecretBytes(it->second.begin(), it->second.end());
+  };
+  SecretBytes pkcs8;
+  if (key_type == CKK_RSA) {
+    bridge::RsaPrivateParts parts{tmpl.at(CKA_MODULUS),         tmpl.at(CKA_PUBLIC_EXPONENT),
+                                  secret(CKA_PRIVATE_EXPONENT), secret(CKA_PRIME_1),
+                                  secret(CKA_PRIME_2),          secret(CKA_EXPONENT_1),
+                                  secret(CKA_EXPONENT_2),       secret(CKA_COEFFICIENT)};
+    pkcs8 = bridge::rsa_pkcs8(parts);
+  } else {
+    Bytes point;
+    pkcs8 = bridge::ec_pkcs8(checked_curve(tmpl), secret(CKA_VALUE), point);
+  }
+  const bool persisted = attr_true(priv, CKA_TOKEN);
+  const AttrMap props = without_key_material(priv);
+  AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}};
+  if (priv.contains(CKA_ID)) {
+    pub[CKA_ID] = priv.at(CKA_ID);
+  }
+  auto key = create_named(slot, persisted, priv, [&](const char16_t* name) {
+    return import_pkcs8(slot, name, pkcs8, persisted, key_type, props, pub);
+  });
+  return objects_over(slot, std::move(key), priv, pub, owner, true);
+}
+
+KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& source,
+                                         const AttrMap& attrs, CK_SESSION_HANDLE owner) {
+  if (!source.key) {
+    fail(CKR_OBJECT_HANDLE_INVALID, "not a key over CNG");
+  }
+  const SECURITY_STATUS probe = [&] {
+    DWORD size = 0;
+    return NCryptExportKey(source.key->handle(), 0, NCRYPT_PKCS8_PRIVATE_KEY_BLOB, nullptr, nullptr,
+                           0, &size, 0);
+  }();
+  if (probe == NTE_NOT_SUPPORTED || probe == NTE_PERM) {
+    fail(CKR_KEY_UNEXTRACTABLE, "the CNG key's Export Policy forbids the copy");
+  }
+  const SecretBytes pkcs8 = bridge::export_key(source.key->handle(), NCRYPT_PKCS8_PRIVATE_KEY_BLOB,
+                                               NcryptContext::kExport);
+  const CK_KEY_TYPE key_type = source.subtype;
+  AttrMap priv = attrs;
+  priv[CKA_TOKEN] = bool_bytes(true);
+  const AttrMap props = without_key_material(priv);
+  AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}, {CKA_ID, priv.at(CKA_ID)}};
+  auto key = create_named(slot, true, priv, [&](const char16_t* name) {
+    return import_pkcs8(slot, name, pkcs8, true, key_type, props, pub);
+  });
+  return objects_over(slot, std::move(key), priv, pub, owner, true);
+}
+
+KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name) {
+  NCRYPT_KEY_HANDLE h = 0;
+  check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
+               NcryptContext::kOpenKey, "NCryptOpenKey");
+  auto key = std::make_shared<CngKey>(h, slot.provider, name);
+  const CngKeyFacts facts = read_key_facts(h);
+  KeyPairObjects out;
+  for (const bool is_private : {true, false}) {
+    auto obj = std::make_shared<Object>();
+    obj->object_class = is_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
+    obj->subtype = facts.pub.key_type;
+    obj->token = true;
+    obj->key = key;
+    obj->attrs = key_object_attrs(facts, h, true, obj->object_class, {}, name, {});
+    (is_private ? out.private_key : out.public_key) = std::move(obj);
+  }
+  return out;
+}
+
+void reload_key_attributes(const SlotContext& slot, Object& private_key, Object* public_key) {
+  // The open handle caches the key as it was opened: reopen to see another process's changes.
+  const std::u16string name = private_key.key->name();
+  NCRYPT_KEY_HANDLE h = 0;
+  check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
+               NcryptContext::kOpenKey, "NCryptOpenKey");
+  auto key = std::make_shared<CngKey>(h, slot.provider, name);
+  const CngKeyFacts facts = read_key_facts(h);
+  AttrMap priv = key_object_attrs(facts, h, true, CKO_PRIVATE_KEY, {}, name, {});
+  AttrMap pub = key_object_attrs(facts, h, true, CKO_PUBLIC_KEY, {}, name, {});
+  private_key.attrs = std::move(priv);
+  private_key.key = key;
+  if (public_key != nullptr) {
+    public_key->attrs = std::move(pub);
+    public_key->key = key;
+  }
+}
+
+}  // namespace p11::objects

@@ -1,0 +1,60 @@
+// Making CNG keys for PKCS#11: C_GenerateKeyPair (NCryptCreatePersistedKey + properties +
+// NCryptFinalizeKey), C_CreateObject of private keys and C_CopyObject to the token
+// (NCryptImportKey of PKCS#8 with NCRYPT_DO_NOT_FINALIZE_FLAG, properties, finalize), and
+// opening keys found in the store. Objects come back without handles; the layer assigns them.
+//
+// Session keys and exportability (the keytool decision, clients.md item 10): keytool
+// generates a session key pair (Java's private template is empty, so the key is sensitive and
+// non-extractable) and then stores it with C_CopyObject(session key -> {CKA_TOKEN=TRUE,
+// CKA_ID}). A CNG key cannot change from ephemeral to persisted, so the copy must export and
+// re-import. Ephemeral keys are therefore created with an internal Export Policy that allows
+// export: they live only in this process and no other CNG client can ever reach them, and this
+// layer enforces CKA_SENSITIVE/CKA_EXTRACTABLE itself (private parts stay
+// CKR_ATTRIBUTE_SENSITIVE). The persisted copy gets the Export Policy its attributes ask for
+// (non-exportable by default) and keeps CKA_LOCAL, CKA_ALWAYS_SENSITIVE and
+// CKA_NEVER_EXTRACTABLE, since the key material never left the token boundary.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "objects/key_objects.h"
+#include "objects/object.h"
+
+namespace p11::objects {
+
+struct SlotContext {
+  NCRYPT_PROV_HANDLE provider = 0;
+  DWORD scope_flag = 0;  // NCRYPT_MACHINE_KEY_FLAG or 0
+};
+
+struct KeyPairObjects {
+  ObjectPtr private_key;
+  ObjectPtr public_key;  // may be null (not made for a public key hidden by the caller)
+};
+
+// C_GenerateKeyPair. Templates are parsed; persisted = private CKA_TOKEN (already checked
+// against the session by the caller). owner is the creating session.
+KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& mechanism,
+                                 const AttrMap& public_template, const AttrMap& private_template,
+                                 CK_SESSION_HANDLE owner);
+
+// C_CreateObject of CKO_PRIVATE_KEY (RSA or EC): imports the key; also returns the public
+// object of the same CNG key (one CNG key = two objects).
+KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
+                                  CK_SESSION_HANDLE owner);
+
+// C_CopyObject of a private key into a new persisted CNG key (session -> token, or token ->
+// token). attrs are the copy's private key attributes (source merged with the template).
+KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& source,
+                                         const AttrMap& attrs, CK_SESSION_HANDLE owner);
+
+// A persisted key found in the store: opens it and builds both objects. Throws for keys
+// PKCS#11 cannot show (other algorithms) and keys that vanished meanwhile.
+KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name);
+
+// Rebuilds the objects' attributes from an open key (after another process changed its
+// properties); keeps handles and owners.
+void reload_key_attributes(const SlotContext& slot, Object& private_key, Object* public_key);
+
+}  // namespace p11::objects

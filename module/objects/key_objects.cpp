@@ -1,0 +1,234 @@
+#include "objects/key_objects.h"
+
+#include <openssl/rand.h>
+
+#include <cstring>
+
+#include "bridge/attribute_map.h"
+#include "bridge/class_schema.h"
+#include "bridge/ncrypt_props.h"
+#include "bridge/utf.h"
+#include "core/p11_error.h"
+
+namespace p11::objects {
+
+namespace {
+
+using bridge::CngSource;
+
+bool persisted_in_custom(const bridge::AttributeInfo& info) {
+  return info.custom != nullptr &&
+         (info.source == CngSource::kCustom || info.source == CngSource::kKeyUsage ||
+          info.source == CngSource::kExportPolicy);
+}
+
+}  // namespace
+
+// Stored values are fixed-width little-endian (never a native CK_ULONG, practices.md P9):
+// booleans 1 byte, CK_ULONG and mechanism lists 8 bytes per value.
+Bytes to_stored(const bridge::AttributeInfo& info, const Bytes& value) {
+  if (info.kind != bridge::ValueKind::kUlong && info.kind != bridge::ValueKind::kMechanisms) {
+    return value;
+  }
+  Bytes out;
+  for (std::size_t at = 0; at + sizeof(CK_ULONG) <= value.size(); at += sizeof(CK_ULONG)) {
+    CK_ULONG v = 0;
+    std::memcpy(&v, value.data() + at, sizeof v);
+    auto wide = static_cast<std::uint64_t>(v);
+    if (v == CK_UNAVAILABLE_INFORMATION) {
+      wide = ~std::uint64_t{0};
+    }
+    for (int i = 0; i < 8; ++i) {
+      out.push_back(static_cast<std::uint8_t>(wide >> (8 * i)));
+    }
+  }
+  return out;
+}
+
+std::optional<Bytes> from_stored(const bridge::AttributeInfo& info, const Bytes& stored) {
+  if (info.kind != bridge::ValueKind::kUlong && info.kind != bridge::ValueKind::kMechanisms) {
+    if (!bridge::value_shape_ok(info.kind, stored.data(), stored.size())) {
+      return std::nullopt;
+    }
+    return stored;
+  }
+  if (stored.size() % 8 != 0 || (info.kind == bridge::ValueKind::kUlong && stored.size() != 8)) {
+    return std::nullopt;
+  }
+  Bytes out;
+  for (std::size_t at = 0; at < stored.size(); at += 8) {
+    std::uint64_t wide = 0;
+    for (int i = 7; i >= 0; --i) {
+      wide = (wide << 8) | stored[at + static_cast<std::size_t>(i)];
+    }
+    const CK_ULONG v =
+        wide == ~std::uint64_t{0} ? CK_UNAVAILABLE_INFORMATION : static_cast<CK_ULONG>(wide);
+    const Bytes b = ulong_bytes(v);
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
+namespace {
+
+// What CNG itself says about an attribute (no custom property, no overlay).
+std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFacts& facts,
+                              CK_OBJECT_CLASS cls, const std::u16string& key_name,
+                              const std::string& unique_id) {
+  const bool rsa = facts.pub.key_type == CKK_RSA;
+  switch (info.type) {
+    case CKA_CLASS:
+      return ulong_bytes(cls);
+    case CKA_KEY_TYPE:
+      return ulong_bytes(facts.pub.key_type);
+    case CKA_LABEL:
+      return key_name.empty() ? Bytes{} : to_bytes(utf16_to_utf8(key_name));
+    case CKA_ID:
+      return bridge::nss_key_id(facts.pub);
+    case CKA_UNIQUE_ID: {
+      std::string id = facts.unique_name.empty() ? unique_id : utf16_to_utf8(facts.unique_name);
+      return to_bytes(cls == CKO_PUBLIC_KEY ? id + "/public" : id);
+    }
+    case CKA_MODULUS:
+      return rsa ? std::optional<Bytes>(facts.pub.modulus) : std::nullopt;
+    case CKA_PUBLIC_EXPONENT:
+      return rsa ? std::optional<Bytes>(facts.pub.public_exponent) : std::nullopt;
+    case CKA_MODULUS_BITS:
+      return rsa ? std::optional<Bytes>(ulong_bytes(facts.pub.bits)) : std::nullopt;
+    case CKA_EC_PARAMS:
+      return rsa ? std::nullopt : std::optional<Bytes>(facts.pub.curve->ec_params);
+    case CKA_EC_POINT:
+      return rsa ? std::nullopt : std::optional<Bytes>(bridge::der_octet_string(facts.pub.point));
+    case CKA_PUBLIC_KEY_INFO:
+      return bridge::spki_der(facts.pub);
+    case CKA_SENSITIVE:
+      return bool_bytes((facts.export_policy & NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG) == 0);
+    case CKA_EXTRACTABLE:
+      return bool_bytes((facts.export_policy &
+                         (NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG)) != 0);
+    default:
+      break;
+  }
+  if (info.source == CngSource::kKeyUsage) {
+    bool allowed = (facts.key_usage & info.usage_bit) != 0;
+    // CNG's usage word is generic; PKCS#11 asks per key type: RSA decrypts/wraps, only ECDH
+    // keys agree (ECDSA keys cannot), and public halves do in software what the bit permits.
+    if (info.usage_bit == NCRYPT_ALLOW_DECRYPT_FLAG) {
+      allowed = allowed && rsa;
+    } else if (info.usage_bit == NCRYPT_ALLOW_KEY_AGREEMENT_FLAG) {
+      allowed = allowed && facts.is_ecdh() && cls == CKO_PRIVATE_KEY;
+    }
+    return bool_bytes(allowed);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool CngKeyFacts::is_ecdh() const noexcept { return algorithm.rfind(u"ECDH", 0) == 0; }
+
+CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key) {
+  CngKeyFacts facts;
+  facts.algorithm = bridge::get_string_property(key, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
+  const bool rsa = facts.algorithm == NCRYPT_RSA_ALGORITHM;
+  if (!rsa && bridge::curve_by_cng_name(facts.algorithm) == nullptr) {
+    // Generic "ECDSA"/"ECDH" keys name their curve separately; others are not for PKCS#11.
+    const auto curve = bridge::get_string_property(key, NCRYPT_ECC_CURVE_NAME_PROPERTY);
+    if (!curve || bridge::curve_by_cng_name(*curve) == nullptr) {
+      fail(CKR_KEY_TYPE_INCONSISTENT, "CNG key of an algorithm PKCS#11 objects cannot show");
+    }
+  }
+  const SecretBytes blob = bridge::export_key(
+      key, rsa ? BCRYPT_RSAPUBLIC_BLOB : BCRYPT_ECCPUBLIC_BLOB, NcryptContext::kGeneral);
+  facts.pub = bridge::parse_public_blob(blob);
+  facts.key_usage =
+      bridge::get_dword_property(key, NCRYPT_KEY_USAGE_PROPERTY).value_or(NCRYPT_ALLOW_ALL_USAGES);
+  facts.export_policy = bridge::get_dword_property(key, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0);
+  facts.unique_name = bridge::get_string_property(key, NCRYPT_UNIQUE_NAME_PROPERTY).value_or(u"");
+  return facts;
+}
+
+AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool persisted,
+                         CK_OBJECT_CLASS object_class, const AttrMap& overlay,
+                         const std::u16string& key_name, const std::string& unique_id) {
+  const bridge::Schema* schema = bridge::schema_for(object_class, facts.pub.key_type);
+  if (schema == nullptr) {
+    fail(CKR_GENERAL_ERROR, "no schema for a key object");
+  }
+  AttrMap out;
+  for (const bridge::SchemaEntry& e : schema->entries) {
+    if (e.flags & bridge::kSensitive) {
+      continue;  // read on demand from the private blob, never kept
+    }
+    if (e.type == CKA_TOKEN) {
+      out[e.type] = bool_bytes(persisted);
+      continue;
+    }
+    if (const auto it = overlay.find(e.type); it != overlay.end()) {
+      out[e.type] = it->second;
+      continue;
+    }
+    const auto* info = bridge::attribute_info(e.type);
+    if (info == nullptr) {
+      continue;
+    }
+    if (persisted && persisted_in_custom(*info)) {
+      const std::u16string name =
+          bridge::custom_property_name(*info, object_class == CKO_PUBLIC_KEY);
+      if (const auto stored = bridge::get_property(key, name.c_str())) {
+        if (auto value = from_stored(*info, *stored)) {
+          out[e.type] = std::move(*value);
+          continue;
+        }
+      }
+    }
+    if (auto value = from_cng(*info, facts, object_class, key_name, unique_id)) {
+      out[e.type] = std::move(*value);
+      continue;
+    }
+    if (e.fallback == bridge::Default::kFalse || e.fallback == bridge::Default::kTrue) {
+      out[e.type] = bool_bytes(e.fallback == bridge::Default::kTrue);
+    } else if (e.fallback == bridge::Default::kEmpty) {
+      out[e.type] = Bytes{};
+    } else if (e.fallback == bridge::Default::kUnavailable) {
+      out[e.type] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+    }
+  }
+  return out;
+}
+
+void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class,
+                             CK_KEY_TYPE key_type, const AttrMap& values) {
+  const bridge::Schema* schema = bridge::schema_for(object_class, key_type);
+  for (const auto& [type, value] : values) {
+    const auto* info = bridge::attribute_info(type);
+    if (schema == nullptr || schema->find(type) == nullptr || info == nullptr ||
+        !persisted_in_custom(*info)) {
+      continue;
+    }
+    const std::u16string name = bridge::custom_property_name(*info, object_class == CKO_PUBLIC_KEY);
+    bridge::set_property(key, name.c_str(), to_stored(*info, value), NCRYPT_PERSIST_FLAG,
+                         NcryptContext::kProperty);
+  }
+}
+
+bool has_custom_property(CK_ATTRIBUTE_TYPE type) {
+  const auto* info = bridge::attribute_info(type);
+  return info != nullptr && persisted_in_custom(*info);
+}
+
+std::string random_hex(std::size_t bytes) {
+  Bytes raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    fail(CKR_FUNCTION_FAILED, "RAND_bytes");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : raw) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xF]);
+  }
+  return out;
+}
+
+}  // namespace p11::objects

@@ -1,0 +1,54 @@
+// Key objects over CNG keys: what a key's NCrypt properties and public blob say, turned into
+// the attributes of its CKO_PRIVATE_KEY and CKO_PUBLIC_KEY objects through the attribute table
+// (bridge/attribute_map.h), and the persisted custom properties that carry what CNG has no
+// home for.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "bridge/attribute_map.h"
+#include "bridge/key_blobs.h"
+#include "objects/object.h"
+
+namespace p11::objects {
+
+// Everything the object layer reads from one open CNG key.
+struct CngKeyFacts {
+  bridge::PublicKeyValues pub;
+  std::u16string algorithm;  // "Algorithm Name": "RSA", "ECDSA_P256", "ECDH_P384", …
+  DWORD key_usage = 0;
+  DWORD export_policy = 0;
+  std::u16string unique_name;  // "Unique Name" of a persisted key, empty for ephemeral keys
+  [[nodiscard]] bool is_ecdh() const noexcept;
+};
+
+// Reads the facts (NCryptExportKey of the public blob plus a few properties).
+CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key);
+
+// The attributes of the private or public key object over a CNG key. Values come, in order,
+// from overlay (the creating template, or what the layer keeps in memory), from the key's
+// persisted custom properties (persisted keys), from CNG (properties, public blob), and from
+// the schema's defaults. key_name is the CNG key name (the label of keys made outside
+// PKCS#11); unique_id names ephemeral keys.
+AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool persisted,
+                         CK_OBJECT_CLASS object_class, const AttrMap& overlay,
+                         const std::u16string& key_name, const std::string& unique_id);
+
+// Writes the attributes that live in custom properties ("PKCS11 …") for an object of this
+// class; flags is NCRYPT_PERSIST_FLAG. Only the types present in values are written.
+void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class,
+                             CK_KEY_TYPE key_type, const AttrMap& values);
+
+// Whether an attribute of this class is persisted as a custom property.
+bool has_custom_property(CK_ATTRIBUTE_TYPE type);
+
+// Persisted form of an attribute value (custom properties, certificate store properties):
+// fixed-width little-endian integers; nullopt when a stored value is malformed.
+Bytes to_stored(const bridge::AttributeInfo& info, const Bytes& value);
+std::optional<Bytes> from_stored(const bridge::AttributeInfo& info, const Bytes& stored);
+
+// A random hex string (for generated key names and ephemeral unique ids).
+std::string random_hex(std::size_t bytes);
+
+}  // namespace p11::objects

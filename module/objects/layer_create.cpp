@@ -1,0 +1,299 @@
+// ObjectLayerImpl: the paths that make objects (generate, create, copy, derive).
+#include <openssl/crypto.h>
+
+#include "bridge/class_schema.h"
+#include "bridge/key_blobs.h"
+#include "core/p11_error.h"
+#include "mechanisms/operation.h"
+#include "objects/certificates.h"
+#include "objects/object_layer_impl.h"
+#include "objects/template_rules.h"
+
+namespace p11::objects {
+
+namespace {
+
+CK_RV cert_store_rv(const std::exception& e) {
+  const long st = cng::cert_store_error_status(e);
+  return st == static_cast<long>(NTE_PERM) ? CKR_TOKEN_WRITE_PROTECTED : CKR_DEVICE_ERROR;
+}
+
+void require_session_object(const AttrMap& attrs, const char* what) {
+  if (attr_true(attrs, CKA_TOKEN)) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, what);
+  }
+}
+
+// The parts of a public key a C_CreateObject template gives.
+bridge::PublicKeyValues public_values(const AttrMap& t, CK_KEY_TYPE key_type) {
+  bridge::PublicKeyValues v;
+  v.key_type = key_type;
+  if (key_type == CKK_RSA) {
+    v.modulus = bridge::strip_leading_zeros(t.at(CKA_MODULUS));
+    v.public_exponent = bridge::strip_leading_zeros(t.at(CKA_PUBLIC_EXPONENT));
+    return v;
+  }
+  v.curve = bridge::curve_by_params(t.at(CKA_EC_PARAMS));
+  if (v.curve == nullptr) {
+    fail(CKR_CURVE_NOT_SUPPORTED, "only P-256, P-384 and P-521");
+  }
+  auto point = bridge::ec_point_from_attribute(t.at(CKA_EC_POINT), *v.curve);
+  if (!point) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_EC_POINT is not an uncompressed point");
+  }
+  v.point = std::move(*point);
+  v.bits = v.curve->bits;
+  return v;
+}
+
+}  // namespace
+
+std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair(
+    const SessionContext& s, const CK_MECHANISM& mechanism,
+    std::span<const CK_ATTRIBUTE> public_template, std::span<const CK_ATTRIBUTE> private_template) {
+  const AttrMap pub = parse_template(public_template);
+  const AttrMap priv = parse_template(private_template);
+  if (attr_true(priv, CKA_TOKEN) || attr_true(pub, CKA_TOKEN)) {
+    check_token_write(s);
+  }
+  const KeyPairObjects pair = objects::generate_key_pair(context_, mechanism, pub, priv, s.handle);
+  std::unique_lock lock(mutex_);
+  const CK_OBJECT_HANDLE private_handle = register_pair(pair);
+  return {pair.public_key->handle, private_handle};
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::create_object(const SessionContext& s,
+                                                std::span<const CK_ATTRIBUTE> tmpl) {
+  const AttrMap t = parse_template(tmpl);
+  const auto cls = attr_ulong(t, CKA_CLASS);
+  if (!cls) {
+    fail(CKR_TEMPLATE_INCOMPLETE, "CKA_CLASS is required");
+  }
+  if (attr_true(t, CKA_TOKEN)) {
+    check_token_write(s);
+  }
+  switch (*cls) {
+    case CKO_CERTIFICATE:
+      return create_certificate(s, t);
+    case CKO_PRIVATE_KEY: {
+      if (!t.contains(CKA_KEY_TYPE)) {
+        fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
+      }
+      const KeyPairObjects pair = import_private_key(context_, t, s.handle);
+      std::unique_lock lock(mutex_);
+      return register_pair(pair);
+    }
+    case CKO_PUBLIC_KEY:
+      return create_public_key(s, t);
+    case CKO_SECRET_KEY: {
+      const auto value = t.find(CKA_VALUE);
+      SecretBytes secret;
+      if (value != t.end()) {
+        secret.assign(value->second.begin(), value->second.end());
+      }
+      return create_secret_key(s, t, std::move(secret), nullptr);
+    }
+    default:
+      fail(CKR_ATTRIBUTE_VALUE_INVALID, "object class not supported");
+  }
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::create_certificate(const SessionContext& s, const AttrMap& t) {
+  return store_certificate(s, certificate_from_template(t));
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::store_certificate(const SessionContext& s, ObjectPtr cert) {
+  if (cert->token) {
+    try {
+      cert->cert_id =
+          cert_store_.add(cert->attrs.at(CKA_VALUE), certificate_store_properties(*cert));
+    } catch (const std::exception& e) {
+      fail(cert_store_rv(e), e.what());
+    }
+  } else {
+    cert->owner = s.handle;
+  }
+  std::unique_lock lock(mutex_);
+  if (cert->token) {
+    if (const auto seen = token_certs_.find(cert->cert_id); seen != token_certs_.end()) {
+      erase(seen->second);  // a refresh found it first: this process's object replaces it
+    }
+  }
+  const CK_OBJECT_HANDLE h = insert(cert);
+  if (cert->token) {
+    token_certs_[cert->cert_id] = h;
+    touch_cert(cert->cert_id);
+  }
+  return h;
+}
+
+// Public keys alone: session objects only. A CNG key is always a key pair, so a public key
+// without its private half has no home in the store (documented decision).
+CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, const AttrMap& t) {
+  require_session_object(t, "public keys without their private key cannot be token objects");
+  const CK_KEY_TYPE key_type = attr_ulong(t, CKA_KEY_TYPE).value_or(CK_UNAVAILABLE_INFORMATION);
+  const bridge::Schema* schema = bridge::schema_for(CKO_PUBLIC_KEY, key_type);
+  if (schema == nullptr) {
+    fail(t.contains(CKA_KEY_TYPE) ? CKR_ATTRIBUTE_VALUE_INVALID : CKR_TEMPLATE_INCOMPLETE,
+         "only RSA and EC public keys");
+  }
+  validate_template(t, *schema, TemplateOp::kCreate);
+  const bridge::PublicKeyValues values = public_values(t, key_type);
+  auto obj = std::make_shared<Object>();
+  obj->object_class = CKO_PUBLIC_KEY;
+  obj->subtype = key_type;
+  obj->owner = s.handle;
+  obj->attrs = with_defaults(t, *schema);
+  if (key_type == CKK_EC) {
+    obj->attrs[CKA_EC_POINT] = bridge::der_octet_string(values.point);
+    obj->attrs[CKA_ENCRYPT] = bool_bytes(false);
+  } else {
+    obj->attrs[CKA_MODULUS] = values.modulus;
+    obj->attrs[CKA_PUBLIC_EXPONENT] = values.public_exponent;
+  }
+  obj->attrs[CKA_PUBLIC_KEY_INFO] = bridge::spki_der(values);  // also validates the key
+  if (key_type == CKK_RSA) {
+    CK_ULONG bits = (values.modulus.size() - 1) * 8;
+    for (unsigned top = values.modulus[0]; top != 0; top >>= 1) {
+      ++bits;
+    }
+    obj->attrs[CKA_MODULUS_BITS] = ulong_bytes(bits);
+  }
+  obj->attrs[CKA_LOCAL] = bool_bytes(false);
+  obj->attrs[CKA_UNIQUE_ID] = to_bytes(random_hex(16));
+  std::unique_lock lock(mutex_);
+  return insert(obj);
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::create_secret_key(const SessionContext& s, const AttrMap& t,
+                                                    SecretBytes value, const Object* base) {
+  require_session_object(t, "secret keys are session objects here");
+  const CK_KEY_TYPE key_type = attr_ulong(t, CKA_KEY_TYPE).value_or(CKK_GENERIC_SECRET);
+  const bridge::Schema* schema = bridge::schema_for(CKO_SECRET_KEY, key_type);
+  if (schema == nullptr) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "only generic secret and AES keys");
+  }
+  if (base == nullptr) {
+    validate_template(t, *schema, TemplateOp::kCreate);
+  }
+  if (key_type == CKK_AES && value.size() != 16 && value.size() != 24 && value.size() != 32) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "AES keys are 16, 24 or 32 bytes");
+  }
+  auto obj = std::make_shared<Object>();
+  obj->object_class = CKO_SECRET_KEY;
+  obj->subtype = key_type;
+  obj->owner = s.handle;
+  AttrMap attrs = with_defaults(t, *schema);
+  attrs.erase(CKA_VALUE);
+  attrs[CKA_CLASS] = ulong_bytes(CKO_SECRET_KEY);
+  attrs[CKA_KEY_TYPE] = ulong_bytes(key_type);
+  attrs[CKA_VALUE_LEN] = ulong_bytes(value.size());
+  attrs[CKA_UNIQUE_ID] = to_bytes(random_hex(16));
+  const bool sensitive = attr_true(attrs, CKA_SENSITIVE);
+  const bool extractable = attr_true(attrs, CKA_EXTRACTABLE);
+  if (base != nullptr) {  // derived: history follows the base key (PKCS#11 §4.10 footnotes)
+    attrs[CKA_LOCAL] = bool_bytes(false);
+    attrs[CKA_KEY_GEN_MECHANISM] = ulong_bytes(CKM_ECDH1_DERIVE);
+    attrs[CKA_ALWAYS_SENSITIVE] =
+        bool_bytes(sensitive && attr_true(base->attrs, CKA_ALWAYS_SENSITIVE));
+    attrs[CKA_NEVER_EXTRACTABLE] =
+        bool_bytes(!extractable && attr_true(base->attrs, CKA_NEVER_EXTRACTABLE));
+  }
+  obj->attrs = std::move(attrs);
+  obj->secret = std::move(value);
+  std::unique_lock lock(mutex_);
+  return insert(obj);
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
+                                              std::span<const CK_ATTRIBUTE> tmpl) {
+  const AttrMap changes = parse_template(tmpl);
+  Object source;
+  {
+    std::shared_lock lock(mutex_);
+    source = *require(object);
+  }
+  if (!attr_bool(source.attrs, CKA_COPYABLE).value_or(true)) {
+    fail(CKR_ACTION_PROHIBITED, "object is not copyable");
+  }
+  check_changes(source, changes, *bridge::schema_for(source.object_class, source.subtype),
+                TemplateOp::kCopy);
+  AttrMap attrs = source.attrs;
+  for (const auto& [type, value] : changes) {
+    attrs[type] = value;
+  }
+  const bool to_token = attr_true(attrs, CKA_TOKEN);
+  if (to_token) {
+    check_token_write(s);
+  }
+  if (source.object_class == CKO_CERTIFICATE) {
+    auto cert = std::make_shared<Object>(source);
+    cert->handle = CK_INVALID_HANDLE;
+    cert->attrs = std::move(attrs);
+    cert->token = to_token;
+    return store_certificate(s, std::move(cert));
+  }
+  if (source.object_class == CKO_PRIVATE_KEY && to_token) {
+    // A new persisted CNG key: export + import (key_factory.h explains the session case).
+    const KeyPairObjects pair = copy_private_key_to_token(context_, source, attrs, s.handle);
+    std::unique_lock lock(mutex_);
+    return register_pair(pair);
+  }
+  if (to_token) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID,
+         "only private keys and certificates can become token objects");
+  }
+  // A session copy: a new object over the same CNG key (or secret), no new key material.
+  auto copy = std::make_shared<Object>(source);
+  copy->handle = CK_INVALID_HANDLE;
+  copy->token = false;
+  copy->owner = s.handle;
+  copy->twin = CK_INVALID_HANDLE;
+  copy->cert_id.clear();
+  copy->attrs = std::move(attrs);
+  copy->attrs[CKA_UNIQUE_ID] = to_bytes(random_hex(16));
+  std::unique_lock lock(mutex_);
+  return insert(copy);
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                                             CK_OBJECT_HANDLE base_key,
+                                             std::span<const CK_ATTRIBUTE> tmpl) {
+  if (mechanism.mechanism != CKM_ECDH1_DERIVE) {
+    fail(CKR_MECHANISM_INVALID, "only CKM_ECDH1_DERIVE derives keys");
+  }
+  const AttrMap t = parse_template(tmpl);
+  const KeyView view = key_view(s, base_key);
+  Object base;
+  {
+    std::shared_lock lock(mutex_);
+    base = *require(base_key);
+  }
+  if (view.object_class != CKO_PRIVATE_KEY || view.key_type != CKK_EC) {
+    fail(CKR_KEY_TYPE_INCONSISTENT, "ECDH needs an EC private key");
+  }
+  if (!view.can_derive) {
+    fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "the key's CKA_DERIVE is FALSE");
+  }
+  if (attr_ulong(t, CKA_CLASS).value_or(CKO_SECRET_KEY) != CKO_SECRET_KEY) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "ECDH derives secret keys");
+  }
+  const CK_KEY_TYPE key_type = attr_ulong(t, CKA_KEY_TYPE).value_or(CKK_GENERIC_SECRET);
+  const bridge::Schema* schema = bridge::schema_for(CKO_SECRET_KEY, key_type);
+  if (schema == nullptr) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "only generic secret and AES keys");
+  }
+  validate_template(t, *schema, TemplateOp::kGenerate);
+  require_session_object(t, "derived keys are session objects here");
+  const CK_ULONG value_len = attr_ulong(t, CKA_VALUE_LEN).value_or(0);
+  if (key_type == CKK_AES && value_len != 16 && value_len != 24 && value_len != 32) {
+    fail(value_len == 0 ? CKR_TEMPLATE_INCOMPLETE : CKR_ATTRIBUTE_VALUE_INVALID,
+         "AES keys need CKA_VALUE_LEN 16, 24 or 32");
+  }
+  std::vector<std::uint8_t> derived = ecdh_derive(mechanism, view, value_len);
+  SecretBytes value(derived.begin(), derived.end());
+  OPENSSL_cleanse(derived.data(), derived.size());
+  return create_secret_key(s, t, std::move(value), &base);
+}
+
+}  // namespace p11::objects

@@ -1,0 +1,70 @@
+// The in-memory object model of one slot's object layer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bridge/bytes.h"
+#include "ncrypt.h"
+#include "pkcs11/pkcs11_all.h"
+
+namespace p11::objects {
+
+using AttrMap = std::map<CK_ATTRIBUTE_TYPE, Bytes>;
+
+// One open NCrypt key, shared by every object over it (the private and public key objects,
+// token->session copies) and by the KeyViews of operations in flight: the handle stays open
+// for as long as any of them lives, so destroying an object during a signature is safe and
+// no operation ever reopens the key.
+class CngKey {
+ public:
+  // Takes ownership of handle. name is empty for an ephemeral key.
+  CngKey(NCRYPT_KEY_HANDLE handle, NCRYPT_PROV_HANDLE provider, std::u16string name) noexcept
+      : handle_(handle), provider_(provider), name_(std::move(name)) {}
+  CngKey(const CngKey&) = delete;
+  CngKey& operator=(const CngKey&) = delete;
+  ~CngKey() {
+    if (handle_ != 0) {
+      NCryptFreeObject(handle_);
+    }
+  }
+  [[nodiscard]] NCRYPT_KEY_HANDLE handle() const noexcept { return handle_; }
+  [[nodiscard]] NCRYPT_PROV_HANDLE provider() const noexcept { return provider_; }
+  [[nodiscard]] const std::u16string& name() const noexcept { return name_; }
+  [[nodiscard]] bool persisted() const noexcept { return !name_.empty(); }
+
+ private:
+  NCRYPT_KEY_HANDLE handle_;
+  NCRYPT_PROV_HANDLE provider_;
+  std::u16string name_;
+};
+
+struct Object {
+  CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+  CK_OBJECT_CLASS object_class = CKO_DATA;
+  CK_ULONG subtype = 0;  // CKK_* for keys, CKC_* for certificates
+  bool token = false;
+  CK_SESSION_HANDLE owner = CK_INVALID_HANDLE;  // session objects: the creating session
+  AttrMap attrs;                                // every non-sensitive attribute value
+  std::shared_ptr<CngKey> key;                  // key objects over a CNG key
+  CK_OBJECT_HANDLE twin = CK_INVALID_HANDLE;    // the other half of the same CNG key pair
+  std::string cert_id;                          // token certificates: the certificate store id
+  SecretBytes secret;                           // secret keys: CKA_VALUE
+};
+
+using ObjectPtr = std::shared_ptr<Object>;
+
+// Typed reads of stored values (memcpy, no aliasing); nullopt when absent or malformed.
+std::optional<bool> attr_bool(const AttrMap& attrs, CK_ATTRIBUTE_TYPE type);
+std::optional<CK_ULONG> attr_ulong(const AttrMap& attrs, CK_ATTRIBUTE_TYPE type);
+bool attr_true(const AttrMap& attrs, CK_ATTRIBUTE_TYPE type);  // absent = FALSE
+Bytes bool_bytes(bool value);
+Bytes ulong_bytes(CK_ULONG value);
+
+// A process-wide, monotonic, never reused object handle (unique across slots, so a handle of
+// another slot is simply unknown here).
+CK_OBJECT_HANDLE next_object_handle() noexcept;
+
+}  // namespace p11::objects

@@ -1,0 +1,418 @@
+#include "objects/object_layer_impl.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "bridge/attribute_map.h"
+#include "bridge/class_schema.h"
+#include "bridge/key_blobs.h"
+#include "bridge/ncrypt_props.h"
+#include "core/p11_error.h"
+#include "objects/certificates.h"
+#include "objects/template_rules.h"
+
+namespace p11 {
+
+std::unique_ptr<ObjectLayer> ObjectLayer::create(slots::Slot& slot) {
+  return std::make_unique<objects::ObjectLayerImpl>(slot);
+}
+
+namespace objects {
+
+namespace {
+
+std::string key_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+const bridge::Schema& schema_of(const Object& o) {
+  const bridge::Schema* s = bridge::schema_for(o.object_class, o.subtype);
+  if (s == nullptr) {
+    fail(CKR_GENERAL_ERROR, "object without a schema");
+  }
+  return *s;
+}
+
+CK_RV cert_store_rv(const std::exception& e) {
+  const long st = cng::cert_store_error_status(e);
+  return st == static_cast<long>(NTE_PERM) ? CKR_TOKEN_WRITE_PROTECTED : CKR_DEVICE_ERROR;
+}
+
+}  // namespace
+
+ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
+    : slot_(slot),
+      context_{slot.provider(), slot.scope_flag()},
+      cert_store_(slot.descriptor().machine_scope),
+      key_watch_(key_store_directory(slot.descriptor().machine_scope)),
+      cert_watch_(key_store_directory(slot.descriptor().machine_scope) / "certs") {}
+
+// ---- table -------------------------------------------------------------------------------
+
+ObjectPtr ObjectLayerImpl::lookup(CK_OBJECT_HANDLE handle) const {
+  const auto it = objects_.find(handle);
+  return it == objects_.end() ? nullptr : it->second;
+}
+
+ObjectPtr ObjectLayerImpl::require(CK_OBJECT_HANDLE handle) const {
+  ObjectPtr o = lookup(handle);
+  if (!o) {
+    fail(CKR_OBJECT_HANDLE_INVALID, "unknown object handle");
+  }
+  return o;
+}
+
+void ObjectLayerImpl::index(const Object& o, bool add) {
+  const auto update = [&](auto& map, const std::string& key) {
+    if (add) {
+      map[key].insert(o.handle);
+    } else if (const auto it = map.find(key); it != map.end()) {
+      it->second.erase(o.handle);
+      if (it->second.empty()) {
+        map.erase(it);
+      }
+    }
+  };
+  if (add) {
+    by_class_[o.object_class].insert(o.handle);
+  } else if (const auto it = by_class_.find(o.object_class); it != by_class_.end()) {
+    it->second.erase(o.handle);
+  }
+  if (const auto it = o.attrs.find(CKA_LABEL); it != o.attrs.end()) {
+    update(by_label_, key_of(it->second));
+  }
+  if (const auto it = o.attrs.find(CKA_ID); it != o.attrs.end()) {
+    update(by_id_, key_of(it->second));
+  }
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::insert(ObjectPtr object) {
+  if (object->handle == CK_INVALID_HANDLE) {
+    object->handle = next_object_handle();
+  }
+  index(*object, true);
+  const CK_OBJECT_HANDLE h = object->handle;
+  objects_[h] = std::move(object);
+  return h;
+}
+
+void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
+  const auto it = objects_.find(handle);
+  if (it == objects_.end()) {
+    return;
+  }
+  index(*it->second, false);
+  if (const ObjectPtr twin = lookup(it->second->twin); twin && twin->twin == handle) {
+    twin->twin = CK_INVALID_HANDLE;
+    if (twin->object_class == CKO_PRIVATE_KEY && twin->key && twin->token) {
+      if (auto entry = token_keys_.find(twin->key->name()); entry != token_keys_.end()) {
+        entry->second.public_handle = CK_INVALID_HANDLE;
+      }
+    }
+  }
+  objects_.erase(it);
+}
+
+ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& private_key) const {
+  TokenKey entry;
+  entry.private_handle = private_key.handle;
+  entry.public_handle = private_key.twin;
+  if (const auto unique = private_key.attrs.find(CKA_UNIQUE_ID);
+      unique != private_key.attrs.end()) {
+    entry.file = key_watch_.dir() / to_string(unique->second);
+    entry.stamp = stamp_of(entry.file);
+  }
+  return entry;
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::register_pair(const KeyPairObjects& pair) {
+  pair.private_key->handle = next_object_handle();
+  if (pair.public_key) {
+    pair.public_key->handle = next_object_handle();
+    pair.private_key->twin = pair.public_key->handle;
+    pair.public_key->twin = pair.private_key->handle;
+    insert(pair.public_key);
+  }
+  if (pair.private_key->token) {
+    const std::u16string& name = pair.private_key->key->name();
+    // A refresh may have found the new key first: this process's objects replace those.
+    if (const auto seen = token_keys_.find(name); seen != token_keys_.end()) {
+      erase(seen->second.public_handle);
+      erase(seen->second.private_handle);
+    }
+    insert(pair.private_key);
+    token_keys_[name] = token_key_entry(*pair.private_key);
+    touch_key(name);
+  } else {
+    insert(pair.private_key);
+  }
+  return pair.private_key->handle;
+}
+
+// ---- checks ------------------------------------------------------------------------------
+
+void ObjectLayerImpl::check_token_write(const SessionContext& s) const {
+  if (!s.read_write) {
+    fail(CKR_SESSION_READ_ONLY, "token objects need a read/write session");
+  }
+  if (slot_.write_protected()) {
+    fail(CKR_TOKEN_WRITE_PROTECTED, "this process may not write the slot's store");
+  }
+}
+
+std::optional<SecretBytes> ObjectLayerImpl::read_sensitive(const Object& o,
+                                                           CK_ATTRIBUTE_TYPE type) const {
+  if (attr_bool(o.attrs, CKA_SENSITIVE).value_or(true) || !attr_true(o.attrs, CKA_EXTRACTABLE)) {
+    return std::nullopt;
+  }
+  if (o.object_class == CKO_SECRET_KEY) {
+    return o.secret;
+  }
+  if (o.object_class != CKO_PRIVATE_KEY || !o.key) {
+    return std::nullopt;
+  }
+  try {
+    const SecretBytes blob = bridge::export_key(
+        o.key->handle(), o.subtype == CKK_RSA ? BCRYPT_RSAFULLPRIVATE_BLOB : BCRYPT_ECCPRIVATE_BLOB,
+        NcryptContext::kExport);
+    return bridge::private_component(blob, type);
+  } catch (const P11Error&) {
+    return std::nullopt;  // CNG refuses the export (policy): the value stays sensitive
+  }
+}
+
+// ---- reading -----------------------------------------------------------------------------
+
+CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& /*s*/, CK_OBJECT_HANDLE object,
+                                           std::span<CK_ATTRIBUTE> tmpl) {
+  std::shared_lock lock(mutex_);
+  const ObjectPtr o = require(object);
+  return get_attributes(*o, schema_of(*o), tmpl,
+                        [&](CK_ATTRIBUTE_TYPE type) { return read_sensitive(*o, type); });
+}
+
+CK_ULONG ObjectLayerImpl::object_size(const SessionContext& /*s*/, CK_OBJECT_HANDLE object) {
+  std::shared_lock lock(mutex_);
+  const ObjectPtr o = require(object);
+  CK_ULONG size = o->secret.size();
+  for (const auto& [type, value] : o->attrs) {
+    size += sizeof(CK_ATTRIBUTE) + value.size();
+  }
+  return size;
+}
+
+std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
+                                                    std::span<const CK_ATTRIBUTE> tmpl) {
+  const std::optional<AttrMap> query = parse_find_template(tmpl);
+  if (!query) {
+    return {};
+  }
+  refresh_token_objects();
+  std::shared_lock lock(mutex_);
+  std::vector<CK_OBJECT_HANDLE> out;
+  const auto consider = [&](CK_OBJECT_HANDLE h) {
+    if (const ObjectPtr o = lookup(h); o && matches(*o, *query)) {
+      out.push_back(h);
+    }
+  };
+  // The most selective index the template allows; a scan only for "everything".
+  const std::unordered_set<CK_OBJECT_HANDLE>* candidates = nullptr;
+  bool indexed = false;
+  static const std::unordered_set<CK_OBJECT_HANDLE> kNone;
+  if (const auto id = query->find(CKA_ID); id != query->end()) {
+    const auto it = by_id_.find(key_of(id->second));
+    candidates = it == by_id_.end() ? &kNone : &it->second;
+    indexed = true;
+  } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
+    const auto it = by_label_.find(key_of(label->second));
+    candidates = it == by_label_.end() ? &kNone : &it->second;
+    indexed = true;
+  } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
+    const auto it = by_class_.find(*cls);
+    candidates = it == by_class_.end() ? &kNone : &it->second;
+    indexed = true;
+  }
+  if (indexed) {
+    for (const CK_OBJECT_HANDLE h : *candidates) {
+      consider(h);
+    }
+  } else {
+    for (const auto& [h, o] : objects_) {
+      consider(h);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+KeyView ObjectLayerImpl::key_view(const SessionContext& /*s*/, CK_OBJECT_HANDLE key) {
+  std::shared_lock lock(mutex_);
+  const ObjectPtr o = lookup(key);
+  if (!o || (o->object_class != CKO_PRIVATE_KEY && o->object_class != CKO_PUBLIC_KEY &&
+             o->object_class != CKO_SECRET_KEY)) {
+    fail(CKR_KEY_HANDLE_INVALID, "not a key object");
+  }
+  KeyView v;
+  v.object_class = o->object_class;
+  v.key_type = o->subtype;
+  if (o->object_class == CKO_SECRET_KEY) {
+    v.bits = o->secret.size() * 8;
+  } else if (o->subtype == CKK_RSA) {
+    const auto n = o->attrs.find(CKA_MODULUS);
+    if (n != o->attrs.end() && !n->second.empty()) {
+      const Bytes m = bridge::strip_leading_zeros(n->second);
+      CK_ULONG bits = (m.size() - 1) * 8;
+      for (unsigned top = m[0]; top != 0; top >>= 1) {
+        ++bits;
+      }
+      v.bits = bits;
+    }
+  } else if (const auto p = o->attrs.find(CKA_EC_PARAMS); p != o->attrs.end()) {
+    const bridge::CurveInfo* curve = bridge::curve_by_params(p->second);
+    v.bits = curve != nullptr ? curve->bits : 0;
+  }
+  if (o->key) {
+    v.ncrypt_key = o->object_class == CKO_PRIVATE_KEY ? o->key->handle() : 0;
+    v.key_owner = o->key;
+  }
+  v.ncrypt_provider = context_.provider;
+  if (const auto spki = o->attrs.find(CKA_PUBLIC_KEY_INFO); spki != o->attrs.end()) {
+    v.spki_der = spki->second;
+  }
+  v.can_sign = attr_true(o->attrs, CKA_SIGN);
+  v.can_verify = attr_true(o->attrs, CKA_VERIFY);
+  v.can_encrypt = attr_true(o->attrs, CKA_ENCRYPT);
+  v.can_decrypt = attr_true(o->attrs, CKA_DECRYPT);
+  v.can_derive = attr_true(o->attrs, CKA_DERIVE);
+  v.can_wrap = attr_true(o->attrs, CKA_WRAP);
+  v.can_unwrap = attr_true(o->attrs, CKA_UNWRAP);
+  if (const auto mechs = o->attrs.find(CKA_ALLOWED_MECHANISMS); mechs != o->attrs.end()) {
+    for (std::size_t at = 0; at + sizeof(CK_MECHANISM_TYPE) <= mechs->second.size();
+         at += sizeof(CK_MECHANISM_TYPE)) {
+      CK_MECHANISM_TYPE m = 0;
+      std::memcpy(&m, mechs->second.data() + at, sizeof m);
+      v.allowed_mechanisms.push_back(m);
+    }
+  }
+  return v;
+}
+
+// ---- changing ----------------------------------------------------------------------------
+
+void ObjectLayerImpl::persist_changes(const Object& o, const AttrMap& changes) {
+  if (!o.token) {
+    return;
+  }
+  if (o.object_class == CKO_CERTIFICATE) {
+    Object updated = o;
+    for (const auto& [type, value] : changes) {
+      updated.attrs[type] = value;
+    }
+    try {
+      cert_store_.set_properties(o.cert_id, certificate_store_properties(updated));
+    } catch (const std::exception& e) {
+      fail(cert_store_rv(e), e.what());
+    }
+    return;
+  }
+  if (o.key && o.key->persisted()) {
+    write_custom_properties(o.key->handle(), o.object_class, o.subtype, changes);
+  }
+}
+
+void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
+                                          std::span<const CK_ATTRIBUTE> tmpl) {
+  const AttrMap changes = parse_template(tmpl);
+  std::unique_lock lock(mutex_);
+  const ObjectPtr o = require(object);
+  check_changes(*o, changes, schema_of(*o), TemplateOp::kSet);
+  if (o->token && !s.read_write) {
+    fail(CKR_SESSION_READ_ONLY, "token objects need a read/write session");
+  }
+  persist_changes(*o, changes);
+  // CKA_LABEL and CKA_ID belong to the CNG key: both halves of the pair show the change.
+  const ObjectPtr twin = lookup(o->twin);
+  for (const ObjectPtr& target : {o, twin}) {
+    if (!target) {
+      continue;
+    }
+    index(*target, false);
+    for (const auto& [type, value] : changes) {
+      if (target == o || type == CKA_LABEL || type == CKA_ID) {
+        target->attrs[type] = value;
+      }
+    }
+    index(*target, true);
+  }
+}
+
+void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) {
+  std::unique_lock lock(mutex_);
+  const ObjectPtr o = require(object);
+  if (!attr_bool(o->attrs, CKA_DESTROYABLE).value_or(true)) {
+    fail(CKR_ACTION_PROHIBITED, "object is not destroyable");
+  }
+  if (o->token && !s.read_write) {
+    fail(CKR_SESSION_READ_ONLY, "token objects need a read/write session");
+  }
+  switch (o->object_class) {
+    case CKO_PRIVATE_KEY: {
+      if (o->token && o->key && o->key->persisted()) {
+        // A second handle does the deleting, so the shared handle stays valid for
+        // operations in flight (they finish on the key they started with).
+        NCRYPT_KEY_HANDLE victim = 0;
+        const SECURITY_STATUS st = NCryptOpenKey(context_.provider, &victim, o->key->name().c_str(),
+                                                 0, context_.scope_flag);
+        if (st == ERROR_SUCCESS) {
+          check_status(NCryptDeleteKey(victim, 0), NcryptContext::kGeneral, "NCryptDeleteKey");
+        } else if (st != NTE_BAD_KEYSET) {  // already deleted elsewhere: nothing to do
+          check_status(st, NcryptContext::kOpenKey, "NCryptOpenKey");
+        }
+        token_keys_.erase(o->key->name());
+        touch_key(o->key->name());
+      }
+      // One CNG key = two objects: the public half goes with it.
+      if (const ObjectPtr twin = lookup(o->twin); twin && twin->key == o->key) {
+        erase(twin->handle);
+      }
+      erase(object);
+      return;
+    }
+    case CKO_PUBLIC_KEY:
+      // CNG cannot delete half a key pair: the public object of a CNG key is hidden from
+      // this layer (until the next C_Initialize), its key untouched.
+      erase(object);
+      return;
+    case CKO_CERTIFICATE:
+      if (o->token) {
+        try {
+          cert_store_.remove(o->cert_id);
+        } catch (const std::exception& e) {
+          if (cng::cert_store_error_status(e) != static_cast<long>(NTE_NOT_FOUND)) {
+            fail(cert_store_rv(e), e.what());
+          }
+        }
+        token_certs_.erase(o->cert_id);
+        touch_cert(o->cert_id);
+      }
+      erase(object);
+      return;
+    default:
+      erase(object);
+      return;
+  }
+}
+
+void ObjectLayerImpl::close_session(CK_SESSION_HANDLE session) {
+  std::unique_lock lock(mutex_);
+  std::vector<CK_OBJECT_HANDLE> doomed;
+  for (const auto& [h, o] : objects_) {
+    if (!o->token && o->owner == session) {
+      doomed.push_back(h);
+    }
+  }
+  for (const CK_OBJECT_HANDLE h : doomed) {
+    erase(h);
+  }
+}
+
+}  // namespace objects
+}  // namespace p11

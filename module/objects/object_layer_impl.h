@@ -1,0 +1,109 @@
+// The object layer of one slot (object_layer.h): an in-memory table of the slot's objects
+// with hash indexes by class, CKA_ID and CKA_LABEL, over the scope's CNG keys and
+// certificates (loaded lazily, refreshed when another process changed the store).
+//
+// Locking: mutex_ guards the table, the indexes and every Object (shared for reads,
+// exclusive for changes); refresh_mutex_ serialises store refreshes (taken before mutex_).
+// No lock is held during a cryptographic operation: key_view() hands out the open key
+// handle with a shared_ptr that keeps it open.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "cng_cert_store.h"
+#include "objects/key_factory.h"
+#include "objects/object_layer.h"
+#include "objects/store_watch.h"
+
+namespace p11::objects {
+
+class ObjectLayerImpl final : public ObjectLayer {
+ public:
+  explicit ObjectLayerImpl(slots::Slot& slot);
+
+  std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> generate_key_pair(
+      const SessionContext& s, const CK_MECHANISM& mechanism,
+      std::span<const CK_ATTRIBUTE> public_template,
+      std::span<const CK_ATTRIBUTE> private_template) override;
+  CK_OBJECT_HANDLE create_object(const SessionContext& s,
+                                 std::span<const CK_ATTRIBUTE> tmpl) override;
+  CK_OBJECT_HANDLE copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
+                               std::span<const CK_ATTRIBUTE> tmpl) override;
+  void destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) override;
+  CK_ULONG object_size(const SessionContext& s, CK_OBJECT_HANDLE object) override;
+  CK_RV get_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
+                            std::span<CK_ATTRIBUTE> tmpl) override;
+  void set_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
+                           std::span<const CK_ATTRIBUTE> tmpl) override;
+  std::vector<CK_OBJECT_HANDLE> find(const SessionContext& s,
+                                     std::span<const CK_ATTRIBUTE> tmpl) override;
+  KeyView key_view(const SessionContext& s, CK_OBJECT_HANDLE key) override;
+  CK_OBJECT_HANDLE derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                              CK_OBJECT_HANDLE base_key,
+                              std::span<const CK_ATTRIBUTE> tmpl) override;
+  void close_session(CK_SESSION_HANDLE session) override;
+
+ private:
+  struct TokenKey {
+    CK_OBJECT_HANDLE private_handle = CK_INVALID_HANDLE;
+    CK_OBJECT_HANDLE public_handle = CK_INVALID_HANDLE;  // 0 when hidden (destroyed alone)
+    std::filesystem::path file;                          // the key's file ("Unique Name")
+    FileStamp stamp;
+  };
+
+  // Table (callers hold mutex_).
+  [[nodiscard]] ObjectPtr lookup(CK_OBJECT_HANDLE handle) const;
+  [[nodiscard]] ObjectPtr require(CK_OBJECT_HANDLE handle) const;  // CKR_OBJECT_HANDLE_INVALID
+  CK_OBJECT_HANDLE insert(ObjectPtr object);
+  void erase(CK_OBJECT_HANDLE handle);
+  void index(const Object& object, bool add);
+  CK_OBJECT_HANDLE register_pair(const KeyPairObjects& pair);  // returns the private handle
+  TokenKey token_key_entry(const Object& private_key) const;
+  void touch_key(const std::u16string& name) { keys_touched_[name] = ++local_generation_; }
+  void touch_cert(const std::string& id) { certs_touched_[id] = ++local_generation_; }
+
+  // Store refresh (takes the locks itself).
+  void refresh_token_objects();
+  void refresh_keys();
+  void refresh_certificates();
+
+  // Checks for creating/changing/destroying token objects.
+  void check_token_write(const SessionContext& s) const;
+  std::optional<SecretBytes> read_sensitive(const Object& object, CK_ATTRIBUTE_TYPE type) const;
+  void persist_changes(const Object& object, const AttrMap& changes);
+
+  CK_OBJECT_HANDLE create_certificate(const SessionContext& s, const AttrMap& tmpl);
+  CK_OBJECT_HANDLE create_public_key(const SessionContext& s, const AttrMap& tmpl);
+  CK_OBJECT_HANDLE create_secret_key(const SessionContext& s, const AttrMap& tmpl,
+                                     SecretBytes value, const Object* base);
+  CK_OBJECT_HANDLE store_certificate(const SessionContext& s, ObjectPtr cert);
+
+  slots::Slot& slot_;
+  SlotContext context_;
+  cng::CertStore cert_store_;
+
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<CK_OBJECT_HANDLE, ObjectPtr> objects_;
+  std::unordered_map<CK_OBJECT_CLASS, std::unordered_set<CK_OBJECT_HANDLE>> by_class_;
+  std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_label_;
+  std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_id_;
+  std::map<std::u16string, TokenKey> token_keys_;        // by CNG key name
+  std::map<std::string, CK_OBJECT_HANDLE> token_certs_;  // by certificate store id
+  // Token objects this process created or destroyed, with the local generation of that
+  // change: a refresh that read the store around the same time leaves them alone (its view
+  // of those names may predate the change).
+  std::uint64_t local_generation_ = 0;
+  std::map<std::u16string, std::uint64_t> keys_touched_;
+  std::map<std::string, std::uint64_t> certs_touched_;
+
+  std::mutex refresh_mutex_;
+  DirectoryWatch key_watch_;
+  DirectoryWatch cert_watch_;
+};
+
+}  // namespace p11::objects

@@ -1,0 +1,65 @@
+#include "objects/store_watch.h"
+
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include "cng_storage_paths.h"
+
+namespace p11::objects {
+
+FileStamp stamp_of(const std::filesystem::path& path) noexcept {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return {};
+  }
+  FileStamp s;
+  s.exists = true;
+  s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  s.inode = static_cast<std::uint64_t>(st.st_ino);
+  s.size = static_cast<std::int64_t>(st.st_size);
+  return s;
+}
+
+bool DirectoryWatch::needs_read(FileStamp& now) const {
+  now = stamp_of(dir_);
+  return !read_once_ || racy_ || now != last_;
+}
+
+void DirectoryWatch::mark_read(const FileStamp& seen_before_reading) {
+  last_ = seen_before_reading;
+  read_once_ = true;
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  const std::int64_t now_ns = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  const std::int64_t window =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(kRacyWindow).count();
+  racy_ = seen_before_reading.exists && now_ns - seen_before_reading.mtime_ns < window;
+}
+
+std::filesystem::path key_store_directory(bool machine) {
+  return cng::storage_paths::store_dir(machine);
+}
+
+std::vector<std::u16string> enumerate_key_names(const SlotContext& slot) {
+  std::vector<std::u16string> names;
+  PVOID state = nullptr;
+  for (;;) {
+    NCryptKeyName* item = nullptr;
+    const SECURITY_STATUS st =
+        NCryptEnumKeys(slot.provider, nullptr, &item, &state, slot.scope_flag | NCRYPT_SILENT_FLAG);
+    if (st != ERROR_SUCCESS) {
+      break;  // NTE_NO_MORE_ITEMS, or a store we cannot read: list what we have
+    }
+    if (item != nullptr && item->pszName != nullptr) {
+      names.emplace_back(item->pszName);
+    }
+    NCryptFreeBuffer(item);
+  }
+  if (state != nullptr) {
+    NCryptFreeBuffer(state);
+  }
+  return names;
+}
+
+}  // namespace p11::objects

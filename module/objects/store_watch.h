@@ -1,0 +1,62 @@
+// Noticing that another process changed a scope's key or certificate store, cheaply.
+//
+// Token objects are loaded once (lazily) and then refreshed only when the store changed: a
+// stat() of the store directory per C_FindObjectsInit. Every change to a store is a file
+// create, rename or unlink in that directory (the stores write atomically: temporary file +
+// rename), and each of those updates the directory's mtime. A key whose properties another
+// process changed is found the same way (its file was replaced) and then by its own file's
+// stamp. File-system timestamps are coarse (jiffies, or a second on some file systems), so
+// a directory changed within kRacyWindow of being read is treated as still changing and read
+// again next time ("racy" stamps, as git does for its index).
+//
+// The directory is the store location of shared/DESIGN.md §4 (cng_storage_paths.h, the rule
+// cng_model's KeyStore implements). On Windows this would be NCryptNotifyChangeKey / a change
+// notification instead.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "objects/key_factory.h"
+
+namespace p11::objects {
+
+struct FileStamp {
+  bool exists = false;
+  std::int64_t mtime_ns = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp_of(const std::filesystem::path& path) noexcept;
+
+class DirectoryWatch {
+ public:
+  static constexpr std::chrono::seconds kRacyWindow{2};
+
+  explicit DirectoryWatch(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
+  // True when the store must be read (first use, changed, or last read while racy); now is
+  // the stamp to hand to mark_read() after reading.
+  bool needs_read(FileStamp& now) const;
+  void mark_read(const FileStamp& seen_before_reading);
+
+ private:
+  std::filesystem::path dir_;
+  FileStamp last_;
+  bool read_once_ = false;
+  bool racy_ = false;
+};
+
+// The key store directory of a scope (DESIGN §4, cng_storage_paths.h). Certificates are in
+// its "certs" subdirectory.
+std::filesystem::path key_store_directory(bool machine);
+
+// Names of the keys NCryptEnumKeys lists in the slot's scope.
+std::vector<std::u16string> enumerate_key_names(const SlotContext& slot);
+
+}  // namespace p11::objects

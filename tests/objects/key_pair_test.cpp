@@ -1,0 +1,338 @@
+// C_GenerateKeyPair over CNG keys: attributes of both objects, persistence of token keys and
+// their PKCS#11 attributes, find, signatures through the open NCrypt handle, scopes, and
+// session objects.
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstring>
+
+#include "core/p11_error.h"
+#include "ncrypt.h"
+#include "object_test_support.h"
+
+namespace p11::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::size_t key_files(const fs::path& dir) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    n += e.is_regular_file() && e.path().filename().string()[0] != '.' ? 1 : 0;
+  }
+  return n;
+}
+
+class KeyPairTest : public ObjectLayerTest {};
+
+TEST_F(KeyPairTest, TokenRsaPairHasEveryAttribute) {
+  const auto [pub, priv] = generate_rsa(*layer_, true, "rsa one");
+  EXPECT_EQ(attr_ulong(*layer_, priv, CKA_CLASS), CKO_PRIVATE_KEY);
+  EXPECT_EQ(attr_ulong(*layer_, pub, CKA_CLASS), CKO_PUBLIC_KEY);
+  for (const CK_OBJECT_HANDLE h : {pub, priv}) {
+    EXPECT_EQ(attr_ulong(*layer_, h, CKA_KEY_TYPE), CKK_RSA);
+    EXPECT_TRUE(attr_bool(*layer_, h, CKA_TOKEN));
+    EXPECT_TRUE(attr_bool(*layer_, h, CKA_LOCAL));
+    EXPECT_EQ(attr_ulong(*layer_, h, CKA_KEY_GEN_MECHANISM), CKM_RSA_PKCS_KEY_PAIR_GEN);
+    EXPECT_EQ(attr_text(*layer_, h, CKA_LABEL), "rsa one");
+    EXPECT_EQ(attr(*layer_, h, CKA_PUBLIC_EXPONENT), (Bytes{1, 0, 1}));
+    EXPECT_TRUE(attr_bool(*layer_, h, CKA_MODIFIABLE));
+    EXPECT_TRUE(attr_bool(*layer_, h, CKA_DESTROYABLE));
+    EXPECT_FALSE(attr_bool(*layer_, h, CKA_DERIVE));
+    EXPECT_EQ(attr(*layer_, h, CKA_START_DATE), Bytes{});
+  }
+  const Bytes modulus = *attr(*layer_, pub, CKA_MODULUS);
+  EXPECT_EQ(modulus.size(), 256u);
+  EXPECT_EQ(attr(*layer_, priv, CKA_MODULUS), modulus);
+  EXPECT_EQ(attr_ulong(*layer_, pub, CKA_MODULUS_BITS), 2048u);
+  EXPECT_EQ(attr_ulong(*layer_, priv, CKA_MODULUS_BITS), 2048u);
+  // CKA_ID defaults to the NSS convention: SHA-1 of the modulus; shared by both objects.
+  EXPECT_EQ(attr(*layer_, priv, CKA_ID), sha1(modulus));
+  EXPECT_EQ(attr(*layer_, pub, CKA_ID), sha1(modulus));
+  // Private key: sensitive, non-extractable by default, private parts unreadable.
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_PRIVATE));
+  EXPECT_FALSE(attr_bool(*layer_, pub, CKA_PRIVATE));
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_SENSITIVE));
+  EXPECT_FALSE(attr_bool(*layer_, priv, CKA_EXTRACTABLE));
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_ALWAYS_SENSITIVE));
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_NEVER_EXTRACTABLE));
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_SIGN));
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_DECRYPT));
+  EXPECT_FALSE(attr_bool(*layer_, priv, CKA_SIGN_RECOVER));
+  EXPECT_TRUE(attr_bool(*layer_, pub, CKA_VERIFY));
+  EXPECT_TRUE(attr_bool(*layer_, pub, CKA_ENCRYPT));
+  for (const CK_ATTRIBUTE_TYPE secret : {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
+                                         CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT}) {
+    CK_RV rv = CKR_OK;
+    EXPECT_FALSE(attr(*layer_, priv, secret, &rv));
+    EXPECT_EQ(rv, CKR_ATTRIBUTE_SENSITIVE);
+  }
+  // SPKI on both objects, parseable, with the same modulus.
+  const Bytes spki = *attr(*layer_, priv, CKA_PUBLIC_KEY_INFO);
+  EXPECT_EQ(attr(*layer_, pub, CKA_PUBLIC_KEY_INFO), spki);
+  const unsigned char* p = spki.data();
+  EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
+  ASSERT_NE(key, nullptr);
+  EXPECT_EQ(EVP_PKEY_get_bits(key), 2048);
+  EVP_PKEY_free(key);
+  // Unique ids: distinct per object, stable.
+  const std::string uid = attr_text(*layer_, priv, CKA_UNIQUE_ID);
+  EXPECT_NE(uid, attr_text(*layer_, pub, CKA_UNIQUE_ID));
+  EXPECT_FALSE(uid.empty());
+  // The key is a file in the user store, named by the label.
+  EXPECT_EQ(key_files(user_dir_), 1u);
+  NCRYPT_KEY_HANDLE h = 0;
+  ASSERT_EQ(NCryptOpenKey(slot_->provider(), &h, u"rsa one", 0, 0), ERROR_SUCCESS);
+  NCryptFreeObject(h);
+  expect_signs(*layer_, priv);
+}
+
+TEST_F(KeyPairTest, EcPairsOnEveryCurve) {
+  for (const int bits : {256, 384, 521}) {
+    const auto [pub, priv] = generate_ec(*layer_, true, "", bits);
+    EXPECT_EQ(attr(*layer_, priv, CKA_EC_PARAMS), ec_params(bits));
+    EXPECT_EQ(attr(*layer_, pub, CKA_EC_PARAMS), ec_params(bits));
+    const Bytes point_der = *attr(*layer_, pub, CKA_EC_POINT);
+    const std::size_t field = (static_cast<std::size_t>(bits) + 7) / 8;
+    ASSERT_GE(point_der.size(), 3 + 2 * field);
+    EXPECT_EQ(point_der[0], 0x04);  // OCTET STRING
+    const Bytes point(point_der.end() - static_cast<std::ptrdiff_t>(1 + 2 * field),
+                      point_der.end());
+    EXPECT_EQ(point[0], 0x04);  // uncompressed
+    // NSS convention: SHA-1 of the raw point (CKA_EC_POINT's content octets).
+    EXPECT_EQ(attr(*layer_, priv, CKA_ID), sha1(point));
+    EXPECT_FALSE(attr_bool(*layer_, priv, CKA_DECRYPT));
+    EXPECT_FALSE(attr_bool(*layer_, pub, CKA_ENCRYPT));
+    EXPECT_FALSE(attr_bool(*layer_, priv, CKA_DERIVE));
+    EXPECT_FALSE(attr(*layer_, priv, CKA_MODULUS));
+    CK_RV rv = CKR_OK;
+    EXPECT_FALSE(attr(*layer_, priv, CKA_VALUE, &rv));
+    EXPECT_EQ(rv, CKR_ATTRIBUTE_SENSITIVE);
+    expect_signs(*layer_, priv);
+  }
+  // With CKA_DERIVE the CNG key is an ECDH key, which still signs.
+  const auto [pub, priv] = generate_ec(*layer_, false, "", 256, true);
+  EXPECT_TRUE(attr_bool(*layer_, priv, CKA_DERIVE));
+  const KeyView v = layer_->key_view(rw_, priv);
+  std::u16string alg(32, u'\0');
+  DWORD size = 0;
+  ASSERT_EQ(NCryptGetProperty(v.ncrypt_key, NCRYPT_ALGORITHM_PROPERTY,
+                              reinterpret_cast<PBYTE>(alg.data()),
+                              static_cast<DWORD>(alg.size() * 2), &size, 0),
+            ERROR_SUCCESS);
+  EXPECT_EQ(std::u16string(alg.c_str()), u"ECDH_P256");
+  expect_signs(*layer_, priv);
+  (void)pub;
+}
+
+TEST_F(KeyPairTest, NonSensitiveExtractableTokenKeyShowsItsPrivateParts) {
+  Template pub;
+  pub.boolean(CKA_TOKEN, true).ulong(CKA_MODULUS_BITS, 1024);
+  Template priv;
+  priv.boolean(CKA_TOKEN, true).boolean(CKA_SENSITIVE, false).boolean(CKA_EXTRACTABLE, true);
+  CK_MECHANISM m{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  const auto [pub_h, priv_h] = layer_->generate_key_pair(rw_, m, pub.span(), priv.span());
+  EXPECT_FALSE(attr_bool(*layer_, priv_h, CKA_ALWAYS_SENSITIVE));
+  EXPECT_FALSE(attr_bool(*layer_, priv_h, CKA_NEVER_EXTRACTABLE));
+  const Bytes n = *attr(*layer_, priv_h, CKA_MODULUS);
+  const auto p = attr(*layer_, priv_h, CKA_PRIME_1);
+  const auto q = attr(*layer_, priv_h, CKA_PRIME_2);
+  const auto d = attr(*layer_, priv_h, CKA_PRIVATE_EXPONENT);
+  ASSERT_TRUE(p && q && d);
+  BN_CTX* ctx = BN_CTX_new();
+  BIGNUM* bp = BN_bin2bn(p->data(), static_cast<int>(p->size()), nullptr);
+  BIGNUM* bq = BN_bin2bn(q->data(), static_cast<int>(q->size()), nullptr);
+  BIGNUM* bn = BN_bin2bn(n.data(), static_cast<int>(n.size()), nullptr);
+  BIGNUM* product = BN_new();
+  BN_mul(product, bp, bq, ctx);
+  EXPECT_EQ(BN_cmp(product, bn), 0);  // the primes really are this key's
+  BN_free(bp);
+  BN_free(bq);
+  BN_free(bn);
+  BN_free(product);
+  BN_CTX_free(ctx);
+  EXPECT_EQ(d->size(), n.size());
+  // CKA_SENSITIVE may go FALSE -> TRUE (not back); then the parts are hidden, in this layer and
+  // in the next (persisted: CNG's Export Policy itself is fixed at finalize).
+  Template up;
+  up.boolean(CKA_SENSITIVE, true);
+  layer_->set_attribute_value(rw_, priv_h, up.span());
+  CK_RV rv = CKR_OK;
+  EXPECT_FALSE(attr(*layer_, priv_h, CKA_PRIME_1, &rv));
+  EXPECT_EQ(rv, CKR_ATTRIBUTE_SENSITIVE);
+  auto other = new_layer();
+  Template privs;
+  privs.ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+  const auto found = find(*other, privs);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(attr_bool(*other, found[0], CKA_SENSITIVE));
+  EXPECT_FALSE(attr(*other, found[0], CKA_PRIVATE_EXPONENT, &rv));
+  EXPECT_EQ(rv, CKR_ATTRIBUTE_SENSITIVE);
+  (void)pub_h;
+}
+
+TEST_F(KeyPairTest, JavaEmptyPrivateTemplateMakesASigningSessionKey) {
+  Template pub;
+  pub.ulong(CKA_MODULUS_BITS, 2048).bytes(CKA_PUBLIC_EXPONENT, {1, 0, 1});
+  CK_MECHANISM m{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  const auto [pub_h, priv_h] = layer_->generate_key_pair(rw_, m, pub.span(), {});
+  EXPECT_FALSE(attr_bool(*layer_, priv_h, CKA_TOKEN));
+  EXPECT_TRUE(attr_bool(*layer_, priv_h, CKA_SIGN));
+  EXPECT_TRUE(attr_bool(*layer_, priv_h, CKA_SENSITIVE));
+  EXPECT_EQ(key_files(user_dir_), 0u);  // ephemeral: nothing stored
+  expect_signs(*layer_, priv_h);
+  (void)pub_h;
+}
+
+TEST_F(KeyPairTest, LabelAndIdAreModifiableAndPersisted) {
+  const auto [pub, priv] = generate_ec(*layer_, true, "before");
+  Template change;
+  change.text(CKA_LABEL, "after").bytes(CKA_ID, {0xAB, 0xCD});
+  layer_->set_attribute_value(rw_, priv, change.span());
+  EXPECT_EQ(attr_text(*layer_, pub, CKA_LABEL), "after");  // both halves of the key
+  EXPECT_EQ(attr(*layer_, pub, CKA_ID), (Bytes{0xAB, 0xCD}));
+  Template sensitive_up;
+  sensitive_up.boolean(CKA_EXTRACTABLE, false).text(CKA_START_DATE, "20250101");
+  layer_->set_attribute_value(rw_, priv, sensitive_up.span());
+  Template ro_change;
+  ro_change.text(CKA_LABEL, "ro");
+  EXPECT_THROW(layer_->set_attribute_value(ro_, priv, ro_change.span()), P11Error);
+
+  // A new layer (another C_Initialize) reads the persisted values.
+  auto other = new_layer();
+  Template by_id;
+  by_id.bytes(CKA_ID, {0xAB, 0xCD});
+  const auto found = find(*other, by_id);
+  ASSERT_EQ(found.size(), 2u);
+  for (const CK_OBJECT_HANDLE h : found) {
+    EXPECT_EQ(attr_text(*other, h, CKA_LABEL), "after");
+    EXPECT_TRUE(attr_bool(*other, h, CKA_LOCAL));
+    EXPECT_EQ(attr_ulong(*other, h, CKA_KEY_GEN_MECHANISM), CKM_EC_KEY_PAIR_GEN);
+  }
+  Template priv_by_label;
+  priv_by_label.ulong(CKA_CLASS, CKO_PRIVATE_KEY).text(CKA_LABEL, "after");
+  const auto priv_found = find(*other, priv_by_label);
+  ASSERT_EQ(priv_found.size(), 1u);
+  EXPECT_EQ(attr_text(*other, priv_found[0], CKA_START_DATE), "20250101");
+  EXPECT_TRUE(attr_bool(*other, priv_found[0], CKA_ALWAYS_SENSITIVE));
+  EXPECT_TRUE(attr_bool(*other, priv_found[0], CKA_SIGN));
+  expect_signs(*other, priv_found[0]);
+  // Handles are stable across finds, and never those of the first layer.
+  EXPECT_EQ(find(*other, priv_by_label), priv_found);
+  EXPECT_NE(priv_found[0], priv);
+}
+
+TEST_F(KeyPairTest, FindByClassLabelIdAndToken) {
+  const auto [rsa_pub, rsa_priv] = generate_rsa(*layer_, true, "shared");
+  const auto [ec_pub, ec_priv] = generate_ec(*layer_, false, "shared");
+  Template by_label;
+  by_label.text(CKA_LABEL, "shared");
+  EXPECT_EQ(find(*layer_, by_label).size(), 4u);  // a pair shares its label
+  Template privs;
+  privs.ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+  EXPECT_EQ(find(*layer_, privs), (std::vector<CK_OBJECT_HANDLE>{std::min(rsa_priv, ec_priv),
+                                                                 std::max(rsa_priv, ec_priv)}));
+  Template tokens;
+  tokens.boolean(CKA_TOKEN, true);
+  EXPECT_EQ(find(*layer_, tokens).size(), 2u);
+  Template ec_by_type;
+  ec_by_type.ulong(CKA_KEY_TYPE, CKK_EC).ulong(CKA_CLASS, CKO_PUBLIC_KEY);
+  EXPECT_EQ(find(*layer_, ec_by_type), std::vector<CK_OBJECT_HANDLE>{ec_pub});
+  Template id;
+  id.bytes(CKA_ID, *attr(*layer_, rsa_pub, CKA_ID));
+  EXPECT_EQ(find(*layer_, id).size(), 2u);
+  Template nothing;
+  nothing.text(CKA_LABEL, "missing");
+  EXPECT_TRUE(find(*layer_, nothing).empty());
+}
+
+TEST_F(KeyPairTest, SessionObjectsVanishWhenTheirSessionCloses) {
+  const auto [pub, priv] = generate_ec(*layer_, false, "temporary");
+  const auto [tpub, tpriv] = generate_ec(*layer_, true, "kept");
+  SessionContext other{777, true};
+  EXPECT_EQ(layer_->find(other, Template().span()).size(), 4u);  // visible to every session
+  const KeyView in_flight = layer_->key_view(rw_, priv);
+  layer_->close_session(rw_.handle);
+  EXPECT_EQ(layer_->find(other, Template().span()),
+            (std::vector<CK_OBJECT_HANDLE>{std::min(tpub, tpriv), std::max(tpub, tpriv)}));
+  CK_ATTRIBUTE a{CKA_CLASS, nullptr, 0};
+  EXPECT_THROW(layer_->get_attribute_value(other, priv, {&a, 1}), P11Error);
+  // An operation that started before still holds the (ephemeral) key open.
+  Bytes digest(32, 7);
+  DWORD size = 0;
+  EXPECT_EQ(NCryptSignHash(in_flight.ncrypt_key, nullptr, digest.data(), 32, nullptr, 0, &size, 0),
+            ERROR_SUCCESS);
+  (void)pub;
+}
+
+TEST_F(KeyPairTest, DestroyPrivateKeyDeletesTheCngKey) {
+  const auto [pub, priv] = generate_ec(*layer_, true, "doomed");
+  ASSERT_EQ(key_files(user_dir_), 1u);
+  EXPECT_THROW(layer_->destroy_object(ro_, priv), P11Error);
+  layer_->destroy_object(rw_, priv);
+  EXPECT_EQ(key_files(user_dir_), 0u);
+  CK_ATTRIBUTE a{CKA_CLASS, nullptr, 0};
+  EXPECT_THROW(layer_->get_attribute_value(rw_, pub, {&a, 1}), P11Error);  // both objects gone
+  EXPECT_TRUE(find(*layer_, Template()).empty());
+  // Destroying a public key alone hides it; the key pair stays.
+  const auto [pub2, priv2] = generate_ec(*layer_, true, "half");
+  layer_->destroy_object(rw_, pub2);
+  EXPECT_EQ(find(*layer_, Template()), std::vector<CK_OBJECT_HANDLE>{priv2});
+  EXPECT_EQ(key_files(user_dir_), 1u);
+  expect_signs(*layer_, priv2);
+}
+
+TEST_F(KeyPairTest, UserAndMachineScopesAreSeparate) {
+  auto machine = new_layer(true);
+  const auto [mpub, mpriv] = generate_ec(*machine, true, "machine key");
+  generate_ec(*layer_, true, "user key");
+  EXPECT_EQ(key_files(machine_dir_), 1u);
+  EXPECT_EQ(key_files(user_dir_), 1u);
+  Template machine_label;
+  machine_label.text(CKA_LABEL, "machine key");
+  EXPECT_TRUE(find(*layer_, machine_label).empty());
+  EXPECT_EQ(find(*machine, machine_label).size(), 2u);
+  // Handles are unique across slots: one slot's handle is unknown to the other.
+  CK_ATTRIBUTE a{CKA_CLASS, nullptr, 0};
+  EXPECT_THROW(layer_->get_attribute_value(rw_, mpriv, {&a, 1}), P11Error);
+  EXPECT_THROW(layer_->key_view(rw_, mpriv), P11Error);
+  // The same label in both scopes is fine: different namespaces.
+  generate_ec(*machine, true, "user key");
+  EXPECT_EQ(key_files(machine_dir_), 2u);
+  (void)mpub;
+}
+
+TEST_F(KeyPairTest, LabelTakenFallsBackToAGeneratedName) {
+  generate_ec(*layer_, true, "same");
+  const auto [pub, priv] = generate_ec(*layer_, true, "same");
+  EXPECT_EQ(key_files(user_dir_), 2u);
+  Template same;
+  same.text(CKA_LABEL, "same").ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+  EXPECT_EQ(find(*layer_, same).size(), 2u);
+  // The second key's CNG name is generated; its label stays "same" in a new layer.
+  auto other = new_layer();
+  EXPECT_EQ(find(*other, same).size(), 2u);
+  (void)pub;
+  (void)priv;
+}
+
+TEST_F(KeyPairTest, KeyViewCarriesWhatOperationsNeed) {
+  const auto [pub, priv] = generate_rsa(*layer_, false);
+  const KeyView pv = layer_->key_view(rw_, priv);
+  EXPECT_EQ(pv.object_class, CKO_PRIVATE_KEY);
+  EXPECT_EQ(pv.key_type, CKK_RSA);
+  EXPECT_EQ(pv.bits, 2048u);
+  EXPECT_NE(pv.ncrypt_key, 0u);
+  EXPECT_EQ(pv.ncrypt_provider, slot_->provider());
+  EXPECT_TRUE(pv.can_sign && pv.can_decrypt && !pv.can_derive);
+  const KeyView uv = layer_->key_view(rw_, pub);
+  EXPECT_EQ(uv.ncrypt_key, 0u);
+  EXPECT_TRUE(uv.can_verify && uv.can_encrypt);
+  EXPECT_EQ(uv.spki_der, pv.spki_der);
+  EXPECT_THROW(layer_->key_view(rw_, 0xFFFF0000UL), P11Error);
+}
+
+}  // namespace
+}  // namespace p11::test
