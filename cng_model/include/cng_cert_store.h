@@ -23,6 +23,9 @@ class CertStore {
  public:
   // machine=false: $CNG_PKCS11_USER_DIR/…; machine=true: $CNG_PKCS11_MACHINE_DIR/…
   explicit CertStore(bool machine);
+  // platform=true: the platform (TPM) provider's certificates, kept beside its keys in the
+  // scope directory's "platform" subdirectory, so each slot shows only its own certificates.
+  CertStore(bool machine, bool platform);
   // Every readable, well-formed certificate (corrupt files skipped).
   [[nodiscard]] std::vector<StoredCertificate> list() const;
   // Stores a new certificate; returns its id. Throws std::runtime_error-derived cng errors
@@ -42,6 +45,7 @@ class CertStore {
 
  private:
   bool machine_;
+  bool platform_ = false;
 };
 
 // The SECURITY_STATUS carried by an exception thrown by this API (NTE_FAIL when not a CngError).

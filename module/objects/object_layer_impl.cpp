@@ -41,9 +41,10 @@ CK_RV cert_store_rv(const std::exception& e) {
 ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
     : slot_(slot),
       context_{slot.provider(), slot.scope_flag()},
-      cert_store_(slot.descriptor().machine_scope),
-      key_watch_(key_store_directory(slot.descriptor().machine_scope)),
-      cert_watch_(key_store_directory(slot.descriptor().machine_scope) / "certs") {}
+      cert_store_(slot.descriptor().machine_scope, slot.descriptor().hardware),
+      key_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware)),
+      cert_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware) /
+                  "certs") {}
 
 // ---- table -------------------------------------------------------------------------------
 

@@ -37,8 +37,8 @@ void DirectoryWatch::mark_read(const FileStamp& seen_before_reading) {
   racy_ = seen_before_reading.exists && now_ns - seen_before_reading.mtime_ns < window;
 }
 
-std::filesystem::path key_store_directory(bool machine) {
-  return cng::storage_paths::store_dir(machine);
+std::filesystem::path key_store_directory(bool machine, bool platform) {
+  return cng::storage_paths::provider_store_dir(machine, platform);
 }
 
 std::vector<std::u16string> enumerate_key_names(const SlotContext& slot) {
