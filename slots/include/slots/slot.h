@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,24 @@
 namespace slots {
 
 struct SlotDescriptor {
-  std::uint32_t id;            // stable: 0 software/user, 1 software/machine, 2 TPM/user, 3 TPM/machine
-  std::u16string provider;     // MS_KEY_STORAGE_PROVIDER / MS_PLATFORM_CRYPTO_PROVIDER
-  bool machine_scope;          // NCRYPT_MACHINE_KEY_FLAG on every key call
-  std::string token_label;     // "CNG Software (user)" …
+  std::uint32_t id;  // stable: 0 software/user, 1 software/machine, 2 TPM/user, 3 TPM/machine
+  std::u16string provider;  // MS_KEY_STORAGE_PROVIDER / MS_PLATFORM_CRYPTO_PROVIDER
+  bool machine_scope;       // NCRYPT_MACHINE_KEY_FLAG on every key call
+  std::string token_label;  // "CNG Software (user)" …
   std::string slot_description;
-  bool hardware;               // platform (TPM) provider
+  bool hardware;  // platform (TPM) provider
+};
+
+// A provider every slot needs could not be opened (open_present_slots). The module maps status
+// through its SECURITY_STATUS table.
+class ProviderError : public std::runtime_error {
+ public:
+  ProviderError(SECURITY_STATUS status, const std::string& what)
+      : std::runtime_error(what), status_(status) {}
+  [[nodiscard]] SECURITY_STATUS status() const noexcept { return status_; }
+
+ private:
+  SECURITY_STATUS status_;
 };
 
 // A present slot with its open provider. Slots are created once per C_Initialize and live
@@ -34,7 +47,9 @@ class Slot {
   [[nodiscard]] NCRYPT_PROV_HANDLE provider() const noexcept { return provider_; }
   // NCRYPT_MACHINE_KEY_FLAG for machine slots, else 0: OR it into create/open/enum/import flags.
   [[nodiscard]] DWORD scope_flag() const noexcept;
-  // True when this process may not create keys in the slot's store.
+  // True when this process may not create keys in the slot's store: decided by creating (and
+  // removing again) a probe file in the store directory, or a probe directory in its nearest
+  // existing ancestor when the store does not exist yet. Leaves nothing behind.
   [[nodiscard]] bool write_protected() const;
   // A stable serial number (16 chars) derived from the slot id and the store location.
   [[nodiscard]] std::string serial_number() const;
@@ -45,7 +60,7 @@ class Slot {
 };
 
 // Opens every slot whose provider answers (the platform provider's slots only with a TPM).
-// Order by id.
+// Order by id. Throws ProviderError when the software provider cannot be opened.
 std::vector<std::unique_ptr<Slot>> open_present_slots();
 
 }  // namespace slots

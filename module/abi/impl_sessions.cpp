@@ -1,0 +1,169 @@
+// Session management and login: C_OpenSession, C_CloseSession, C_CloseAllSessions,
+// C_GetSessionInfo, C_Login, C_LoginUser, C_Logout, C_SessionCancel.
+//
+// Login (no PIN model, DESIGN.md §2): any PIN is accepted. State is per application and slot.
+//   CKU_USER: accepted. CKR_USER_ALREADY_LOGGED_IN if the user is logged in,
+//     CKR_USER_ANOTHER_ALREADY_LOGGED_IN if the SO is.
+//   CKU_SO: accepted when the slot has no read-only session (else CKR_SESSION_READ_ONLY_EXISTS).
+//     While the SO is logged in, read-only sessions cannot be opened
+//     (CKR_SESSION_READ_WRITE_SO_EXISTS).
+//   CKU_CONTEXT_SPECIFIC: no operation ever needs re-authentication, so
+//     CKR_OPERATION_NOT_INITIALIZED.
+// Closing the last session of a slot logs the application out of it.
+#include <mutex>
+
+#include "abi/impl.h"
+
+namespace p11::impl {
+
+namespace {
+
+// Removes a session whose mutex the caller holds: ends its operations, drops its session
+// objects, takes it out of the table and the slot's counters.
+void close_locked(ModuleState& state, Session& session) {
+  SlotState& slot = state.slot(session.slot_id());
+  session.closed = true;
+  session.end_all();
+  {
+    const std::lock_guard lock(*slot.mutex);
+    --slot.session_count;
+    if (session.read_write()) {
+      --slot.rw_session_count;
+    }
+    if (slot.session_count == 0) {
+      slot.login = LoginState::kPublic;
+    }
+    state.sessions().erase(session.handle());
+  }
+  // Last, so the session is gone even if dropping its objects reports an error.
+  slot.objects->close_session(session.handle());
+}
+
+CK_STATE session_state(LoginState login, bool read_write) {
+  switch (login) {
+    case LoginState::kSecurityOfficer:
+      return CKS_RW_SO_FUNCTIONS;
+    case LoginState::kUser:
+      return read_write ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+    case LoginState::kPublic:
+      break;
+  }
+  return read_write ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+}
+
+}  // namespace
+
+void open_session(ModuleState& state, CK_SLOT_ID slot_id, CK_FLAGS flags,
+                  CK_VOID_PTR /*application*/, CK_NOTIFY /*notify: never called*/,
+                  CK_SESSION_HANDLE_PTR out) {
+  require(out != nullptr, CKR_ARGUMENTS_BAD, "phSession is NULL");
+  SlotState& slot = state.slot(slot_id);
+  require((flags & CKF_SERIAL_SESSION) != 0, CKR_SESSION_PARALLEL_NOT_SUPPORTED,
+          "CKF_SERIAL_SESSION is required");
+  const bool read_write = (flags & CKF_RW_SESSION) != 0;
+  require(!read_write || !slot.write_protected, CKR_TOKEN_WRITE_PROTECTED,
+          "the token is write-protected: read-only sessions only");
+
+  auto session = std::make_shared<Session>(SessionTable::next_handle(), slot_id, read_write,
+                                           state.locks().make_mutex(LockLevel::kSession));
+  const std::lock_guard lock(*slot.mutex);
+  require(read_write || slot.login != LoginState::kSecurityOfficer,
+          CKR_SESSION_READ_WRITE_SO_EXISTS, "the SO is logged in: read-write sessions only");
+  const CK_SESSION_HANDLE handle = session->handle();
+  state.sessions().insert(std::move(session));
+  ++slot.session_count;
+  if (read_write) {
+    ++slot.rw_session_count;
+  }
+  *out = handle;
+}
+
+void close_session(ModuleState& state, Session& session) { close_locked(state, session); }
+
+void close_all_sessions(ModuleState& state, CK_SLOT_ID slot_id) {
+  (void)state.slot(slot_id);  // CKR_SLOT_ID_INVALID
+  for (const auto& session : state.sessions().of_slot(slot_id)) {
+    const std::lock_guard lock(session->mutex());  // waits for a call in progress on it
+    if (!session->closed) {
+      close_locked(state, *session);
+    }
+  }
+}
+
+void get_session_info(ModuleState& state, Session& session, CK_SESSION_INFO_PTR info) {
+  require(info != nullptr, CKR_ARGUMENTS_BAD, "pInfo is NULL");
+  SlotState& slot = state.slot(session.slot_id());
+  LoginState login = LoginState::kPublic;
+  {
+    const std::lock_guard lock(*slot.mutex);
+    login = slot.login;
+  }
+  *info = CK_SESSION_INFO{};
+  info->slotID = session.slot_id();
+  info->state = session_state(login, session.read_write());
+  info->flags = CKF_SERIAL_SESSION | (session.read_write() ? CKF_RW_SESSION : 0);
+  info->ulDeviceError = 0;
+}
+
+void login(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+           CK_ULONG pin_len) {
+  require(pin != nullptr || pin_len == 0, CKR_ARGUMENTS_BAD, "pPin is NULL");
+  SlotState& slot = state.slot(session.slot_id());
+  const std::lock_guard lock(*slot.mutex);
+  switch (user) {
+    case CKU_USER:
+      require(slot.login != LoginState::kUser, CKR_USER_ALREADY_LOGGED_IN, "user logged in");
+      require(slot.login != LoginState::kSecurityOfficer, CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
+              "SO logged in");
+      slot.login = LoginState::kUser;
+      return;
+    case CKU_SO:
+      require(slot.login != LoginState::kSecurityOfficer, CKR_USER_ALREADY_LOGGED_IN,
+              "SO logged in");
+      require(slot.login != LoginState::kUser, CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
+              "user logged in");
+      require(slot.session_count == slot.rw_session_count, CKR_SESSION_READ_ONLY_EXISTS,
+              "the slot has read-only sessions");
+      slot.login = LoginState::kSecurityOfficer;
+      return;
+    case CKU_CONTEXT_SPECIFIC:
+      fail(CKR_OPERATION_NOT_INITIALIZED, "no operation needs context-specific login");
+    default:
+      fail(CKR_USER_TYPE_INVALID, "unknown user type");
+  }
+}
+
+void login_user(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+                CK_ULONG pin_len, CK_UTF8CHAR_PTR username, CK_ULONG username_len) {
+  require(username != nullptr || username_len == 0, CKR_ARGUMENTS_BAD, "pUsername is NULL");
+  login(state, session, user, pin, pin_len);  // no named users: the name is not checked
+}
+
+void logout(ModuleState& state, Session& session) {
+  SlotState& slot = state.slot(session.slot_id());
+  const std::lock_guard lock(*slot.mutex);
+  require(slot.login != LoginState::kPublic, CKR_USER_NOT_LOGGED_IN, "not logged in");
+  slot.login = LoginState::kPublic;
+}
+
+void session_cancel(ModuleState& /*state*/, Session& session, CK_FLAGS flags) {
+  struct Bit {
+    CK_FLAGS flag;
+    OpKind kind;
+  };
+  constexpr Bit kBits[] = {{CKF_ENCRYPT, OpKind::kEncrypt},
+                           {CKF_DECRYPT, OpKind::kDecrypt},
+                           {CKF_DIGEST, OpKind::kDigest},
+                           {CKF_SIGN, OpKind::kSign},
+                           {CKF_VERIFY, OpKind::kVerify}};
+  for (const auto& bit : kBits) {
+    if ((flags & bit.flag) != 0) {
+      session.end(bit.kind);
+    }
+  }
+  if ((flags & CKF_FIND_OBJECTS) != 0) {
+    session.find.reset();
+  }
+}
+
+}  // namespace p11::impl

@@ -1,0 +1,89 @@
+// The write-protection probe (slots/src/store_probe.h): real directories, a real unprivileged
+// child process when running as root.
+#include "store_probe.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreProbe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = (fs::temp_directory_path() / "cng-probe-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
+    root_ = templ;
+    fs::permissions(root_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::permissions(root_ / "ro", fs::perms::owner_all, ec);
+    fs::remove_all(root_, ec);
+  }
+  static std::size_t entries(const fs::path& dir) {
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  }
+  // Evaluates store_writable(dir) as an unprivileged user (nobody when root).
+  static int writable_as_unprivileged(const fs::path& dir) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+        ::_exit(2);
+      }
+      ::_exit(slots::store_writable(dir) ? 1 : 0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  fs::path root_;
+};
+
+TEST_F(StoreProbe, ExistingWritableDirectoryLeavesNothingBehind) {
+  fs::create_directories(root_ / "store");
+  EXPECT_TRUE(slots::store_writable(root_ / "store"));
+  EXPECT_EQ(entries(root_ / "store"), 0U);
+}
+
+TEST_F(StoreProbe, MissingDirectoryIsWritableWhenAnAncestorIs) {
+  EXPECT_TRUE(slots::store_writable(root_ / "a" / "b" / "store"));
+  EXPECT_FALSE(fs::exists(root_ / "a"));
+  EXPECT_EQ(entries(root_), 0U);
+}
+
+TEST_F(StoreProbe, ReadOnlyDirectoryIsNotWritable) {
+  fs::create_directories(root_ / "ro" / "store");
+  fs::permissions(root_ / "ro" / "store", fs::perms::owner_read | fs::perms::owner_exec |
+                                              fs::perms::group_read | fs::perms::group_exec |
+                                              fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(root_ / "ro", fs::perms::owner_read | fs::perms::owner_exec |
+                                    fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+  EXPECT_EQ(writable_as_unprivileged(root_ / "ro" / "store"), 0);
+  EXPECT_EQ(writable_as_unprivileged(root_ / "ro" / "missing"), 0);
+  EXPECT_EQ(entries(root_ / "ro" / "store"), 0U);
+  fs::permissions(root_ / "ro" / "store", fs::perms::owner_all);
+}
+
+TEST_F(StoreProbe, UnusablePaths) {
+  EXPECT_FALSE(slots::store_writable(fs::path()));
+  // A regular file where the directory should be.
+  const fs::path file = root_ / "file";
+  {
+    FILE* f = std::fopen(file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
+  EXPECT_FALSE(slots::store_writable(file));
+  EXPECT_FALSE(slots::store_writable(file / "store"));
+}
+
+}  // namespace
