@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Interop test: OpenSC pkcs11-tool against libcng_pkcs11.so, cross-checked with openssl.
+#   pkcs11_tool.sh [MODULE]     (or MODULE=... in the environment)
+# Knobs: SLOTS (default "0 1"), PIN (default empty: no C_Login; set for modules that need it),
+#        KEEP_WORK=1 keeps the scratch directory.
+# Uses a fresh key store in a temporary directory. Prints PASS/FAIL per step; exits 1 on any
+# failure and 77 (ctest SKIP_RETURN_CODE) when pkcs11-tool or openssl is missing.
+set -u
+
+MODULE=${1:-${MODULE:-}}
+SLOTS=${SLOTS:-"0 1"}
+PIN=${PIN:-}
+
+if ! command -v pkcs11-tool >/dev/null 2>&1; then
+  echo "SKIP: pkcs11-tool not installed (apt-get install opensc)"
+  exit 77
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "SKIP: openssl not installed"
+  exit 77
+fi
+if [ -z "$MODULE" ] || [ ! -r "$MODULE" ]; then
+  echo "FAIL: module '$MODULE' not readable"
+  exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cng-interop-pkcs11-tool.XXXXXX")
+[ "${KEEP_WORK:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+mkdir -m 700 "$WORK/user" "$WORK/machine"
+export CNG_PKCS11_USER_DIR="$WORK/user" CNG_PKCS11_MACHINE_DIR="$WORK/machine"
+cd "$WORK" || exit 1
+
+LOGIN=()
+[ -n "$PIN" ] && LOGIN=(--login --pin "$PIN")
+passed=0
+failed=0
+
+# step NAME COMMAND...: runs the command (a function or program), output kept in step.log.
+step() {
+  local name=$1
+  shift
+  if (set -x; "$@") >step.log 2>&1; then
+    echo "PASS: $name"
+    passed=$((passed + 1))
+  else
+    echo "FAIL: $name"
+    sed 's/^/    | /' step.log
+    failed=$((failed + 1))
+  fi
+}
+
+p11() { pkcs11-tool --module "$MODULE" "$@"; }
+p11s() { p11 --slot "$SLOT" "${LOGIN[@]}" "$@"; }
+
+# The DER DigestInfo of SHA-256(file): input of raw CKM_RSA_PKCS signing.
+sha256_digest_info() {
+  { printf '\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20'
+    openssl dgst -sha256 -binary "$1"; } >"$2"
+}
+
+head -c 1500 /dev/urandom >data.bin
+openssl dgst -sha256 -binary data.bin >data.sha256
+sha256_digest_info data.bin data.digestinfo
+echo "a secret for the token to decrypt" >secret.txt
+
+list_slots() { p11 --list-slots | tee slots.txt && grep -q 'CNG Software (user)' slots.txt &&
+  grep -q 'CNG Software (machine)' slots.txt; }
+list_mechanisms() { p11 --slot "$SLOT" --list-mechanisms | tee mechs.txt &&
+  # pkcs11-tool prints CKM_EC_KEY_PAIR_GEN under its old name ECDSA-KEY-PAIR-GEN.
+  for m in RSA-PKCS-KEY-PAIR-GEN ECDSA-KEY-PAIR-GEN RSA-PKCS SHA256-RSA-PKCS RSA-PKCS-PSS \
+           SHA256-RSA-PKCS-PSS ECDSA ECDSA-SHA256 RSA-PKCS-OAEP ECDH1-DERIVE SHA256; do
+    grep -q "^ *$m[ ,]" mechs.txt || { echo "missing mechanism $m"; return 1; }
+  done; }
+
+keygen_rsa() { p11s --keypairgen --key-type rsa:2048 --id "$RSA_ID" --label "rsa-$SLOT"; }
+keygen_ec() { p11s --keypairgen --key-type EC:prime256v1 --id "$EC_ID" --label "ec-$SLOT"; }
+read_pubkeys() {
+  p11s --read-object --type pubkey --id "$RSA_ID" -o "rsa$SLOT.der" &&
+    openssl pkey -pubin -inform DER -in "rsa$SLOT.der" -out "rsa$SLOT.pem" &&
+    p11s --read-object --type pubkey --id "$EC_ID" -o "ec$SLOT.der" &&
+    openssl pkey -pubin -inform DER -in "ec$SLOT.der" -out "ec$SLOT.pem" &&
+    openssl pkey -pubin -in "rsa$SLOT.pem" -noout -text | grep -q '2048 bit' &&
+    openssl pkey -pubin -in "ec$SLOT.pem" -noout -text | grep -q 'prime256v1'
+}
+
+sign_rsa_pkcs() {
+  p11s --sign --id "$RSA_ID" -m RSA-PKCS -i data.digestinfo -o s1.sig &&
+    openssl dgst -sha256 -verify "rsa$SLOT.pem" -signature s1.sig data.bin
+}
+sign_sha256_rsa_pkcs() {
+  p11s --sign --id "$RSA_ID" -m SHA256-RSA-PKCS -i data.bin -o s2.sig &&
+    openssl dgst -sha256 -verify "rsa$SLOT.pem" -signature s2.sig data.bin &&
+    p11s --verify --id "$RSA_ID" -m SHA256-RSA-PKCS -i data.bin --signature-file s2.sig
+}
+sign_rsa_pss() {
+  p11s --sign --id "$RSA_ID" -m RSA-PKCS-PSS --hash-algorithm SHA256 --mgf MGF1-SHA256 \
+    --salt-len 32 -i data.sha256 -o s3.sig &&
+    openssl pkeyutl -verify -pubin -inkey "rsa$SLOT.pem" -in data.sha256 -sigfile s3.sig \
+      -pkeyopt digest:sha256 -pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:32 \
+      -pkeyopt rsa_mgf1_md:sha256
+}
+sign_sha256_rsa_pss() {
+  p11s --sign --id "$RSA_ID" -m SHA256-RSA-PKCS-PSS --mgf MGF1-SHA256 --salt-len 32 \
+    -i data.bin -o s4.sig &&
+    openssl dgst -sha256 -verify "rsa$SLOT.pem" -sigopt rsa_padding_mode:pss \
+      -sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -signature s4.sig data.bin
+}
+sign_ecdsa() {
+  p11s --sign --id "$EC_ID" -m ECDSA --signature-format openssl -i data.sha256 -o s5.sig &&
+    openssl dgst -sha256 -verify "ec$SLOT.pem" -signature s5.sig data.bin
+}
+sign_ecdsa_sha256() {
+  p11s --sign --id "$EC_ID" -m ECDSA-SHA256 --signature-format openssl -i data.bin -o s6.sig &&
+    openssl dgst -sha256 -verify "ec$SLOT.pem" -signature s6.sig data.bin &&
+    p11s --verify --id "$EC_ID" -m ECDSA-SHA256 --signature-format openssl -i data.bin \
+      --signature-file s6.sig
+}
+
+decrypt_rsa_pkcs() {
+  openssl pkeyutl -encrypt -pubin -inkey "rsa$SLOT.pem" -in secret.txt -out enc1.bin &&
+    p11s --decrypt --id "$RSA_ID" -m RSA-PKCS -i enc1.bin -o dec1.txt &&
+    cmp secret.txt dec1.txt
+}
+decrypt_rsa_oaep() {
+  openssl pkeyutl -encrypt -pubin -inkey "rsa$SLOT.pem" -in secret.txt -out enc2.bin \
+    -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256 &&
+    p11s --decrypt --id "$RSA_ID" -m RSA-PKCS-OAEP --hash-algorithm SHA256 --mgf MGF1-SHA256 \
+      -i enc2.bin -o dec2.txt &&
+    cmp secret.txt dec2.txt
+}
+
+write_read_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+    -out ca.pem -subj "/CN=Interop Test CA" -days 30 &&
+    openssl req -new -key ca.key -subj "/CN=rsa-$SLOT" -out req.csr &&
+    openssl x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+      -force_pubkey "rsa$SLOT.pem" -days 30 -outform DER -out "cert$SLOT.der" &&
+    p11s --write-object "cert$SLOT.der" --type cert --id "$RSA_ID" --label "cert-$SLOT" &&
+    p11s --read-object --type cert --id "$RSA_ID" -o "cert$SLOT.back.der" &&
+    cmp "cert$SLOT.der" "cert$SLOT.back.der" &&
+    openssl x509 -inform DER -in "cert$SLOT.back.der" -noout -subject | grep -q "rsa-$SLOT"
+}
+list_objects() {
+  p11s --list-objects | tee objects.txt &&
+    for l in "rsa-$SLOT" "ec-$SLOT" "cert-$SLOT"; do
+      grep -q "label: *$l\$" objects.txt || { echo "label $l not listed"; return 1; }
+    done &&
+    grep -qi "ID: *$RSA_ID" objects.txt && grep -qi "ID: *$EC_ID" objects.txt
+}
+run_builtin_test() { p11s --test | tee test.txt && grep -q 'No errors' test.txt; }
+delete_objects() {
+  p11s --delete-object --type cert --id "$RSA_ID" &&
+    p11s --delete-object --type privkey --id "$EC_ID" &&
+    p11s --delete-object --type pubkey --id "$EC_ID" &&
+    p11s --list-objects >after.txt &&
+    ! grep -q "label: *ec-$SLOT\$" after.txt && ! grep -q "label: *cert-$SLOT\$" after.txt &&
+    grep -q "label: *rsa-$SLOT\$" after.txt
+}
+other_slot_isolated() {
+  [ "$OTHER" = "" ] && return 0
+  p11 --slot "$OTHER" "${LOGIN[@]}" --list-objects >other.txt &&
+    ! grep -q "label: *rsa-$SLOT\$" other.txt
+}
+
+step "list slots (both token labels)" list_slots
+for SLOT in $SLOTS; do
+  RSA_ID=$(printf 'a1%02x' "$SLOT")
+  EC_ID=$(printf 'e2%02x' "$SLOT")
+  OTHER=""
+  for s in $SLOTS; do [ "$s" != "$SLOT" ] && OTHER=$s; done
+  echo "== slot $SLOT"
+  step "slot $SLOT: mechanism list" list_mechanisms
+  step "slot $SLOT: RSA-2048 key pair (--id $RSA_ID --label rsa-$SLOT)" keygen_rsa
+  step "slot $SLOT: EC P-256 key pair (--id $EC_ID --label ec-$SLOT)" keygen_ec
+  step "slot $SLOT: read public keys, DER -> PEM" read_pubkeys
+  step "slot $SLOT: sign RSA-PKCS, openssl verifies" sign_rsa_pkcs
+  step "slot $SLOT: sign SHA256-RSA-PKCS, openssl + token verify" sign_sha256_rsa_pkcs
+  step "slot $SLOT: sign RSA-PKCS-PSS (SHA256, MGF1-SHA256, salt 32), openssl verifies" sign_rsa_pss
+  step "slot $SLOT: sign SHA256-RSA-PKCS-PSS, openssl verifies" sign_sha256_rsa_pss
+  step "slot $SLOT: sign ECDSA (hash in software), openssl verifies" sign_ecdsa
+  step "slot $SLOT: sign ECDSA-SHA256, openssl + token verify" sign_ecdsa_sha256
+  step "slot $SLOT: decrypt RSA-PKCS of an openssl ciphertext" decrypt_rsa_pkcs
+  step "slot $SLOT: decrypt RSA-PKCS-OAEP (SHA256) of an openssl ciphertext" decrypt_rsa_oaep
+  step "slot $SLOT: write certificate object, read it back" write_read_cert
+  step "slot $SLOT: list objects shows labels and ids" list_objects
+  step "slot $SLOT: keys not visible in slot ${OTHER:-none}" other_slot_isolated
+  step "slot $SLOT: pkcs11-tool --test" run_builtin_test
+  step "slot $SLOT: delete objects" delete_objects
+done
+
+echo "pkcs11-tool interop: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
