@@ -64,7 +64,12 @@ void deliver(const std::vector<std::uint8_t>& result, CK_BYTE_PTR out, CK_ULONG_
 
 void operation_init(ModuleState& state, Session& session, OpKind kind, CK_MECHANISM_PTR mechanism,
                     CK_OBJECT_HANDLE key) {
-  require(mechanism != nullptr, CKR_ARGUMENTS_BAD, "pMechanism is NULL");
+  if (mechanism == nullptr) {
+    // PKCS#11 3.0 (5.2): a NULL mechanism terminates an active operation of this kind.
+    require(session.has_active(kind), CKR_ARGUMENTS_BAD, "pMechanism is NULL");
+    session.end(kind);
+    return;
+  }
   require(!session.has_active(kind), CKR_OPERATION_ACTIVE, "an operation of this kind is active");
   SlotState& slot = state.slot(session.slot_id());
   const bool tpm = slot.slot->descriptor().hardware;

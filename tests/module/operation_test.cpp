@@ -40,7 +40,12 @@ TEST_F(Operations, SingleInitAndNotInitialized) {
   EXPECT_EQ(p11->C_DigestFinal(h, out, &len), CKR_OPERATION_NOT_INITIALIZED);
   ASSERT_EQ(digest_init(), CKR_OK);
   EXPECT_EQ(digest_init(), CKR_OPERATION_ACTIVE);
+  // A NULL mechanism terminates the active operation (PKCS#11 3.0 §5.2) ...
+  EXPECT_EQ(p11->C_DigestInit(h, nullptr), CKR_OK);
+  EXPECT_EQ(p11->C_DigestFinal(h, out, &len), CKR_OPERATION_NOT_INITIALIZED);
+  // ... and with none active it is a bad argument.
   EXPECT_EQ(p11->C_DigestInit(h, nullptr), CKR_ARGUMENTS_BAD);
+  EXPECT_EQ(digest_init(), CKR_OK);
 }
 
 TEST_F(Operations, SizeQueryAndTooSmallKeepTheOperation) {
