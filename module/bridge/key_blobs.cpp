@@ -94,7 +94,7 @@ Owned<BIGNUM> to_bn(ByteView v) {
 
 Owned<EVP_PKEY> pkey_from_params(const char* type, OSSL_PARAM_BLD* bld, int selection) {
   Owned<OSSL_PARAM> params(OSSL_PARAM_BLD_to_param(bld));
-  Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, provider_key_type(type), nullptr));
   EVP_PKEY* raw = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw, selection, params.get()) != 1) {

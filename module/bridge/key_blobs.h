@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bridge/bytes.h"
 #include "ncrypt.h"
@@ -71,5 +72,19 @@ SecretBytes ec_pkcs8(const CurveInfo& curve, ByteView d, Bytes& point_out);
 // Strips leading zero bytes of a big-endian integer (keeps one byte for zero).
 Bytes strip_leading_zeros(ByteView value);
 Bytes sha1(ByteView data);
+
+// The OpenSSL key type to fetch by: the algorithm's OID rather than "RSA"/"EC". In a host
+// process where an ENGINE is the default for RSA/EC (e.g. `openssl -engine pkcs11`, which loads
+// this module), fetching by the short name returns a legacy engine context that can neither
+// build keys from parameters nor generate EC keys; the OID name always reaches the provider.
+inline const char* provider_key_type(std::string_view type) noexcept {
+  if (type == "RSA") {
+    return "1.2.840.113549.1.1.1";
+  }
+  if (type == "EC") {
+    return "1.2.840.10045.2.1";
+  }
+  return type.data();
+}
 
 }  // namespace p11::bridge

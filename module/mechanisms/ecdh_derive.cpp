@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "bridge/key_blobs.h"
 #include "bridge/status_map.h"
 #include "mechanisms/registry.h"
 #include "mechanisms/secret_bytes.h"
@@ -132,7 +133,7 @@ void check_on_curve(const Curve& curve, std::span<const std::uint8_t> point) {
     ossl_fail(CKR_HOST_MEMORY, "OSSL_PARAM_BLD");
   }
   ParamsPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, bridge::provider_key_type("EC"), nullptr));
   EVP_PKEY* raw_key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &raw_key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {

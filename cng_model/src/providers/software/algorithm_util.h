@@ -27,4 +27,18 @@ struct AlgorithmName {
 // NTE_NOT_SUPPORTED for an id this provider does not implement.
 AlgorithmName parse_algorithm_name(std::u16string_view id);
 
+// The OpenSSL key type to fetch by: the algorithm's OID rather than "RSA"/"EC". In a host
+// process where an ENGINE is the default for RSA/EC (e.g. `openssl -engine pkcs11`, which loads
+// this module), fetching by the short name returns a legacy engine context that can neither
+// build keys from parameters nor generate EC keys; the OID name always reaches the provider.
+inline const char* provider_key_type(std::string_view type) noexcept {
+  if (type == "RSA") {
+    return "1.2.840.113549.1.1.1";
+  }
+  if (type == "EC") {
+    return "1.2.840.10045.2.1";
+  }
+  return type.data();
+}
+
 }  // namespace cng::soft

@@ -1,5 +1,7 @@
 #include "providers/software/context_pool.h"
 
+#include <openssl/err.h>
+
 #include "providers/software/ossl_error.h"
 
 namespace cng::soft {
@@ -24,6 +26,13 @@ ContextPool::Lease ContextPool::acquire() const {
     // it happens once per concurrent thread over the key's life.
     const std::lock_guard lock(mutex_);
     entry->key.reset(EVP_PKEY_dup(master_));
+    if (entry->key == nullptr && EVP_PKEY_up_ref(master_) == 1) {
+      // EVP_PKEY_dup fails in a host whose default RSA/EC methods come from an ENGINE
+      // (`openssl -engine pkcs11` loading this module): share the master key instead. Only
+      // throughput suffers (threads contend on one key), never correctness.
+      ERR_clear_error();
+      entry->key.reset(master_);
+    }
   }
   check_ossl(entry->key != nullptr, NTE_NO_MEMORY, "EVP_PKEY_dup");
   entry->ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, entry->key.get(), nullptr));

@@ -24,7 +24,7 @@ int int_len(std::size_t n) {
 ossl::PkeyPtr from_params(const char* type, int selection, OSSL_PARAM_BLD* bld) {
   ossl::ParamsPtr params(OSSL_PARAM_BLD_to_param(bld));
   check_ossl(params != nullptr, NTE_NO_MEMORY, "OSSL_PARAM_BLD_to_param");
-  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, provider_key_type(type), nullptr));
   check_ossl(ctx != nullptr && EVP_PKEY_fromdata_init(ctx.get()) == 1, NTE_INTERNAL_ERROR,
              "EVP_PKEY_fromdata_init");
   EVP_PKEY* raw = nullptr;

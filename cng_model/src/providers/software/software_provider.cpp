@@ -25,7 +25,8 @@ ossl::PkeyPtr generate_rsa(DWORD bits) {
   require(bits >= kRsaLengths.dwMinLength && bits <= kRsaLengths.dwMaxLength &&
               bits % kRsaLengths.dwIncrement == 0,
           NTE_NOT_SUPPORTED, "RSA key length not supported");
-  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  ossl::PkeyCtxPtr ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, soft::provider_key_type("RSA"), nullptr));
   soft::check_ossl(ctx != nullptr && EVP_PKEY_keygen_init(ctx.get()) == 1 &&
                        EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), static_cast<int>(bits)) == 1,
                    NTE_INTERNAL_ERROR, "RSA key generation setup");
@@ -38,7 +39,7 @@ ossl::PkeyPtr generate_rsa(DWORD bits) {
 ossl::PkeyPtr generate_ec(Curve curve) {
   const char* group = soft::group_name(curve);
   require(group != nullptr, NTE_NOT_SUPPORTED, "curve not supported");
-  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, soft::provider_key_type("EC"), nullptr));
   soft::check_ossl(ctx != nullptr && EVP_PKEY_keygen_init(ctx.get()) == 1 &&
                        EVP_PKEY_CTX_set_group_name(ctx.get(), group) == 1,
                    NTE_INTERNAL_ERROR, "EC key generation setup");
