@@ -12,7 +12,11 @@ step() { printf '\n=== %s ===\n' "$*"; }
 step "build (RelWithDebInfo)"
 BUILD_DIR=$ROOT/build scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "tests (RelWithDebInfo)"
-ctest --test-dir build --output-on-failure -j2 --timeout 600
+status=0
+ctest --test-dir build --output-on-failure -j2 --timeout 600 || status=$?
+step "interop: pass/fail and wall time per client"
+bash interop/summary.sh build/interop/interop-results.tsv || true
+[ "$status" = 0 ] || { echo "tests failed" >&2; exit "$status"; }
 
 step "build (address,undefined sanitizers)"
 BUILD_DIR=$ROOT/build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCNG_SANITIZE=address,undefined
@@ -21,14 +25,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 -LE interop
 
 step "build (thread sanitizer)"
-BUILD_DIR=$ROOT/build-tsan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCNG_SANITIZE=thread
+BUILD_DIR=$ROOT/build-tsan TARGETS="cng_pkcs11 conformance_threads" \
+  scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCNG_SANITIZE=thread
 step "concurrency tests (thread sanitizer)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --test-dir build-tsan --output-on-failure --timeout 900 -L threads
 
 step "fuzz targets (clang, libFuzzer, ${FUZZ_SECONDS}s each)"
-CC=clang CXX=clang++ BUILD_DIR=$ROOT/build-fuzz scripts/build.sh -DCNG_FUZZ=ON \
-  -DCNG_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CC=clang CXX=clang++ BUILD_DIR=$ROOT/build-fuzz TARGETS="fuzz_key_file fuzz_cert_file fuzz_bcrypt_blob" \
+  scripts/build.sh -DCNG_FUZZ=ON -DCNG_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 for f in build-fuzz/fuzz/fuzz_*; do
   [ -x "$f" ] || continue
   name=$(basename "$f")

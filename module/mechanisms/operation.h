@@ -12,6 +12,7 @@
 
 #include "core/p11_error.h"
 #include "mechanisms/key_view.h"
+#include "slots/capabilities.h"
 
 namespace p11 {
 
@@ -81,12 +82,18 @@ bool is_key_pair_gen_mechanism(CK_MECHANISM_TYPE type) noexcept;
 std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyView& key,
                                       CK_ULONG value_len, bool provider_is_tpm = false);
 
-// The mechanism table of a slot. provider_is_tpm selects the platform provider's subset.
+// The mechanism table of a slot. provider_is_tpm selects the platform provider's subset:
+// mechanism_table_for(slots::platform_capabilities()) once the platform slots were opened
+// (C_Initialize probes the TPM), the static TPM profile before.
 struct MechanismEntry {
   CK_MECHANISM_TYPE type;
   CK_MECHANISM_INFO info;
 };
 const std::vector<MechanismEntry>& mechanism_table(bool provider_is_tpm);
+// The platform rows a provider with these capabilities supports: RSA rows only with RSA (key
+// sizes from its Lengths), ECDSA rows only with an ECDSA curve, CKM_ECDH1_DERIVE only with an
+// ECDH curve (EC key sizes from the curves), digests always (computed by OpenSSL).
+std::vector<MechanismEntry> mechanism_table_for(const slots::Capabilities& caps);
 // CKR_MECHANISM_INVALID when the mechanism is not in the slot's table.
 CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, bool provider_is_tpm);
 

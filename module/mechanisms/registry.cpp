@@ -2,6 +2,7 @@
 #include "mechanisms/registry.h"
 
 #include <array>
+#include <mutex>
 
 namespace p11 {
 namespace mech {
@@ -109,7 +110,59 @@ const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept {
 
 std::span<const MechanismSpec> all_mechanisms() noexcept { return kRows; }
 
+namespace {
+
+KeySizeRange range_of(slots::BitRange bits) noexcept { return {bits.min_bits, bits.max_bits}; }
+
+KeySizeRange size_range_for(CK_KEY_TYPE key_type, const slots::Capabilities& caps) noexcept {
+  switch (key_type) {
+    case CKK_RSA:
+      return range_of(caps.rsa_bits);
+    case CKK_EC:
+      return range_of(caps.ec_bits());
+    default:
+      return {0, 0};
+  }
+}
+
+bool supported_by(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept {
+  if (!spec.on_tpm) {
+    return false;
+  }
+  switch (spec.family) {
+    case Family::kKeyPairGen:
+      return spec.key_type == CKK_RSA ? caps.rsa : caps.any_ecdsa() || caps.any_ecdh();
+    case Family::kRsaPkcs:
+    case Family::kRsaPss:
+    case Family::kRsaOaep:
+    case Family::kRsaX509:
+      return caps.rsa;
+    case Family::kEcdsa:
+      return caps.any_ecdsa();
+    case Family::kEcdh:
+      return caps.any_ecdh();
+    case Family::kDigest:
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool offered_on(const MechanismSpec& spec, bool provider_is_tpm) noexcept {
+  if (!provider_is_tpm) {
+    return true;
+  }
+  const slots::Capabilities* caps = slots::platform_capabilities();
+  return caps != nullptr ? supported_by(spec, *caps) : spec.on_tpm;
+}
+
 KeySizeRange key_size_range(CK_KEY_TYPE key_type, bool provider_is_tpm) noexcept {
+  if (provider_is_tpm) {
+    if (const slots::Capabilities* caps = slots::platform_capabilities()) {
+      return size_range_for(key_type, *caps);
+    }
+  }
   switch (key_type) {
     case CKK_RSA:
       return provider_is_tpm ? kRsaTpm : kRsaSoftware;
@@ -155,18 +208,52 @@ std::vector<MechanismEntry>* build_table(bool provider_is_tpm) {
   return table;
 }
 
+// One table per distinct capability set ever probed (in practice one per process), never
+// freed: a reference handed out stays valid across C_Finalize / C_Initialize.
+const std::vector<MechanismEntry>& table_for_capabilities(const slots::Capabilities& caps) {
+  struct Cached {
+    slots::Capabilities caps;
+    std::vector<MechanismEntry> table;
+  };
+  static auto* const mutex = new std::mutex;
+  static auto* const cache = new std::vector<Cached*>;
+  const std::lock_guard lock(*mutex);
+  for (const Cached* cached : *cache) {
+    if (cached->caps == caps) {
+      return cached->table;
+    }
+  }
+  cache->push_back(new Cached{caps, mechanism_table_for(caps)});
+  return cache->back()->table;
+}
+
 }  // namespace
+
+std::vector<MechanismEntry> mechanism_table_for(const slots::Capabilities& caps) {
+  std::vector<MechanismEntry> table;
+  for (const auto& spec : mech::all_mechanisms()) {
+    if (mech::supported_by(spec, caps)) {
+      const mech::KeySizeRange range = mech::size_range_for(spec.key_type, caps);
+      table.push_back(MechanismEntry{spec.type, {range.min_bits, range.max_bits, spec.flags}});
+    }
+  }
+  return table;
+}
 
 const std::vector<MechanismEntry>& mechanism_table(bool provider_is_tpm) {
   // Leaky statics: clients may call in from atexit handlers.
   static const auto* const software = build_table(false);
   static const auto* const tpm = build_table(true);
-  return provider_is_tpm ? *tpm : *software;
+  if (!provider_is_tpm) {
+    return *software;
+  }
+  const slots::Capabilities* caps = slots::platform_capabilities();
+  return caps != nullptr ? table_for_capabilities(*caps) : *tpm;
 }
 
 CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, bool provider_is_tpm) {
   const mech::MechanismSpec* spec = mech::find_mechanism(type);
-  if (spec == nullptr || (provider_is_tpm && !spec->on_tpm)) {
+  if (spec == nullptr || !mech::offered_on(*spec, provider_is_tpm)) {
     fail(CKR_MECHANISM_INVALID, "mechanism not supported by this slot");
   }
   return info_of(*spec, provider_is_tpm);

@@ -60,7 +60,12 @@ struct KeySizeRange {
   CK_ULONG min_bits;
   CK_ULONG max_bits;
 };
+// On a TPM slot: from the platform capabilities probed at C_Initialize
+// (slots::platform_capabilities()), or the static TPM profile before any probe.
 KeySizeRange key_size_range(CK_KEY_TYPE key_type, bool provider_is_tpm) noexcept;
+// True when the slot offers the row: every row in software; on a TPM slot, a row marked
+// on_tpm whose algorithm the probed capabilities include.
+bool offered_on(const MechanismSpec& spec, bool provider_is_tpm) noexcept;
 
 // The CKF_* bit an operation kind needs.
 CK_FLAGS flag_for(OpKind kind) noexcept;

@@ -26,7 +26,7 @@ namespace mech {
 const MechanismSpec& offered_mechanism(CK_MECHANISM_TYPE type, CK_FLAGS needed_flag,
                                        bool provider_is_tpm) {
   const MechanismSpec* spec = find_mechanism(type);
-  if (spec == nullptr || (spec->flags & needed_flag) == 0 || (provider_is_tpm && !spec->on_tpm)) {
+  if (spec == nullptr || (spec->flags & needed_flag) == 0 || !offered_on(*spec, provider_is_tpm)) {
     fail(CKR_MECHANISM_INVALID, "mechanism not supported for this operation");
   }
   return *spec;

@@ -277,7 +277,87 @@ NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name,
   return pending.release();
 }
 
+// Imports a public blob as a persisted public-only key: usage, the public object's custom
+// properties and the public-only mark go in before finalize, so the file is written once.
+// 0 when the name is taken (NTE_EXISTS) and overwrite was not asked for.
+NCRYPT_KEY_HANDLE import_public_only(const SlotContext& slot, const char16_t* name, ByteView blob,
+                                     DWORD extra_flags, CK_KEY_TYPE key_type, const AttrMap& pub,
+                                     DWORD usage) {
+  std::u16string name_buffer(name);
+  NCryptBuffer buffer{static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
+                      NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
+  NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
+  PendingKey pending;
+  const SECURITY_STATUS st =
+      NCryptImportKey(slot.provider, 0, BCRYPT_PUBLIC_KEY_BLOB, &params, &pending.h,
+                      const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
+                      NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag | extra_flags);
+  if (st == NTE_EXISTS) {
+    return 0;
+  }
+  check_status(st, NcryptContext::kImport, "NCryptImportKey");
+  bridge::set_dword_property(pending.h, NCRYPT_KEY_USAGE_PROPERTY, usage, 0,
+                             NcryptContext::kKeyGen);
+  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type, pub);
+  mark_public_only(pending.h);
+  const SECURITY_STATUS fin = NCryptFinalizeKey(pending.h, 0);
+  if (fin == NTE_EXISTS) {
+    return 0;
+  }
+  check_status(fin, NcryptContext::kImport, "NCryptFinalizeKey");
+  return pending.release();
+}
+
+// The one object over a public-only key.
+ObjectPtr public_only_object(const std::shared_ptr<CngKey>& key, const CngKeyFacts& facts,
+                             const AttrMap& overlay) {
+  auto obj = std::make_shared<Object>();
+  obj->object_class = CKO_PUBLIC_KEY;
+  obj->subtype = facts.pub.key_type;
+  obj->token = true;
+  obj->key = key;
+  obj->attrs =
+      key_object_attrs(facts, key->handle(), true, CKO_PUBLIC_KEY, overlay, key->name(), {});
+  return obj;
+}
+
 }  // namespace
+
+ObjectPtr create_token_public_key(const SlotContext& slot, const bridge::PublicKeyValues& values,
+                                  const AttrMap& attrs) {
+  const Bytes blob = bridge::make_public_blob(values);
+  AttrMap overlay = without_key_material(attrs);
+  overlay[CKA_LOCAL] = bool_bytes(false);
+  auto key = create_named(slot, true, attrs, [&](const char16_t* name) {
+    return import_public_only(slot, name, blob, 0, values.key_type, overlay,
+                              NCRYPT_ALLOW_ALL_USAGES);
+  });
+  try {
+    return public_only_object(key, read_key_facts(key->handle()), overlay);
+  } catch (...) {
+    NCRYPT_KEY_HANDLE victim = 0;  // a second handle: key's own is freed by CngKey
+    if (NCryptOpenKey(slot.provider, &victim, key->name().c_str(), 0, slot.scope_flag) ==
+        ERROR_SUCCESS) {
+      NCryptDeleteKey(victim, 0);
+    }
+    throw;
+  }
+}
+
+std::shared_ptr<CngKey> keep_public_half(const SlotContext& slot, const Object& public_key) {
+  const CngKey& old = *public_key.key;
+  const SecretBytes blob =
+      bridge::export_key(old.handle(), BCRYPT_PUBLIC_KEY_BLOB, NcryptContext::kExport);
+  const DWORD usage = bridge::get_dword_property(old.handle(), NCRYPT_KEY_USAGE_PROPERTY)
+                          .value_or(NCRYPT_ALLOW_ALL_USAGES);
+  const NCRYPT_KEY_HANDLE h =
+      import_public_only(slot, old.name().c_str(), blob, NCRYPT_OVERWRITE_KEY_FLAG,
+                         public_key.subtype, public_key.attrs, usage);
+  if (h == 0) {
+    fail(CKR_FUNCTION_FAILED, "the key's name was taken while replacing it");
+  }
+  return std::make_shared<CngKey>(h, slot.provider, old.name());
+}
 
 KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& mechanism,
                                  const AttrMap& public_template, const AttrMap& private_template,
@@ -428,6 +508,10 @@ KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& nam
   auto key = std::make_shared<CngKey>(h, slot.provider, name);
   const CngKeyFacts facts = read_key_facts(h);
   KeyPairObjects out;
+  if (is_public_only(h)) {
+    out.public_key = public_only_object(key, facts, {});
+    return out;
+  }
   for (const bool is_private : {true, false}) {
     auto obj = std::make_shared<Object>();
     obj->object_class = is_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
@@ -440,22 +524,28 @@ KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& nam
   return out;
 }
 
-void reload_key_attributes(const SlotContext& slot, Object& private_key, Object* public_key) {
+bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object* public_key) {
+  const Object* any = private_key != nullptr ? private_key : public_key;
+  if (any == nullptr || !any->key) {
+    return false;
+  }
   // The open handle caches the key as it was opened: reopen to see another process's changes.
-  const std::u16string name = private_key.key->name();
+  const std::u16string name = any->key->name();
   NCRYPT_KEY_HANDLE h = 0;
   check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
                NcryptContext::kOpenKey, "NCryptOpenKey");
   auto key = std::make_shared<CngKey>(h, slot.provider, name);
   const CngKeyFacts facts = read_key_facts(h);
-  AttrMap priv = key_object_attrs(facts, h, true, CKO_PRIVATE_KEY, {}, name, {});
-  AttrMap pub = key_object_attrs(facts, h, true, CKO_PUBLIC_KEY, {}, name, {});
-  private_key.attrs = std::move(priv);
-  private_key.key = key;
+  const bool public_only = is_public_only(h);
+  if (private_key != nullptr && !public_only) {
+    private_key->attrs = key_object_attrs(facts, h, true, CKO_PRIVATE_KEY, {}, name, {});
+    private_key->key = key;
+  }
   if (public_key != nullptr) {
-    public_key->attrs = std::move(pub);
+    public_key->attrs = key_object_attrs(facts, h, true, CKO_PUBLIC_KEY, {}, name, {});
     public_key->key = key;
   }
+  return public_only;
 }
 
 }  // namespace p11::objects

@@ -26,6 +26,7 @@ namespace p11::objects {
 struct SlotContext {
   NCRYPT_PROV_HANDLE provider = 0;
   DWORD scope_flag = 0;  // NCRYPT_MACHINE_KEY_FLAG or 0
+  bool hardware = false;  // the platform (TPM) provider: its mechanism table applies
 };
 
 struct KeyPairObjects {
@@ -49,12 +50,29 @@ KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
 KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& source,
                                          const AttrMap& attrs, CK_SESSION_HANDLE owner);
 
-// A persisted key found in the store: opens it and builds both objects. Throws for keys
-// PKCS#11 cannot show (other algorithms) and keys that vanished meanwhile.
+// C_CreateObject of a CKO_PUBLIC_KEY with CKA_TOKEN=TRUE: a persisted public-only CNG key
+// (NCryptImportKey of the public blob under a name: CKA_LABEL if free, else generated), its
+// attributes in custom properties, marked with kClassProperty. attrs is the parsed template
+// with defaults; returns the one public key object (token, no handle).
+ObjectPtr create_token_public_key(const SlotContext& slot, const bridge::PublicKeyValues& values,
+                                  const AttrMap& attrs);
+
+// C_DestroyObject of the private key of a token pair whose public object lives on: replaces
+// the CNG key pair by a public-only key of the same name (NCRYPT_OVERWRITE_KEY_FLAG: one
+// atomic file replacement, so no other process ever sees the name missing) that keeps the
+// public object's attributes. Returns the new key for the public object. Throws, changing
+// nothing, when CNG refuses.
+std::shared_ptr<CngKey> keep_public_half(const SlotContext& slot, const Object& public_key);
+
+// A persisted key found in the store: opens it and builds both objects, or only the public
+// one (private_key null) for a public-only key. Throws for keys PKCS#11 cannot show (other
+// algorithms) and keys that vanished meanwhile.
 KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name);
 
-// Rebuilds the objects' attributes from an open key (after another process changed its
-// properties); keeps handles and owners.
-void reload_key_attributes(const SlotContext& slot, Object& private_key, Object* public_key);
+// Rebuilds the objects' attributes from the key in the store (after another process changed
+// it); keeps handles and owners. Either object may be null. Returns true when the key is now
+// public-only (its private key was destroyed elsewhere): private_key is then left untouched
+// for the caller to drop.
+bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object* public_key);
 
 }  // namespace p11::objects

@@ -212,6 +212,28 @@ void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class
   }
 }
 
+namespace {
+
+Bytes stored_class(CK_OBJECT_CLASS cls) {
+  Bytes out;
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(cls) >> (8 * i)));
+  }
+  return out;
+}
+
+}  // namespace
+
+void mark_public_only(NCRYPT_KEY_HANDLE key) {
+  bridge::set_property(key, kClassProperty, stored_class(CKO_PUBLIC_KEY), NCRYPT_PERSIST_FLAG,
+                       NcryptContext::kProperty);
+}
+
+bool is_public_only(NCRYPT_KEY_HANDLE key) {
+  const auto stored = bridge::get_property(key, kClassProperty);
+  return stored && *stored == stored_class(CKO_PUBLIC_KEY);
+}
+
 bool has_custom_property(CK_ATTRIBUTE_TYPE type) {
   const auto* info = bridge::attribute_info(type);
   return info != nullptr && persisted_in_custom(*info);

@@ -40,6 +40,14 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
 void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class,
                              CK_KEY_TYPE key_type, const AttrMap& values);
 
+// A persisted CNG key imported from a public blob alone is a token public key: one
+// CKO_PUBLIC_KEY object, no private key object. The module marks such keys itself with the
+// persisted custom property "PKCS11 Class" = CKO_PUBLIC_KEY (8 bytes, little-endian), since
+// NCrypt has no property that tells a public-only key from a key pair.
+inline constexpr char16_t kClassProperty[] = u"PKCS11 Class";
+void mark_public_only(NCRYPT_KEY_HANDLE key);  // flags NCRYPT_PERSIST_FLAG; throws on failure
+bool is_public_only(NCRYPT_KEY_HANDLE key);
+
 // Whether an attribute of this class is persisted as a custom property.
 bool has_custom_property(CK_ATTRIBUTE_TYPE type);
 

@@ -127,10 +127,9 @@ CK_OBJECT_HANDLE ObjectLayerImpl::store_certificate(const SessionContext& s, Obj
   return h;
 }
 
-// Public keys alone: session objects only. A CNG key is always a key pair, so a public key
-// without its private half has no home in the store (documented decision).
+// Public keys alone: a session object in memory, or (CKA_TOKEN=TRUE) a persisted public-only
+// CNG key (key_factory.h, create_token_public_key).
 CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, const AttrMap& t) {
-  require_session_object(t, "public keys without their private key cannot be token objects");
   const CK_KEY_TYPE key_type = attr_ulong(t, CKA_KEY_TYPE).value_or(CK_UNAVAILABLE_INFORMATION);
   const bridge::Schema* schema = bridge::schema_for(CKO_PUBLIC_KEY, key_type);
   if (schema == nullptr) {
@@ -139,6 +138,16 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, con
   }
   validate_template(t, *schema, TemplateOp::kCreate);
   const bridge::PublicKeyValues values = public_values(t, key_type);
+  if (attr_true(t, CKA_TOKEN)) {
+    (void)bridge::spki_der(values);  // validates the key before anything is stored
+    AttrMap attrs = with_defaults(t, *schema);
+    if (key_type == CKK_EC) {
+      attrs[CKA_ENCRYPT] = bool_bytes(false);
+    }
+    const ObjectPtr obj = create_token_public_key(context_, values, attrs);
+    std::unique_lock lock(mutex_);
+    return register_public_only(obj);
+  }
   auto obj = std::make_shared<Object>();
   obj->object_class = CKO_PUBLIC_KEY;
   obj->subtype = key_type;
@@ -290,7 +299,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
     fail(value_len == 0 ? CKR_TEMPLATE_INCOMPLETE : CKR_ATTRIBUTE_VALUE_INVALID,
          "AES keys need CKA_VALUE_LEN 16, 24 or 32");
   }
-  std::vector<std::uint8_t> derived = ecdh_derive(mechanism, view, value_len);
+  std::vector<std::uint8_t> derived = ecdh_derive(mechanism, view, value_len, context_.hardware);
   SecretBytes value(derived.begin(), derived.end());
   OPENSSL_cleanse(derived.data(), derived.size());
   return create_secret_key(s, t, std::move(value), &base);

@@ -60,7 +60,12 @@ void ObjectLayerImpl::refresh_keys() {
     }
     const bool listed = listed_names.contains(name);
     const auto now = token_keys_.find(name);
-    if (!listed && now != token_keys_.end() && now->second.private_handle == entry.private_handle) {
+    // Still the objects of the snapshot (a public-only key has no private handle).
+    const bool same =
+        now != token_keys_.end() && (entry.private_handle != CK_INVALID_HANDLE
+                                         ? now->second.private_handle == entry.private_handle
+                                         : now->second.public_handle == entry.public_handle);
+    if (!listed && same) {
       // Deleted by another process: the objects go (operations in flight keep the key open).
       erase(entry.public_handle);
       erase(entry.private_handle);
@@ -72,24 +77,34 @@ void ObjectLayerImpl::refresh_keys() {
       continue;
     }
     const auto entry = token_keys_.find(name);
-    const ObjectPtr priv =
-        entry == token_keys_.end() ? nullptr : lookup(entry->second.private_handle);
-    if (!priv) {
+    if (entry == token_keys_.end()) {
       continue;
     }
+    const ObjectPtr priv = lookup(entry->second.private_handle);
     const ObjectPtr pub = lookup(entry->second.public_handle);
-    try {
-      index(*priv, false);
-      if (pub) {
-        index(*pub, false);
+    if (!priv && !pub) {
+      continue;
+    }
+    for (const ObjectPtr& o : {priv, pub}) {
+      if (o) {
+        index(*o, false);
       }
-      reload_key_attributes(context_, *priv, pub.get());
+    }
+    bool public_only = false;
+    try {
+      public_only = reload_key_attributes(context_, priv.get(), pub.get());
     } catch (const P11Error&) {
       // Unreadable just now (being replaced): keep what we had and look again next time.
     }
-    index(*priv, true);
-    if (pub) {
-      index(*pub, true);
+    for (const ObjectPtr& o : {priv, pub}) {
+      if (o) {
+        index(*o, true);
+      }
+    }
+    if (public_only && priv) {
+      // Another process destroyed the private key and kept the public one.
+      erase(priv->handle);
+      entry->second.private_handle = CK_INVALID_HANDLE;
     }
     entry->second.stamp = stamp_of(entry->second.file);
   }

@@ -40,7 +40,7 @@ CK_RV cert_store_rv(const std::exception& e) {
 
 ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
     : slot_(slot),
-      context_{slot.provider(), slot.scope_flag()},
+      context_{slot.provider(), slot.scope_flag(), slot.descriptor().hardware},
       cert_store_(slot.descriptor().machine_scope, slot.descriptor().hardware),
       key_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware)),
       cert_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware) /
@@ -112,19 +112,28 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
   objects_.erase(it);
 }
 
-ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& private_key) const {
+ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_object) const {
   TokenKey entry;
-  entry.private_handle = private_key.handle;
-  entry.public_handle = private_key.twin;
-  if (const auto unique = private_key.attrs.find(CKA_UNIQUE_ID);
-      unique != private_key.attrs.end()) {
-    entry.file = key_watch_.dir() / to_string(unique->second);
+  const bool pair = key_object.object_class == CKO_PRIVATE_KEY;
+  entry.private_handle = pair ? key_object.handle : CK_INVALID_HANDLE;
+  entry.public_handle = pair ? key_object.twin : key_object.handle;
+  if (const auto unique = key_object.attrs.find(CKA_UNIQUE_ID); unique != key_object.attrs.end()) {
+    std::string file = to_string(unique->second);
+    // A public key object's unique id is the key's unique name + "/public".
+    static constexpr std::string_view kPublicSuffix = "/public";
+    if (!pair && file.ends_with(kPublicSuffix)) {
+      file.resize(file.size() - kPublicSuffix.size());
+    }
+    entry.file = key_watch_.dir() / file;
     entry.stamp = stamp_of(entry.file);
   }
   return entry;
 }
 
 CK_OBJECT_HANDLE ObjectLayerImpl::register_pair(const KeyPairObjects& pair) {
+  if (!pair.private_key) {
+    return register_public_only(pair.public_key);
+  }
   pair.private_key->handle = next_object_handle();
   if (pair.public_key) {
     pair.public_key->handle = next_object_handle();
@@ -146,6 +155,31 @@ CK_OBJECT_HANDLE ObjectLayerImpl::register_pair(const KeyPairObjects& pair) {
     insert(pair.private_key);
   }
   return pair.private_key->handle;
+}
+
+CK_OBJECT_HANDLE ObjectLayerImpl::register_public_only(const ObjectPtr& public_key) {
+  const std::u16string& name = public_key->key->name();
+  if (const auto seen = token_keys_.find(name); seen != token_keys_.end()) {
+    erase(seen->second.public_handle);
+    erase(seen->second.private_handle);
+  }
+  const CK_OBJECT_HANDLE h = insert(public_key);
+  token_keys_[name] = token_key_entry(*public_key);
+  touch_key(name);
+  return h;
+}
+
+void ObjectLayerImpl::delete_token_key(const std::u16string& name) {
+  // A second handle does the deleting, so the shared handle stays valid for operations in
+  // flight (they finish on the key they started with).
+  NCRYPT_KEY_HANDLE victim = 0;
+  const SECURITY_STATUS st =
+      NCryptOpenKey(context_.provider, &victim, name.c_str(), 0, context_.scope_flag);
+  if (st == ERROR_SUCCESS) {
+    check_status(NCryptDeleteKey(victim, 0), NcryptContext::kGeneral, "NCryptDeleteKey");
+  } else if (st != NTE_BAD_KEYSET) {  // already deleted elsewhere: nothing to do
+    check_status(st, NcryptContext::kOpenKey, "NCryptOpenKey");
+  }
 }
 
 // ---- checks ------------------------------------------------------------------------------
@@ -356,30 +390,46 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
   }
   switch (o->object_class) {
     case CKO_PRIVATE_KEY: {
+      // PKCS#11 objects are independent: the public key object outlives its private key.
+      const ObjectPtr twin = lookup(o->twin);
+      const bool twin_shares_key = twin && twin->key == o->key;
       if (o->token && o->key && o->key->persisted()) {
-        // A second handle does the deleting, so the shared handle stays valid for
-        // operations in flight (they finish on the key they started with).
-        NCRYPT_KEY_HANDLE victim = 0;
-        const SECURITY_STATUS st = NCryptOpenKey(context_.provider, &victim, o->key->name().c_str(),
-                                                 0, context_.scope_flag);
-        if (st == ERROR_SUCCESS) {
-          check_status(NCryptDeleteKey(victim, 0), NcryptContext::kGeneral, "NCryptDeleteKey");
-        } else if (st != NTE_BAD_KEYSET) {  // already deleted elsewhere: nothing to do
-          check_status(st, NcryptContext::kOpenKey, "NCryptOpenKey");
+        const std::u16string name = o->key->name();
+        if (twin_shares_key && twin->token) {
+          // The token public key stays in the store: the key pair becomes a public-only key
+          // of the same name (same CKA_ID/CKA_LABEL), and the public handle stays valid.
+          twin->key = keep_public_half(context_, *twin);
+          erase(object);
+          token_keys_[name] = token_key_entry(*twin);
+          touch_key(name);
+          return;
         }
-        token_keys_.erase(o->key->name());
-        touch_key(o->key->name());
+        delete_token_key(name);
+        token_keys_.erase(name);
+        touch_key(name);
       }
-      // One CNG key = two objects: the public half goes with it.
-      if (const ObjectPtr twin = lookup(o->twin); twin && twin->key == o->key) {
-        erase(twin->handle);
-      }
+      // A session public key (of a session pair, or of a token pair generated with a session
+      // public key) simply stays in memory.
       erase(object);
       return;
     }
     case CKO_PUBLIC_KEY:
-      // CNG cannot delete half a key pair: the public object of a CNG key is hidden from
-      // this layer (until the next C_Initialize), its key untouched.
+      if (o->token && o->key && o->key->persisted()) {
+        const auto entry = token_keys_.find(o->key->name());
+        if (entry != token_keys_.end() && entry->second.public_handle == object &&
+            entry->second.private_handle == CK_INVALID_HANDLE) {
+          // A public-only key: destroying its one object deletes the CNG key.
+          const std::u16string name = entry->first;
+          delete_token_key(name);
+          token_keys_.erase(entry);
+          touch_key(name);
+          erase(object);
+          return;
+        }
+      }
+      // CNG cannot delete half a key pair: the public object of a key pair whose private
+      // key still exists is hidden from this layer (until the next C_Initialize), its key
+      // untouched.
       erase(object);
       return;
     case CKO_CERTIFICATE:

@@ -49,10 +49,12 @@ class ObjectLayerImpl final : public ObjectLayer {
   void close_session(CK_SESSION_HANDLE session) override;
 
  private:
+  // One persisted CNG key: a key pair (both handles), or a public-only key (token public key,
+  // private_handle 0).
   struct TokenKey {
-    CK_OBJECT_HANDLE private_handle = CK_INVALID_HANDLE;
-    CK_OBJECT_HANDLE public_handle = CK_INVALID_HANDLE;  // 0 when hidden (destroyed alone)
-    std::filesystem::path file;                          // the key's file ("Unique Name")
+    CK_OBJECT_HANDLE private_handle = CK_INVALID_HANDLE;  // 0 for a public-only key
+    CK_OBJECT_HANDLE public_handle = CK_INVALID_HANDLE;   // 0 when hidden (destroyed alone)
+    std::filesystem::path file;                           // the key's file ("Unique Name")
     FileStamp stamp;
   };
 
@@ -63,7 +65,10 @@ class ObjectLayerImpl final : public ObjectLayer {
   void erase(CK_OBJECT_HANDLE handle);
   void index(const Object& object, bool add);
   CK_OBJECT_HANDLE register_pair(const KeyPairObjects& pair);  // returns the private handle
-  TokenKey token_key_entry(const Object& private_key) const;
+  CK_OBJECT_HANDLE register_public_only(const ObjectPtr& public_key);
+  // The entry of a pair (from its private key object) or of a public-only key (its object).
+  TokenKey token_key_entry(const Object& key_object) const;
+  void delete_token_key(const std::u16string& name);  // NCryptDeleteKey; absent is fine
   void touch_key(const std::u16string& name) { keys_touched_[name] = ++local_generation_; }
   void touch_cert(const std::string& id) { certs_touched_[id] = ++local_generation_; }
 

@@ -22,7 +22,9 @@ std::uint64_t fnv1a64(const std::string& bytes) {
 }  // namespace
 
 Slot::Slot(SlotDescriptor descriptor, NCRYPT_PROV_HANDLE provider)
-    : descriptor_(std::move(descriptor)), provider_(provider) {}
+    : descriptor_(std::move(descriptor)),
+      provider_(provider),
+      capabilities_(probe_capabilities(provider)) {}
 
 Slot::~Slot() {
   if (provider_ != 0) {

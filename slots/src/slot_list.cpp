@@ -89,6 +89,9 @@ void add_pair(std::vector<std::unique_ptr<Slot>>& out, const SlotRow& user, cons
       return;  // absent (the platform provider without a TPM: NTE_DEVICE_NOT_FOUND)
     }
     out.push_back(make_slot(*row, handle));
+    if (row->hardware) {
+      set_platform_capabilities(out.back()->capabilities());
+    }
   }
 }
 

@@ -154,7 +154,7 @@ TEST_F(BlobTest, ImportArgumentsAndFlags) {
   EXPECT_NE(import(BCRYPT_ECCPUBLIC_BLOB, bad_magic, key), ERROR_SUCCESS);
   Bytes truncated(pub.begin(), pub.end() - 5);
   EXPECT_NE(import(BCRYPT_ECCPUBLIC_BLOB, truncated, key), ERROR_SUCCESS);
-  // A public key imports as an ephemeral key that verifies but cannot sign or be persisted.
+  // A public key imports as an ephemeral key that verifies but cannot sign.
   ASSERT_OK(import(BCRYPT_ECCPUBLIC_BLOB, pub, key));
   Bytes hash(32, 5);
   BYTE sig[64];
@@ -164,8 +164,97 @@ TEST_F(BlobTest, ImportArgumentsAndFlags) {
   ASSERT_OK(NCryptSignHash(source, nullptr, hash.data(), 32, sig, sizeof sig, &size, 0));
   EXPECT_OK(NCryptVerifySignature(key, nullptr, hash.data(), 32, sig, size, 0));
   EXPECT_OK(NCryptFreeObject(key));
-  EXPECT_STATUS(NTE_NOT_SUPPORTED, import(BCRYPT_ECCPUBLIC_BLOB, pub, key, u"public-named"));
   EXPECT_OK(NCryptFreeObject(source));
+}
+
+// A named public blob is persisted as a public-only key. Windows' software KSP behaviour for
+// this case is not documented; this model persists (the PKCS#11 module stores token public
+// keys this way), see PersistedPublicOnlyKeyLifecycle.
+TEST_F(BlobTest, PersistedPublicOnlyKeyLifecycle) {
+  for (const auto& [alg, blob_type] :
+       {std::pair{u"RSA", BCRYPT_RSAPUBLIC_BLOB}, std::pair{u"ECDSA_P384", BCRYPT_ECCPUBLIC_BLOB},
+        std::pair{u"ECDH_P256", BCRYPT_PUBLIC_KEY_BLOB}}) {
+    SCOPED_TRACE(std::string(alg, alg + std::char_traits<char16_t>::length(alg)).c_str());
+    const NCRYPT_KEY_HANDLE source = create_key(alg, nullptr);
+    const Bytes pub = export_key(source, blob_type);
+    NCRYPT_KEY_HANDLE key = 0;
+    // Not finalized: custom properties go in first, the file is written at finalize.
+    ASSERT_OK(import(blob_type, pub, key, u"public-only", NCRYPT_DO_NOT_FINALIZE_FLAG));
+    EXPECT_EQ(file_count(user_dir()), 0u);
+    const Bytes marker = {2, 0, 0, 0};
+    ASSERT_OK(NCryptSetProperty(key, u"PKCS11 Class", const_cast<PBYTE>(marker.data()),
+                                static_cast<DWORD>(marker.size()), NCRYPT_PERSIST_FLAG));
+    ASSERT_OK(NCryptFinalizeKey(key, 0));
+    EXPECT_EQ(file_count(user_dir()), 1u);
+    EXPECT_OK(NCryptFreeObject(key));
+    // The name is taken now, as for any persisted key.
+    EXPECT_STATUS(NTE_EXISTS, import(blob_type, pub, key, u"public-only"));
+
+    // Listed by NCryptEnumKeys with its algorithm.
+    NCryptKeyName* item = nullptr;
+    void* state = nullptr;
+    ASSERT_OK(NCryptEnumKeys(provider_, nullptr, &item, &state, 0));
+    EXPECT_EQ(std::u16string(item->pszName), u"public-only");
+    EXPECT_EQ(std::u16string(item->pszAlgid), string_property(source, NCRYPT_ALGORITHM_PROPERTY));
+    EXPECT_OK(NCryptFreeBuffer(item));
+    item = nullptr;
+    EXPECT_STATUS(NTE_NO_MORE_ITEMS, NCryptEnumKeys(provider_, nullptr, &item, &state, 0));
+    EXPECT_OK(NCryptFreeBuffer(state));
+
+    // Opened again: the public blob and the custom property come back.
+    ASSERT_OK(NCryptOpenKey(provider_, &key, u"public-only", 0, 0));
+    EXPECT_EQ(export_key(key, blob_type), pub);
+    EXPECT_EQ(string_property(key, NCRYPT_ALGORITHM_PROPERTY),
+              string_property(source, NCRYPT_ALGORITHM_PROPERTY));
+    BYTE stored[8] = {};
+    DWORD size = 0;
+    ASSERT_OK(NCryptGetProperty(key, u"PKCS11 Class", stored, sizeof stored, &size, 0));
+    EXPECT_EQ(Bytes(stored, stored + size), marker);
+    // Private operations are refused (as for an ephemeral public key); private export too.
+    Bytes out;
+    EXPECT_NE(try_export(key, BCRYPT_PRIVATE_KEY_BLOB, out), ERROR_SUCCESS);
+    if (std::u16string_view(alg) != u"ECDH_P256") {
+      Bytes hash(32, 9);
+      BYTE sig[1024];
+      EXPECT_STATUS(NTE_INVALID_PARAMETER,
+                    NCryptSignHash(key, nullptr, hash.data(), 32, sig, sizeof sig, &size, 0));
+      // Public operations work: the source's signature verifies with the persisted key.
+      BCRYPT_PKCS1_PADDING_INFO pkcs1{BCRYPT_SHA256_ALGORITHM};
+      void* padding = std::u16string_view(alg) == u"RSA" ? &pkcs1 : nullptr;
+      const DWORD pad_flag = padding != nullptr ? BCRYPT_PAD_PKCS1 : 0;
+      ASSERT_OK(NCryptSignHash(source, padding, hash.data(), 32, sig, sizeof sig, &size, pad_flag));
+      EXPECT_OK(NCryptVerifySignature(key, padding, hash.data(), 32, sig, size, pad_flag));
+    } else {
+      NCRYPT_SECRET_HANDLE secret = 0;
+      EXPECT_STATUS(NTE_INVALID_PARAMETER, NCryptSecretAgreement(key, source, &secret, 0));
+    }
+    // NCryptDeleteKey removes it.
+    ASSERT_OK(NCryptDeleteKey(key, 0));
+    EXPECT_EQ(file_count(user_dir()), 0u);
+    EXPECT_STATUS(NTE_BAD_KEYSET, NCryptOpenKey(provider_, &key, u"public-only", 0, 0));
+    EXPECT_OK(NCryptFreeObject(source));
+  }
+}
+
+TEST_F(BlobTest, PublicOnlyKeyOverwritesAKeyPairOfTheSameName) {
+  // NCRYPT_OVERWRITE_KEY_FLAG replaces a key pair by its public half in one step (what the
+  // PKCS#11 module does when only the private key object of a token pair is destroyed).
+  NCRYPT_KEY_HANDLE pair = create_key(u"ECDSA_P256", u"pair");
+  const Bytes pub = export_key(pair, BCRYPT_ECCPUBLIC_BLOB);
+  EXPECT_OK(NCryptFreeObject(pair));
+  NCRYPT_KEY_HANDLE key = 0;
+  EXPECT_STATUS(NTE_EXISTS, import(BCRYPT_ECCPUBLIC_BLOB, pub, key, u"pair"));
+  ASSERT_OK(import(BCRYPT_ECCPUBLIC_BLOB, pub, key, u"pair", NCRYPT_OVERWRITE_KEY_FLAG));
+  EXPECT_OK(NCryptFreeObject(key));
+  EXPECT_EQ(file_count(user_dir()), 1u);
+  ASSERT_OK(NCryptOpenKey(provider_, &key, u"pair", 0, 0));
+  EXPECT_EQ(export_key(key, BCRYPT_ECCPUBLIC_BLOB), pub);
+  Bytes hash(32, 3);
+  BYTE sig[64];
+  DWORD size = 0;
+  EXPECT_STATUS(NTE_INVALID_PARAMETER,
+                NCryptSignHash(key, nullptr, hash.data(), 32, sig, sizeof sig, &size, 0));
+  EXPECT_OK(NCryptDeleteKey(key, 0));
 }
 
 }  // namespace

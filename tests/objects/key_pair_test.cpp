@@ -267,21 +267,116 @@ TEST_F(KeyPairTest, SessionObjectsVanishWhenTheirSessionCloses) {
   (void)pub;
 }
 
-TEST_F(KeyPairTest, DestroyPrivateKeyDeletesTheCngKey) {
+TEST_F(KeyPairTest, DestroyPrivateKeyKeepsTheTokenPublicKey) {
+  // PKCS#11 objects are independent (pkcs11-tool deletes privkey, then pubkey, in two
+  // processes): the CNG key pair becomes a public-only key of the same name.
   const auto [pub, priv] = generate_ec(*layer_, true, "doomed");
   ASSERT_EQ(key_files(user_dir_), 1u);
+  const Bytes id = *attr(*layer_, pub, CKA_ID);
+  const Bytes point = *attr(*layer_, pub, CKA_EC_POINT);
   EXPECT_THROW(layer_->destroy_object(ro_, priv), P11Error);
   layer_->destroy_object(rw_, priv);
-  EXPECT_EQ(key_files(user_dir_), 0u);
+  EXPECT_EQ(key_files(user_dir_), 1u);
   CK_ATTRIBUTE a{CKA_CLASS, nullptr, 0};
-  EXPECT_THROW(layer_->get_attribute_value(rw_, pub, {&a, 1}), P11Error);  // both objects gone
+  EXPECT_THROW(layer_->get_attribute_value(rw_, priv, {&a, 1}), P11Error);
+  EXPECT_EQ(attr(*layer_, pub, CKA_EC_POINT), point);  // same handle, still valid
+  EXPECT_EQ(find(*layer_, Template()), std::vector<CK_OBJECT_HANDLE>{pub});
+  EXPECT_EQ(layer_->key_view(rw_, pub).ncrypt_key, 0u);
+
+  // Another C_Initialize finds the public key alone, with its CKA_ID and label.
+  auto second = new_layer();
+  Template by_id;
+  by_id.bytes(CKA_ID, id);
+  const auto found = find(*second, by_id);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(attr_ulong(*second, found[0], CKA_CLASS), CKO_PUBLIC_KEY);
+  EXPECT_TRUE(attr_bool(*second, found[0], CKA_TOKEN));
+  EXPECT_EQ(attr_text(*second, found[0], CKA_LABEL), "doomed");
+  EXPECT_EQ(attr(*second, found[0], CKA_EC_POINT), point);
+  EXPECT_TRUE(attr_bool(*second, found[0], CKA_VERIFY));
+  Template private_keys;
+  private_keys.ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+  EXPECT_TRUE(find(*second, private_keys).empty());
+  // Destroying it there deletes the CNG key; the first instance sees that.
+  second->destroy_object(rw_, found[0]);
+  EXPECT_EQ(key_files(user_dir_), 0u);
   EXPECT_TRUE(find(*layer_, Template()).empty());
-  // Destroying a public key alone hides it; the key pair stays.
+  EXPECT_TRUE(find(*new_layer(), Template()).empty());
+
+  // Destroying a public key alone while its private key exists hides it; the pair stays.
   const auto [pub2, priv2] = generate_ec(*layer_, true, "half");
   layer_->destroy_object(rw_, pub2);
   EXPECT_EQ(find(*layer_, Template()), std::vector<CK_OBJECT_HANDLE>{priv2});
   EXPECT_EQ(key_files(user_dir_), 1u);
   expect_signs(*layer_, priv2);
+  // ... and destroying the private key then deletes the CNG key (no public object to keep).
+  layer_->destroy_object(rw_, priv2);
+  EXPECT_EQ(key_files(user_dir_), 0u);
+  EXPECT_TRUE(find(*layer_, Template()).empty());
+}
+
+TEST_F(KeyPairTest, SessionPublicKeyOutlivesItsPrivateKey) {
+  const auto [pub, priv] = generate_rsa(*layer_, false, "session pair");
+  const Bytes modulus = *attr(*layer_, pub, CKA_MODULUS);
+  layer_->destroy_object(rw_, priv);
+  EXPECT_EQ(attr(*layer_, pub, CKA_MODULUS), modulus);
+  EXPECT_EQ(find(*layer_, Template()), std::vector<CK_OBJECT_HANDLE>{pub});
+  EXPECT_EQ(key_files(user_dir_), 0u);
+  layer_->destroy_object(rw_, pub);
+  EXPECT_TRUE(find(*layer_, Template()).empty());
+}
+
+TEST_F(KeyPairTest, TokenPublicKeyCreatedFoundAndDestroyedAcrossInstances) {
+  const auto [session_pub, session_priv] = generate_rsa(*layer_, false);
+  const Bytes modulus = *attr(*layer_, session_pub, CKA_MODULUS);
+  const Bytes exponent = *attr(*layer_, session_pub, CKA_PUBLIC_EXPONENT);
+  const auto public_template = [&](const Bytes& id) {
+    Template t;
+    t.ulong(CKA_CLASS, CKO_PUBLIC_KEY)
+        .ulong(CKA_KEY_TYPE, CKK_RSA)
+        .boolean(CKA_TOKEN, true)
+        .boolean(CKA_VERIFY, true)
+        .boolean(CKA_ENCRYPT, false)
+        .bytes(CKA_MODULUS, modulus)
+        .bytes(CKA_PUBLIC_EXPONENT, exponent)
+        .bytes(CKA_ID, id)
+        .text(CKA_LABEL, "stored peer");
+    return t;
+  };
+  const Template t = public_template({9, 8, 7});
+  EXPECT_THROW(layer_->create_object(ro_, t.span()), P11Error);  // token write needs r/w
+  const CK_OBJECT_HANDLE h = layer_->create_object(rw_, t.span());
+  EXPECT_EQ(key_files(user_dir_), 1u);
+  EXPECT_TRUE(attr_bool(*layer_, h, CKA_TOKEN));
+  EXPECT_EQ(attr(*layer_, h, CKA_PUBLIC_KEY_INFO), attr(*layer_, session_pub, CKA_PUBLIC_KEY_INFO));
+  // The label was free: a second key with that label gets a generated CNG name.
+  const CK_OBJECT_HANDLE h2 = layer_->create_object(rw_, public_template({1}).span());
+  EXPECT_EQ(key_files(user_dir_), 2u);
+
+  auto second = new_layer();
+  Template by_id;
+  by_id.bytes(CKA_ID, {9, 8, 7});
+  const auto found = find(*second, by_id);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(attr_ulong(*second, found[0], CKA_CLASS), CKO_PUBLIC_KEY);
+  EXPECT_EQ(attr_text(*second, found[0], CKA_LABEL), "stored peer");
+  EXPECT_EQ(attr(*second, found[0], CKA_MODULUS), modulus);
+  EXPECT_TRUE(attr_bool(*second, found[0], CKA_VERIFY));
+  EXPECT_FALSE(attr_bool(*second, found[0], CKA_ENCRYPT));
+  EXPECT_TRUE(attr_bool(*second, found[0], CKA_TOKEN));
+  Template label;
+  label.text(CKA_LABEL, "stored peer");
+  EXPECT_EQ(find(*second, label).size(), 2u);
+  Template private_keys;
+  private_keys.ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+  EXPECT_TRUE(find(*second, private_keys).empty());
+  second->destroy_object(rw_, found[0]);
+  EXPECT_EQ(key_files(user_dir_), 1u);
+  EXPECT_TRUE(find(*layer_, by_id).empty());
+  layer_->destroy_object(rw_, h2);
+  EXPECT_EQ(key_files(user_dir_), 0u);
+  EXPECT_TRUE(find(*new_layer(), label).empty());
+  (void)session_priv;
 }
 
 TEST_F(KeyPairTest, UserAndMachineScopesAreSeparate) {

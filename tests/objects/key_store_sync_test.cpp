@@ -138,9 +138,29 @@ TEST_F(KeyStoreSyncTest, KeyFromAnotherProcessIsFoundAndItsDeletionIsSeen) {
     layer->destroy_object(SessionContext{1, true}, h[0]);
     return true;
   });
-  EXPECT_TRUE(find(*layer_, by_id).empty());
+  // The private key object goes; the token public key stays (now a public-only CNG key).
+  const auto left = find(*layer_, by_id);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(attr_ulong(*layer_, left[0], CKA_CLASS), CKO_PUBLIC_KEY);
+  EXPECT_EQ(attr_text(*layer_, left[0], CKA_LABEL), "renamed");
+  EXPECT_TRUE(find(*layer_, all_private).empty());
   CK_ATTRIBUTE a{CKA_LABEL, nullptr, 0};
-  EXPECT_THROW(layer_->get_attribute_value(rw_, found[0], {&a, 1}), P11Error);
+  EXPECT_THROW(layer_->get_attribute_value(rw_, again[0], {&a, 1}), P11Error);
+  // Another process destroys the public key too: the key is gone.
+  in_child([] {
+    auto slot = open_slot(false);
+    auto layer = ObjectLayer::create(*slot);
+    Template public_by_id;
+    public_by_id.bytes(CKA_ID, {1, 2, 3}).ulong(CKA_CLASS, CKO_PUBLIC_KEY);
+    const auto h = layer->find(SessionContext{1, true}, public_by_id.span());
+    if (h.size() != 1) {
+      return false;
+    }
+    layer->destroy_object(SessionContext{1, true}, h[0]);
+    return true;
+  });
+  EXPECT_TRUE(find(*layer_, by_id).empty());
+  EXPECT_TRUE(find(*new_layer(), Template()).empty());  // deleted from the store
   // The open handle of an operation in flight does not crash (whatever CNG answers).
   Bytes digest(32, 1);
   DWORD size = 0;

@@ -156,9 +156,11 @@ SECURITY_STATUS WINAPI NCryptImportKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_
     const auto algorithm = parse_key_algorithm(name);
     require(algorithm.has_value() && provider_supports(provider->provider(), *algorithm),
             NTE_NOT_SUPPORTED, "algorithm not supported by this provider");
-    // A named (persisted) key needs its private part: the store keeps key pairs only.
-    require(!params.key_name || material->has_private(), NTE_NOT_SUPPORTED,
-            "a public key cannot be persisted");
+    // A named public blob becomes a persisted public-only key (its record has an empty
+    // private blob; from_storage rebuilds it from the public blob). What Windows' software KSP
+    // does here is not documented; persisting lets PKCS#11 token public keys live in the store.
+    // Such a key verifies, encrypts and exports its public blob; private operations fail as
+    // for an ephemeral public key.
     const bool overwrite = (dwFlags & NCRYPT_OVERWRITE_KEY_FLAG) != 0;
     auto key = make_created_key(provider->context(), *algorithm,
                                 params.key_name ? &*params.key_name : nullptr,

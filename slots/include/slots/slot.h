@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ncrypt.h"
+#include "slots/capabilities.h"
 
 namespace slots {
 
@@ -38,6 +39,7 @@ class ProviderError : public std::runtime_error {
 // until C_Finalize; methods are thread-safe.
 class Slot {
  public:
+  // Probes the provider's capabilities once, here (C_Initialize).
   Slot(SlotDescriptor descriptor, NCRYPT_PROV_HANDLE provider);
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
@@ -45,6 +47,8 @@ class Slot {
 
   [[nodiscard]] const SlotDescriptor& descriptor() const noexcept { return descriptor_; }
   [[nodiscard]] NCRYPT_PROV_HANDLE provider() const noexcept { return provider_; }
+  // What the provider reported at construction (algorithms, RSA lengths, curves).
+  [[nodiscard]] const Capabilities& capabilities() const noexcept { return capabilities_; }
   // NCRYPT_MACHINE_KEY_FLAG for machine slots, else 0: OR it into create/open/enum/import flags.
   [[nodiscard]] DWORD scope_flag() const noexcept;
   // True when this process may not create keys in the slot's store: decided by creating (and
@@ -57,6 +61,7 @@ class Slot {
  private:
   SlotDescriptor descriptor_;
   NCRYPT_PROV_HANDLE provider_;
+  Capabilities capabilities_;
 };
 
 // Opens every slot whose provider answers (the platform provider's slots only with a TPM).

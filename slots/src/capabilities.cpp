@@ -1,0 +1,71 @@
+#include "slots/capabilities.h"
+
+#include <atomic>
+
+namespace slots {
+
+namespace {
+
+bool supported(NCRYPT_PROV_HANDLE provider, const char16_t* algorithm) noexcept {
+  return NCryptIsAlgSupported(provider, algorithm, 0) == 0;
+}
+
+// The Lengths property of an RSA key that is created but never finalized (nothing is stored,
+// no TPM object is made): the provider's RSA modulus range.
+BitRange rsa_lengths(NCRYPT_PROV_HANDLE provider) noexcept {
+  NCRYPT_KEY_HANDLE key = 0;
+  if (NCryptCreatePersistedKey(provider, &key, NCRYPT_RSA_ALGORITHM, nullptr, 0, 0) != 0) {
+    return {};
+  }
+  NCRYPT_SUPPORTED_LENGTHS lengths{};
+  DWORD written = 0;
+  const SECURITY_STATUS status = NCryptGetProperty(
+      key, NCRYPT_LENGTHS_PROPERTY, reinterpret_cast<PBYTE>(&lengths), sizeof lengths, &written, 0);
+  (void)NCryptFreeObject(key);
+  if (status != 0 || written != sizeof lengths || lengths.dwMaxLength < lengths.dwMinLength) {
+    return {};
+  }
+  return {lengths.dwMinLength, lengths.dwMaxLength};
+}
+
+// Leaky: every value ever recorded stays allocated (one per C_Initialize with a TPM), so a
+// pointer handed out earlier never dangles, even from an atexit handler.
+std::atomic<const Capabilities*> g_platform{nullptr};
+
+}  // namespace
+
+const Capabilities* platform_capabilities() noexcept { return g_platform.load(); }
+
+void set_platform_capabilities(const Capabilities& caps) {
+  const Capabilities* current = g_platform.load();
+  if (current == nullptr || !(*current == caps)) {
+    g_platform.store(new Capabilities(caps));
+  }
+}
+
+BitRange Capabilities::ec_bits() const noexcept {
+  const bool p256 = ecdsa_p256 || ecdh_p256;
+  const bool p384 = ecdsa_p384 || ecdh_p384;
+  const bool p521 = ecdsa_p521 || ecdh_p521;
+  const std::uint32_t min = p256 ? 256U : p384 ? 384U : p521 ? 521U : 0U;
+  const std::uint32_t max = p521 ? 521U : p384 ? 384U : p256 ? 256U : 0U;
+  return {min, max};
+}
+
+Capabilities probe_capabilities(NCRYPT_PROV_HANDLE provider) noexcept {
+  Capabilities caps;
+  caps.rsa = supported(provider, NCRYPT_RSA_ALGORITHM);
+  if (caps.rsa) {
+    caps.rsa_bits = rsa_lengths(provider);
+    caps.rsa = caps.rsa_bits.max_bits != 0;
+  }
+  caps.ecdsa_p256 = supported(provider, NCRYPT_ECDSA_P256_ALGORITHM);
+  caps.ecdsa_p384 = supported(provider, NCRYPT_ECDSA_P384_ALGORITHM);
+  caps.ecdsa_p521 = supported(provider, NCRYPT_ECDSA_P521_ALGORITHM);
+  caps.ecdh_p256 = supported(provider, NCRYPT_ECDH_P256_ALGORITHM);
+  caps.ecdh_p384 = supported(provider, NCRYPT_ECDH_P384_ALGORITHM);
+  caps.ecdh_p521 = supported(provider, NCRYPT_ECDH_P521_ALGORITHM);
+  return caps;
+}
+
+}  // namespace slots
