@@ -11,8 +11,8 @@
 namespace cng {
 
 struct StoredCertificate {
-  std::string id;                    // stable identifier (file name), assigned by the store
-  std::vector<std::uint8_t> der;     // the X.509 certificate, DER
+  std::string id;                 // stable identifier (file name), assigned by the store
+  std::vector<std::uint8_t> der;  // the X.509 certificate, DER
   // Named properties kept with the certificate (e.g. "Label", "KeyId", "Trusted"): raw bytes.
   std::map<std::string, std::vector<std::uint8_t>> properties;
 };

@@ -333,8 +333,7 @@ SECURITY_STATUS WINAPI NCryptEnumAlgorithms(NCRYPT_PROV_HANDLE hProvider, DWORD 
 SECURITY_STATUS WINAPI NCryptIsAlgSupported(NCRYPT_PROV_HANDLE hProvider, LPCWSTR pszAlgId,
                                             DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptEnumKeys(NCRYPT_PROV_HANDLE hProvider, LPCWSTR pszScope,
-                                      NCryptKeyName **ppKeyName, PVOID *ppEnumState,
-                                      DWORD dwFlags);
+                                      NCryptKeyName **ppKeyName, PVOID *ppEnumState, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptFreeBuffer(PVOID pvInput);
 SECURITY_STATUS WINAPI NCryptOpenKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_HANDLE *phKey,
                                      LPCWSTR pszKeyName, DWORD dwLegacyKeySpec, DWORD dwFlags);
@@ -342,18 +341,17 @@ SECURITY_STATUS WINAPI NCryptCreatePersistedKey(NCRYPT_PROV_HANDLE hProvider,
                                                 NCRYPT_KEY_HANDLE *phKey, LPCWSTR pszAlgId,
                                                 LPCWSTR pszKeyName, DWORD dwLegacyKeySpec,
                                                 DWORD dwFlags);
-SECURITY_STATUS WINAPI NCryptGetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty,
-                                         PBYTE pbOutput, DWORD cbOutput, DWORD *pcbResult,
-                                         DWORD dwFlags);
-SECURITY_STATUS WINAPI NCryptSetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty,
-                                         PBYTE pbInput, DWORD cbInput, DWORD dwFlags);
+SECURITY_STATUS WINAPI NCryptGetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty, PBYTE pbOutput,
+                                         DWORD cbOutput, DWORD *pcbResult, DWORD dwFlags);
+SECURITY_STATUS WINAPI NCryptSetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty, PBYTE pbInput,
+                                         DWORD cbInput, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptFinalizeKey(NCRYPT_KEY_HANDLE hKey, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptEncrypt(NCRYPT_KEY_HANDLE hKey, PBYTE pbInput, DWORD cbInput,
-                                     void *pPaddingInfo, PBYTE pbOutput,
-                                     DWORD cbOutput, DWORD *pcbResult, DWORD dwFlags);
+                                     void *pPaddingInfo, PBYTE pbOutput, DWORD cbOutput,
+                                     DWORD *pcbResult, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptDecrypt(NCRYPT_KEY_HANDLE hKey, PBYTE pbInput, DWORD cbInput,
-                                     void *pPaddingInfo, PBYTE pbOutput,
-                                     DWORD cbOutput, DWORD *pcbResult, DWORD dwFlags);
+                                     void *pPaddingInfo, PBYTE pbOutput, DWORD cbOutput,
+                                     DWORD *pcbResult, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptImportKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_HANDLE hImportKey,
                                        LPCWSTR pszBlobType, NCryptBufferDesc *pParameterList,
                                        NCRYPT_KEY_HANDLE *phKey, PBYTE pbData, DWORD cbData,
@@ -362,9 +360,9 @@ SECURITY_STATUS WINAPI NCryptExportKey(NCRYPT_KEY_HANDLE hKey, NCRYPT_KEY_HANDLE
                                        LPCWSTR pszBlobType, NCryptBufferDesc *pParameterList,
                                        PBYTE pbOutput, DWORD cbOutput, DWORD *pcbResult,
                                        DWORD dwFlags);
-SECURITY_STATUS WINAPI NCryptSignHash(NCRYPT_KEY_HANDLE hKey, void *pPaddingInfo,
-                                      PBYTE pbHashValue, DWORD cbHashValue, PBYTE pbSignature,
-                                      DWORD cbSignature, DWORD *pcbResult, DWORD dwFlags);
+SECURITY_STATUS WINAPI NCryptSignHash(NCRYPT_KEY_HANDLE hKey, void *pPaddingInfo, PBYTE pbHashValue,
+                                      DWORD cbHashValue, PBYTE pbSignature, DWORD cbSignature,
+                                      DWORD *pcbResult, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptVerifySignature(NCRYPT_KEY_HANDLE hKey, void *pPaddingInfo,
                                              PBYTE pbHashValue, DWORD cbHashValue,
                                              PBYTE pbSignature, DWORD cbSignature, DWORD dwFlags);

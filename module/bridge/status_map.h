@@ -8,17 +8,17 @@
 namespace p11 {
 
 enum class NcryptContext {
-  kGeneral,    // anything not listed below
-  kKeyGen,     // create/set property/finalize during C_GenerateKeyPair
-  kOpenKey,    // NCryptOpenKey of a key behind an object
-  kSign,       // NCryptSignHash
-  kVerify,     // NCryptVerifySignature
-  kDecrypt,    // NCryptDecrypt
-  kEncrypt,    // NCryptEncrypt
-  kImport,     // NCryptImportKey (C_CreateObject, C_CopyObject, C_UnwrapKey)
-  kExport,     // NCryptExportKey of private parts
-  kProperty,   // NCryptGet/SetProperty for attributes
-  kDerive,     // NCryptSecretAgreement / NCryptDeriveKey
+  kGeneral,   // anything not listed below
+  kKeyGen,    // create/set property/finalize during C_GenerateKeyPair
+  kOpenKey,   // NCryptOpenKey of a key behind an object
+  kSign,      // NCryptSignHash
+  kVerify,    // NCryptVerifySignature
+  kDecrypt,   // NCryptDecrypt
+  kEncrypt,   // NCryptEncrypt
+  kImport,    // NCryptImportKey (C_CreateObject, C_CopyObject, C_UnwrapKey)
+  kExport,    // NCryptExportKey of private parts
+  kProperty,  // NCryptGet/SetProperty for attributes
+  kDerive,    // NCryptSecretAgreement / NCryptDeriveKey
 };
 
 CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept;

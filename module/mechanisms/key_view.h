@@ -12,9 +12,10 @@
 namespace p11 {
 
 struct KeyView {
-  CK_OBJECT_CLASS object_class = CKO_PRIVATE_KEY;  // CKO_PRIVATE_KEY / CKO_PUBLIC_KEY / CKO_SECRET_KEY
-  CK_KEY_TYPE key_type = CKK_RSA;                  // CKK_RSA / CKK_EC / CKK_GENERIC_SECRET
-  CK_ULONG bits = 0;                               // RSA modulus bits, EC field bits, secret bits
+  CK_OBJECT_CLASS object_class =
+      CKO_PRIVATE_KEY;             // CKO_PRIVATE_KEY / CKO_PUBLIC_KEY / CKO_SECRET_KEY
+  CK_KEY_TYPE key_type = CKK_RSA;  // CKK_RSA / CKK_EC / CKK_GENERIC_SECRET
+  CK_ULONG bits = 0;               // RSA modulus bits, EC field bits, secret bits
   // The CNG key for private operations (sign, decrypt, derive); 0 for public/secret objects.
   // The object layer keeps it open for the object's lifetime.
   NCRYPT_KEY_HANDLE ncrypt_key = 0;

@@ -25,7 +25,7 @@ namespace p11::objects {
 
 struct SlotContext {
   NCRYPT_PROV_HANDLE provider = 0;
-  DWORD scope_flag = 0;  // NCRYPT_MACHINE_KEY_FLAG or 0
+  DWORD scope_flag = 0;   // NCRYPT_MACHINE_KEY_FLAG or 0
   bool hardware = false;  // the platform (TPM) provider: its mechanism table applies
 };
 

@@ -117,7 +117,8 @@ const ExpectedMechanism kExpected[] = {
 
 TEST_F(SlotTest, Sha224PssIsNotOffered) {
   CK_MECHANISM_INFO info{};
-  EXPECT_CKR(CKR_MECHANISM_INVALID, f_->C_GetMechanismInfo(kUserSlot, CKM_SHA224_RSA_PKCS_PSS, &info));
+  EXPECT_CKR(CKR_MECHANISM_INVALID,
+             f_->C_GetMechanismInfo(kUserSlot, CKM_SHA224_RSA_PKCS_PSS, &info));
 }
 
 TEST_F(SlotTest, MechanismListContainsTheDocumentedSet) {

@@ -1,11 +1,11 @@
 // Zeroizing byte buffers for secrets (private key blobs, agreed secrets, passwords).
 #pragma once
 
+#include <openssl/crypto.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include <openssl/crypto.h>
 
 namespace cng {
 

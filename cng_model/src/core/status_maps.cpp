@@ -13,12 +13,18 @@ namespace cng {
 namespace {
 
 constexpr std::array kErrnoMap = {
-    std::pair{EACCES, NTE_PERM},          std::pair{EPERM, NTE_PERM},
-    std::pair{EROFS, NTE_PERM},           std::pair{ENOENT, NTE_BAD_KEYSET},
-    std::pair{EEXIST, NTE_EXISTS},        std::pair{ENOMEM, NTE_NO_MEMORY},
-    std::pair{ENOSPC, NTE_TOKEN_KEYSET_STORAGE_FULL}, std::pair{EDQUOT, NTE_TOKEN_KEYSET_STORAGE_FULL},
-    std::pair{ELOOP, NTE_PERM},           std::pair{ENAMETOOLONG, NTE_INVALID_PARAMETER},
-    std::pair{EINVAL, NTE_INVALID_PARAMETER}, std::pair{EIO, NTE_SYS_ERR},
+    std::pair{EACCES, NTE_PERM},
+    std::pair{EPERM, NTE_PERM},
+    std::pair{EROFS, NTE_PERM},
+    std::pair{ENOENT, NTE_BAD_KEYSET},
+    std::pair{EEXIST, NTE_EXISTS},
+    std::pair{ENOMEM, NTE_NO_MEMORY},
+    std::pair{ENOSPC, NTE_TOKEN_KEYSET_STORAGE_FULL},
+    std::pair{EDQUOT, NTE_TOKEN_KEYSET_STORAGE_FULL},
+    std::pair{ELOOP, NTE_PERM},
+    std::pair{ENAMETOOLONG, NTE_INVALID_PARAMETER},
+    std::pair{EINVAL, NTE_INVALID_PARAMETER},
+    std::pair{EIO, NTE_SYS_ERR},
 };
 
 // OpenSSL reason codes that have a precise NCrypt meaning; everything else uses the

@@ -6,7 +6,8 @@
 namespace cng {
 
 namespace {
-#define CNG_STATUS(name) std::pair<SECURITY_STATUS, const char*>{name, #name}
+#define CNG_STATUS(name) \
+  std::pair<SECURITY_STATUS, const char*> { name, #name }
 constexpr std::array kNames = {
     CNG_STATUS(ERROR_SUCCESS),
     CNG_STATUS(NTE_BAD_UID),

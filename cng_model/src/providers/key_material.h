@@ -22,10 +22,10 @@ enum class HashId { kNone, kMd5, kSha1, kSha256, kSha384, kSha512 };
 
 // Maps "SHA256" etc. (case-insensitive) to HashId; NULL → kNone; unknown → NTE_INVALID_PARAMETER.
 HashId hash_from_alg_id(LPCWSTR alg_id);
-std::size_t hash_size(HashId h) noexcept;  // 0 for kNone
+std::size_t hash_size(HashId h) noexcept;         // 0 for kNone
 Curve curve_from_name(std::u16string_view name);  // "nistP256"/"secP256r1"…; else NTE_NOT_SUPPORTED
 std::u16string_view curve_name(Curve c) noexcept;  // "nistP256"…
-DWORD curve_bits(Curve c) noexcept;                  // 256/384/521
+DWORD curve_bits(Curve c) noexcept;                // 256/384/521
 
 // What to generate (NCryptFinalizeKey) – the creation-time properties that shape the key.
 struct KeySpec {
@@ -57,10 +57,11 @@ class KeyMaterial {
   virtual ~KeyMaterial() = default;
 
   [[nodiscard]] virtual KeyAlgorithm algorithm() const noexcept = 0;
-  [[nodiscard]] virtual Curve curve() const noexcept = 0;     // kNone for RSA
-  [[nodiscard]] virtual DWORD bits() const noexcept = 0;      // modulus bits / curve bits
+  [[nodiscard]] virtual Curve curve() const noexcept = 0;  // kNone for RSA
+  [[nodiscard]] virtual DWORD bits() const noexcept = 0;   // modulus bits / curve bits
   [[nodiscard]] virtual bool has_private() const noexcept = 0;
-  [[nodiscard]] virtual DWORD signature_size() const noexcept = 0;  // RSA: modulus bytes; EC: 2*field bytes
+  [[nodiscard]] virtual DWORD signature_size()
+      const noexcept = 0;  // RSA: modulus bytes; EC: 2*field bytes
 
   // Signs a digest (ECDSA: raw r||s, fixed length). Must be safe to call from many threads
   // at once on one object, and must not re-create expensive state on every call.

@@ -17,9 +17,9 @@
 namespace cng {
 
 struct AlgorithmEntry {
-  std::u16string name;   // "RSA", "ECDSA_P256", …
-  DWORD alg_class;       // NCRYPT_*_INTERFACE
-  DWORD operations;      // NCRYPT_*_OPERATION bits
+  std::u16string name;  // "RSA", "ECDSA_P256", …
+  DWORD alg_class;      // NCRYPT_*_INTERFACE
+  DWORD operations;     // NCRYPT_*_OPERATION bits
 };
 
 class Provider {

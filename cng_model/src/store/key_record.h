@@ -11,11 +11,11 @@
 namespace cng {
 
 struct KeyRecord {
-  std::u16string name;          // the key name as given (case preserved)
-  std::u16string provider;      // provider name, e.g. MS_KEY_STORAGE_PROVIDER
-  std::u16string algorithm;     // algorithm id as created: "RSA", "ECDSA_P256", "ECDH", …
-  std::u16string curve_name;    // "nistP256"… for EC keys, empty for RSA
-  DWORD legacy_key_spec = 0;    // 0, AT_KEYEXCHANGE, AT_SIGNATURE
+  std::u16string name;        // the key name as given (case preserved)
+  std::u16string provider;    // provider name, e.g. MS_KEY_STORAGE_PROVIDER
+  std::u16string algorithm;   // algorithm id as created: "RSA", "ECDSA_P256", "ECDH", …
+  std::u16string curve_name;  // "nistP256"… for EC keys, empty for RSA
+  DWORD legacy_key_spec = 0;  // 0, AT_KEYEXCHANGE, AT_SIGNATURE
   DWORD length_bits = 0;
   DWORD export_policy = 0;
   DWORD key_usage = NCRYPT_ALLOW_ALL_USAGES;
