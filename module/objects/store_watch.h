@@ -36,7 +36,12 @@ FileStamp stamp_of(const std::filesystem::path& path) noexcept;
 
 class DirectoryWatch {
  public:
-  static constexpr std::chrono::seconds kRacyWindow{2};
+  // Linux file systems the stores live on (ext4, xfs, btrfs, tmpfs) keep nanosecond timestamps
+  // taken from the kernel's coarse clock, which advances at least every 10 ms; 50 ms covers it
+  // with margin. A file system with one-second timestamps would need a longer window: then a
+  // change made within the same second as a read shows up at the next change instead. The
+  // window is short because every find inside it re-reads the whole store.
+  static constexpr std::chrono::milliseconds kRacyWindow{50};
 
   explicit DirectoryWatch(std::filesystem::path dir) : dir_(std::move(dir)) {}
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
