@@ -63,7 +63,16 @@ void NCryptTest::SetUp() {
   machine_dir_ = root_->path() / "machine";
   ::setenv("CNG_PKCS11_USER_DIR", user_dir_.c_str(), 1);
   ::setenv("CNG_PKCS11_MACHINE_DIR", machine_dir_.c_str(), 1);
-  ASSERT_OK(NCryptOpenStorageProvider(&provider_, MS_KEY_STORAGE_PROVIDER, 0));
+  ASSERT_OK(NCryptOpenStorageProvider(&provider_, provider_name(), 0));
+}
+
+bool NCryptTest::testing_platform() {
+  const char* which = std::getenv("CNG_TEST_PROVIDER");
+  return which != nullptr && std::string_view(which) == "platform";
+}
+
+const char16_t* NCryptTest::provider_name() {
+  return testing_platform() ? MS_PLATFORM_CRYPTO_PROVIDER : MS_KEY_STORAGE_PROVIDER;
 }
 
 void NCryptTest::TearDown() {

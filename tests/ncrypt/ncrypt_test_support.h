@@ -60,12 +60,21 @@ class NCryptTest : public ::testing::Test {
   NCRYPT_KEY_HANDLE create_key(const char16_t* alg, const char16_t* name, DWORD flags = 0,
                                bool finalize = true, DWORD rsa_bits = 0, DWORD export_policy = 0);
 
-  [[nodiscard]] const std::filesystem::path& user_dir() const { return user_dir_; }
-  [[nodiscard]] const std::filesystem::path& machine_dir() const { return machine_dir_; }
+  // The key stores of the provider under test (the platform provider keeps its keys in the
+  // "platform" subdirectory of each scope directory).
+  [[nodiscard]] std::filesystem::path user_dir() const { return store_dir(user_dir_); }
+  [[nodiscard]] std::filesystem::path machine_dir() const { return store_dir(machine_dir_); }
+  // The provider under test: the software KSP, or the platform (TPM) provider when the suite
+  // runs with CNG_TEST_PROVIDER=platform (tests/ncrypt/run_on_platform.sh starts a swtpm).
+  static bool testing_platform();
+  static const char16_t* provider_name();
 
   NCRYPT_PROV_HANDLE provider_ = 0;
 
  private:
+  [[nodiscard]] static std::filesystem::path store_dir(const std::filesystem::path& scope_dir) {
+    return testing_platform() ? scope_dir / "platform" : scope_dir;
+  }
   std::unique_ptr<TempDir> root_;
   std::filesystem::path user_dir_;
   std::filesystem::path machine_dir_;
