@@ -7,37 +7,11 @@
 # PASS/FAIL per step; exit 1 on any failure, 77 when swtpm or pkcs11-tool is missing.
 TOKEN_USER="CNG Platform (user)"
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/tpm.sh"
 interop_init pkcs11-tool-tpm "$@"
 require_cmd swtpm swtpm
 require_cmd pkcs11-tool opensc
 require_cmd openssl openssl
-
-# start_swtpm: a TPM 2.0 simulator on a free loopback port pair, state in $WORK/tpm, killed at
-# exit (bg_start); CNG_PKCS11_TCTI points the module at it. Another port pair is tried when the
-# control port (port + 1) turns out to be taken.
-start_swtpm() {
-  local port i try
-  mkdir -p "$WORK/tpm"
-  for try in 1 2 3 4 5; do
-    port=$(free_port)
-    bg_start "$WORK/swtpm.log" swtpm socket --tpm2 --tpmstate dir="$WORK/tpm" \
-      --server type=tcp,port="$port",bindaddr=127.0.0.1 \
-      --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$BG_PID" 2>/dev/null || break
-      if (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; then
-        export CNG_PKCS11_TCTI="swtpm:host=127.0.0.1,port=$port"
-        echo "swtpm on 127.0.0.1:$port (pid $BG_PID)"
-        return 0
-      fi
-      sleep 0.1
-    done
-    echo "swtpm did not come up (try $try):"
-    cat "$WORK/swtpm.log"
-    bg_stop "$BG_PID"
-  done
-  return 1
-}
 
 slot2_is_tpm() {
   local list
