@@ -241,24 +241,46 @@ Bytes make_public_blob(const PublicKeyValues& key) {
   return out;
 }
 
+void validate_public_key(const PublicKeyValues& key) { (void)public_pkey(key); }
+
 Bytes spki_der(const PublicKeyValues& key) {
-  Owned<EVP_PKEY> pkey = public_pkey(key);
-  const int len = i2d_PUBKEY(pkey.get(), nullptr);
-  if (len <= 0) {
-    openssl_failed("i2d_PUBKEY");
+  // Encoded by hand: it is built for every key object when a store is loaded, and OpenSSL's
+  // encoder (fromdata + i2d_PUBKEY) costs far more than these few DER headers.
+  static const Bytes kRsaAlgorithm = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                      0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+  static const Bytes kEcPublicKeyOid = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+  Bytes algorithm;
+  Bytes bits{0x00};  // BIT STRING: no unused bits
+  if (key.key_type == CKK_RSA) {
+    algorithm = kRsaAlgorithm;
+    Bytes rsa_key = der_integer(key.modulus);
+    const Bytes exponent = der_integer(key.public_exponent);
+    rsa_key.insert(rsa_key.end(), exponent.begin(), exponent.end());
+    const Bytes sequence = der_tlv(0x30, rsa_key);
+    bits.insert(bits.end(), sequence.begin(), sequence.end());
+  } else {
+    if (key.curve == nullptr) {
+      fail(CKR_GENERAL_ERROR, "EC public key without a curve");
+    }
+    Bytes alg_content = kEcPublicKeyOid;
+    alg_content.insert(alg_content.end(), key.curve->ec_params.begin(), key.curve->ec_params.end());
+    algorithm = der_tlv(0x30, alg_content);
+    bits.insert(bits.end(), key.point.begin(), key.point.end());
   }
-  Bytes out(static_cast<std::size_t>(len));
-  unsigned char* p = out.data();
-  i2d_PUBKEY(pkey.get(), &p);
-  return out;
+  Bytes content = algorithm;
+  const Bytes bit_string = der_tlv(0x03, bits);
+  content.insert(content.end(), bit_string.begin(), bit_string.end());
+  return der_tlv(0x30, content);
 }
 
 Bytes nss_key_id(const PublicKeyValues& key) {
   return sha1(key.key_type == CKK_RSA ? ByteView(key.modulus) : ByteView(key.point));
 }
 
-Bytes der_octet_string(ByteView content) {
-  Bytes out{0x04};
+Bytes der_octet_string(ByteView content) { return der_tlv(0x04, content); }
+
+Bytes der_tlv(std::uint8_t tag, ByteView content) {
+  Bytes out{tag};
   const std::size_t n = content.size();
   if (n < 0x80) {
     out.push_back(static_cast<std::uint8_t>(n));
@@ -272,6 +294,20 @@ Bytes der_octet_string(ByteView content) {
   }
   out.insert(out.end(), content.begin(), content.end());
   return out;
+}
+
+Bytes der_integer(ByteView big_endian) {
+  std::size_t start = 0;
+  while (start + 1 < big_endian.size() && big_endian[start] == 0) {
+    ++start;  // minimal encoding
+  }
+  Bytes value;
+  if (big_endian.empty() || (big_endian[start] & 0x80) != 0) {
+    value.push_back(0x00);  // non-negative
+  }
+  value.insert(value.end(), big_endian.begin() + static_cast<std::ptrdiff_t>(start),
+               big_endian.end());
+  return der_tlv(0x02, value);
 }
 
 std::optional<Bytes> ec_point_from_attribute(ByteView value, const CurveInfo& curve) {

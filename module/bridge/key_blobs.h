@@ -44,8 +44,13 @@ struct PublicKeyValues {
 PublicKeyValues parse_public_blob(ByteView blob);
 // BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB (ECDSA magic) for NCryptImportKey.
 Bytes make_public_blob(const PublicKeyValues& key);
-// CKA_PUBLIC_KEY_INFO: DER SubjectPublicKeyInfo.
+// CKA_PUBLIC_KEY_INFO: DER SubjectPublicKeyInfo (encoded without validating the key).
 Bytes spki_der(const PublicKeyValues& key);
+// Checks with OpenSSL that the values make a valid public key (CKR_ATTRIBUTE_VALUE_INVALID…).
+void validate_public_key(const PublicKeyValues& key);
+// DER helpers: a tag-length-value, and an INTEGER from big-endian magnitude bytes.
+Bytes der_tlv(std::uint8_t tag, ByteView content);
+Bytes der_integer(ByteView big_endian);
 // The NSS CKA_ID convention (pk11_MakeIDFromPublicKey): SHA-1 over the RSA modulus (unsigned,
 // no leading zero) or over the raw EC point 04||X||Y, i.e. CKA_EC_POINT's content octets.
 Bytes nss_key_id(const PublicKeyValues& key);

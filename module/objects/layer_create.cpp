@@ -139,7 +139,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, con
   validate_template(t, *schema, TemplateOp::kCreate);
   const bridge::PublicKeyValues values = public_values(t, key_type);
   if (attr_true(t, CKA_TOKEN)) {
-    (void)bridge::spki_der(values);  // validates the key before anything is stored
+    bridge::validate_public_key(values);  // before anything is stored
     AttrMap attrs = with_defaults(t, *schema);
     if (key_type == CKK_EC) {
       attrs[CKA_ENCRYPT] = bool_bytes(false);
@@ -160,7 +160,8 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, con
     obj->attrs[CKA_MODULUS] = values.modulus;
     obj->attrs[CKA_PUBLIC_EXPONENT] = values.public_exponent;
   }
-  obj->attrs[CKA_PUBLIC_KEY_INFO] = bridge::spki_der(values);  // also validates the key
+  bridge::validate_public_key(values);
+  obj->attrs[CKA_PUBLIC_KEY_INFO] = bridge::spki_der(values);
   if (key_type == CKK_RSA) {
     CK_ULONG bits = (values.modulus.size() - 1) * 8;
     for (unsigned top = values.modulus[0]; top != 0; top >>= 1) {
