@@ -33,16 +33,22 @@ step "concurrency tests (thread sanitizer)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/conformance/conformance_threads
 
 step "fuzz targets (clang, libFuzzer, ${FUZZ_SECONDS}s each)"
-CC=clang CXX=clang++ BUILD_DIR=$ROOT/build-fuzz TARGETS="fuzz_key_file fuzz_cert_file fuzz_bcrypt_blob" \
+FUZZ_TARGETS="fuzz_key_file fuzz_cert_file fuzz_bcrypt_blob"
+CC=clang CXX=clang++ BUILD_DIR=$ROOT/build-fuzz TARGETS="$FUZZ_TARGETS" \
   scripts/build.sh -DCNG_FUZZ=ON -DCNG_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-for f in build-fuzz/fuzz/fuzz_*; do
-  [ -x "$f" ] || continue
-  name=$(basename "$f")
+for name in $FUZZ_TARGETS; do
+  f=build-fuzz/fuzz/$name
   corpus=$(mktemp -d)
   seeds=fuzz/corpus/${name#fuzz_}
   if [ -d "$seeds" ]; then cp -r "$seeds/." "$corpus/"; fi
   echo "-- $name"
-  "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" 2>&1 | tail -3
-  rm -rf "$corpus"
+  log=$(mktemp)
+  if ! "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$corpus" >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "fuzz target $name found a crash" >&2
+    exit 1
+  fi
+  tail -3 "$log"
+  rm -rf "$corpus" "$log"
 done
 step "all tests passed"
