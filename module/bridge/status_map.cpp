@@ -18,9 +18,11 @@ using C = NcryptContext;
 
 // Context-specific rows first; the first match wins.
 constexpr std::array kRows = {
+    // The mechanisms check the ciphertext length before NCryptDecrypt, so a data, length or
+    // parameter complaint from it means a bad padding (Windows says NTE_INVALID_PARAMETER).
     Row{NTE_BAD_DATA, C::kDecrypt, CKR_ENCRYPTED_DATA_INVALID},
-    Row{NTE_BAD_LEN, C::kDecrypt, CKR_ENCRYPTED_DATA_LEN_RANGE},
-    Row{NTE_INVALID_PARAMETER, C::kDecrypt, CKR_ENCRYPTED_DATA_LEN_RANGE},
+    Row{NTE_BAD_LEN, C::kDecrypt, CKR_ENCRYPTED_DATA_INVALID},
+    Row{NTE_INVALID_PARAMETER, C::kDecrypt, CKR_ENCRYPTED_DATA_INVALID},
     Row{NTE_DECRYPTION_FAILURE, C::kDecrypt, CKR_ENCRYPTED_DATA_INVALID},
     Row{NTE_INVALID_PARAMETER, C::kSign, CKR_DATA_LEN_RANGE},
     Row{NTE_INVALID_PARAMETER, C::kEncrypt, CKR_DATA_LEN_RANGE},

@@ -64,11 +64,6 @@ void ncrypt_decrypt(NCRYPT_KEY_HANDLE key, DWORD flags, void* padding_info,
   if (status != ERROR_SUCCESS) {
     OPENSSL_cleanse(out.data(), out.size());
     out.clear();
-    // The operations check the ciphertext length before calling, so a parameter or data
-    // complaint now means a bad padding (Windows reports NTE_INVALID_PARAMETER for it).
-    if (status == NTE_INVALID_PARAMETER || status == NTE_BAD_DATA || status == NTE_BAD_LEN) {
-      fail(CKR_ENCRYPTED_DATA_INVALID, "NCryptDecrypt: ciphertext does not decrypt");
-    }
     check_status(status, NcryptContext::kDecrypt, "NCryptDecrypt");
   }
   require(written <= out.size(), CKR_GENERAL_ERROR, "NCryptDecrypt overran its buffer");
