@@ -45,7 +45,19 @@ TEST_F(Fork, ChildMustReinitialize) {
   EXPECT_EQ(p11->C_GetSessionInfo(h, &info), CKR_OK) << "the parent keeps its session";
 }
 
+// GCC's AddressSanitizer runtime (libasan 8, GCC 12) does not make its allocator fork-safe:
+// when another thread holds the runtime's SizeClassAllocator lock at the moment of fork(), the
+// child's first operator new blocks forever on a lock no thread of the child owns (seen as a
+// hang in __sanitizer::SizeClassAllocator64::GetFromAllocator). glibc's malloc takes its
+// arenas' locks around fork(), so the test keeps running in the normal build.
+#if defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+#define CNG_FORK_UNSAFE_ALLOCATOR 1
+#endif
+
 TEST_F(Fork, ForkWhileOtherThreadsUseTheLibrary) {
+#ifdef CNG_FORK_UNSAFE_ALLOCATOR
+  GTEST_SKIP() << "GCC libasan's allocator is not fork-safe with other threads allocating";
+#endif
   // Threads hold library and session locks at arbitrary moments of the fork; the child must
   // still initialise (it never touches the parent's locks).
   std::atomic<bool> stop{false};
