@@ -57,7 +57,12 @@ DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
   if (attr_true(priv, CKA_SIGN)) {
     usage |= NCRYPT_ALLOW_SIGNING_FLAG;
   }
-  if (key_type == CKK_RSA && (attr_true(priv, CKA_DECRYPT) || attr_true(priv, CKA_UNWRAP))) {
+  // CKM_RSA_X_509 signing is the raw RSA private operation, which CNG offers only as
+  // NCryptDecrypt without padding: an RSA signing key also carries the decrypt usage bit.
+  // (Raw signing makes any such key a decryption primitive anyway; CKA_DECRYPT itself stays
+  // in its custom property and the module enforces it.)
+  if (key_type == CKK_RSA &&
+      (attr_true(priv, CKA_DECRYPT) || attr_true(priv, CKA_UNWRAP) || attr_true(priv, CKA_SIGN))) {
     usage |= NCRYPT_ALLOW_DECRYPT_FLAG;
   }
   if (key_type == CKK_EC && attr_true(priv, CKA_DERIVE)) {
