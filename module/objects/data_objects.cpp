@@ -44,9 +44,6 @@ ObjectPtr make_object(AttrMap attrs) {
 // One complete DER OBJECT IDENTIFIER (tag 6), nothing after it. OpenSSL checks the content
 // encoding (minimal base-128 arcs).
 bool is_der_oid(const Bytes& der) {
-  if (der.size() < 3 || der[0] != V_ASN1_OBJECT) {
-    return false;
-  }
   const unsigned char* p = der.data();
   ASN1_OBJECT* oid = d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(der.size()));
   const bool whole = oid != nullptr && p == der.data() + der.size();
@@ -54,12 +51,34 @@ bool is_der_oid(const Bytes& der) {
   return whole;
 }
 
+// The spec asks for the DER encoding; OpenSC's pkcs11-tool (--application-id) writes only the
+// content octets. Both are accepted and kept as given, since clients search with the bytes
+// they wrote.
+bool is_oid(const Bytes& value) {
+  if (value.size() >= 2 && value[0] == V_ASN1_OBJECT && is_der_oid(value)) {
+    return true;
+  }
+  if (value.empty() || value.size() > 0xFFFF) {
+    return false;
+  }
+  Bytes der = {V_ASN1_OBJECT};
+  if (value.size() < 0x80) {
+    der.push_back(static_cast<std::uint8_t>(value.size()));
+  } else {
+    der.push_back(0x82);  // long form, two length octets
+    der.push_back(static_cast<std::uint8_t>(value.size() >> 8));
+    der.push_back(static_cast<std::uint8_t>(value.size()));
+  }
+  der.insert(der.end(), value.begin(), value.end());
+  return is_der_oid(der);
+}
+
 }  // namespace
 
 void check_data_values(const AttrMap& values, bool token) {
   if (const auto oid = values.find(CKA_OBJECT_ID);
-      oid != values.end() && !oid->second.empty() && !is_der_oid(oid->second)) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_OBJECT_ID is not a DER object identifier");
+      oid != values.end() && !oid->second.empty() && !is_oid(oid->second)) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_OBJECT_ID is not an object identifier");
   }
   if (!token) {
     return;

@@ -16,8 +16,9 @@ namespace p11::objects {
 // CKA_UNIQUE_ID left for the caller (the store id for a token object).
 ObjectPtr data_object_from_template(const AttrMap& tmpl);
 // Checks the values a template gives a data object (create, copy, set): CKA_OBJECT_ID must be
-// empty or one DER OBJECT IDENTIFIER (CKR_ATTRIBUTE_VALUE_INVALID); a token object's values
-// must fit the store (CKR_DEVICE_MEMORY).
+// empty, one DER OBJECT IDENTIFIER, or the content octets of one as OpenSC's pkcs11-tool
+// writes them (else CKR_ATTRIBUTE_VALUE_INVALID); a token object's values must fit the store
+// (CKR_DEVICE_MEMORY).
 void check_data_values(const AttrMap& values, bool token);
 // A stored data object (nullptr when a stored value is malformed).
 ObjectPtr data_object_from_store(const cng::StoredDataObject& stored);

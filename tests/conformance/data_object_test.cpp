@@ -123,6 +123,18 @@ TEST_F(DataObjectTest, SessionObjectFindSetDestroy) {
   EXPECT_EQ(Find(s, by_class), std::vector<CK_OBJECT_HANDLE>{other});
 }
 
+// OpenSC's pkcs11-tool writes CKA_OBJECT_ID as the OID's content octets, without the DER tag
+// and length: accepted, and kept as given (a search uses the same bytes).
+TEST_F(DataObjectTest, ObjectIdAsBareContentOctets) {
+  const CK_SESSION_HANDLE s = OpenSession(kUserSlot, false);
+  const Bytes content(kOidPkcs7Data.begin() + 2, kOidPkcs7Data.end());
+  const CK_OBJECT_HANDLE h = CreateData(s, false, "opensc", "app", content, {1});
+  ASSERT_NE(h, CK_INVALID_HANDLE);
+  EXPECT_EQ(GetBytes(s, h, CKA_OBJECT_ID), content);
+  EXPECT_EQ(FindData(s, CKA_OBJECT_ID, content), std::vector<CK_OBJECT_HANDLE>{h});
+  EXPECT_TRUE(FindData(s, CKA_OBJECT_ID, kOidPkcs7Data).empty());
+}
+
 TEST_F(DataObjectTest, SessionObjectSharedBySessionsAndGoneAfterCloseSession) {
   const CK_SESSION_HANDLE a = OpenSession(kUserSlot, false);
   const CK_SESSION_HANDLE b = OpenSession(kUserSlot, false);
@@ -218,9 +230,11 @@ TEST_F(DataObjectTest, CreateErrors) {
   Template token_ro;
   token_ro.Ulong(CKA_CLASS, CKO_DATA).Bool(CKA_TOKEN, true);
   CreateData(ro, token_ro, CKR_SESSION_READ_ONLY);
-  for (const Bytes& bad_oid : {Bytes{0x04, 0x01, 0x00}, Bytes{0x06, 0x03, 0x55, 0x04},
-                               Bytes{0x06, 0x03, 0x55, 0x04, 0x03, 0x00}, Bytes{0x06, 0x00},
-                               Bytes{0x06, 0x02, 0x80, 0x01}, ToBytes("1.2.3")}) {
+  // Neither a DER OID nor the content octets of one: a last arc cut short (continuation bit
+  // set on the last byte), or an arc with a non-minimal leading 0x80.
+  for (const Bytes& bad_oid : {Bytes{0x2a, 0x86}, Bytes{0x06, 0x03, 0x55, 0x04, 0x83},
+                               Bytes{0x06, 0x02, 0x80, 0x01}, Bytes{0x80, 0x01},
+                               Bytes{0x2a, 0x86, 0x48, 0x80, 0x86, 0x01}}) {
     Template t;
     t.Ulong(CKA_CLASS, CKO_DATA).Raw(CKA_OBJECT_ID, bad_oid);
     CreateData(rw, t, CKR_ATTRIBUTE_VALUE_INVALID);
@@ -279,7 +293,7 @@ TEST_F(DataObjectTest, ChangeErrors) {
     EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY, Set(rw, token, t)) << fixed;
   }
   Template bad_oid;
-  bad_oid.Raw(CKA_OBJECT_ID, {0x06, 0x05, 0x01});
+  bad_oid.Raw(CKA_OBJECT_ID, {0x55, 0x04, 0x83});
   EXPECT_CKR(CKR_ATTRIBUTE_VALUE_INVALID, Set(rw, token, bad_oid));
   Template foreign;
   foreign.Raw(CKA_SUBJECT, {0x30, 0x00});
