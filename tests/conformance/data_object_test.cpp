@@ -2,7 +2,9 @@
 // session and token objects, with the error codes of the spec (§5.7).
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <string>
 
 #include "p11_fixture.h"
 
@@ -192,6 +194,44 @@ TEST_F(DataObjectTest, TokenObjectPersistsChangesAndIsDestroyedForGood) {
   Reinitialize();
   s = OpenSession();
   EXPECT_TRUE(FindData(s, CKA_APPLICATION, ToBytes("conformance")).empty());
+}
+
+// Damaged store files are skipped, the other objects stay visible (and nothing crashes).
+TEST_F(DataObjectTest, CorruptStoreFilesAreSkipped) {
+  CK_SESSION_HANDLE s = OpenSession();
+  CreateData(s, true, "intact-object", "corruption", {}, {1, 2, 3});
+  CreateData(s, true, "broken-object", "corruption", {}, {4, 5, 6});
+  Reinitialize();
+  const auto files = UserDataFiles();
+  ASSERT_EQ(files.size(), 2u);
+  // Flip a byte of the broken object's file (found by its label, stored in the clear; not a
+  // string hex ids could contain).
+  bool damaged = false;
+  for (const auto& file : files) {
+    std::FILE* f = std::fopen(file.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::string content(4096, '\0');
+    content.resize(std::fread(content.data(), 1, content.size(), f));
+    if (content.find("broken-object") != std::string::npos) {
+      const long at = static_cast<long>(content.size() / 2);
+      ASSERT_EQ(std::fseek(f, at, SEEK_SET), 0);
+      std::fputc(content[static_cast<size_t>(at)] ^ 0x40, f);
+      damaged = true;
+    }
+    std::fclose(f);
+  }
+  ASSERT_TRUE(damaged);
+  // Garbage under an id-shaped name, and a stray file of another name.
+  const std::filesystem::path dir = files[0].parent_path();
+  std::FILE* junk = std::fopen((dir / std::string(32, 'a')).c_str(), "wb");
+  ASSERT_NE(junk, nullptr);
+  std::fputs("not a data object", junk);
+  std::fclose(junk);
+  s = OpenSession();
+  const auto found = FindData(s, CKA_APPLICATION, ToBytes("corruption"));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(GetBytes(s, found[0], CKA_LABEL), ToBytes("intact-object"));
+  EXPECT_EQ(GetBytes(s, found[0], CKA_VALUE), (Bytes{1, 2, 3}));
 }
 
 TEST_F(DataObjectTest, CopyBetweenSessionAndToken) {
