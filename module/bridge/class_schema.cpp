@@ -188,8 +188,8 @@ struct AllSchemas {
   Schema aes_secret = compose(CKO_SECRET_KEY, CKK_AES, {&kStorage, &kKey, &kSecretKey});
   Schema x509 = compose(CKO_CERTIFICATE, CKC_X_509, {&kStorage, &kCertificate});
   Schema data = compose(CKO_DATA, kDataSubtype, {&kStorage, &kData});
-  std::array<const Schema*, 8> list = {&rsa_private, &rsa_public, &ec_private, &ec_public,
-                                       &generic_secret, &aes_secret, &x509, &data};
+  std::array<const Schema*, 8> list = {&rsa_private,    &rsa_public, &ec_private, &ec_public,
+                                       &generic_secret, &aes_secret, &x509,       &data};
 };
 
 const AllSchemas& schemas() {

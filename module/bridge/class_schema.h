@@ -1,7 +1,7 @@
 // Per-class attribute schemas (PKCS#11 3.0 §4): which attributes an object of a class has and
 // what may be done with each. Composed from groups (storage, key, private key, public key,
-// RSA, EC, certificate, X.509, secret key, data) so each spec table appears exactly once. This drives
-// template validation (create, generate, derive, copy, set) and C_GetAttributeValue.
+// RSA, EC, certificate, X.509, secret key, data) so each spec table appears exactly once. This
+// drives template validation (create, generate, derive, copy, set) and C_GetAttributeValue.
 #pragma once
 
 #include <cstdint>

@@ -247,8 +247,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
     return store_certificate(s, std::move(cert));
   }
   if (source.object_class == CKO_DATA) {
-    check_data_values(changes, to_token);
-    check_data_values(attrs, to_token);  // a session value too large for the store
+    check_data_values(attrs, to_token);  // the new values, and a session value too large to store
     auto data = std::make_shared<Object>(source);
     data->handle = CK_INVALID_HANDLE;
     data->attrs = std::move(attrs);

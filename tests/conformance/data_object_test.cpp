@@ -272,9 +272,9 @@ TEST_F(DataObjectTest, CreateErrors) {
   CreateData(ro, token_ro, CKR_SESSION_READ_ONLY);
   // Neither a DER OID nor the content octets of one: a last arc cut short (continuation bit
   // set on the last byte), or an arc with a non-minimal leading 0x80.
-  for (const Bytes& bad_oid : {Bytes{0x2a, 0x86}, Bytes{0x06, 0x03, 0x55, 0x04, 0x83},
-                               Bytes{0x06, 0x02, 0x80, 0x01}, Bytes{0x80, 0x01},
-                               Bytes{0x2a, 0x86, 0x48, 0x80, 0x86, 0x01}}) {
+  for (const Bytes& bad_oid :
+       {Bytes{0x2a, 0x86}, Bytes{0x06, 0x03, 0x55, 0x04, 0x83}, Bytes{0x06, 0x02, 0x80, 0x01},
+        Bytes{0x80, 0x01}, Bytes{0x2a, 0x86, 0x48, 0x80, 0x86, 0x01}}) {
     Template t;
     t.Ulong(CKA_CLASS, CKO_DATA).Raw(CKA_OBJECT_ID, bad_oid);
     CreateData(rw, t, CKR_ATTRIBUTE_VALUE_INVALID);

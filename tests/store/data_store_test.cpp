@@ -97,8 +97,7 @@ TEST(DataFile, TruncationsBitFlipsAndBadIdsAreRejected) {
   data_file::reseal(swapped);
   EXPECT_EQ(test::status_of([&] { (void)data_file::decode(swapped); }), NTE_BAD_DATA);
   for (const std::string& id : {std::string(32, 'G'), std::string(32, 'A'), std::string("../x")}) {
-    EXPECT_EQ(test::status_of([&] { (void)data_file::decode(hand_encoded(id, {})); }),
-              NTE_BAD_DATA)
+    EXPECT_EQ(test::status_of([&] { (void)data_file::decode(hand_encoded(id, {})); }), NTE_BAD_DATA)
         << id;
     EXPECT_EQ(test::status_of([&] { (void)data_file::encode({id, {}}); }), NTE_INVALID_PARAMETER);
   }
@@ -150,8 +149,8 @@ TEST_F(DataStoreTest, AddListSetPropertiesRemove) {
 TEST_F(DataStoreTest, IdsThatAreNotIdsAreNotFound) {
   test::write_file(env_.root() / "victim", {'v'});
   (void)user_.add({});
-  for (const std::string& id : std::vector<std::string>{"", "../victim", "../../victim", "ABCDEF",
-                                                        std::string(32, 'A'), std::string(64, 'a')}) {
+  for (const std::string& id : std::vector<std::string>{
+           "", "../victim", "../../victim", "ABCDEF", std::string(32, 'A'), std::string(64, 'a')}) {
     EXPECT_EQ(data_status([&] { user_.remove(id); }), NTE_NOT_FOUND) << id;
     EXPECT_EQ(data_status([&] { user_.set_properties(id, {}); }), NTE_NOT_FOUND) << id;
   }

@@ -85,8 +85,8 @@ void DataStore::set_properties(const std::string& id,
   auto dir = StoreDirectory::open(data_dir(machine_, platform_), false);
   require(dir.is_open(), NTE_NOT_FOUND, "data object not found");
   // Replace only if still present: a concurrent remove() is not undone.
-  require(dir.write(id, bytes, WriteMode::kReplaceExisting) == WriteResult::kWritten,
-          NTE_NOT_FOUND, "data object not found");
+  require(dir.write(id, bytes, WriteMode::kReplaceExisting) == WriteResult::kWritten, NTE_NOT_FOUND,
+          "data object not found");
 }
 
 void DataStore::remove(const std::string& id) {
