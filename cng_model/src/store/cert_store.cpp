@@ -19,8 +19,7 @@ using store_io::WriteMode;
 using store_io::WriteResult;
 
 std::filesystem::path cert_dir(bool machine, bool platform) {
-  auto dir = KeyStore::default_dir(machine ? Scope::kMachine : Scope::kUser);
-  return (platform ? dir / "platform" : dir) / "certs";
+  return object_store_dir(machine, platform, "certs");
 }
 
 bool is_cert_file_name(std::string_view name) { return cert_file::is_certificate_id(name); }

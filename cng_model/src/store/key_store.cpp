@@ -166,4 +166,9 @@ bool KeyStore::writable() const {
   }
 }
 
+std::filesystem::path object_store_dir(bool machine, bool platform, std::string_view leaf) {
+  auto dir = KeyStore::default_dir(machine ? Scope::kMachine : Scope::kUser);
+  return (platform ? dir / "platform" : dir) / leaf;
+}
+
 }  // namespace cng

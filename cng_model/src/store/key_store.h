@@ -65,4 +65,9 @@ class KeyStore {
   Scope scope_;
 };
 
+// The directory of one of the scope's object stores kept beside the keys (leaf "certs" or
+// "data"); the platform provider's are in its "platform" subdirectory, so each slot shows only
+// its own objects.
+std::filesystem::path object_store_dir(bool machine, bool platform, std::string_view leaf);
+
 }  // namespace cng
