@@ -3,6 +3,7 @@
 // profile table × the two scopes; each Slot keeps its profile and answers from it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 namespace slots {
 
+// The strings are views: rows point at literals (static storage), so copies stay valid.
 struct ProviderProfile {
   std::u16string_view provider;  // the NCrypt provider name (NCryptOpenStorageProvider)
   // The provider's key store within a scope directory, as cng_model keeps it: empty for the
