@@ -8,6 +8,7 @@
 #include <exception>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cng {
@@ -31,8 +32,10 @@ struct StoredDataObject {
 // NTE_INVALID_PARAMETER beyond a size limit (data_file.h), NTE_NOT_FOUND for an unknown id.
 class DataStore {
  public:
-  // machine=false: the user scope; platform=true: the platform (TPM) provider's own store.
-  DataStore(bool machine, bool platform);
+  // machine=false: the user scope. provider_subdirectory: the provider's key store
+  // subdirectory of the scope directory ("platform" for the platform (TPM) provider; empty:
+  // the scope directory itself), so each slot keeps its own data objects.
+  DataStore(bool machine, std::string_view provider_subdirectory);
   // Every readable, well-formed object, sorted by id (corrupt files skipped).
   [[nodiscard]] std::vector<StoredDataObject> list() const;
   // Stores a new object under a fresh id and returns the id.
@@ -48,7 +51,7 @@ class DataStore {
 
  private:
   bool machine_;
-  bool platform_;
+  std::string provider_subdirectory_;
 };
 
 // The SECURITY_STATUS carried by an exception thrown by this API (NTE_FAIL when not a CngError).

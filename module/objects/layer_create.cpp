@@ -312,7 +312,8 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
     fail(value_len == 0 ? CKR_TEMPLATE_INCOMPLETE : CKR_ATTRIBUTE_VALUE_INVALID,
          "AES keys need CKA_VALUE_LEN 16, 24 or 32");
   }
-  std::vector<std::uint8_t> derived = ecdh_derive(mechanism, view, value_len, context_.hardware);
+  std::vector<std::uint8_t> derived =
+      ecdh_derive(mechanism, view, value_len, context_.capabilities);
   SecretBytes value(derived.begin(), derived.end());
   OPENSSL_cleanse(derived.data(), derived.size());
   return create_secret_key(s, t, std::move(value), &base);

@@ -41,14 +41,12 @@ CK_RV cert_store_rv(const std::exception& e) {
 
 ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
     : slot_(slot),
-      context_{slot.provider(), slot.scope_flag(), slot.descriptor().hardware},
-      cert_store_(slot.descriptor().machine_scope, slot.descriptor().hardware),
-      data_store_(slot.descriptor().machine_scope, slot.descriptor().hardware),
-      key_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware)),
-      cert_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware) /
-                  "certs"),
-      data_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware) /
-                  "data") {}
+      context_{slot.provider(), slot.scope_flag(), slot.capabilities()},
+      cert_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
+      data_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
+      key_watch_(slot.key_store_dir()),
+      cert_watch_(slot.key_store_dir() / "certs"),
+      data_watch_(slot.key_store_dir() / "data") {}
 
 // ---- table -------------------------------------------------------------------------------
 

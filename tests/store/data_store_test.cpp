@@ -111,9 +111,9 @@ TEST(DataFile, TruncationsBitFlipsAndBadIdsAreRejected) {
 class DataStoreTest : public ::testing::Test {
  protected:
   test::StoreEnv env_;
-  DataStore user_{false, false};
-  DataStore machine_{true, false};
-  DataStore platform_{false, true};
+  DataStore user_{false, ""};
+  DataStore machine_{true, ""};
+  DataStore platform_{false, "platform"};
   fs::path user_data() const { return env_.user_dir() / "data"; }
 };
 
@@ -235,7 +235,7 @@ TEST_F(DataStoreTest, AFailedWriteLeavesThePreviousStateIntact) {
 // The child of the crash test: adds, rewrites and removes objects forever. Every value is
 // self-describing (a length and a fill byte), so a torn write would be visible.
 [[noreturn]] void churn_objects(std::uint32_t seed) {
-  DataStore store(false, false);
+  DataStore store(false, "");
   std::mt19937 rng(seed);
   std::vector<std::string> mine;  // also earlier rounds' objects, so the store stays small
   for (const auto& o : store.list()) {

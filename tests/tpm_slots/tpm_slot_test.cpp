@@ -149,10 +149,16 @@ TEST_P(TpmSlot, SlotAndTokenInfo) {
   ASSERT_CKR(CKR_OK, f_->C_GetSlotInfo(slot(), &si));
   EXPECT_NE(si.flags & CKF_HW_SLOT, 0U);
   EXPECT_NE(si.flags & CKF_TOKEN_PRESENT, 0U);
+  EXPECT_EQ(conf::Trimmed(si.slotDescription, sizeof si.slotDescription),
+            std::string("Microsoft Platform Crypto Provider (TPM), ") +
+                (slot() == 2 ? "user" : "machine") + " scope");
+  EXPECT_EQ(conf::Trimmed(si.manufacturerID, sizeof si.manufacturerID), "cng-pkcs11");
   CK_TOKEN_INFO ti{};
   ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(slot(), &ti));
   EXPECT_EQ(conf::Trimmed(ti.label, sizeof ti.label),
             slot() == 2 ? "CNG Platform (user)" : "CNG Platform (machine)");
+  EXPECT_EQ(conf::Trimmed(ti.model, sizeof ti.model), "Platform KSP");
+  EXPECT_EQ(conf::Trimmed(ti.manufacturerID, sizeof ti.manufacturerID), "cng-pkcs11");
   EXPECT_TRUE(conf::IsBlankPaddedText(ti.label, sizeof ti.label));
 }
 

@@ -16,8 +16,8 @@ using store_io::StoreDirectory;
 using store_io::WriteMode;
 using store_io::WriteResult;
 
-std::filesystem::path data_dir(bool machine, bool platform) {
-  return object_store_dir(machine, platform, "data");
+std::filesystem::path data_dir(bool machine, std::string_view provider_subdirectory) {
+  return object_store_dir(machine, provider_subdirectory, "data");
 }
 
 bool is_data_file_name(std::string_view name) { return data_file::is_data_id(name); }
@@ -36,11 +36,12 @@ std::optional<StoredDataObject> read_object(const StoreDirectory& dir, const std
 
 }  // namespace
 
-DataStore::DataStore(bool machine, bool platform) : machine_(machine), platform_(platform) {}
+DataStore::DataStore(bool machine, std::string_view provider_subdirectory)
+    : machine_(machine), provider_subdirectory_(provider_subdirectory) {}
 
 std::vector<StoredDataObject> DataStore::list() const {
   std::vector<StoredDataObject> out;
-  const auto dir = StoreDirectory::open(data_dir(machine_, platform_), false);
+  const auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false);
   if (!dir.is_open()) {
     return out;
   }
@@ -64,7 +65,7 @@ std::vector<StoredDataObject> DataStore::list() const {
 std::string DataStore::add(const std::map<std::string, std::vector<std::uint8_t>>& properties) {
   StoredDataObject object{data_file::new_id(), properties};
   auto bytes = data_file::encode(object);  // limits checked before anything is created
-  auto dir = StoreDirectory::open(data_dir(machine_, platform_), true);
+  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), true);
   // Create-exclusive: a (astronomically unlikely) id collision draws another id instead of
   // replacing someone else's object.
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -82,7 +83,7 @@ void DataStore::set_properties(const std::string& id,
   require(data_file::is_data_id(id), NTE_NOT_FOUND, "data object not found");
   const StoredDataObject object{id, properties};
   const auto bytes = data_file::encode(object);
-  auto dir = StoreDirectory::open(data_dir(machine_, platform_), false);
+  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false);
   require(dir.is_open(), NTE_NOT_FOUND, "data object not found");
   // Replace only if still present: a concurrent remove() is not undone.
   require(dir.write(id, bytes, WriteMode::kReplaceExisting) == WriteResult::kWritten, NTE_NOT_FOUND,
@@ -91,13 +92,13 @@ void DataStore::set_properties(const std::string& id,
 
 void DataStore::remove(const std::string& id) {
   require(data_file::is_data_id(id), NTE_NOT_FOUND, "data object not found");
-  auto dir = StoreDirectory::open(data_dir(machine_, platform_), false);
+  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false);
   require(dir.is_open() && dir.remove(id), NTE_NOT_FOUND, "data object not found");
 }
 
 bool DataStore::writable() const {
   try {
-    return StoreDirectory::open(data_dir(machine_, platform_), true).probe_writable();
+    return StoreDirectory::open(data_dir(machine_, provider_subdirectory_), true).probe_writable();
   } catch (const CngError&) {
     return false;
   }
