@@ -44,6 +44,8 @@ int create_loop() {
     (void)NCryptSetProperty(key, u"Counter", reinterpret_cast<PBYTE>(&counter), sizeof counter,
                             NCRYPT_PERSIST_FLAG);
     NCryptFreeObject(key);
+    std::printf("created=%u\n", i);  // the parent may wait for a first whole key
+    std::fflush(stdout);
   }
 }
 
