@@ -2,6 +2,7 @@
 // UsageError, NcryptError, CliError, ConversionError or IoError (see main.cpp).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -53,6 +54,7 @@ std::string key_report_json(NCRYPT_HANDLE key, std::optional<DWORD> legacy_key_s
 // The module's object-class mark of a public-only key (module/objects/key_objects.h,
 // kClassProperty): CKO_PUBLIC_KEY as 8 little-endian bytes. Only public-only keys have it.
 inline constexpr char16_t kPkcs11ClassProperty[] = u"PKCS11 Class";
+inline constexpr std::array<BYTE, 8> kStoredPublicKeyClass = {2, 0, 0, 0, 0, 0, 0, 0};
 
 // The CKA_ID the PKCS#11 module gives a key's private object: its "PKCS11 Id" custom property
 // when set, else the SHA-1 of the public value (NSS convention).

@@ -79,7 +79,10 @@ std::map<std::string, std::string> keys_by_id(const Handle& provider, Scope scop
   for (const KeyEntry& entry : entries) {
     try {
       const Handle key = open_key(provider, entry.name, scope);
-      const bool public_only = find_property(key.get(), kPkcs11ClassProperty).has_value();
+      const auto mark = find_property(key.get(), kPkcs11ClassProperty);
+      const bool public_only =
+          mark && std::equal(mark->begin(), mark->end(), kStoredPublicKeyClass.begin(),
+                             kStoredPublicKeyClass.end());
       const auto [it, inserted] = best.try_emplace(to_hex(pkcs11_key_id(key.get())), public_only,
                                                    display_utf8(entry.name));
       if (!inserted && it->second.first && !public_only) {

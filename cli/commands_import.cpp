@@ -14,10 +14,6 @@
 namespace cngkey {
 namespace {
 
-// The public-only mark (kPkcs11ClassProperty): without it the module would show a private key
-// object over a key that has no private half.
-constexpr std::array<BYTE, 8> kStoredPublicKeyClass = {3, 0, 0, 0, 0, 0, 0, 0};  // CKO_PUBLIC_KEY
-
 [[noreturn]] void fail_exists(const Options& options, const char* function,
                               SECURITY_STATUS status) {
   throw CliError(kExitExists, "a key named '" + escape_field(options.name_utf8) +
@@ -72,6 +68,8 @@ int run_import(const Options& options) {
                            ? NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG
                            : 0);
   } else {
+    // The public-only mark: without it the module would show a private key object over a key
+    // that has no private half.
     std::array<BYTE, 8> mark = kStoredPublicKeyClass;
     check(NCryptSetProperty(key.get(), kPkcs11ClassProperty, mark.data(),
                             static_cast<DWORD>(mark.size()), NCRYPT_PERSIST_FLAG),
