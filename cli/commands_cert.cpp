@@ -46,8 +46,7 @@ struct CertScope {
   Handle provider;
   cng::CertStore store;
   explicit CertScope(const Options& options)
-      : provider(open_provider(options.provider)),
-        store(store_call("certificate store", [&] {
+      : provider(open_provider(options.provider)), store(store_call("certificate store", [&] {
           return cng::CertStore(options.scope == Scope::kMachine,
                                 options.provider == ProviderKind::kPlatform);
         })) {}
@@ -83,8 +82,8 @@ std::map<std::string, std::string> keys_by_id(const Handle& provider, Scope scop
       const bool public_only =
           mark && std::equal(mark->begin(), mark->end(), kStoredPublicKeyClass.begin(),
                              kStoredPublicKeyClass.end());
-      const auto [it, inserted] = best.try_emplace(to_hex(pkcs11_key_id(key.get())), public_only,
-                                                   display_utf8(entry.name));
+      const auto [it, inserted] =
+          best.try_emplace(to_hex(pkcs11_key_id(key.get())), public_only, display_utf8(entry.name));
       if (!inserted && it->second.first && !public_only) {
         it->second = {public_only, display_utf8(entry.name)};
       }
@@ -136,7 +135,8 @@ int run_cert_add(const Options& options) {
   const CertificateFile file = read_certificate_file(options.argument);
   CertScope scope(options);
   const Bytes key_id = certificate_key_id(file.cert.get());
-  const std::string label = options.has_label ? options.label : subject_common_name(file.cert.get());
+  const std::string label =
+      options.has_label ? options.label : subject_common_name(file.cert.get());
   const Properties properties = {
       {kLabelProperty, Bytes(label.begin(), label.end())},
       {kKeyIdProperty, key_id},

@@ -63,10 +63,9 @@ int run_import(const Options& options) {
   const Handle key(raw);
 
   if (file.is_private) {
-    set_dword_property(key.get(), NCRYPT_EXPORT_POLICY_PROPERTY,
-                       options.exportable
-                           ? NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG
-                           : 0);
+    set_dword_property(
+        key.get(), NCRYPT_EXPORT_POLICY_PROPERTY,
+        options.exportable ? NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG : 0);
   } else {
     // The public-only mark: without it the module would show a private key object over a key
     // that has no private half.

@@ -174,7 +174,8 @@ void describe_key(const std::string& path, EVP_PKEY* key, KeyFile& out) {
   const auto* curve = std::find_if(kCurves.begin(), kCurves.end(),
                                    [nid](const CurveChoice& c) { return c.nid == nid; });
   if (curve == kCurves.end()) {
-    bad_input(path, std::string("unsupported curve ") + group.data() + " (P-256, P-384, P-521 only)");
+    bad_input(path,
+              std::string("unsupported curve ") + group.data() + " (P-256, P-384, P-521 only)");
   }
   const Bytes x = bn_bytes(key, OSSL_PKEY_PARAM_EC_PUB_X, curve->coordinate_size);
   const Bytes y = bn_bytes(key, OSSL_PKEY_PARAM_EC_PUB_Y, curve->coordinate_size);
@@ -192,8 +193,8 @@ constexpr const char* kNotAKey =
 // Classifies one DER structure of a key file.
 KeyFile classify_der(const std::string& path, SecretBytes der) {
   KeyFile out;
-  if (const auto p8 = decode_all<PKCS8_PRIV_KEY_INFO, P8Deleter>(der.get(),
-                                                                  d2i_PKCS8_PRIV_KEY_INFO)) {
+  if (const auto p8 =
+          decode_all<PKCS8_PRIV_KEY_INFO, P8Deleter>(der.get(), d2i_PKCS8_PRIV_KEY_INFO)) {
     const EvpPkeyPtr key(EVP_PKCS82PKEY(p8.get()));
     if (!key) {
       bad_input(path, "the PKCS#8 private key does not decode (unsupported or damaged key)");
@@ -266,9 +267,7 @@ KeyFile read_key_file(const std::string& path) {
   return out;
 }
 
-X509Ptr parse_certificate(const Bytes& der) {
-  return decode_all<X509, X509Deleter>(der, d2i_X509);
-}
+X509Ptr parse_certificate(const Bytes& der) { return decode_all<X509, X509Deleter>(der, d2i_X509); }
 
 CertificateFile read_certificate_file(const std::string& path) {
   const SecretBytes data = read_whole_file(path);
@@ -321,8 +320,7 @@ std::string subject_text(X509* cert) { return name_text(X509_get_subject_name(ce
 
 std::string name_text(const X509_NAME* name) {
   const BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio ||
-      X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
     throw ConversionError("OpenSSL could not print a certificate name");
   }
   char* data = nullptr;

@@ -74,12 +74,11 @@ Handle open_provider(ProviderKind provider) {
   const SECURITY_STATUS status = NCryptOpenStorageProvider(&raw, provider_alias(provider), 0);
   if (status == NTE_DEVICE_NOT_FOUND && provider == ProviderKind::kPlatform) {
     const char* tcti = std::getenv("CNG_PKCS11_TCTI");
-    throw CliError(kExitNoTpm,
-                   "no TPM: the platform provider (TPM 2.0) found no device at " +
-                       std::string(tcti != nullptr && *tcti != '\0' ? tcti
-                                                                     : "device:/dev/tpmrm0") +
-                       " (set CNG_PKCS11_TCTI); NCryptOpenStorageProvider failed: " +
-                       describe_status(status));
+    throw CliError(
+        kExitNoTpm,
+        "no TPM: the platform provider (TPM 2.0) found no device at " +
+            std::string(tcti != nullptr && *tcti != '\0' ? tcti : "device:/dev/tpmrm0") +
+            " (set CNG_PKCS11_TCTI); NCryptOpenStorageProvider failed: " + describe_status(status));
   }
   check(status, "NCryptOpenStorageProvider");
   return Handle(raw);

@@ -222,9 +222,9 @@ void check_combination(const Options& options, const std::set<std::string_view>&
     throw UsageError(std::string(command_name(options.command)) + " needs --name");
   }
   if ((kPositionalCommands & bit(options.command)) != 0 && options.argument.empty()) {
-    throw UsageError(std::string(command_name(options.command)) +
-                     (options.command == Command::kCertRemove ? " needs a certificate ID"
-                                                              : " needs a FILE"));
+    throw UsageError(
+        std::string(command_name(options.command)) +
+        (options.command == Command::kCertRemove ? " needs a certificate ID" : " needs a FILE"));
   }
 }
 
@@ -284,8 +284,8 @@ Options parse_arguments(std::span<const std::string> args) {
       if (arg == "--" && i + 1 < args.size()) {
         arg = args[++i];  // "--": the next word is the positional argument, even "-x"
       }
-      if ((kPositionalCommands & bit(*command)) == 0 || !options.argument.empty() ||
-          arg.empty() || arg == "--") {
+      if ((kPositionalCommands & bit(*command)) == 0 || !options.argument.empty() || arg.empty() ||
+          arg == "--") {
         throw UsageError("unexpected argument '" + std::string(arg) + "'");
       }
       options.argument = std::string(arg);

@@ -21,7 +21,7 @@ namespace cngkey {
 //   2     usage error: bad command line                     unknown option, missing --name
 //   3     other failure: I/O, public-key conversion         unreadable FILE, --out not writable
 //   4     not found: no such key or certificate             NTE_BAD_KEYSET, unknown cert id
-//   5     already exists (import/create without --overwrite) NTE_EXISTS
+//   5     already exists (create/import, no --overwrite)  NTE_EXISTS
 //   6     permission denied on the store                    NTE_PERM, EACCES
 //   7     no TPM: the platform provider has no device       NTE_DEVICE_NOT_FOUND
 //   8     bad input file: malformed, encrypted PKCS#8,      not DER/PEM, secp256k1, Ed25519
@@ -69,8 +69,8 @@ struct Options {
   bool ephemeral = false;
   bool exportable = false;
   bool long_listing = false;
-  bool json = false;     // --json: list, show, cert list
-  std::string label;     // cert add --label (UTF-8); empty: the subject CN
+  bool json = false;  // --json: list, show, cert list
+  std::string label;  // cert add --label (UTF-8); empty: the subject CN
   bool has_label = false;
   std::string argument;  // the positional FILE (import, cert add) or ID (cert remove)
   ExportFormat format = ExportFormat::kPem;

@@ -34,7 +34,8 @@ class CngkeyCertTest : public CngkeyTest {
     const auto key = generate_key(name + ".pem", kind);
     const auto pub = path(name + "-pub.pem");
     openssl_ok({"pkey", "-in", key.string(), "-pubout", "-out", pub.string()});
-    const ProcessResult imported = cngkey({"import", "--name", name, "--scope", scope, key.string()});
+    const ProcessResult imported =
+        cngkey({"import", "--name", name, "--scope", scope, key.string()});
     EXPECT_EQ(imported.exit_code, 0) << imported.err;
     return public_value_sha1(pub);
   }
@@ -71,10 +72,10 @@ TEST_F(CngkeyCertTest, CertificatesLinkToTheirKeysByCkaId) {
   const auto rows = split_rows(listed.out);
   ASSERT_EQ(rows.size(), 2u);  // sorted by subject
   EXPECT_EQ(rows[0], (std::vector<std::string>{ec_report.at("Certificate"), ec_id, "Alice EC",
-                                                "ec key", "CN=Alice EC,O=Example"}));
-  EXPECT_EQ(rows[1], (std::vector<std::string>{rsa_report.at("Certificate"), rsa_id,
-                                                "Mail \xE2\x9C\x89", "rsa key",
-                                                "O=No Common Name"}));
+                                               "ec key", "CN=Alice EC,O=Example"}));
+  EXPECT_EQ(rows[1],
+            (std::vector<std::string>{rsa_report.at("Certificate"), rsa_id, "Mail \xE2\x9C\x89",
+                                      "rsa key", "O=No Common Name"}));
 
   const ProcessResult json = cngkey({"cert", "list", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
@@ -86,8 +87,8 @@ TEST_F(CngkeyCertTest, CertificatesLinkToTheirKeysByCkaId) {
   EXPECT_EQ(parsed->array[0].at("key").str(), "ec key");
   EXPECT_EQ(parsed->array[1].at("label").str(), "Mail \xE2\x9C\x89");
   EXPECT_EQ(parsed->array[1].at("issuer").str(), "O=No Common Name");
-  const ProcessResult serial = openssl({"x509", "-in", rsa_cert.string(), "-inform", "DER",
-                                        "-noout", "-serial"});
+  const ProcessResult serial =
+      openssl({"x509", "-in", rsa_cert.string(), "-inform", "DER", "-noout", "-serial"});
   std::string expected_serial = serial.out.substr(serial.out.find('=') + 1);
   expected_serial.erase(expected_serial.find_last_not_of("\n") + 1);
   for (char& c : expected_serial) {
@@ -156,6 +157,39 @@ TEST_F(CngkeyCertTest, UnlinkedCertificateAndRemove) {
   P11View p11;
   ASSERT_TRUE(p11.open(0));
   EXPECT_TRUE(p11.objects(CKO_CERTIFICATE).empty());
+}
+
+// The other direction: a certificate the module stores (C_CreateObject) is listed by cngkey
+// with the label and CKA_ID the module wrote, and linked to the key whose CKA_ID that is.
+TEST_F(CngkeyCertTest, ListsCertificatesTheModuleStored) {
+  const std::string id = import_key("p11 key", "P-256");
+  const auto cert = make_certificate("p11.der", path("p11 key.pem"), "/CN=Via PKCS11", true);
+  const auto other = generate_key("other.pem", "P-256");
+  const auto other_cert = make_certificate("other.der", other, "/CN=Explicit Id", true);
+  const std::string der = read_file(cert);
+  const std::string other_der = read_file(other_cert);
+  {
+    use_stores_in_this_process();
+    P11View p11;
+    ASSERT_TRUE(p11.open(0));
+    const auto key = p11.objects(CKO_PRIVATE_KEY, "p11 key");
+    ASSERT_EQ(key.size(), 1u);
+    EXPECT_EQ(p11.create_certificate(Bytes(der.begin(), der.end()), "module label", key[0].id),
+              CKR_OK);
+    EXPECT_EQ(p11.create_certificate(Bytes(other_der.begin(), other_der.end()), "explicit",
+                                     Bytes{0xAA, 0xBB}),
+              CKR_OK);
+  }
+  const auto rows = split_rows(cngkey({"cert", "list"}).out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1], "aabb");
+  EXPECT_EQ(rows[0][2], "explicit");
+  EXPECT_EQ(rows[0][3], "-");
+  EXPECT_EQ(rows[0][4], "CN=Explicit Id");
+  EXPECT_EQ(rows[1][1], id);
+  EXPECT_EQ(rows[1][2], "module label");
+  EXPECT_EQ(rows[1][3], "p11 key");
+  EXPECT_EQ(rows[1][4], "CN=Via PKCS11");
 }
 
 TEST_F(CngkeyCertTest, MachineScopeCertificate) {

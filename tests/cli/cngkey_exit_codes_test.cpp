@@ -37,10 +37,9 @@ class CngkeyExitTest : public CngkeyTest {
 TEST_F(CngkeyExitTest, HelpDocumentsEveryExitCode) {
   const ProcessResult help = cngkey({"help"});
   ASSERT_EQ(help.exit_code, 0);
-  for (const std::string line :
-       {"  0  success", "  1  an NCrypt call failed", "  2  usage error", "  3  other failure",
-        "  4  not found", "  5  already exists", "  6  permission denied", "  7  no TPM",
-        "  8  bad input file"}) {
+  for (const std::string line : {"  0  success", "  1  an NCrypt call failed", "  2  usage error",
+                                 "  3  other failure", "  4  not found", "  5  already exists",
+                                 "  6  permission denied", "  7  no TPM", "  8  bad input file"}) {
     EXPECT_NE(help.out.find(line), std::string::npos) << line;
   }
   for (const std::string topic : {"import", "cert"}) {
@@ -150,8 +149,8 @@ TEST_F(CngkeyExitTest, EachCodeHasItsCause) {
   // 6: the machine store may not be written: a read-only directory for an ordinary user; as
   // root (whom modes do not stop) cngkey runs as nobody, who cannot enter the test's 0700 root.
   std::filesystem::create_directories(machine_dir_);
-  std::filesystem::permissions(machine_dir_, std::filesystem::perms::owner_read |
-                                                 std::filesystem::perms::owner_exec);
+  std::filesystem::permissions(
+      machine_dir_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   std::vector<std::string> prefix;
   if (geteuid() == 0) {
     if (access("/usr/bin/setpriv", X_OK) != 0) {

@@ -263,15 +263,16 @@ bool verify_sha256_signature(const std::filesystem::path& pem_file, const std::s
   }
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const bool ok =
-      ctx != nullptr &&
-      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+      ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
       EVP_DigestVerify(ctx, der_signature.data(), der_signature.size(),
                        reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
 
-std::string hex_of(const std::vector<unsigned char>& bytes) { return hex(bytes.data(), bytes.size()); }
+std::string hex_of(const std::vector<unsigned char>& bytes) {
+  return hex(bytes.data(), bytes.size());
+}
 
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);

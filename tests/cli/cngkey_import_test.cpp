@@ -42,12 +42,11 @@ TEST_P(CngkeyImportTest, PrivateKeyShowsInPkcs11AndSigns) {
   EXPECT_EQ(report.at("Name"), "imported key");
   EXPECT_EQ(report.at("Public key SHA-1"), expected_id);
   EXPECT_EQ(report.at("Export policy"), "0x00000000 (none)");
-  EXPECT_EQ(report.at("Algorithm"), c.kind == "RSA" ? "RSA" : "ECDH_" + c.kind.substr(0, 1) +
-                                                                  c.kind.substr(2));
+  EXPECT_EQ(report.at("Algorithm"),
+            c.kind == "RSA" ? "RSA" : "ECDH_" + c.kind.substr(0, 1) + c.kind.substr(2));
 
   // The exported public key is the one openssl derives from the file.
-  const ProcessResult der =
-      cngkey({"export-public", "--name", "imported key", "--format", "der"});
+  const ProcessResult der = cngkey({"export-public", "--name", "imported key", "--format", "der"});
   ASSERT_EQ(der.exit_code, 0) << der.err;
   const auto expected_der = path("pub.der");
   openssl_ok({"pkey", "-pubin", "-in", pub_pem.string(), "-outform", "DER", "-out",
@@ -79,7 +78,8 @@ INSTANTIATE_TEST_SUITE_P(Keys, CngkeyImportTest,
                                            ImportCase{"P-256", false}, ImportCase{"P-256", true},
                                            ImportCase{"P-384", false}, ImportCase{"P-521", true}),
                          [](const ::testing::TestParamInfo<ImportCase>& param_info) {
-                           std::string name = param_info.param.kind + (param_info.param.der ? "_DER" : "_PEM");
+                           std::string name =
+                               param_info.param.kind + (param_info.param.der ? "_DER" : "_PEM");
                            std::erase(name, '-');
                            return name;
                          });
@@ -167,7 +167,8 @@ TEST_F(CngkeyTest, ImportNeedsOverwriteForAnExistingName) {
   EXPECT_EQ(again.out, "");
   EXPECT_EQ(show_key("dup").at("Public key SHA-1"), first_id) << "the old key must stay";
 
-  const ProcessResult replaced = cngkey({"import", "--name", "dup", "--overwrite", second.string()});
+  const ProcessResult replaced =
+      cngkey({"import", "--name", "dup", "--overwrite", second.string()});
   ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
   const auto pub = path("second-pub.pem");
   openssl_ok({"pkey", "-in", second.string(), "-pubout", "-out", pub.string()});

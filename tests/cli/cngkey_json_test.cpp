@@ -20,9 +20,10 @@ JsonValue parsed(const ProcessResult& result) {
 }
 
 TEST_F(CngkeyTest, EmptyListsAreEmptyArrays) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"list", "--json"}, {"list", "--json", "--long"},
-        {"list", "--json", "--scope", "machine"}, {"cert", "list", "--json"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"list", "--json"},
+                                               {"list", "--json", "--long"},
+                                               {"list", "--json", "--scope", "machine"},
+                                               {"cert", "list", "--json"}}) {
     const JsonValue value = parsed(cngkey(args));
     EXPECT_EQ(value.type, JsonValue::Type::kArray);
     EXPECT_TRUE(value.array.empty());
@@ -43,9 +44,8 @@ TEST_F(CngkeyTest, ListJsonEscapesAnyName) {
   ASSERT_EQ(list.array.size(), 3u);
   std::vector<std::string> listed;
   for (const JsonValue& entry : list.array) {
-    EXPECT_EQ(entry.keys,
-              (std::vector<std::string>{"name", "algorithm", "scope", "provider",
-                                        "legacy_key_spec"}));
+    EXPECT_EQ(entry.keys, (std::vector<std::string>{"name", "algorithm", "scope", "provider",
+                                                    "legacy_key_spec"}));
     listed.push_back(entry.at("name").str());
     EXPECT_EQ(entry.at("algorithm").str(), "ECDSA_P256");
     EXPECT_EQ(entry.at("scope").str(), "user");
@@ -72,12 +72,11 @@ TEST_F(CngkeyTest, ShowJsonMatchesTheTextReportAndOpenSsl) {
               "--legacy-spec", "signature"});
   const auto text = show_key("signer");
   const JsonValue json = parsed(cngkey({"show", "--name", "signer", "--json"}));
-  EXPECT_EQ(json.keys,
-            (std::vector<std::string>{"name", "provider", "algorithm", "algorithm_group", "length",
-                                      "key_usage", "key_usage_names", "export_policy",
-                                      "export_policy_names", "key_type", "scope", "unique_name",
-                                      "modified", "legacy_key_spec", "pkcs11_label", "pkcs11_id",
-                                      "public_key", "public_key_sha1"}));
+  EXPECT_EQ(json.keys, (std::vector<std::string>{
+                           "name", "provider", "algorithm", "algorithm_group", "length",
+                           "key_usage", "key_usage_names", "export_policy", "export_policy_names",
+                           "key_type", "scope", "unique_name", "modified", "legacy_key_spec",
+                           "pkcs11_label", "pkcs11_id", "public_key", "public_key_sha1"}));
   EXPECT_EQ(json.at("name").str(), "signer");
   EXPECT_EQ(json.at("provider").str(), "software");
   EXPECT_EQ(json.at("algorithm").str(), "ECDSA_P384");

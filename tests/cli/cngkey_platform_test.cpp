@@ -21,8 +21,7 @@ class CngkeyPlatformTest : public CngkeyTest {
     if (!platform_test::swtpm_available()) {
       return;
     }
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "cngkey-swtpm-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "cngkey-swtpm-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
       return;
     }
@@ -63,8 +62,8 @@ JsonValue parsed(const ProcessResult& result) {
 }
 
 TEST_F(CngkeyPlatformTest, TpmKeyLifecycleWithCertificate) {
-  const ProcessResult created = cngkey({"create", "--provider", "platform", "--name", "tpm ec",
-                                        "--algorithm", "ECDSA_P256"});
+  const ProcessResult created =
+      cngkey({"create", "--provider", "platform", "--name", "tpm ec", "--algorithm", "ECDSA_P256"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   const std::string id = parse_report(created.out).at("Public key SHA-1");
 
@@ -73,16 +72,16 @@ TEST_F(CngkeyPlatformTest, TpmKeyLifecycleWithCertificate) {
   EXPECT_EQ(list.array[0].at("name").str(), "tpm ec");
   EXPECT_EQ(list.array[0].at("provider").str(), "platform");
   EXPECT_TRUE(list_keys("user").empty()) << "the software provider has its own keys";
-  const JsonValue shown = parsed(cngkey({"show", "--provider", "platform", "--name", "tpm ec",
-                                         "--json"}));
+  const JsonValue shown =
+      parsed(cngkey({"show", "--provider", "platform", "--name", "tpm ec", "--json"}));
   EXPECT_EQ(shown.at("algorithm").str(), "ECDSA_P256");
   EXPECT_EQ(shown.at("public_key_sha1").str(), id);
 
   const auto pub = path("tpm.pem");
-  ASSERT_EQ(cngkey({"export-public", "--provider", "platform", "--name", "tpm ec", "--out",
-                    pub.string()})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      cngkey({"export-public", "--provider", "platform", "--name", "tpm ec", "--out", pub.string()})
+          .exit_code,
+      0);
   EXPECT_EQ(public_value_sha1(pub), id);
 
   // A certificate for the TPM key, issued by a CA key openssl holds.

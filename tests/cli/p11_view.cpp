@@ -122,6 +122,25 @@ std::vector<P11Object> P11View::objects(CK_OBJECT_CLASS object_class, const std:
   return found;
 }
 
+CK_RV P11View::create_certificate(const Bytes& der, const std::string& label, const Bytes& id) {
+  CK_OBJECT_CLASS object_class = CKO_CERTIFICATE;
+  CK_CERTIFICATE_TYPE type = CKC_X_509;
+  CK_BBOOL token = CK_TRUE;
+  Bytes value = der;
+  std::string label_copy = label;
+  Bytes id_copy = id;
+  CK_ATTRIBUTE attrs[] = {
+      {CKA_CLASS, &object_class, sizeof object_class},
+      {CKA_CERTIFICATE_TYPE, &type, sizeof type},
+      {CKA_TOKEN, &token, sizeof token},
+      {CKA_VALUE, value.data(), value.size()},
+      {CKA_LABEL, label_copy.data(), label_copy.size()},
+      {CKA_ID, id_copy.data(), id_copy.size()},
+  };
+  CK_OBJECT_HANDLE handle = 0;
+  return functions_->C_CreateObject(session_, attrs, sizeof attrs / sizeof attrs[0], &handle);
+}
+
 Bytes P11View::sign(CK_OBJECT_HANDLE key, CK_MECHANISM_TYPE mechanism, const Bytes& data,
                     CK_RV* rv) {
   CK_MECHANISM mech{mechanism, nullptr, 0};

@@ -39,6 +39,8 @@ class P11View {
   // C_SignInit + C_Sign; returns the signature (empty on failure, with the CK_RV in *rv).
   Bytes sign(CK_OBJECT_HANDLE key, CK_MECHANISM_TYPE mechanism, const Bytes& data,
              CK_RV* rv = nullptr);
+  // C_CreateObject of a token X.509 certificate with that CKA_LABEL and CKA_ID.
+  CK_RV create_certificate(const Bytes& der, const std::string& label, const Bytes& id);
   // One attribute's value (empty when unavailable).
   Bytes attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
 
