@@ -1,8 +1,5 @@
 #include "json.h"
 
-#include <array>
-#include <cstdio>
-
 namespace cngkey {
 namespace {
 
@@ -64,9 +61,10 @@ std::string json_string(std::string_view utf8) {
     } else if (c == '\r') {
       out += "\\r";
     } else if (u < 0x20 || u == 0x7F) {
-      std::array<char, 8> buf{};
-      std::snprintf(buf.data(), buf.size(), "\\u%04x", u);
-      out += buf.data();
+      static constexpr char kDigits[] = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(kDigits[u >> 4]);
+      out.push_back(kDigits[u & 0x0F]);
     } else if (u >= 0x80) {
       const std::size_t length = utf8_sequence(utf8, i);
       if (length == 0) {

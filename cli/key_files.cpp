@@ -11,11 +11,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string_view>
+#include <system_error>
 
 #include "bcrypt.h"
 #include "commands.h"
@@ -45,7 +45,7 @@ using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
 SecretBytes read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw IoError("cannot open " + path + ": " + std::strerror(errno));
+    throw IoError("cannot open " + path + ": " + std::generic_category().message(errno));
   }
   Bytes data;
   std::array<char, 4096> chunk{};

@@ -1,8 +1,7 @@
 // cngkey: manage CNG keys through the public NCrypt API, in the spirit of
 // `certutil -csp <provider> -key`. Argument parsing and dispatch; every failure ends here as
 // one "cngkey: ..." line on stderr and a distinct exit code (the table in options.h).
-#include <stdlib.h>
-
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -49,7 +48,7 @@ int dispatch(const cngkey::Options& options) {
 int main(int argc, char** argv) {
   // The TPM libraries (tpm2-tss) log to stderr; cngkey reports failures itself, in one line.
   // A TSS2_LOG set by the user is kept (for debugging a TPM connection).
-  setenv("TSS2_LOG", "all+none", 0);
+  setenv("TSS2_LOG", "all+none", 0);  // NOLINT(concurrency-mt-unsafe): no threads yet
   try {
     const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
     return dispatch(cngkey::parse_arguments(args));

@@ -73,7 +73,7 @@ Handle open_provider(ProviderKind provider) {
   NCRYPT_PROV_HANDLE raw = 0;
   const SECURITY_STATUS status = NCryptOpenStorageProvider(&raw, provider_alias(provider), 0);
   if (status == NTE_DEVICE_NOT_FOUND && provider == ProviderKind::kPlatform) {
-    const char* tcti = std::getenv("CNG_PKCS11_TCTI");
+    const char* tcti = std::getenv("CNG_PKCS11_TCTI");  // NOLINT(concurrency-mt-unsafe): no setenv
     throw CliError(
         kExitNoTpm,
         "no TPM: the platform provider (TPM 2.0) found no device at " +
