@@ -134,13 +134,24 @@ struct CertRow {
 int run_cert_add(const Options& options) {
   const CertificateFile file = read_certificate_file(options.argument);
   CertScope scope(options);
-  const Bytes key_id = certificate_key_id(file.cert.get());
-  const std::string label =
-      options.has_label ? options.label : subject_common_name(file.cert.get());
-  const Properties properties = {
-      {kLabelProperty, Bytes(label.begin(), label.end())},
-      {kKeyIdProperty, key_id},
-  };
+  // A certificate already stored keeps what it has (CKA_ID, CKA_TRUSTED, ... as the module or
+  // an earlier add wrote them); --label replaces its label.
+  Properties properties;
+  const auto stored = store_call("certificate store list", [&] { return scope.store.list(); });
+  const auto existing =
+      std::find_if(stored.begin(), stored.end(),
+                   [&](const cng::StoredCertificate& c) { return c.der == file.der; });
+  if (existing != stored.end()) {
+    properties = existing->properties;
+  }
+  if (options.has_label || !properties.contains(kLabelProperty)) {
+    const std::string label =
+        options.has_label ? options.label : subject_common_name(file.cert.get());
+    properties[kLabelProperty] = Bytes(label.begin(), label.end());
+  }
+  properties.try_emplace(kKeyIdProperty, certificate_key_id(file.cert.get()));
+  const Bytes key_id = properties.at(kKeyIdProperty);
+  const std::string label = label_text(properties);
   const std::string id =
       store_call("certificate store add", [&] { return scope.store.add(file.der, properties); });
   const auto keys = keys_by_id(scope.provider, options.scope);

@@ -35,6 +35,8 @@ Exit status:
   6  permission denied on the store (NTE_PERM)
   7  no TPM: the platform provider has no device (NTE_DEVICE_NOT_FOUND)
   8  bad input file: malformed, encrypted PKCS#8, unsupported key type or curve
+
+The TPM libraries' own log is off unless TSS2_LOG is set (e.g. TSS2_LOG=all+debug).
 )";
 }
 
@@ -127,8 +129,9 @@ same provider and scope. Each is linked to its key by CKA_ID, the SHA-1 of the c
 public key's RSA modulus or EC point (the id of a cngkey key, see `show`).
 
 cert add     stores an X.509 certificate (DER or PEM; the first CERTIFICATE block) with
-             CKA_ID as above and CKA_LABEL = LABEL, else the subject's common name. Adding a
-             certificate already stored replaces its label. Prints its ID and linked key.
+             CKA_ID as above and CKA_LABEL = LABEL, else the subject's common name. A
+             certificate already stored keeps its properties (CKA_ID, label, trust);
+             --label replaces its label. Prints its ID, label, key id and linked key.
 cert list    one line per certificate, sorted by subject, tab-separated:
                id  key-id(hex)  label  linked-key-name(- when none)  subject(RFC 2253)
              --json: a JSON array of objects with the fields id, key_id, subject, issuer,

@@ -131,9 +131,17 @@ TEST_F(CngkeyCertTest, UnlinkedCertificateAndRemove) {
   EXPECT_TRUE(json->array[0].at("key").is_null());
   EXPECT_EQ(split_rows(cngkey({"cert", "list"}).out)[0][3], "-");
 
-  // Adding it again with another label keeps one certificate and takes the new label.
+  // Adding it again with another label keeps one certificate and takes the new label; adding
+  // it once more without --label keeps that label.
   ASSERT_EQ(cngkey({"cert", "add", "--label", "renamed", orphan.string()}).exit_code, 0);
   auto rows = split_rows(cngkey({"cert", "list"}).out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][2], "renamed");
+  const ProcessResult readded = cngkey({"cert", "add", orphan.string()});
+  ASSERT_EQ(readded.exit_code, 0) << readded.err;
+  EXPECT_EQ(parse_report(readded.out).at("Label"), "renamed");
+  EXPECT_EQ(parse_report(readded.out).at("Certificate"), id);
+  rows = split_rows(cngkey({"cert", "list"}).out);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][2], "renamed");
 
@@ -190,6 +198,19 @@ TEST_F(CngkeyCertTest, ListsCertificatesTheModuleStored) {
   EXPECT_EQ(rows[1][2], "module label");
   EXPECT_EQ(rows[1][3], "p11 key");
   EXPECT_EQ(rows[1][4], "CN=Via PKCS11");
+
+  // Re-adding the module's certificate with cngkey keeps its explicit CKA_ID.
+  const ProcessResult readded =
+      cngkey({"cert", "add", "--label", "relabelled", other_cert.string()});
+  ASSERT_EQ(readded.exit_code, 0) << readded.err;
+  EXPECT_EQ(parse_report(readded.out).at("Key id"), "aabb");
+  use_stores_in_this_process();
+  P11View p11;
+  ASSERT_TRUE(p11.open(0));
+  const auto relabelled = p11.objects(CKO_CERTIFICATE, "relabelled");
+  ASSERT_EQ(relabelled.size(), 1u);
+  EXPECT_EQ(relabelled[0].id, (Bytes{0xAA, 0xBB}));
+  EXPECT_EQ(p11.objects(CKO_CERTIFICATE).size(), 2u);
 }
 
 TEST_F(CngkeyCertTest, MachineScopeCertificate) {
