@@ -300,7 +300,8 @@ Options parse_arguments(std::span<const std::string> args) {
     const auto* spec = std::find_if(kOptionSpecs.begin(), kOptionSpecs.end(),
                                     [&](const OptionSpec& s) { return s.name == arg; });
     if (spec == kOptionSpecs.end() || (spec->commands & bit(*command)) == 0) {
-      throw UsageError("unknown option '--" + std::string(arg) + "' for " + args[0]);
+      throw UsageError("unknown option '--" + std::string(arg) + "' for " +
+                       std::string(command_name(*command)));
     }
     if (!seen.insert(spec->name).second) {
       throw UsageError("--" + std::string(arg) + " given twice");
