@@ -146,27 +146,7 @@ TEST_F(CngkeyExitTest, EachCodeHasItsCause) {
   // 5
   expect_failure({{"import", "--name", "k", key.string()}, 5, "NTE_EXISTS"});
   expect_failure({{"create", "--name", "k"}, 5, "NTE_EXISTS"});
-  // 6: the machine store may not be written: a read-only directory for an ordinary user; as
-  // root (whom modes do not stop) cngkey runs as nobody, who cannot enter the test's 0700 root.
-  std::filesystem::create_directories(machine_dir_);
-  std::filesystem::permissions(
-      machine_dir_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-  std::vector<std::string> prefix;
-  if (geteuid() == 0) {
-    if (access("/usr/bin/setpriv", X_OK) != 0) {
-      GTEST_SKIP() << "running as root without setpriv: no way to be denied";
-    }
-    prefix = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
-  }
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"create", "--name", "m", "--scope", "machine"},
-        {"delete", "--name", "m", "--scope", "machine"}}) {
-    const ProcessResult denied = cngkey_with_prefix(prefix, args);
-    EXPECT_EQ(denied.exit_code, 6) << args[0] << ": " << denied.err;
-    EXPECT_NE(denied.err.find("NTE_PERM"), std::string::npos) << denied.err;
-  }
-  std::filesystem::permissions(machine_dir_, std::filesystem::perms::owner_all);
-  EXPECT_TRUE(files_under(machine_dir_).empty());
+  // 6: PermissionDeniedIsSix, below
   // 7: a TCTI where no TPM answers
   extra_env_ = {"CNG_PKCS11_TCTI=swtpm:host=127.0.0.1,port=1"};
   for (const std::vector<std::string>& args :
@@ -176,10 +156,38 @@ TEST_F(CngkeyExitTest, EachCodeHasItsCause) {
         {"cert", "list", "--provider", "platform"}}) {
     expect_failure({args, 7, "no TPM"});
   }
-  // 8
+  // 3 for a FILE that cannot be read, 8 for one that is not a key
   expect_failure({{"import", "--name", "j", path("key.pem").string() + "x"}, 3, "cannot open"});
   write_file(path("junk"), "junk");
   expect_failure({{"import", "--name", "j", path("junk").string()}, 8, "junk"});
+}
+
+// 6: the machine store may not be used: a directory without permissions for an ordinary user;
+// as root (whom modes do not stop) cngkey runs as nobody, who cannot enter the test's 0700
+// root directory either.
+TEST_F(CngkeyExitTest, PermissionDeniedIsSix) {
+  std::filesystem::create_directories(machine_dir_);
+  std::filesystem::permissions(machine_dir_, std::filesystem::perms::none);
+  std::vector<std::string> prefix;
+  if (geteuid() == 0) {
+    prefix = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    const ProcessResult probe = cngkey_with_prefix(prefix, {"help"});
+    if (access(prefix[0].c_str(), X_OK) != 0 || probe.exit_code != 0) {
+      std::filesystem::permissions(machine_dir_, std::filesystem::perms::owner_all);
+      GTEST_SKIP() << "running as root and cannot run cngkey as nobody: " << probe.err;
+    }
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"create", "--name", "m", "--scope", "machine"},
+        {"delete", "--name", "m", "--scope", "machine"},
+        {"list", "--scope", "machine"}}) {
+    const ProcessResult denied = cngkey_with_prefix(prefix, args);
+    EXPECT_EQ(denied.exit_code, 6) << args[0] << ": " << denied.err;
+    EXPECT_NE(denied.err.find("NTE_PERM"), std::string::npos) << denied.err;
+    EXPECT_EQ(denied.out, "") << args[0];
+  }
+  std::filesystem::permissions(machine_dir_, std::filesystem::perms::owner_all);
+  EXPECT_TRUE(files_under(machine_dir_).empty());
 }
 
 }  // namespace
