@@ -18,13 +18,6 @@ std::optional<DWORD> find_legacy_spec(const Handle& provider, const Options& opt
   return std::nullopt;
 }
 
-void flush_stdout() {
-  std::cout.flush();
-  if (!std::cout) {
-    throw IoError("cannot write to standard output");
-  }
-}
-
 }  // namespace
 
 int run_create(const Options& options) {
@@ -63,7 +56,13 @@ int run_create(const Options& options) {
 int run_show(const Options& options) {
   const Handle provider = open_provider(options.provider);
   const Handle key = open_key(provider, options.name, options.scope);
-  print_key_report(std::cout, key.get(), find_legacy_spec(provider, options));
+  if (options.json) {
+    std::cout << key_report_json(key.get(), find_legacy_spec(provider, options),
+                                 provider_name(options.provider))
+              << '\n';
+  } else {
+    print_key_report(std::cout, key.get(), find_legacy_spec(provider, options));
+  }
   flush_stdout();
   return kExitOk;
 }

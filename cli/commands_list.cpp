@@ -2,8 +2,10 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
+#include "json.h"
 #include "text.h"
 
 namespace cngkey {
@@ -26,20 +28,46 @@ struct KeyNameDeleter {
   void operator()(NCryptKeyName* item) const noexcept { NCryptFreeBuffer(item); }
 };
 
-// The --long columns; "?" (and a warning) when the key cannot be opened or read.
-std::string long_columns(const Handle& provider, const KeyEntry& entry, Scope scope, bool& failed) {
+// The --long fields: nullopt (and a warning) when the key cannot be opened or read.
+struct LongFields {
+  std::optional<DWORD> length;
+  std::optional<DWORD> usage;
+  bool readable = true;
+};
+
+LongFields long_fields(const Handle& provider, const KeyEntry& entry, Scope scope, bool& failed) {
   try {
     const Handle key = open_key(provider, entry.name, scope);
-    const auto length = find_dword_property(key.get(), NCRYPT_LENGTH_PROPERTY);
-    const auto usage = find_dword_property(key.get(), NCRYPT_KEY_USAGE_PROPERTY);
-    return "\t" + (length ? std::to_string(*length) : std::string("-")) + "\t" +
-           (usage ? usage_words(*usage) : std::string("-"));
+    return {find_dword_property(key.get(), NCRYPT_LENGTH_PROPERTY),
+            find_dword_property(key.get(), NCRYPT_KEY_USAGE_PROPERTY), true};
   } catch (const NcryptError& error) {
     std::cerr << "cngkey: " << escape_field(display_utf8(entry.name)) << ": " << error.what()
               << '\n';
     failed = true;
+    return {std::nullopt, std::nullopt, false};
+  }
+}
+
+std::string long_columns(const LongFields& fields) {
+  if (!fields.readable) {
     return "\t?\t?";
   }
+  return "\t" + (fields.length ? std::to_string(*fields.length) : std::string("-")) + "\t" +
+         (fields.usage ? usage_words(*fields.usage) : std::string("-"));
+}
+
+std::string json_entry(const Options& options, const KeyEntry& entry, const LongFields* fields) {
+  JsonObject object;
+  object.add("name", json_string(display_utf8(entry.name)))
+      .add("algorithm", json_string(display_utf8(entry.algorithm)))
+      .add("scope", json_string(scope_name(options.scope)))
+      .add("provider", json_string(provider_name(options.provider)))
+      .add("legacy_key_spec", json_string(legacy_spec_word(entry.legacy_key_spec)));
+  if (fields != nullptr) {
+    object.add("length", fields->length ? json_number(*fields->length) : json_null())
+        .add("key_usage", fields->usage ? json_number(*fields->usage) : json_null());
+  }
+  return object.str();
 }
 
 }  // namespace
@@ -74,20 +102,29 @@ int run_list(const Options& options) {
   std::sort(keys.begin(), keys.end(),
             [](const KeyEntry& a, const KeyEntry& b) { return a.name < b.name; });
   bool failed = false;
+  std::vector<std::string> json_entries;
   for (const KeyEntry& entry : keys) {
+    std::optional<LongFields> fields;
+    if (options.long_listing) {
+      fields = long_fields(provider, entry, options.scope, failed);
+    }
+    if (options.json) {
+      json_entries.push_back(json_entry(options, entry, fields ? &*fields : nullptr));
+      continue;
+    }
     std::string row = escape_field(display_utf8(entry.name)) + "\t" +
                       escape_field(display_utf8(entry.algorithm)) + "\t" +
                       std::string(scope_name(options.scope)) + "\t" +
                       legacy_spec_word(entry.legacy_key_spec);
-    if (options.long_listing) {
-      row += long_columns(provider, entry, options.scope, failed);
+    if (fields) {
+      row += long_columns(*fields);
     }
     std::cout << row << '\n';
   }
-  std::cout.flush();
-  if (!std::cout) {
-    throw IoError("cannot write to standard output");
+  if (options.json) {
+    std::cout << json_array(json_entries, true) << '\n';
   }
+  flush_stdout();
   return failed ? kExitNcryptFailure : kExitOk;
 }
 

@@ -14,25 +14,43 @@ Commands:
   show           show a key's properties and public key id
   delete         delete a key
   export-public  write a key's public key (PEM, DER or CNG blob)
-  help [command] show help for a command
+  import         import a PKCS#8 private key or a public key from a file
+  cert add|list|remove
+                 manage the X.509 certificates of a scope, linked to keys by CKA_ID
+  help [command] show help for a command (`help cert` for the cert commands)
 
 Common options:
   --scope user|machine          key scope (default user)
-  --provider software|platform  key storage provider (default software; platform is the TPM)
+  --provider software|platform  key storage provider (default software; platform is
+                                MS_PLATFORM_CRYPTO_PROVIDER, which needs a TPM 2.0 on
+                                $CNG_PKCS11_TCTI, default device:/dev/tpmrm0)
 
-Exit status: 0 success, 1 an NCrypt call failed, 2 usage error, 3 other failure
-(I/O or public key conversion).
+Exit status:
+  0  success
+  1  an NCrypt call failed (a status not listed below)
+  2  usage error (bad command line)
+  3  other failure: I/O (file not readable or writable), public key conversion
+  4  not found: no such key (NTE_BAD_KEYSET) or certificate
+  5  already exists: a key of that name (NTE_EXISTS); --overwrite replaces it
+  6  permission denied on the store (NTE_PERM)
+  7  no TPM: the platform provider has no device (NTE_DEVICE_NOT_FOUND)
+  8  bad input file: malformed, encrypted PKCS#8, unsupported key type or curve
+
+The TPM libraries' own log is off unless TSS2_LOG is set (e.g. TSS2_LOG=all+debug).
 )";
 }
 
 std::string_view command_usage(Command command) {
   switch (command) {
     case Command::kList:
-      return R"(Usage: cngkey list [--scope user|machine] [--provider software|platform] [--long]
+      return R"(Usage: cngkey list [--scope user|machine] [--provider software|platform] [--long] [--json]
 
 Prints one line per key, sorted by name, tab-separated:
   name  algorithm  scope  legacy-spec(none|exchange|signature)
 --long adds two columns: length in bits and key usage (e.g. sign,decrypt or all).
+--json prints a JSON array instead, one object per key with the fields
+  name, algorithm, scope, provider, legacy_key_spec
+and with --long also length and key_usage (numbers; null when unreadable).
 )";
     case Command::kCreate:
       return R"(Usage: cngkey create --name NAME [options]
@@ -60,6 +78,11 @@ Prints the key's name, algorithm, group, length, usage, export policy, key type,
 name, modification time, legacy key spec, the PKCS#11 custom properties "PKCS11 Label"
 (UTF-8) and "PKCS11 Id" (hex) when present, and the SHA-1 of the public value (RSA modulus
 or EC point 04||X||Y): the CKA_ID that NSS computes for the key.
+
+--json prints one JSON object with the fields name, provider, algorithm, algorithm_group,
+length, key_usage, key_usage_names, export_policy, export_policy_names, key_type, scope,
+unique_name, modified, legacy_key_spec, pkcs11_label, pkcs11_id, public_key and
+public_key_sha1 (null when the key has no such property).
 )";
     case Command::kDelete:
       return R"(Usage: cngkey delete --name NAME [--scope user|machine] [--provider software|platform]
@@ -74,6 +97,47 @@ Deletes the key from its store.
   --format der    SubjectPublicKeyInfo, DER
   --format blob   the raw BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB
   --out FILE      write to FILE instead of standard output
+)";
+    case Command::kImport:
+      return R"(Usage: cngkey import --name NAME [--scope user|machine] [--provider software|platform]
+                     [--exportable] [--overwrite] FILE
+
+FILE holds one key, DER or PEM:
+  an unencrypted PKCS#8 private key ("PRIVATE KEY"), RSA or EC P-256/P-384/P-521
+    (EC keys become ECDH_P* keys, which sign and agree, as on Windows), or
+  a SubjectPublicKeyInfo public key ("PUBLIC KEY"): a public-only key (PKCS#11 shows
+    only its CKO_PUBLIC_KEY object).
+Encrypted PKCS#8, traditional RSA/EC PRIVATE KEY files and other curves are refused
+(exit 8). The platform provider imports public keys only.
+
+  --exportable   allow export of the private key (Export Policy = ALLOW_EXPORT |
+                 ALLOW_PLAINTEXT_EXPORT); default: not exportable
+  --overwrite    replace an existing key of the same name (else exit 5)
+
+Prints the new key's properties (as `show` does). In PKCS#11 the key has CKA_LABEL = NAME
+and CKA_ID = SHA-1 of its RSA modulus or EC point.
+)";
+    case Command::kCertAdd:
+    case Command::kCertList:
+    case Command::kCertRemove:
+      return R"(Usage: cngkey cert add [--label LABEL] [--scope S] [--provider P] FILE
+       cngkey cert list [--json] [--scope S] [--provider P]
+       cngkey cert remove [--scope S] [--provider P] ID
+
+The certificates of a scope's store: the CKO_CERTIFICATE objects of the PKCS#11 slot of the
+same provider and scope. Each is linked to its key by CKA_ID, the SHA-1 of the certificate
+public key's RSA modulus or EC point (the id of a cngkey key, see `show`).
+
+cert add     stores an X.509 certificate (DER or PEM; the first CERTIFICATE block) with
+             CKA_ID as above and CKA_LABEL = LABEL, else the subject's common name. A
+             certificate already stored keeps its properties (CKA_ID, label, trust);
+             --label replaces its label. Prints its ID, label, key id and linked key.
+cert list    one line per certificate, sorted by subject, tab-separated:
+               id  key-id(hex)  label  linked-key-name(- when none)  subject(RFC 2253)
+             --json: a JSON array of objects with the fields id, key_id, subject, issuer,
+             serial (hex), not_before, not_after, label and key (the linked key name or null).
+cert remove  deletes the certificate with that ID (or an unambiguous prefix of at least 8
+             characters); exit 4 when there is none.
 )";
     case Command::kHelp:
       break;

@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iostream>
 #include <span>
 #include <string_view>
 #include <utility>
 
 #include "commands.h"
+#include "json.h"
 #include "public_key_export.h"
 #include "text.h"
 
@@ -98,6 +100,26 @@ void print_pkcs11_properties(std::ostream& out, NCRYPT_HANDLE key) {
   }
 }
 
+std::vector<std::string> split_words(const std::string& words) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= words.size()) {
+    const std::size_t comma = std::min(words.find(',', start), words.size());
+    out.push_back(words.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string json_dword(const std::optional<DWORD>& value) {
+  return value ? json_number(*value) : json_null();
+}
+
+std::optional<std::string> utf8_property(NCRYPT_HANDLE key, const char16_t* property) {
+  const auto value = find_string_property(key, property);
+  return value ? std::optional<std::string>(display_utf8(*value)) : std::nullopt;
+}
+
 }  // namespace
 
 std::string legacy_spec_word(DWORD legacy_key_spec) {
@@ -156,6 +178,67 @@ void print_key_report(std::ostream& out, NCRYPT_HANDLE key, std::optional<DWORD>
   const PublicKey public_key = public_key_from_blob(export_public_blob(key));
   line(out, "Public key", public_key.description);
   line(out, "Public key SHA-1", to_hex(nss_key_id(public_key)));
+}
+
+}  // namespace cngkey
+
+namespace cngkey {
+
+std::string key_report_json(NCRYPT_HANDLE key, std::optional<DWORD> legacy_key_spec,
+                            std::string_view provider) {
+  const auto length = find_dword_property(key, NCRYPT_LENGTH_PROPERTY);
+  const auto usage = find_dword_property(key, NCRYPT_KEY_USAGE_PROPERTY);
+  const auto policy = find_dword_property(key, NCRYPT_EXPORT_POLICY_PROPERTY);
+  const auto type = find_dword_property(key, NCRYPT_KEY_TYPE_PROPERTY);
+  const auto modified = find_property(key, NCRYPT_LAST_MODIFIED_PROPERTY);
+  const auto label = find_property(key, kPkcs11LabelProperty);
+  const auto id = find_property(key, kPkcs11IdProperty);
+  std::string label_json = json_null();
+  if (label) {
+    const std::string_view text(reinterpret_cast<const char*>(label->data()), label->size());
+    label_json = json_string(utf8_to_utf16(text) ? std::string(text) : "hex:" + to_hex(*label));
+  }
+  const PublicKey public_key = public_key_from_blob(export_public_blob(key));
+  JsonObject report;
+  report.add("name", json_optional_string(utf8_property(key, NCRYPT_NAME_PROPERTY)))
+      .add("provider", json_string(provider))
+      .add("algorithm", json_optional_string(utf8_property(key, NCRYPT_ALGORITHM_PROPERTY)))
+      .add("algorithm_group",
+           json_optional_string(utf8_property(key, NCRYPT_ALGORITHM_GROUP_PROPERTY)))
+      .add("length", json_dword(length))
+      .add("key_usage", json_dword(usage))
+      .add("key_usage_names",
+           usage ? json_array(json_strings(split_words(usage_words(*usage))), false) : json_null())
+      .add("export_policy", json_dword(policy))
+      .add("export_policy_names",
+           policy ? json_array(json_strings(split_words(export_policy_words(*policy))), false)
+                  : json_null())
+      .add("key_type", json_dword(type))
+      .add("scope", type ? json_string((*type & NCRYPT_MACHINE_KEY_FLAG) != 0 ? "machine" : "user")
+                         : json_null())
+      .add("unique_name", json_optional_string(utf8_property(key, NCRYPT_UNIQUE_NAME_PROPERTY)))
+      .add("modified", modified ? json_string(filetime_text(*modified)) : json_null())
+      .add("legacy_key_spec",
+           legacy_key_spec ? json_string(legacy_spec_word(*legacy_key_spec)) : json_null())
+      .add("pkcs11_label", label_json)
+      .add("pkcs11_id", id ? json_string(to_hex(*id)) : json_null())
+      .add("public_key", json_string(public_key.description))
+      .add("public_key_sha1", json_string(to_hex(nss_key_id(public_key))));
+  return report.str();
+}
+
+Bytes pkcs11_key_id(NCRYPT_HANDLE key) {
+  if (auto id = find_property(key, kPkcs11IdProperty)) {
+    return std::move(*id);
+  }
+  return nss_key_id(public_key_from_blob(export_public_blob(key)));
+}
+
+void flush_stdout() {
+  std::cout.flush();
+  if (!std::cout) {
+    throw IoError("cannot write to standard output");
+  }
 }
 
 }  // namespace cngkey

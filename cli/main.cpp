@@ -1,6 +1,7 @@
 // cngkey: manage CNG keys through the public NCrypt API, in the spirit of
 // `certutil -csp <provider> -key`. Argument parsing and dispatch; every failure ends here as
-// one "cngkey: ..." line on stderr and a distinct exit code (see options.h).
+// one "cngkey: ..." line on stderr and a distinct exit code (the table in options.h).
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -25,6 +26,14 @@ int dispatch(const cngkey::Options& options) {
       return cngkey::run_delete(options);
     case Command::kExportPublic:
       return cngkey::run_export_public(options);
+    case Command::kImport:
+      return cngkey::run_import(options);
+    case Command::kCertAdd:
+      return cngkey::run_cert_add(options);
+    case Command::kCertList:
+      return cngkey::run_cert_list(options);
+    case Command::kCertRemove:
+      return cngkey::run_cert_remove(options);
     case Command::kHelp:
       std::cout << (options.help_topic ? cngkey::command_usage(*options.help_topic)
                                        : cngkey::general_usage());
@@ -37,6 +46,9 @@ int dispatch(const cngkey::Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The TPM libraries (tpm2-tss) log to stderr; cngkey reports failures itself, in one line.
+  // A TSS2_LOG set by the user is kept (for debugging a TPM connection).
+  setenv("TSS2_LOG", "all+none", 0);  // NOLINT(concurrency-mt-unsafe): no threads yet
   try {
     const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
     return dispatch(cngkey::parse_arguments(args));
@@ -45,7 +57,10 @@ int main(int argc, char** argv) {
     return cngkey::kExitUsage;
   } catch (const cngkey::NcryptError& error) {
     std::cerr << "cngkey: " << error.what() << '\n';
-    return cngkey::kExitNcryptFailure;
+    return cngkey::exit_code_for_status(error.status());
+  } catch (const cngkey::CliError& error) {
+    std::cerr << "cngkey: " << error.what() << '\n';
+    return error.exit_code();
   } catch (const std::exception& error) {  // ConversionError, IoError, bad_alloc
     std::cerr << "cngkey: " << error.what() << '\n';
     return cngkey::kExitOtherFailure;

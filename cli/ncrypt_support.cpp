@@ -1,5 +1,6 @@
 #include "ncrypt_support.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -12,6 +13,28 @@ NcryptError::NcryptError(const char* function, SECURITY_STATUS status)
     : std::runtime_error(std::string(function) + " failed: " + describe_status(status)),
       function_(function),
       status_(status) {}
+
+NcryptError::NcryptError(const char* function, SECURITY_STATUS status, const std::string& detail)
+    : std::runtime_error(std::string(function) + " failed: " + describe_status(status) + ": " +
+                         detail),
+      function_(function),
+      status_(status) {}
+
+int exit_code_for_status(SECURITY_STATUS status) noexcept {
+  switch (status) {
+    case NTE_BAD_KEYSET:
+    case NTE_NOT_FOUND:
+      return kExitNotFound;
+    case NTE_EXISTS:
+      return kExitExists;
+    case NTE_PERM:
+      return kExitPermission;
+    case NTE_DEVICE_NOT_FOUND:
+      return kExitNoTpm;
+    default:
+      return kExitNcryptFailure;
+  }
+}
 
 void check(SECURITY_STATUS status, const char* function) {
   if (status != ERROR_SUCCESS) {
@@ -48,7 +71,16 @@ const char16_t* provider_alias(ProviderKind provider) noexcept {
 
 Handle open_provider(ProviderKind provider) {
   NCRYPT_PROV_HANDLE raw = 0;
-  check(NCryptOpenStorageProvider(&raw, provider_alias(provider), 0), "NCryptOpenStorageProvider");
+  const SECURITY_STATUS status = NCryptOpenStorageProvider(&raw, provider_alias(provider), 0);
+  if (status == NTE_DEVICE_NOT_FOUND && provider == ProviderKind::kPlatform) {
+    const char* tcti = std::getenv("CNG_PKCS11_TCTI");  // NOLINT(concurrency-mt-unsafe): no setenv
+    throw CliError(
+        kExitNoTpm,
+        "no TPM: the platform provider (TPM 2.0) found no device at " +
+            std::string(tcti != nullptr && *tcti != '\0' ? tcti : "device:/dev/tpmrm0") +
+            " (set CNG_PKCS11_TCTI); NCryptOpenStorageProvider failed: " + describe_status(status));
+  }
+  check(status, "NCryptOpenStorageProvider");
   return Handle(raw);
 }
 

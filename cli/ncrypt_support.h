@@ -15,10 +15,24 @@ namespace cngkey {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// An NCrypt function returned an error; main() prints it and exits with kExitNcryptFailure.
+// A failure with its own exit code (ExitCode in options.h) and a complete message.
+class CliError : public std::runtime_error {
+ public:
+  CliError(int exit_code, const std::string& message)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// An NCrypt function returned an error; main() prints it and exits with
+// exit_code_for_status(status()).
 class NcryptError : public std::runtime_error {
  public:
   NcryptError(const char* function, SECURITY_STATUS status);
+  // The same, with the callee's own explanation appended ("...: detail").
+  NcryptError(const char* function, SECURITY_STATUS status, const std::string& detail);
   [[nodiscard]] const char* function() const noexcept { return function_; }
   [[nodiscard]] SECURITY_STATUS status() const noexcept { return status_; }
 
@@ -29,6 +43,10 @@ class NcryptError : public std::runtime_error {
 
 // Throws NcryptError(function, status) unless status is ERROR_SUCCESS.
 void check(SECURITY_STATUS status, const char* function);
+
+// The exit code for a failed NCrypt status: kExitNotFound, kExitExists, kExitPermission,
+// kExitNoTpm, else kExitNcryptFailure.
+int exit_code_for_status(SECURITY_STATUS status) noexcept;
 
 // Owns one NCrypt object handle (provider or key) and frees it with NCryptFreeObject.
 class Handle {
@@ -52,6 +70,7 @@ class Handle {
 DWORD scope_flags(Scope scope) noexcept;  // 0 or NCRYPT_MACHINE_KEY_FLAG
 const char16_t* provider_alias(ProviderKind provider) noexcept;
 
+// Opens the provider; without a TPM the platform provider fails with CliError(kExitNoTpm).
 Handle open_provider(ProviderKind provider);
 Handle open_key(const Handle& provider, const std::u16string& name, Scope scope);
 

@@ -13,8 +13,14 @@ namespace {
 
 constexpr unsigned bit(Command c) { return 1u << static_cast<unsigned>(c); }
 constexpr unsigned kKeyCommands = bit(Command::kCreate) | bit(Command::kShow) |
-                                  bit(Command::kDelete) | bit(Command::kExportPublic);
-constexpr unsigned kStoreCommands = kKeyCommands | bit(Command::kList);
+                                  bit(Command::kDelete) | bit(Command::kExportPublic) |
+                                  bit(Command::kImport);
+constexpr unsigned kCertCommands =
+    bit(Command::kCertAdd) | bit(Command::kCertList) | bit(Command::kCertRemove);
+constexpr unsigned kStoreCommands = kKeyCommands | bit(Command::kList) | kCertCommands;
+// Commands that take one positional argument: a FILE (import, cert add) or an ID (cert remove).
+constexpr unsigned kPositionalCommands =
+    bit(Command::kImport) | bit(Command::kCertAdd) | bit(Command::kCertRemove);
 
 struct OptionSpec {
   std::string_view name;  // without the leading "--"
@@ -26,16 +32,18 @@ constexpr std::array kOptionSpecs = {
     OptionSpec{"scope", true, kStoreCommands},
     OptionSpec{"provider", true, kStoreCommands},
     OptionSpec{"long", false, bit(Command::kList)},
+    OptionSpec{"json", false, bit(Command::kList) | bit(Command::kShow) | bit(Command::kCertList)},
     OptionSpec{"name", true, kKeyCommands},
     OptionSpec{"algorithm", true, bit(Command::kCreate)},
     OptionSpec{"length", true, bit(Command::kCreate)},
     OptionSpec{"usage", true, bit(Command::kCreate)},
     OptionSpec{"legacy-spec", true, bit(Command::kCreate)},
-    OptionSpec{"overwrite", false, bit(Command::kCreate)},
+    OptionSpec{"overwrite", false, bit(Command::kCreate) | bit(Command::kImport)},
     OptionSpec{"ephemeral", false, bit(Command::kCreate)},
-    OptionSpec{"exportable", false, bit(Command::kCreate)},
+    OptionSpec{"exportable", false, bit(Command::kCreate) | bit(Command::kImport)},
     OptionSpec{"format", true, bit(Command::kExportPublic)},
     OptionSpec{"out", true, bit(Command::kExportPublic)},
+    OptionSpec{"label", true, bit(Command::kCertAdd)},
 };
 
 // The algorithms `create` offers (the software provider's named-curve set).
@@ -45,12 +53,16 @@ constexpr std::array<std::u16string_view, 7> kAlgorithms = {
     NCRYPT_ECDH_P521_ALGORITHM,
 };
 
-constexpr std::array<std::pair<std::string_view, Command>, 5> kCommands = {{
+constexpr std::array<std::pair<std::string_view, Command>, 9> kCommands = {{
     {"list", Command::kList},
     {"create", Command::kCreate},
     {"show", Command::kShow},
     {"delete", Command::kDelete},
     {"export-public", Command::kExportPublic},
+    {"import", Command::kImport},
+    {"cert add", Command::kCertAdd},
+    {"cert list", Command::kCertList},
+    {"cert remove", Command::kCertRemove},
 }};
 
 std::optional<Command> find_command(std::string_view word) {
@@ -60,6 +72,19 @@ std::optional<Command> find_command(std::string_view word) {
     }
   }
   return std::nullopt;
+}
+
+// The command named by args[0] (and args[1] after "cert"); sets consumed to the words used.
+std::optional<Command> find_command(std::span<const std::string> args, std::size_t& consumed) {
+  consumed = 1;
+  if (args[0] != "cert") {
+    return find_command(args[0]);
+  }
+  if (args.size() < 2 || args[1].starts_with("-")) {
+    return std::nullopt;
+  }
+  consumed = 2;
+  return find_command("cert " + args[1]);
 }
 
 std::u16string parse_algorithm(std::string_view value) {
@@ -138,6 +163,14 @@ void apply_option(Options& options, std::string_view name, std::string_view valu
         {{{"software", ProviderKind::kSoftware}, {"platform", ProviderKind::kPlatform}}});
   } else if (name == "long") {
     options.long_listing = true;
+  } else if (name == "json") {
+    options.json = true;
+  } else if (name == "label") {
+    if (!utf8_to_utf16(value)) {
+      throw UsageError("--label needs UTF-8 text");
+    }
+    options.label = std::string(value);
+    options.has_label = true;
   } else if (name == "name") {
     auto utf16 = utf8_to_utf16(value);
     if (!utf16 || utf16->empty()) {
@@ -185,19 +218,31 @@ void check_combination(const Options& options, const std::set<std::string_view>&
     }
     return;
   }
-  if (options.command != Command::kList && !has_name) {
+  if ((kKeyCommands & bit(options.command)) != 0 && !has_name) {
     throw UsageError(std::string(command_name(options.command)) + " needs --name");
+  }
+  if ((kPositionalCommands & bit(options.command)) != 0 && options.argument.empty()) {
+    throw UsageError(
+        std::string(command_name(options.command)) +
+        (options.command == Command::kCertRemove ? " needs a certificate ID" : " needs a FILE"));
   }
 }
 
 Options parse_help(std::span<const std::string> args) {
   Options options;
   options.command = Command::kHelp;
+  if (args.size() == 3 && args[1] == "cert") {
+    options.help_topic = find_command("cert " + args[2]);
+    if (!options.help_topic) {
+      throw UsageError("unknown command 'cert " + args[2] + "'");
+    }
+    return options;
+  }
   if (args.size() > 2) {
     throw UsageError("help takes at most one command name");
   }
   if (args.size() == 2) {
-    options.help_topic = find_command(args[1]);
+    options.help_topic = args[1] == "cert" ? Command::kCertList : find_command(args[1]);
     if (!options.help_topic) {
       throw UsageError("unknown command '" + args[1] + "'");
     }
@@ -214,22 +259,37 @@ Options parse_arguments(std::span<const std::string> args) {
   if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     return parse_help(args);
   }
-  const auto command = find_command(args[0]);
+  if (args[0] == "cert" && args.size() >= 2 && (args[1] == "--help" || args[1] == "-h")) {
+    Options help;
+    help.help_topic = Command::kCertList;  // the cert help covers add, list and remove
+    return help;
+  }
+  std::size_t first = 1;
+  const auto command = find_command(args, first);
   if (!command) {
-    throw UsageError("unknown command '" + args[0] + "'");
+    throw UsageError(args[0] == "cert" ? "cert needs a subcommand: add, list or remove"
+                                       : "unknown command '" + args[0] + "'");
   }
   Options options;
   options.command = *command;
   std::set<std::string_view> seen;
-  for (std::size_t i = 1; i < args.size(); ++i) {
+  for (std::size_t i = first; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
       Options help;
       help.help_topic = *command;
       return help;
     }
-    if (!arg.starts_with("--")) {
-      throw UsageError("unexpected argument '" + args[i] + "'");
+    if (!arg.starts_with("--") || arg == "--") {
+      if (arg == "--" && i + 1 < args.size()) {
+        arg = args[++i];  // "--": the next word is the positional argument, even "-x"
+      }
+      if ((kPositionalCommands & bit(*command)) == 0 || !options.argument.empty() || arg.empty() ||
+          arg == "--") {
+        throw UsageError("unexpected argument '" + std::string(arg) + "'");
+      }
+      options.argument = std::string(arg);
+      continue;
     }
     arg.remove_prefix(2);
     std::optional<std::string_view> inline_value;
@@ -240,7 +300,8 @@ Options parse_arguments(std::span<const std::string> args) {
     const auto* spec = std::find_if(kOptionSpecs.begin(), kOptionSpecs.end(),
                                     [&](const OptionSpec& s) { return s.name == arg; });
     if (spec == kOptionSpecs.end() || (spec->commands & bit(*command)) == 0) {
-      throw UsageError("unknown option '--" + std::string(arg) + "' for " + args[0]);
+      throw UsageError("unknown option '--" + std::string(arg) + "' for " +
+                       std::string(command_name(*command)));
     }
     if (!seen.insert(spec->name).second) {
       throw UsageError("--" + std::string(arg) + " given twice");
@@ -273,5 +334,9 @@ std::string_view command_name(Command command) {
 }
 
 std::string_view scope_name(Scope scope) { return scope == Scope::kMachine ? "machine" : "user"; }
+
+std::string_view provider_name(ProviderKind provider) {
+  return provider == ProviderKind::kPlatform ? "platform" : "software";
+}
 
 }  // namespace cngkey

@@ -12,15 +12,44 @@
 
 namespace cngkey {
 
-// Process exit codes. Scripts rely on them, so they never change meaning.
+// Process exit codes. Scripts rely on them, so they never change meaning (codes 0-3 predate
+// the others and kept their meaning when 4-8 were split off from 1):
+//
+//   code  meaning                                           typical cause
+//   0     success
+//   1     an NCrypt call failed (any status not below)      NTE_NOT_SUPPORTED, NTE_BAD_DATA
+//   2     usage error: bad command line                     unknown option, missing --name
+//   3     other failure: I/O, public-key conversion         unreadable FILE, --out not writable
+//   4     not found: no such key or certificate             NTE_BAD_KEYSET, unknown cert id
+//   5     already exists (create/import, no --overwrite)  NTE_EXISTS
+//   6     permission denied on the store                    NTE_PERM, EACCES
+//   7     no TPM: the platform provider has no device       NTE_DEVICE_NOT_FOUND
+//   8     bad input file: malformed, encrypted PKCS#8,      not DER/PEM, secp256k1, Ed25519
+//         unsupported key type or curve
 enum ExitCode : int {
   kExitOk = 0,
-  kExitNcryptFailure = 1,  // an NCrypt function returned an error status
-  kExitUsage = 2,          // bad command line
-  kExitOtherFailure = 3,   // I/O or public-key conversion failure
+  kExitNcryptFailure = 1,
+  kExitUsage = 2,
+  kExitOtherFailure = 3,
+  kExitNotFound = 4,
+  kExitExists = 5,
+  kExitPermission = 6,
+  kExitNoTpm = 7,
+  kExitBadInput = 8,
 };
 
-enum class Command { kHelp, kList, kCreate, kShow, kDelete, kExportPublic };
+enum class Command {
+  kHelp,
+  kList,
+  kCreate,
+  kShow,
+  kDelete,
+  kExportPublic,
+  kImport,
+  kCertAdd,
+  kCertList,
+  kCertRemove,
+};
 enum class Scope { kUser, kMachine };
 enum class ProviderKind { kSoftware, kPlatform };
 enum class ExportFormat { kPem, kDer, kBlob };
@@ -40,6 +69,10 @@ struct Options {
   bool ephemeral = false;
   bool exportable = false;
   bool long_listing = false;
+  bool json = false;  // --json: list, show, cert list
+  std::string label;  // cert add --label (UTF-8); empty: the subject CN
+  bool has_label = false;
+  std::string argument;  // the positional FILE (import, cert add) or ID (cert remove)
   ExportFormat format = ExportFormat::kPem;
   std::string out_path;  // empty: standard output
 };
@@ -55,6 +88,9 @@ Options parse_arguments(std::span<const std::string> args);
 
 std::string_view command_name(Command command);
 std::string_view scope_name(Scope scope);
+
+// "software" or "platform".
+std::string_view provider_name(ProviderKind provider);
 
 // Help texts (help.cpp).
 std::string_view general_usage();

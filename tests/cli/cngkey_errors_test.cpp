@@ -1,4 +1,5 @@
-// cngkey failure handling: usage errors (exit 2), NCrypt errors (exit 1, one clean line),
+// cngkey failure handling: usage errors (exit 2), NCrypt errors (one clean line; exit 4 for a
+// missing key, 5 for an existing one, 7 without a TPM),
 // --overwrite semantics, the platform provider, help, and the PKCS#11 custom properties.
 #include <regex>
 #include <string>
@@ -73,7 +74,7 @@ TEST_F(CngkeyTest, UnknownKeyIsNteBadKeyset) {
   for (const std::string command : {"show", "delete", "export-public"}) {
     for (const std::string scope : {"user", "machine"}) {
       const ProcessResult result = cngkey({command, "--name", "missing", "--scope", scope});
-      EXPECT_EQ(result.exit_code, 1) << command;
+      EXPECT_EQ(result.exit_code, 4) << command;
       EXPECT_EQ(result.err, "cngkey: NCryptOpenKey failed: NTE_BAD_KEYSET (0x80090016)\n")
           << command;
       EXPECT_EQ(result.out, "") << command;
@@ -85,7 +86,7 @@ TEST_F(CngkeyTest, SecondCreateNeedsOverwrite) {
   const auto first = create_key({"--name", "dup", "--algorithm", "ECDSA_P256"});
 
   const ProcessResult again = cngkey({"create", "--name", "dup", "--algorithm", "ECDSA_P256"});
-  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.exit_code, 5);
   EXPECT_TRUE(std::regex_match(again.err, kNcryptFailureLine)) << again.err;
   EXPECT_NE(again.err.find("NTE_EXISTS (0x8009000F)"), std::string::npos) << again.err;
   EXPECT_EQ(show_key("dup").at("Public key SHA-1"), first.at("Public key SHA-1"))
@@ -106,18 +107,20 @@ TEST_F(CngkeyTest, SecondCreateNeedsOverwrite) {
 }
 
 TEST_F(CngkeyTest, PlatformProviderFailsCleanlyWithoutATpm) {
-  // Until a TPM answers, NCryptOpenStorageProvider reports the device error; with a TPM the
-  // listing simply works. Either way there is no crash and no half-written output.
+  // No TPM answers on this TCTI (nothing listens on port 1): every platform command fails
+  // with exit 7 and one line that says so, before any output.
+  extra_env_ = {"CNG_PKCS11_TCTI=swtpm:host=127.0.0.1,port=1"};
   const ProcessResult result = cngkey({"list", "--provider", "platform"});
-  if (result.exit_code == 0) {
-    EXPECT_EQ(result.err, "");
-  } else {
-    EXPECT_EQ(result.exit_code, 1);
-    EXPECT_TRUE(std::regex_match(result.err, kNcryptFailureLine)) << result.err;
-    EXPECT_EQ(result.out, "");
-    const ProcessResult show = cngkey({"show", "--provider", "platform", "--name", "k"});
-    EXPECT_EQ(show.exit_code, 1);
-    EXPECT_EQ(show.err, result.err);
+  EXPECT_EQ(result.exit_code, 7);
+  EXPECT_TRUE(std::regex_match(
+      result.err, std::regex(R"(cngkey: no TPM: .*NTE_DEVICE_NOT_FOUND \(0x80090035\)\n)")))
+      << result.err;
+  EXPECT_NE(result.err.find("swtpm:host=127.0.0.1,port=1"), std::string::npos) << result.err;
+  EXPECT_EQ(result.out, "");
+  for (const std::string command : {"show", "delete", "export-public"}) {
+    const ProcessResult other = cngkey({command, "--provider", "platform", "--name", "k"});
+    EXPECT_EQ(other.exit_code, 7) << command;
+    EXPECT_EQ(other.err, result.err) << command;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@ std::string hex(const unsigned char* data, std::size_t size) {
 // The child's complete environment: store paths, an empty HOME, and the sanitizer settings.
 std::vector<std::string> child_environment(const std::filesystem::path& root,
                                            const std::filesystem::path& user_dir,
-                                           const std::filesystem::path& machine_dir) {
+                                           const std::filesystem::path& machine_dir,
+                                           const std::vector<std::string>& extra) {
   std::vector<std::string> env = {
       "CNG_PKCS11_USER_DIR=" + user_dir.string(),
       "CNG_PKCS11_MACHINE_DIR=" + machine_dir.string(),
@@ -52,6 +54,7 @@ std::vector<std::string> child_environment(const std::filesystem::path& root,
       env.push_back(std::string(name) + "=" + value);
     }
   }
+  env.insert(env.end(), extra.begin(), extra.end());
   return env;
 }
 
@@ -74,13 +77,53 @@ void CngkeyTest::TearDown() {
 ProcessResult CngkeyTest::cngkey(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {CNGKEY_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, child_environment(root_, user_dir_, machine_dir_));
+  return run_process(argv, child_environment(root_, user_dir_, machine_dir_, extra_env_));
+}
+
+ProcessResult CngkeyTest::cngkey_with_prefix(const std::vector<std::string>& prefix,
+                                             const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = prefix;
+  argv.emplace_back(CNGKEY_PATH);
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, child_environment(root_, user_dir_, machine_dir_, extra_env_));
 }
 
 ProcessResult CngkeyTest::openssl(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {OPENSSL_CLI_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, child_environment(root_, user_dir_, machine_dir_));
+  return run_process(argv, child_environment(root_, user_dir_, machine_dir_, extra_env_));
+}
+
+void CngkeyTest::openssl_ok(const std::vector<std::string>& args) const {
+  const ProcessResult result = openssl(args);
+  ASSERT_EQ(result.exit_code, 0) << "openssl " << args.at(0) << ": " << result.err;
+}
+
+std::filesystem::path CngkeyTest::generate_key(const std::string& leaf,
+                                               const std::string& kind) const {
+  const auto file = path(leaf);
+  if (kind == "RSA") {
+    openssl_ok({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                file.string()});
+  } else {
+    openssl_ok({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:" + kind, "-out",
+                file.string()});
+  }
+  return file;
+}
+
+std::filesystem::path CngkeyTest::make_certificate(const std::string& leaf,
+                                                   const std::filesystem::path& key,
+                                                   const std::string& subject, bool der) const {
+  const auto file = path(leaf);
+  openssl_ok({"req", "-new", "-x509", "-key", key.string(), "-subj", subject, "-days", "30",
+              "-outform", der ? "DER" : "PEM", "-out", file.string()});
+  return file;
+}
+
+void CngkeyTest::use_stores_in_this_process() const {
+  ASSERT_EQ(setenv("CNG_PKCS11_USER_DIR", user_dir_.c_str(), 1), 0);
+  ASSERT_EQ(setenv("CNG_PKCS11_MACHINE_DIR", machine_dir_.c_str(), 1), 0);
 }
 
 std::map<std::string, std::string> CngkeyTest::create_key(
@@ -182,6 +225,53 @@ std::string public_value_sha1(const std::filesystem::path& pem_file) {
   EXPECT_EQ(
       EVP_Digest(value.data(), value.size(), digest.data(), &digest_size, EVP_sha1(), nullptr), 1);
   return hex(digest.data(), digest_size);
+}
+
+bool verify_sha256_signature(const std::filesystem::path& pem_file, const std::string& data,
+                             const std::vector<unsigned char>& signature) {
+  const std::string pem = read_file(pem_file);
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    bio.reset(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  }
+  if (!key) {
+    ADD_FAILURE() << "OpenSSL cannot read " << pem_file;
+    return false;
+  }
+  std::vector<unsigned char> der_signature = signature;
+  if (EVP_PKEY_is_a(key.get(), "EC") != 0) {
+    // PKCS#11 ECDSA signatures are r || s; OpenSSL verifies the DER ECDSA-Sig-Value.
+    const std::size_t half = signature.size() / 2;
+    ECDSA_SIG* sig = ECDSA_SIG_new();
+    BIGNUM* r = BN_bin2bn(signature.data(), static_cast<int>(half), nullptr);
+    BIGNUM* s = BN_bin2bn(signature.data() + half, static_cast<int>(half), nullptr);
+    if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+      ADD_FAILURE() << "cannot build ECDSA_SIG";
+      return false;
+    }
+    unsigned char* der = nullptr;
+    const int length = i2d_ECDSA_SIG(sig, &der);
+    ECDSA_SIG_free(sig);
+    if (length <= 0) {
+      return false;
+    }
+    der_signature.assign(der, der + length);
+    OPENSSL_free(der);
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok =
+      ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+      EVP_DigestVerify(ctx, der_signature.data(), der_signature.size(),
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+std::string hex_of(const std::vector<unsigned char>& bytes) {
+  return hex(bytes.data(), bytes.size());
 }
 
 std::string read_file(const std::filesystem::path& file) {

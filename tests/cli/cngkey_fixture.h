@@ -20,6 +20,9 @@ class CngkeyTest : public ::testing::Test {
 
   // Runs cngkey with the test's store directories.
   ProcessResult cngkey(const std::vector<std::string>& args) const;
+  // Runs prefix... cngkey args... (e.g. a prefix that changes the user).
+  ProcessResult cngkey_with_prefix(const std::vector<std::string>& prefix,
+                                   const std::vector<std::string>& args) const;
   // Runs the openssl command-line tool.
   ProcessResult openssl(const std::vector<std::string>& args) const;
 
@@ -36,6 +39,20 @@ class CngkeyTest : public ::testing::Test {
 
   std::filesystem::path path(const std::string& leaf) const { return root_ / leaf; }
 
+  // Runs the openssl tool and asserts success (key and certificate generation).
+  void openssl_ok(const std::vector<std::string>& args) const;
+  // A fresh private key (PKCS#8 PEM, written by `openssl genpkey`) at path(leaf): "RSA" or an
+  // OpenSSL curve name ("P-256", "P-384", "P-521", "secp256k1").
+  std::filesystem::path generate_key(const std::string& leaf, const std::string& kind) const;
+  // A self-signed certificate over a PEM private key, PEM or DER.
+  std::filesystem::path make_certificate(const std::string& leaf, const std::filesystem::path& key,
+                                         const std::string& subject, bool der = false) const;
+  // Points the module and NCrypt in this process at the test's stores (for in-process checks).
+  void use_stores_in_this_process() const;
+
+  // Extra NAME=value entries of the children's environment (e.g. CNG_PKCS11_TCTI).
+  std::vector<std::string> extra_env_;
+
   std::filesystem::path root_;
   std::filesystem::path user_dir_;
   std::filesystem::path machine_dir_;
@@ -47,6 +64,14 @@ std::map<std::string, std::string> parse_report(const std::string& text);
 // Lower-case hex SHA-1 of the public value (RSA modulus / uncompressed EC point) of a PEM
 // SubjectPublicKeyInfo file, computed independently of cngkey with OpenSSL.
 std::string public_value_sha1(const std::filesystem::path& pem_file);
+
+// Verifies a PKCS#11 signature over data with SHA-256 (RSA PKCS#1 v1.5, or ECDSA given as
+// raw r||s) against the public key of a PEM file (private or public), with OpenSSL.
+bool verify_sha256_signature(const std::filesystem::path& pem_file, const std::string& data,
+                             const std::vector<unsigned char>& signature);
+
+// Lower-case hex of bytes.
+std::string hex_of(const std::vector<unsigned char>& bytes);
 
 std::string read_file(const std::filesystem::path& file);
 void write_file(const std::filesystem::path& file, const std::string& content);
