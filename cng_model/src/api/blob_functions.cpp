@@ -14,9 +14,9 @@ namespace {
 
 constexpr std::array<std::u16string_view, 3> kPublicBlobs = {
     BCRYPT_PUBLIC_KEY_BLOB, BCRYPT_RSAPUBLIC_BLOB, BCRYPT_ECCPUBLIC_BLOB};
-constexpr std::array<std::u16string_view, 5> kPrivateBlobs = {
-    BCRYPT_PRIVATE_KEY_BLOB, BCRYPT_RSAPRIVATE_BLOB, BCRYPT_RSAFULLPRIVATE_BLOB,
-    BCRYPT_ECCPRIVATE_BLOB, NCRYPT_PKCS8_PRIVATE_KEY_BLOB};
+constexpr std::array<std::u16string_view, 6> kPrivateBlobs = {
+    BCRYPT_PRIVATE_KEY_BLOB, BCRYPT_RSAPRIVATE_BLOB,        BCRYPT_RSAFULLPRIVATE_BLOB,
+    BCRYPT_ECCPRIVATE_BLOB,  NCRYPT_PKCS8_PRIVATE_KEY_BLOB, NCRYPT_CIPHER_KEY_BLOB};
 
 template <std::size_t N>
 bool one_of(const std::array<std::u16string_view, N>& set, std::u16string_view s) {
@@ -37,6 +37,9 @@ void check_blob_fits(std::u16string_view blob, KeyAlgorithm algorithm) {
       u16_iequals(blob, BCRYPT_ECCPUBLIC_BLOB) || u16_iequals(blob, BCRYPT_ECCPRIVATE_BLOB);
   require(!(rsa_blob && algorithm != KeyAlgorithm::kRsa) && !(ecc_blob && !is_ec(algorithm)),
           NTE_BAD_TYPE, "the key cannot be exported in this blob type");
+  // Secret keys export only as a cipher key blob, and only they do.
+  require(u16_iequals(blob, NCRYPT_CIPHER_KEY_BLOB) == is_symmetric(algorithm), NTE_BAD_TYPE,
+          "the key cannot be exported in this blob type");
 }
 
 struct ImportParameters {
