@@ -49,10 +49,9 @@ must "swtpm TPM 2.0 simulator started" start_swtpm
 must "pkcs11-tool: RSA-2048 and EC P-256 key pairs in the TPM ('$TOKEN_USER')" gen_keys
 must "req -x509 -engine pkcs11: self-signed RSA certificate with the TPM key" selfsigned rsa "$RSA_URI"
 must "req -x509 -engine pkcs11: self-signed EC certificate with the TPM key" selfsigned ec "$EC_URI"
-# Not run: TLS 1.3 with the RSA key. libp11's engine signs RSA-PSS through raw RSA
-# (CKM_RSA_X_509), which the platform provider does not offer (no raw RSA private operation),
-# so s_server fails with CKR_MECHANISM_INVALID. TLS 1.3 runs with the EC key below.
-note "TLS 1.3 with the TPM RSA key: not possible through the libp11 engine (needs CKM_RSA_X_509)"
+# TLS 1.3 with the RSA key: libp11's engine pads RSA-PSS itself and signs the block raw
+# (CKM_RSA_X_509), which the platform slot does as TPM2_RSA_Decrypt with the NULL scheme.
+step "TLS 1.3 handshake, s_server with the TPM RSA key (RSA-PSS through raw RSA)" tls rsa "$RSA_URI" tls1_3 RSA-PSS
 step "TLS 1.2 handshake, s_server with the TPM RSA key (PKCS#1 v1.5)" tls rsa "$RSA_URI" tls1_2 RSA "-sigalgs RSA+SHA256"
 step "TLS 1.3 handshake, s_server with the TPM EC key" tls ec "$EC_URI" tls1_3 ECDSA
 step "TLS 1.2 handshake, s_server with the TPM EC key" tls ec "$EC_URI" tls1_2 ECDSA

@@ -103,10 +103,13 @@ const AttributeInfo* attribute_info(CK_ATTRIBUTE_TYPE type) noexcept {
 std::span<const AttributeInfo> all_attributes() noexcept { return kAttributes; }
 
 std::u16string custom_property_name(const AttributeInfo& info, bool public_object) {
-  const bool pair_wide = info.type == CKA_LABEL || info.type == CKA_ID;
-  std::u16string name = (public_object && !pair_wide) ? kPublicPropertyPrefix : kPropertyPrefix;
+  std::u16string name = public_object ? kPublicPropertyPrefix : kPropertyPrefix;
   name += info.custom;
   return name;
+}
+
+bool pair_shared_fallback(CK_ATTRIBUTE_TYPE type) noexcept {
+  return type == CKA_LABEL || type == CKA_ID;
 }
 
 bool value_shape_ok(ValueKind kind, const void* value, CK_ULONG length) noexcept {

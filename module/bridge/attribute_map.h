@@ -59,12 +59,15 @@ struct AttributeInfo {
 const AttributeInfo* attribute_info(CK_ATTRIBUTE_TYPE type) noexcept;
 std::span<const AttributeInfo> all_attributes() noexcept;
 
-// Custom property names. Attributes shared by both halves of a key pair (CKA_LABEL, CKA_ID)
-// use "PKCS11 <custom>"; every other attribute is per object: "PKCS11 <custom>" on the
-// private key, "PKCS11 Pub <custom>" for the public key object of the same CNG key.
+// Custom property names: every attribute is per object, "PKCS11 <custom>" for the private key
+// and "PKCS11 Pub <custom>" for the public key object of the same CNG key, so the two halves
+// keep their own CKA_LABEL and CKA_ID.
 inline constexpr char16_t kPropertyPrefix[] = u"PKCS11 ";
 inline constexpr char16_t kPublicPropertyPrefix[] = u"PKCS11 Pub ";
 std::u16string custom_property_name(const AttributeInfo& info, bool public_object);
+// CKA_LABEL and CKA_ID: a public object without its own "PKCS11 Pub" value shows the key's
+// "PKCS11" one (stores written when the pair shared them, and keys labelled by other tools).
+bool pair_shared_fallback(CK_ATTRIBUTE_TYPE type) noexcept;
 
 // Checks a template value's length/shape for its kind (CKR_ATTRIBUTE_VALUE_INVALID).
 bool value_shape_ok(ValueKind kind, const void* value, CK_ULONG length) noexcept;

@@ -41,6 +41,8 @@ std::vector<std::uint8_t> NcryptSigner::sign(std::span<const std::uint8_t> input
         input = input.first(max_ecdsa_input);
       }
       break;
+    case SignPadding::kRawRsa:
+      return sign_raw(input);
   }
   std::vector<std::uint8_t> signature(signature_size);
   DWORD written = 0;
@@ -51,6 +53,27 @@ std::vector<std::uint8_t> NcryptSigner::sign(std::span<const std::uint8_t> input
   require(written <= signature.size(), CKR_GENERAL_ERROR, "NCryptSignHash overran its buffer");
   signature.resize(written);
   return signature;
+}
+
+std::vector<std::uint8_t> NcryptSigner::sign_raw(std::span<const std::uint8_t> input) const {
+  require(input.size() <= signature_size, CKR_DATA_LEN_RANGE, "raw RSA input longer than k");
+  std::vector<std::uint8_t> block(signature_size, 0);  // the integer, left-padded to k bytes
+  std::copy(input.begin(), input.end(), block.end() - static_cast<std::ptrdiff_t>(input.size()));
+  std::vector<std::uint8_t> out(signature_size);
+  DWORD written = 0;
+  const SECURITY_STATUS status =
+      NCryptDecrypt(key, block.data(), static_cast<DWORD>(block.size()), nullptr, out.data(),
+                    static_cast<DWORD>(out.size()), &written, NCRYPT_NO_PADDING_FLAG);
+  OPENSSL_cleanse(block.data(), block.size());
+  if (status == NTE_INVALID_PARAMETER || status == NTE_BAD_DATA) {
+    fail(CKR_DATA_INVALID, "raw RSA input is not below the modulus");
+  }
+  check_status(status, NcryptContext::kSign, "NCryptDecrypt (raw RSA signature)");
+  require(written <= out.size(), CKR_GENERAL_ERROR, "NCryptDecrypt overran its buffer");
+  // The signature is k bytes: NCrypt may drop leading zero bytes of the integer.
+  out.resize(written);
+  out.insert(out.begin(), signature_size - written, 0);
+  return out;
 }
 
 void ncrypt_decrypt(NCRYPT_KEY_HANDLE key, DWORD flags, void* padding_info,

@@ -10,7 +10,9 @@
 
 namespace p11::mech {
 
-enum class SignPadding : std::uint8_t { kPkcs1, kPss, kEcdsa };
+// kRawRsa: CKM_RSA_X_509, the RSA private operation on the input as a big-endian integer,
+// done as NCryptDecrypt with NCRYPT_NO_PADDING_FLAG (CNG's NCryptSignHash always pads).
+enum class SignPadding : std::uint8_t { kPkcs1, kPss, kEcdsa, kRawRsa };
 
 struct NcryptSigner {
   NCRYPT_KEY_HANDLE key = 0;
@@ -25,6 +27,9 @@ struct NcryptSigner {
   std::size_t max_ecdsa_input = 0;
 
   [[nodiscard]] std::vector<std::uint8_t> sign(std::span<const std::uint8_t> input) const;
+
+ private:
+  [[nodiscard]] std::vector<std::uint8_t> sign_raw(std::span<const std::uint8_t> input) const;
 };
 
 // NCryptDecrypt with flags NCRYPT_NO_PADDING_FLAG / NCRYPT_PAD_PKCS1_FLAG / NCRYPT_PAD_OAEP_FLAG

@@ -14,7 +14,7 @@ constexpr CK_FLAGS kSignVerify = CKF_SIGN | CKF_VERIFY;
 constexpr CK_FLAGS kCipher = CKF_ENCRYPT | CKF_DECRYPT;
 constexpr CK_KEY_TYPE kNoKey = CK_UNAVAILABLE_INFORMATION;
 
-// CKM_RSA_PKCS serves both factories: sign/verify and encrypt/decrypt.
+// CKM_RSA_PKCS and CKM_RSA_X_509 serve both factories: sign/verify and encrypt/decrypt.
 std::unique_ptr<Operation> make_rsa_pkcs_operation(OpKind kind, const MechanismSpec& spec,
                                                    const DecodedParams& params,
                                                    const KeyView* key) {
@@ -31,8 +31,8 @@ using F = Family;
 // no CKM_SHA224_RSA_PKCS_PSS row, and PSS/OAEP parameters naming SHA-224 are rejected.
 // PKCS#1 v1.5 with SHA-224 works (we build the DigestInfo), as does ECDSA (hash, then sign).
 // TPM rows: what a TPM 2.0 behind the Platform Crypto Provider does (PCP signs PSS with SHA-1
-// and SHA-256 only, needs a CNG hash id for PKCS#1, has no raw RSA); refined later from the
-// TPM's capabilities.
+// and SHA-256 only, needs a CNG hash id for PKCS#1; raw RSA is TPM2_RSA_Decrypt with the NULL
+// scheme); refined later from the TPM's capabilities.
 constexpr std::array kRows = {
     MechanismSpec{CKM_RSA_PKCS_KEY_PAIR_GEN, F::kKeyPairGen, CKK_RSA, H::kNone,
                   CKF_GENERATE_KEY_PAIR, true, nullptr, nullptr},
@@ -62,8 +62,8 @@ constexpr std::array kRows = {
                   decode_pss_params, make_sign_verify_operation},
     MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, H::kNone, kCipher, true,
                   decode_oaep_params, make_cipher_operation},
-    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, H::kNone, kCipher, false, nullptr,
-                  make_cipher_operation},
+    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, H::kNone, kSignVerify | kCipher, true,
+                  nullptr, make_rsa_pkcs_operation},
     MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, H::kNone, kSignVerify | kEcFlags, true, nullptr,
                   make_sign_verify_operation},
     MechanismSpec{CKM_ECDSA_SHA1, F::kEcdsa, CKK_EC, H::kSha1, kSignVerify | kEcFlags, true,

@@ -188,6 +188,10 @@ SignatureScheme scheme_for(const MechanismSpec& spec, const DecodedParams& param
     case Family::kEcdsa:
       scheme.padding = SignPadding::kEcdsa;
       break;
+    case Family::kRsaX509:  // the input is an integer of at most k bytes (PKCS#11 §2.1.6)
+      scheme.padding = SignPadding::kRawRsa;
+      scheme.rule = {InputRule::Kind::kAtMost, bytes_of(key.bits)};
+      break;
     default:
       fail(CKR_GENERAL_ERROR, "not a signature mechanism");
   }

@@ -60,6 +60,12 @@ SoftwareVerifier::SoftwareVerifier(const KeyView& key, SignPadding padding, Hash
     return;
   }
   signature_size_ = static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()));
+  if (padding == SignPadding::kRawRsa) {
+    // CKM_RSA_X_509: recover s^e mod n (the raw public operation) and compare.
+    check(EVP_PKEY_encrypt_init(ctx_.get()), "EVP_PKEY_encrypt_init");
+    check(EVP_PKEY_CTX_set_rsa_padding(ctx_.get(), RSA_NO_PADDING), "set no padding");
+    return;
+  }
   if (padding == SignPadding::kPkcs1) {
     check(EVP_PKEY_CTX_set_rsa_padding(ctx_.get(), RSA_PKCS1_PADDING), "set PKCS#1 padding");
     if (hash != HashAlg::kNone) {
@@ -79,6 +85,10 @@ void SoftwareVerifier::verify(std::span<const std::uint8_t> input,
   if (signature.size() != signature_size_) {
     fail(CKR_SIGNATURE_LEN_RANGE, "signature length does not match the key");
   }
+  if (padding_ == SignPadding::kRawRsa) {
+    verify_raw(input, signature);
+    return;
+  }
   std::array<std::uint8_t, 160> der{};  // DER of a P-521 r,s is at most 139 bytes
   std::span<const std::uint8_t> sig = signature;
   if (padding_ == SignPadding::kEcdsa) {
@@ -91,6 +101,25 @@ void SoftwareVerifier::verify(std::span<const std::uint8_t> input,
   if (rc != 1) {
     ERR_clear_error();
     fail(CKR_SIGNATURE_INVALID, "signature does not verify");
+  }
+}
+
+void SoftwareVerifier::verify_raw(std::span<const std::uint8_t> input,
+                                  std::span<const std::uint8_t> signature) const {
+  std::vector<std::uint8_t> recovered(signature_size_);
+  std::size_t len = recovered.size();
+  // A signature not below the modulus fails here.
+  const int rc =
+      EVP_PKEY_encrypt(ctx_.get(), recovered.data(), &len, signature.data(), signature.size());
+  std::vector<std::uint8_t> expected(signature_size_, 0);
+  if (input.size() <= expected.size()) {
+    std::copy(input.begin(), input.end(),
+              expected.end() - static_cast<std::ptrdiff_t>(input.size()));
+  }
+  if (rc <= 0 || len != recovered.size() || input.size() > expected.size() ||
+      recovered != expected) {
+    ERR_clear_error();
+    fail(CKR_SIGNATURE_INVALID, "raw RSA signature does not match the data");
   }
 }
 

@@ -23,6 +23,9 @@ class SoftwareVerifier {
   [[nodiscard]] std::size_t signature_size() const noexcept { return signature_size_; }
 
  private:
+  void verify_raw(std::span<const std::uint8_t> input,
+                  std::span<const std::uint8_t> signature) const;
+
   PkeyPtr key_;
   PkeyCtxPtr ctx_;
   SignPadding padding_;

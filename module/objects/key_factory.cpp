@@ -57,7 +57,12 @@ DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
   if (attr_true(priv, CKA_SIGN)) {
     usage |= NCRYPT_ALLOW_SIGNING_FLAG;
   }
-  if (key_type == CKK_RSA && (attr_true(priv, CKA_DECRYPT) || attr_true(priv, CKA_UNWRAP))) {
+  // CKM_RSA_X_509 signing is the raw RSA private operation, which CNG offers only as
+  // NCryptDecrypt without padding: an RSA signing key also carries the decrypt usage bit.
+  // (Raw signing makes any such key a decryption primitive anyway; CKA_DECRYPT itself stays
+  // in its custom property and the module enforces it.)
+  if (key_type == CKK_RSA &&
+      (attr_true(priv, CKA_DECRYPT) || attr_true(priv, CKA_UNWRAP) || attr_true(priv, CKA_SIGN))) {
     usage |= NCRYPT_ALLOW_DECRYPT_FLAG;
   }
   if (key_type == CKK_EC && attr_true(priv, CKA_DERIVE)) {
@@ -171,25 +176,24 @@ KeyPairObjects objects_over(const SlotContext& slot, std::shared_ptr<CngKey> key
   }
 }
 
-// The label and id of a pair: the private template's, else the public one's.
-void share_pair_attributes(AttrMap& priv, AttrMap& pub, const AttrMap& priv_tmpl,
-                           const AttrMap& pub_tmpl) {
-  for (const CK_ATTRIBUTE_TYPE type : {CKA_LABEL, CKA_ID}) {
-    const AttrMap* from = priv_tmpl.contains(type)  ? &priv_tmpl
-                          : pub_tmpl.contains(type) ? &pub_tmpl
-                                                    : nullptr;
-    if (from != nullptr) {
-      priv[type] = from->at(type);
-      pub[type] = from->at(type);
-    } else {
-      priv.erase(type);  // the label defaults to empty; the id to the NSS id (later)
-      pub.erase(type);
-      if (type == CKA_LABEL) {
-        priv[type] = Bytes{};
-        pub[type] = Bytes{};
-      }
-    }
+// Each half of a pair keeps its own template's CKA_LABEL (empty when its template has none:
+// a label given only to the private key is not the public key's). CKA_ID pairs the halves:
+// each keeps its own, and when only one template gives one, the other half shares it;
+// without any, both get the NSS id of the public key (later).
+void pair_attributes(AttrMap& priv, AttrMap& pub, const AttrMap& priv_tmpl,
+                     const AttrMap& pub_tmpl) {
+  priv[CKA_LABEL] = priv_tmpl.contains(CKA_LABEL) ? priv_tmpl.at(CKA_LABEL) : Bytes{};
+  pub[CKA_LABEL] = pub_tmpl.contains(CKA_LABEL) ? pub_tmpl.at(CKA_LABEL) : Bytes{};
+  const AttrMap* id_from = priv_tmpl.contains(CKA_ID)  ? &priv_tmpl
+                           : pub_tmpl.contains(CKA_ID) ? &pub_tmpl
+                                                       : nullptr;
+  if (id_from == nullptr) {
+    priv.erase(CKA_ID);
+    pub.erase(CKA_ID);
+    return;
   }
+  priv[CKA_ID] = priv_tmpl.contains(CKA_ID) ? priv_tmpl.at(CKA_ID) : id_from->at(CKA_ID);
+  pub[CKA_ID] = pub_tmpl.contains(CKA_ID) ? pub_tmpl.at(CKA_ID) : id_from->at(CKA_ID);
 }
 
 void reject_unsupported_true(const AttrMap& attrs) {
@@ -386,7 +390,7 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
   key_type_defaults(priv, private_template, key_type);
   reject_unsupported_true(pub);
   reject_unsupported_true(priv);
-  share_pair_attributes(priv, pub, private_template, public_template);
+  pair_attributes(priv, pub, private_template, public_template);
   const bool persisted = attr_true(priv, CKA_TOKEN);
   if (attr_true(pub, CKA_TOKEN) && !persisted) {
     fail(CKR_TEMPLATE_INCONSISTENT, "a token public key needs a token private key");

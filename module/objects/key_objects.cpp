@@ -173,9 +173,13 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
       continue;
     }
     if (persisted && persisted_in_custom(*info)) {
-      const std::u16string name =
-          bridge::custom_property_name(*info, object_class == CKO_PUBLIC_KEY);
-      if (const auto stored = bridge::get_property(key, name.c_str())) {
+      const bool public_object = object_class == CKO_PUBLIC_KEY;
+      auto stored =
+          bridge::get_property(key, bridge::custom_property_name(*info, public_object).c_str());
+      if (!stored && public_object && bridge::pair_shared_fallback(e.type)) {
+        stored = bridge::get_property(key, bridge::custom_property_name(*info, false).c_str());
+      }
+      if (stored) {
         if (auto value = from_stored(*info, *stored)) {
           out[e.type] = std::move(*value);
           continue;

@@ -363,20 +363,12 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
     fail(CKR_SESSION_READ_ONLY, "token objects need a read/write session");
   }
   persist_changes(*o, changes);
-  // CKA_LABEL and CKA_ID belong to the CNG key: both halves of the pair show the change.
-  const ObjectPtr twin = lookup(o->twin);
-  for (const ObjectPtr& target : {o, twin}) {
-    if (!target) {
-      continue;
-    }
-    index(*target, false);
-    for (const auto& [type, value] : changes) {
-      if (target == o || type == CKA_LABEL || type == CKA_ID) {
-        target->attrs[type] = value;
-      }
-    }
-    index(*target, true);
+  // Every attribute is the object's own: the other half of a pair keeps its label and id.
+  index(*o, false);
+  for (const auto& [type, value] : changes) {
+    o->attrs[type] = value;
   }
+  index(*o, true);
 }
 
 void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) {

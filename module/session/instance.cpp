@@ -35,6 +35,9 @@ std::unique_ptr<LockFactory> choose_locks(const CK_C_INITIALIZE_ARGS* args) {
   if (args == nullptr) {
     return make_os_lock_factory();
   }
+  // PKCS#11 3.0 §5.4 (C_Initialize): pReserved "must be NULL_PTR"; anything else is
+  // CKR_ARGUMENTS_BAD and the library stays uninitialised.
+  require(args->pReserved == nullptr, CKR_ARGUMENTS_BAD, "C_Initialize: pReserved must be NULL");
   const int supplied = (args->CreateMutex != nullptr) + (args->DestroyMutex != nullptr) +
                        (args->LockMutex != nullptr) + (args->UnlockMutex != nullptr);
   require(supplied == 0 || supplied == 4, CKR_ARGUMENTS_BAD,
@@ -42,7 +45,6 @@ std::unique_ptr<LockFactory> choose_locks(const CK_C_INITIALIZE_ARGS* args) {
   // CKF_OS_LOCKING_OK: our own locks. Callbacks without it: the application's mutexes.
   // Neither: the application is single-threaded; OS locks are as good as none.
   // CKF_LIBRARY_CANT_CREATE_OS_THREADS needs nothing: the module never starts threads.
-  // pReserved is tolerated and ignored (NSS, p11-kit and pkcs11-provider pass data there).
   if (supplied == 4 && (args->flags & CKF_OS_LOCKING_OK) == 0) {
     return make_application_lock_factory(*args);
   }

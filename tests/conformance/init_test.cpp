@@ -174,12 +174,18 @@ TEST_F(Uninitialized, InitializeWithZeroedArgs) {
   EXPECT_NE(OpenSession(), CK_INVALID_HANDLE);
 }
 
-TEST_F(Uninitialized, InitializeToleratesReservedPointer) {
-  // NSS, p11-kit and pkcs11-provider pass configuration strings here.
+TEST_F(Uninitialized, InitializeRejectsReservedPointer) {
+  // PKCS#11 3.0 §5.4: pReserved must be NULL_PTR; otherwise CKR_ARGUMENTS_BAD and the library
+  // is left uninitialised.
   char config[] = "configdir='/nonexistent' certPrefix='' flags=readOnly";
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
   args.pReserved = config;
+  EXPECT_CKR(CKR_ARGUMENTS_BAD, f_->C_Initialize(&args));
+  CK_ULONG count = 0;
+  EXPECT_CKR(CKR_CRYPTOKI_NOT_INITIALIZED, f_->C_GetSlotList(CK_TRUE, nullptr, &count));
+  EXPECT_CKR(CKR_CRYPTOKI_NOT_INITIALIZED, f_->C_Finalize(nullptr));
+  args.pReserved = nullptr;
   ASSERT_CKR(CKR_OK, f_->C_Initialize(&args));
   EXPECT_NE(OpenSession(), CK_INVALID_HANDLE);
 }

@@ -142,12 +142,14 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
         CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN}) {
     EXPECT_EQ(tpm.count(t), 1U) << "TPM lacks 0x" << std::hex << t;
   }
-  EXPECT_EQ(tpm.count(CKM_RSA_X_509), 0U);
-  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_RSA_X_509, true); }), CKR_MECHANISM_INVALID);
+  // Raw RSA is TPM2_RSA_Decrypt with the NULL scheme: offered on both providers.
+  EXPECT_EQ(tpm.count(CKM_RSA_X_509), 1U);
+  EXPECT_EQ(tpm.count(CKM_SHA224_RSA_PKCS), 0U);
+  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_SHA224_RSA_PKCS, true); }), CKR_MECHANISM_INVALID);
   EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_MD5, false); }), CKR_MECHANISM_INVALID);
   const p11::KeyView pub = rsa2048().public_view();
-  const CK_MECHANISM x509 = mechanism(CKM_RSA_X_509);
-  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kEncrypt, x509, &pub, true); }),
+  const CK_MECHANISM sha224 = mechanism(CKM_SHA224_RSA_PKCS);
+  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kVerify, sha224, &pub, true); }),
             CKR_MECHANISM_INVALID);
 }
 

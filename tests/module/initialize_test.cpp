@@ -126,11 +126,15 @@ TEST_F(Initialize, PartialCallbackSetIsRejected) {
   EXPECT_EQ(p11->C_GetSlotList(CK_TRUE, nullptr, &count), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
-TEST_F(Initialize, NonNullReservedIsTolerated) {
+TEST_F(Initialize, NonNullReservedIsArgumentsBad) {
   char config[] = "x-init-reserved=something";
   CK_C_INITIALIZE_ARGS args{};
   args.flags = CKF_OS_LOCKING_OK;
   args.pReserved = config;
+  EXPECT_EQ(p11->C_Initialize(&args), CKR_ARGUMENTS_BAD);
+  CK_ULONG count = 0;
+  EXPECT_EQ(p11->C_GetSlotList(CK_TRUE, nullptr, &count), CKR_CRYPTOKI_NOT_INITIALIZED);
+  args.pReserved = nullptr;
   ASSERT_EQ(p11->C_Initialize(&args), CKR_OK);
   exercise();
   EXPECT_EQ(p11->C_Finalize(nullptr), CKR_OK);

@@ -33,14 +33,16 @@ TEST(AttributeTable, CustomPropertiesAreDistinctAndFitCng) {
     for (const bool pub : {false, true}) {
       const std::u16string name = custom_property_name(row, pub);
       EXPECT_LE(name.size(), static_cast<std::size_t>(NCRYPT_MAX_PROPERTY_NAME)) << row.name;
-      if (!pub || (row.type != CKA_LABEL && row.type != CKA_ID)) {
-        EXPECT_TRUE(names.insert(name).second) << row.name;
-      }
+      EXPECT_TRUE(names.insert(name).second) << row.name;
     }
   }
-  // Label and id are one value per CNG key, shared by both objects.
-  EXPECT_EQ(custom_property_name(*attribute_info(CKA_LABEL), true), u"PKCS11 Label");
+  // Each half of a pair keeps its own label and id; the public one falls back to the key's.
+  EXPECT_EQ(custom_property_name(*attribute_info(CKA_LABEL), true), u"PKCS11 Pub Label");
+  EXPECT_EQ(custom_property_name(*attribute_info(CKA_LABEL), false), u"PKCS11 Label");
   EXPECT_EQ(custom_property_name(*attribute_info(CKA_ID), false), u"PKCS11 Id");
+  EXPECT_TRUE(pair_shared_fallback(CKA_LABEL));
+  EXPECT_TRUE(pair_shared_fallback(CKA_ID));
+  EXPECT_FALSE(pair_shared_fallback(CKA_VERIFY));
   EXPECT_EQ(custom_property_name(*attribute_info(CKA_VERIFY), true), u"PKCS11 Pub Verify");
 }
 

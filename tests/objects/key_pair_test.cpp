@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include <cstring>
+#include <tuple>
 
 #include "core/p11_error.h"
 #include "ncrypt.h"
@@ -190,8 +191,13 @@ TEST_F(KeyPairTest, LabelAndIdAreModifiableAndPersisted) {
   const auto [pub, priv] = generate_ec(*layer_, true, "before");
   Template change;
   change.text(CKA_LABEL, "after").bytes(CKA_ID, {0xAB, 0xCD});
+  const Bytes public_id = *attr(*layer_, pub, CKA_ID);
   layer_->set_attribute_value(rw_, priv, change.span());
-  EXPECT_EQ(attr_text(*layer_, pub, CKA_LABEL), "after");  // both halves of the key
+  // The public object keeps its own label and id until it is changed itself.
+  EXPECT_EQ(attr_text(*layer_, pub, CKA_LABEL), "before");
+  EXPECT_EQ(attr(*layer_, pub, CKA_ID), public_id);
+  layer_->set_attribute_value(rw_, pub, change.span());
+  EXPECT_EQ(attr_text(*layer_, pub, CKA_LABEL), "after");
   EXPECT_EQ(attr(*layer_, pub, CKA_ID), (Bytes{0xAB, 0xCD}));
   Template sensitive_up;
   sensitive_up.boolean(CKA_EXTRACTABLE, false).text(CKA_START_DATE, "20250101");
@@ -222,6 +228,47 @@ TEST_F(KeyPairTest, LabelAndIdAreModifiableAndPersisted) {
   // Handles are stable across finds, and never those of the first layer.
   EXPECT_EQ(find(*other, priv_by_label), priv_found);
   EXPECT_NE(priv_found[0], priv);
+}
+
+TEST_F(KeyPairTest, EachHalfKeepsItsOwnLabelAndId) {
+  // A label given only to the private key is not the public key's (a search by that label
+  // finds the one object the client labelled); an id given once pairs both halves.
+  Template pub;
+  pub.boolean(CKA_TOKEN, true).bytes(CKA_EC_PARAMS, ec_params(256));
+  Template priv;
+  priv.boolean(CKA_TOKEN, true).boolean(CKA_SIGN, true).text(CKA_LABEL, "only private");
+  priv.bytes(CKA_ID, {7, 7});
+  CK_MECHANISM m{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  const auto [pub_h, priv_h] = layer_->generate_key_pair(rw_, m, pub.span(), priv.span());
+  Template by_label;
+  by_label.text(CKA_LABEL, "only private");
+  EXPECT_EQ(find(*layer_, by_label), std::vector<CK_OBJECT_HANDLE>{priv_h});
+  EXPECT_EQ(attr_text(*layer_, pub_h, CKA_LABEL), "");
+  EXPECT_EQ(attr(*layer_, pub_h, CKA_ID), (Bytes{7, 7}));
+
+  // Different labels and ids on the two templates stay apart, also in a new layer.
+  Template pub2;
+  pub2.boolean(CKA_TOKEN, true).bytes(CKA_EC_PARAMS, ec_params(256)).text(CKA_LABEL, "pub2");
+  pub2.bytes(CKA_ID, {1});
+  Template priv2;
+  priv2.boolean(CKA_TOKEN, true).boolean(CKA_SIGN, true).text(CKA_LABEL, "priv2");
+  priv2.bytes(CKA_ID, {2});
+  layer_->generate_key_pair(rw_, m, pub2.span(), priv2.span());
+  auto other = new_layer();
+  for (const auto& [label, id, cls] : {std::tuple{"pub2", Bytes{1}, CKO_PUBLIC_KEY},
+                                       std::tuple{"priv2", Bytes{2}, CKO_PRIVATE_KEY},
+                                       std::tuple{"only private", Bytes{7, 7}, CKO_PRIVATE_KEY}}) {
+    Template t;
+    t.text(CKA_LABEL, label);
+    const auto found = find(*other, t);
+    ASSERT_EQ(found.size(), 1u) << label;
+    EXPECT_EQ(attr_ulong(*other, found[0], CKA_CLASS), cls) << label;
+    EXPECT_EQ(attr(*other, found[0], CKA_ID), id) << label;
+  }
+  Template empty_public;
+  empty_public.text(CKA_LABEL, "").ulong(CKA_CLASS, CKO_PUBLIC_KEY);
+  ASSERT_EQ(find(*other, empty_public).size(), 1u);
+  EXPECT_EQ(attr(*other, find(*other, empty_public)[0], CKA_ID), (Bytes{7, 7}));
 }
 
 TEST_F(KeyPairTest, FindByClassLabelIdAndToken) {

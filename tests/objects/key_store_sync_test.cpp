@@ -108,19 +108,21 @@ TEST_F(KeyStoreSyncTest, KeyFromAnotherProcessIsFoundAndItsDeletionIsSeen) {
   EXPECT_EQ(attr_text(*layer_, again[0], CKA_LABEL), "from child");
   const KeyView in_flight = layer_->key_view(rw_, again[0]);
 
-  // Another process relabels it, then deletes it.
+  // Another process relabels both halves, then deletes the private key.
   in_child([] {
     auto slot = open_slot(false);
     auto layer = ObjectLayer::create(*slot);
-    Template private_by_id;
-    private_by_id.bytes(CKA_ID, {1, 2, 3}).ulong(CKA_CLASS, CKO_PRIVATE_KEY);
-    const auto h = layer->find(SessionContext{1, true}, private_by_id.span());
-    if (h.size() != 1) {
+    Template pair_by_id;
+    pair_by_id.bytes(CKA_ID, {1, 2, 3});
+    const auto h = layer->find(SessionContext{1, true}, pair_by_id.span());
+    if (h.size() != 2) {
       return false;
     }
     Template label;
     label.text(CKA_LABEL, "renamed");
-    layer->set_attribute_value(SessionContext{1, true}, h[0], label.span());
+    for (const CK_OBJECT_HANDLE one : h) {
+      layer->set_attribute_value(SessionContext{1, true}, one, label.span());
+    }
     return true;
   });
   Template renamed;

@@ -167,6 +167,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerTest::generate_ec(
     priv.boolean(CKA_DERIVE, true);
   }
   if (!label.empty()) {
+    pub.text(CKA_LABEL, label);
     priv.text(CKA_LABEL, label);
   }
   CK_MECHANISM m{CKM_EC_KEY_PAIR_GEN, nullptr, 0};

@@ -95,6 +95,14 @@ class TpmSlot : public conf::P11Test, public ::testing::WithParamInterface<CK_SL
     const Bytes digest = conf::Digest(EVP_sha256(), msg);
     EXPECT_TRUE(conf::VerifyRsaPss(key.get(), EVP_sha256(), EVP_sha256(), 32, digest,
                                    Sign(s, &pss_mech, kp.priv, digest), true));
+    // Raw RSA (the libp11 engine's TLS 1.3 path): OpenSSL pads, the TPM does the private
+    // operation; the public operation gives the block back left-padded to k.
+    CK_MECHANISM raw{CKM_RSA_X_509, nullptr, 0};
+    const Bytes block = {0x00, 0x2a, 0x17, 0x99};
+    Bytes expected(256 - block.size(), 0);
+    expected.insert(expected.end(), block.begin(), block.end());
+    EXPECT_EQ(conf::RsaEncrypt(key.get(), RSA_NO_PADDING, nullptr, Sign(s, &raw, kp.priv, block)),
+              expected);
     // Decryption of what plain OpenSSL encrypted: PKCS#1 v1.5, and OAEP SHA-256 without label.
     const Bytes secret = conf::ToBytes("a TPM-held secret");
     CK_MECHANISM pkcs{CKM_RSA_PKCS, nullptr, 0};
@@ -160,8 +168,11 @@ TEST_P(TpmSlot, MechanismsFollowTheProviderCapabilities) {
     EXPECT_EQ(info.ulMinKeySize, caps_.rsa_bits.min_bits);
     EXPECT_EQ(info.ulMaxKeySize, caps_.rsa_bits.max_bits);
   }
-  EXPECT_EQ(offered.count(CKM_RSA_X_509), 0U);
-  Info(CKM_RSA_X_509, CKR_MECHANISM_INVALID);
+  // Raw RSA (TPM2_RSA_Decrypt, NULL scheme) signs, verifies, encrypts and decrypts.
+  EXPECT_EQ(offered.count(CKM_RSA_X_509), 1U);
+  EXPECT_EQ(Info(CKM_RSA_X_509).flags, CKF_SIGN | CKF_VERIFY | CKF_ENCRYPT | CKF_DECRYPT);
+  EXPECT_EQ(offered.count(CKM_SHA224_RSA_PKCS), 0U);
+  Info(CKM_SHA224_RSA_PKCS, CKR_MECHANISM_INVALID);
   // EC: the key size range spans exactly the curves the TPM has (P-521 only if it has it).
   const CK_ULONG ec_max = (caps_.ecdsa_p521 || caps_.ecdh_p521)   ? 521U
                           : (caps_.ecdsa_p384 || caps_.ecdh_p384) ? 384U
