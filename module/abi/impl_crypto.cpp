@@ -164,11 +164,14 @@ void verify_final(ModuleState& /*state*/, Session& session, CK_BYTE_PTR signatur
 }
 
 void digest_key(ModuleState& state, Session& session, CK_OBJECT_HANDLE key) {
-  (void)session.active(OpKind::kDigest);
+  ActiveOperation& active = session.active(OpKind::kDigest);
   EndUnlessKept guard(session, OpKind::kDigest);
-  (void)state.slot(session.slot_id()).objects->key_view(session.context(), key);
-  // Key values never leave the KSP, so no key can be digested.
-  fail(CKR_KEY_INDIGESTIBLE, "key values cannot be digested");
+  // The value leaves the KSP only for secret keys whose Export Policy allows it in the clear.
+  const SecretBytes value =
+      state.slot(session.slot_id()).objects->digestible_value(session.context(), key);
+  active.operation->update(value);
+  active.updated = true;
+  guard.keep();
 }
 
 void seed_random(ModuleState& /*state*/, Session& /*session*/, CK_BYTE_PTR seed,
