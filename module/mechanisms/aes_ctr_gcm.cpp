@@ -63,6 +63,9 @@ class AesCtrOperation final : public CipherOperation {
   }
 
   [[nodiscard]] std::vector<std::uint8_t> do_update(std::span<const std::uint8_t> in) override {
+    if (in.size() > kMaxNcryptInput) {
+      fail_length(encrypting(), "CTR part too long for NCrypt");
+    }
     std::vector<std::uint8_t> out(in.begin(), in.end());
     const std::size_t from_leftover = std::min(in.size(), leftover_.size());
     const std::size_t rest = in.size() - from_leftover;

@@ -1,6 +1,8 @@
 // CKM_AES_ECB, CKM_AES_CBC and CKM_AES_CBC_PAD over CNG AES keys: NIST SP 800-38A vectors,
 // OpenSSL EVP references for random keys and lengths, multi-part against single-part with odd
 // chunk sizes, the size protocol, and every error path.
+#include <thread>
+
 #include "secret_test_support.h"
 
 namespace mechtest {
@@ -272,6 +274,38 @@ TEST(AesBlock, InterleavedModesOnOneHandle) {
   }
   EXPECT_EQ(ecb_out, ossl_cipher("AES-192-ECB", key->value, {}, plain, true, false));
   EXPECT_EQ(cbc_out, ossl_cipher("AES-192-CBC", key->value, iv, plain, true, false));
+}
+
+// Threads sharing one CNG handle in different modes: the handle lock keeps each call's mode.
+TEST(AesBlock, ConcurrentModesOnOneHandle) {
+  const auto key = random_aes(16);
+  const p11::KeyView view = key->view();
+  Bytes iv = random_bytes(16);
+  const Bytes plain = random_bytes(64);
+  const Bytes ecb_ref = ossl_cipher("AES-128-ECB", key->value, {}, plain, true, false);
+  const Bytes cbc_ref = ossl_cipher("AES-128-CBC", key->value, iv, plain, true, false);
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < wrong.size(); ++t) {
+    threads.emplace_back([&, t] {
+      const bool ecb = t % 2 == 0;
+      const CK_MECHANISM m =
+          ecb ? mechanism(CKM_AES_ECB) : mechanism(CKM_AES_CBC, iv.data(), 16);
+      for (int i = 0; i < 200; ++i) {
+        auto op = p11::start_operation(OpKind::kEncrypt, m, &view);
+        Bytes out = op->update_output(Bytes(plain.begin(), plain.begin() + 32));
+        const Bytes rest = op->update_output(Bytes(plain.begin() + 32, plain.end()));
+        out.insert(out.end(), rest.begin(), rest.end());
+        if (out != (ecb ? ecb_ref : cbc_ref)) {
+          ++wrong[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
 TEST(AesBlock, OperationsHoldTheKeyOwner) {
