@@ -27,11 +27,13 @@ class Operation {
   Operation& operator=(const Operation&) = delete;
   virtual ~Operation() = default;
 
-  // Feeds data (C_*Update). Throws errors such as CKR_DATA_LEN_RANGE. Single-part mechanisms
-  // (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA, the encryption mechanisms) throw
-  // CKR_OPERATION_NOT_INITIALIZED: PKCS#11 does not list CKR_FUNCTION_NOT_SUPPORTED for
-  // C_SignUpdate & co., and SoftHSMv2 and kryoptic both answer CKR_OPERATION_NOT_INITIALIZED
-  // (and end the operation) there; we do the same so clients see one behaviour.
+  // Feeds data (C_SignUpdate, C_VerifyUpdate, C_DigestUpdate). Throws errors such as
+  // CKR_DATA_LEN_RANGE. Single-part mechanisms (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA, the
+  // RSA encryption mechanisms) throw CKR_OPERATION_NOT_INITIALIZED: PKCS#11 does not list
+  // CKR_FUNCTION_NOT_SUPPORTED for C_SignUpdate & co., and SoftHSMv2 and kryoptic both answer
+  // CKR_OPERATION_NOT_INITIALIZED (and end the operation) there; we do the same so clients see
+  // one behaviour. Multi-part ciphers (AES) are fed through update_output() and throw
+  // CKR_GENERAL_ERROR here.
   virtual void update(std::span<const std::uint8_t> data) = 0;
   // The output size final() (for RSA also one_shot()) will produce now. Exact for sign,
   // digest and encrypt (RSA: the modulus length); for decrypt an upper bound (RSA: the modulus
