@@ -289,8 +289,7 @@ TEST(AesBlock, ConcurrentModesOnOneHandle) {
   for (std::size_t t = 0; t < wrong.size(); ++t) {
     threads.emplace_back([&, t] {
       const bool ecb = t % 2 == 0;
-      const CK_MECHANISM m =
-          ecb ? mechanism(CKM_AES_ECB) : mechanism(CKM_AES_CBC, iv.data(), 16);
+      const CK_MECHANISM m = ecb ? mechanism(CKM_AES_ECB) : mechanism(CKM_AES_CBC, iv.data(), 16);
       for (int i = 0; i < 200; ++i) {
         auto op = p11::start_operation(OpKind::kEncrypt, m, &view);
         Bytes out = op->update_output(Bytes(plain.begin(), plain.begin() + 32));
