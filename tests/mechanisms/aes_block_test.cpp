@@ -237,6 +237,31 @@ TEST(AesBlock, ParameterAndKeyErrors) {
       CKR_MECHANISM_INVALID);
 }
 
+// The CNG key's own Key Usage is enforced by NCrypt: AES needs NCRYPT_ALLOW_DECRYPT_FLAG for
+// both directions (CTR and GCM included), HMAC needs NCRYPT_ALLOW_SIGNING_FLAG.
+TEST(SecretKeys, CngKeyUsageIsKeyFunctionNotPermitted) {
+  const auto aes = import_secret(CKK_AES, random_bytes(16), NCRYPT_ALLOW_SIGNING_FLAG);
+  Bytes iv = random_bytes(16);
+  CK_AES_CTR_PARAMS ctr{128, {}};
+  CK_GCM_PARAMS gcm{iv.data(), 12, 96, nullptr, 0, 128};
+  for (const CK_MECHANISM& m :
+       {mechanism(CKM_AES_ECB), mechanism(CKM_AES_CBC_PAD, iv.data(), 16),
+        mechanism(CKM_AES_CTR, &ctr, sizeof(ctr)), mechanism(CKM_AES_GCM, &gcm, sizeof(gcm))}) {
+    for (const OpKind kind : {OpKind::kEncrypt, OpKind::kDecrypt}) {
+      EXPECT_EQ(rv_of([&] { one_shot(kind, m, aes->view(), Bytes(32, 1)); }),
+                CKR_KEY_FUNCTION_NOT_PERMITTED)
+          << m.mechanism;
+    }
+  }
+  const auto generic =
+      import_secret(CKK_GENERIC_SECRET, random_bytes(16), NCRYPT_ALLOW_DECRYPT_FLAG);
+  const CK_MECHANISM hmac = mechanism(CKM_SHA256_HMAC);
+  EXPECT_EQ(rv_of([&] { one_shot(OpKind::kSign, hmac, generic->view(), Bytes(3, 1)); }),
+            CKR_KEY_FUNCTION_NOT_PERMITTED);
+  EXPECT_EQ(verify(hmac, generic->view(), Bytes(3, 1), Bytes(32, 0)),
+            CKR_KEY_FUNCTION_NOT_PERMITTED);
+}
+
 TEST(AesBlock, FinishedOperations) {
   const auto key = random_aes(16);
   const p11::KeyView view = key->view();

@@ -71,7 +71,7 @@ p11::KeyView SecretKey::view() const {
   return v;
 }
 
-std::shared_ptr<SecretKey> import_secret(CK_KEY_TYPE type, const Bytes& value) {
+std::shared_ptr<SecretKey> import_secret(CK_KEY_TYPE type, const Bytes& value, DWORD key_usage) {
   auto key = std::make_shared<SecretKey>();
   key->key_type = type;
   key->value = value;
@@ -81,7 +81,7 @@ std::shared_ptr<SecretKey> import_secret(CK_KEY_TYPE type, const Bytes& value) {
   check_ok(NCryptImportKey(test_provider(), 0, NCRYPT_CIPHER_KEY_BLOB, nullptr, &h, blob.data(),
                            static_cast<DWORD>(blob.size()), NCRYPT_DO_NOT_FINALIZE_FLAG),
            "NCryptImportKey");
-  DWORD usage = NCRYPT_ALLOW_ALL_USAGES;
+  DWORD usage = key_usage;
   check_ok(NCryptSetProperty(h, NCRYPT_KEY_USAGE_PROPERTY, reinterpret_cast<PBYTE>(&usage),
                              sizeof(usage), 0),
            "set Key Usage");

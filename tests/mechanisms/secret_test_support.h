@@ -28,8 +28,9 @@ struct SecretKey {
   [[nodiscard]] p11::KeyView view() const;
 };
 
-// CKK_AES (16/24/32 bytes) or CKK_GENERIC_SECRET (1..512 bytes).
-std::shared_ptr<SecretKey> import_secret(CK_KEY_TYPE type, const Bytes& value);
+// CKK_AES (16/24/32 bytes) or CKK_GENERIC_SECRET (1..512 bytes), with the CNG Key Usage given.
+std::shared_ptr<SecretKey> import_secret(CK_KEY_TYPE type, const Bytes& value,
+                                         DWORD key_usage = NCRYPT_ALLOW_ALL_USAGES);
 std::shared_ptr<SecretKey> random_aes(std::size_t bytes);
 
 // OpenSSL references. cipher: "AES-128-CBC" etc.; pad = PKCS#7.
