@@ -34,60 +34,91 @@ using F = Family;
 // and SHA-256 only, needs a CNG hash id for PKCS#1; raw RSA is TPM2_RSA_Decrypt with the NULL
 // scheme); refined later from the TPM's capabilities.
 constexpr std::array kRows = {
-    MechanismSpec{CKM_RSA_PKCS_KEY_PAIR_GEN, F::kKeyPairGen, CKK_RSA, H::kNone,
+    MechanismSpec{CKM_RSA_PKCS_KEY_PAIR_GEN, F::kKeyPairGen, CKK_RSA, kPairClasses, H::kNone,
                   CKF_GENERATE_KEY_PAIR, true, nullptr, nullptr},
-    MechanismSpec{CKM_EC_KEY_PAIR_GEN, F::kKeyPairGen, CKK_EC, H::kNone,
+    MechanismSpec{CKM_EC_KEY_PAIR_GEN, F::kKeyPairGen, CKK_EC, kPairClasses, H::kNone,
                   CKF_GENERATE_KEY_PAIR | kEcFlags, true, nullptr, nullptr},
-    MechanismSpec{CKM_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kNone, kSignVerify | kCipher, true,
-                  nullptr, make_rsa_pkcs_operation},
-    MechanismSpec{CKM_SHA1_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha1, kSignVerify, true, nullptr,
-                  make_sign_verify_operation},
-    MechanismSpec{CKM_SHA224_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha224, kSignVerify, false,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA256_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha256, kSignVerify, true, nullptr,
-                  make_sign_verify_operation},
-    MechanismSpec{CKM_SHA384_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha384, kSignVerify, true, nullptr,
-                  make_sign_verify_operation},
-    MechanismSpec{CKM_SHA512_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha512, kSignVerify, true, nullptr,
-                  make_sign_verify_operation},
-    MechanismSpec{CKM_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kNone, kSignVerify, true,
+    MechanismSpec{CKM_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kNone, kSignVerify | kCipher,
+                  true, nullptr, make_rsa_pkcs_operation},
+    MechanismSpec{CKM_SHA1_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha1, kSignVerify,
+                  true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA224_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha224, kSignVerify,
+                  false, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA256_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha256, kSignVerify,
+                  true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA384_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha384, kSignVerify,
+                  true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA512_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha512, kSignVerify,
+                  true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kNone, kSignVerify, true,
                   decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA1_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha1, kSignVerify, true,
-                  decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA256_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha256, kSignVerify, true,
-                  decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA384_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha384, kSignVerify, false,
-                  decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA512_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha512, kSignVerify, false,
-                  decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, H::kNone, kCipher, true,
+    MechanismSpec{CKM_SHA1_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha1, kSignVerify,
+                  true, decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA256_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha256,
+                  kSignVerify, true, decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA384_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha384,
+                  kSignVerify, false, decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA512_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha512,
+                  kSignVerify, false, decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, kPairClasses, H::kNone, kCipher, true,
                   decode_oaep_params, make_cipher_operation},
-    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, H::kNone, kSignVerify | kCipher, true,
-                  nullptr, make_rsa_pkcs_operation},
-    MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, H::kNone, kSignVerify | kEcFlags, true, nullptr,
-                  make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA1, F::kEcdsa, CKK_EC, H::kSha1, kSignVerify | kEcFlags, true,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA224, F::kEcdsa, CKK_EC, H::kSha224, kSignVerify | kEcFlags, true,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA256, F::kEcdsa, CKK_EC, H::kSha256, kSignVerify | kEcFlags, true,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA384, F::kEcdsa, CKK_EC, H::kSha384, kSignVerify | kEcFlags, true,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, H::kSha512, kSignVerify | kEcFlags, true,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, H::kNone, CKF_DERIVE | kEcFlags, true,
-                  nullptr, nullptr},
-    MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, H::kSha1, CKF_DIGEST, true, nullptr,
+    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, kPairClasses, H::kNone,
+                  kSignVerify | kCipher, true, nullptr, make_rsa_pkcs_operation},
+    MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, kPairClasses, H::kNone, kSignVerify | kEcFlags,
+                  true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA1, F::kEcdsa, CKK_EC, kPairClasses, H::kSha1, kSignVerify | kEcFlags,
+                  true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA224, F::kEcdsa, CKK_EC, kPairClasses, H::kSha224,
+                  kSignVerify | kEcFlags, true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA256, F::kEcdsa, CKK_EC, kPairClasses, H::kSha256,
+                  kSignVerify | kEcFlags, true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA384, F::kEcdsa, CKK_EC, kPairClasses, H::kSha384,
+                  kSignVerify | kEcFlags, true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, kPairClasses, H::kSha512,
+                  kSignVerify | kEcFlags, true, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, kPairClasses, H::kNone, CKF_DERIVE | kEcFlags,
+                  true, nullptr, nullptr},
+    MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, kNoKeyClasses, H::kSha1, CKF_DIGEST, true, nullptr,
                   make_digest_operation},
-    MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, H::kSha224, CKF_DIGEST, true, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA256, F::kDigest, kNoKey, H::kSha256, CKF_DIGEST, true, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA384, F::kDigest, kNoKey, H::kSha384, CKF_DIGEST, true, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA512, F::kDigest, kNoKey, H::kSha512, CKF_DIGEST, true, nullptr,
-                  make_digest_operation},
+    MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, kNoKeyClasses, H::kSha224, CKF_DIGEST, true,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA256, F::kDigest, kNoKey, kNoKeyClasses, H::kSha256, CKF_DIGEST, true,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA384, F::kDigest, kNoKey, kNoKeyClasses, H::kSha384, CKF_DIGEST, true,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA512, F::kDigest, kNoKey, kNoKeyClasses, H::kSha512, CKF_DIGEST, true,
+                  nullptr, make_digest_operation},
+    // Secret keys (software provider only: the platform provider keeps no symmetric keys).
+    MechanismSpec{CKM_AES_ECB, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, false,
+                  decode_no_params, make_aes_block_operation},
+    MechanismSpec{CKM_AES_CBC, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, false,
+                  decode_aes_iv_params, make_aes_block_operation},
+    MechanismSpec{CKM_AES_CBC_PAD, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, false,
+                  decode_aes_iv_params, make_aes_block_operation},
+    MechanismSpec{CKM_AES_CTR, F::kAesCtr, CKK_AES, kSecretClasses, H::kNone, kCipher, false,
+                  decode_aes_ctr_params, make_aes_ctr_operation},
+    MechanismSpec{CKM_AES_GCM, F::kAesGcm, CKK_AES, kSecretClasses, H::kNone, kCipher, false,
+                  decode_aes_gcm_params, make_aes_gcm_operation},
+    MechanismSpec{CKM_SHA_1_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
+                  kSignVerify, false, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA_1_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
+                  kSignVerify, false, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA224_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
+                  kSignVerify, false, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA224_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
+                  kSignVerify, false, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA256_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
+                  kSignVerify, false, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA256_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
+                  kSignVerify, false, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA384_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
+                  kSignVerify, false, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA384_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
+                  kSignVerify, false, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA512_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
+                  kSignVerify, false, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA512_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
+                  kSignVerify, false, decode_hmac_general_params, make_hmac_operation},
 };
 
 // Software KSP: RSA 512..16384 bits (its Lengths property), the three NIST curves.
@@ -96,6 +127,11 @@ constexpr KeySizeRange kRsaSoftware{512, 16384};
 constexpr KeySizeRange kRsaTpm{1024, 2048};
 constexpr KeySizeRange kEcSoftware{256, 521};
 constexpr KeySizeRange kEcTpm{256, 384};
+// Secret keys, in bytes: AES-128/192/256; generic secrets as cng_model's GENERIC_SECRET allows
+// (NCRYPT_GENERIC_SECRET_MIN_LENGTH..MAX_LENGTH bits).
+constexpr KeySizeRange kAes{16, 32};
+constexpr KeySizeRange kGenericSecret{NCRYPT_GENERIC_SECRET_MIN_LENGTH / 8,
+                                      NCRYPT_GENERIC_SECRET_MAX_LENGTH / 8};
 
 }  // namespace
 
@@ -143,6 +179,11 @@ bool supported_by(const MechanismSpec& spec, const slots::Capabilities& caps) no
       return caps.any_ecdh();
     case Family::kDigest:
       return true;
+    case Family::kAesBlock:
+    case Family::kAesCtr:
+    case Family::kAesGcm:
+    case Family::kHmac:
+      return false;  // no symmetric keys on the platform provider
   }
   return false;
 }
@@ -168,9 +209,33 @@ KeySizeRange key_size_range(CK_KEY_TYPE key_type, bool provider_is_tpm) noexcept
       return provider_is_tpm ? kRsaTpm : kRsaSoftware;
     case CKK_EC:
       return provider_is_tpm ? kEcTpm : kEcSoftware;
+    case CKK_AES:
+      return kAes;
+    case CKK_GENERIC_SECRET:
+      return kGenericSecret;
     default:
       return {0, 0};
   }
+}
+
+CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept {
+  return key_type == CKK_AES || key_type == CKK_GENERIC_SECRET ? 8 : 1;
+}
+
+CK_OBJECT_CLASS key_class_for(const MechanismSpec& spec, OpKind kind) noexcept {
+  switch (kind) {
+    case OpKind::kSign:
+      return spec.key_classes.sign;
+    case OpKind::kVerify:
+      return spec.key_classes.verify;
+    case OpKind::kEncrypt:
+      return spec.key_classes.encrypt;
+    case OpKind::kDecrypt:
+      return spec.key_classes.decrypt;
+    case OpKind::kDigest:
+      break;
+  }
+  return CK_UNAVAILABLE_INFORMATION;
 }
 
 CK_FLAGS flag_for(OpKind kind) noexcept {
