@@ -1,11 +1,12 @@
 // Writes the seed corpus of the fuzz targets: make_corpus <dir> creates <dir>/key_file/* and
-// <dir>/cert_file/* (small valid files of each format).
+// <dir>/cert_file/* and <dir>/data_file/* (small valid files of each format).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "store/cert_file.h"
+#include "store/data_file.h"
 #include "store/key_file.h"
 
 namespace {
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path dir = argv[1];
   std::filesystem::create_directories(dir / "key_file");
   std::filesystem::create_directories(dir / "cert_file");
+  std::filesystem::create_directories(dir / "data_file");
 
   cng::KeyRecord minimal;
   minimal.name = u"k";
@@ -53,5 +55,13 @@ int main(int argc, char** argv) {
   cert.properties["KeyId"] = {1, 2, 3};
   cert.properties["Label"] = {'c', 'e', 'r', 't'};
   write(dir / "cert_file" / "with_properties", cng::cert_file::encode(cert));
+
+  cng::StoredDataObject data;
+  data.id = std::string(cng::data_file::kIdChars, 'a');
+  write(dir / "data_file" / "no_properties", cng::data_file::encode(data));
+  data.properties["Application"] = {'a', 'p', 'p'};
+  data.properties["Label"] = {'d', 'a', 't', 'a'};
+  data.properties["Value"] = {0, 1, 2, 3};
+  write(dir / "data_file" / "with_properties", cng::data_file::encode(data));
   return 0;
 }

@@ -140,6 +140,18 @@ write_read_cert() {
     cmp "cert$SLOT.der" "cert$SLOT.back.der" &&
     openssl x509 -inform DER -in "cert$SLOT.back.der" -noout -subject | grep -q "rsa-$SLOT"
 }
+write_read_data() {
+  head -c 3000 /dev/urandom >"data$SLOT.bin" &&
+    p11s --write-object "data$SLOT.bin" --type data --label "data-$SLOT" \
+      --application-label "interop-app" --application-id 1.2.840.113549.1.7.1 &&
+    p11s --read-object --type data --label "data-$SLOT" -o "data$SLOT.back.bin" &&
+    cmp "data$SLOT.bin" "data$SLOT.back.bin" &&
+    p11s --list-objects --type data | tee data_objects.txt &&
+    grep -q "Data object" data_objects.txt &&
+    grep -q "label: *'\?data-$SLOT'\?\$" data_objects.txt &&
+    grep -q "application: *'\?interop-app'\?\$" data_objects.txt &&
+    grep -q "app_id: *1.2.840.113549.1.7.1" data_objects.txt
+}
 list_objects() {
   p11s --list-objects | tee objects.txt &&
     for l in "rsa-$SLOT" "ec-$SLOT" "cert-$SLOT"; do
@@ -150,6 +162,9 @@ list_objects() {
 run_builtin_test() { p11s --test | tee test.txt && grep -q 'No errors' test.txt; }
 delete_objects() {
   p11s --delete-object --type cert --id "$RSA_ID" &&
+    p11s --delete-object --type data --label "data-$SLOT" &&
+    p11s --list-objects --type data >data_after.txt &&
+    ! grep -q "data-$SLOT" data_after.txt &&
     p11s --delete-object --type privkey --id "$EC_ID" &&
     p11s --delete-object --type pubkey --id "$EC_ID" &&
     p11s --list-objects >after.txt &&
@@ -182,6 +197,8 @@ for SLOT in $SLOTS; do
   step "slot $SLOT: decrypt RSA-PKCS of an openssl ciphertext" decrypt_rsa_pkcs
   step "slot $SLOT: decrypt RSA-PKCS-OAEP (SHA256) of an openssl ciphertext" decrypt_rsa_oaep
   step "slot $SLOT: write certificate object, read it back" write_read_cert
+  step "slot $SLOT: write data object (label, application, OID), read it back, list it" \
+    write_read_data
   step "slot $SLOT: list objects shows labels and ids" list_objects
   step "slot $SLOT: keys not visible in slot ${OTHER:-none}" other_slot_isolated
   step "slot $SLOT: pkcs11-tool --test" run_builtin_test

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cng {
@@ -23,9 +24,10 @@ class CertStore {
  public:
   // machine=false: $CNG_PKCS11_USER_DIR/…; machine=true: $CNG_PKCS11_MACHINE_DIR/…
   explicit CertStore(bool machine);
-  // platform=true: the platform (TPM) provider's certificates, kept beside its keys in the
-  // scope directory's "platform" subdirectory, so each slot shows only its own certificates.
-  CertStore(bool machine, bool platform);
+  // One provider's certificates, kept beside its keys in its key store subdirectory of the
+  // scope directory ("platform" for the platform (TPM) provider; empty: the scope directory
+  // itself), so each slot shows only its own certificates.
+  CertStore(bool machine, std::string_view provider_subdirectory);
   // Every readable, well-formed certificate (corrupt files skipped).
   [[nodiscard]] std::vector<StoredCertificate> list() const;
   // Stores a new certificate; returns its id. Throws std::runtime_error-derived cng errors
@@ -45,7 +47,7 @@ class CertStore {
 
  private:
   bool machine_;
-  bool platform_ = false;
+  std::string provider_subdirectory_;
 };
 
 // The SECURITY_STATUS carried by an exception thrown by this API (NTE_FAIL when not a CngError).

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace cng::storage_paths {
 
@@ -55,11 +56,12 @@ inline std::filesystem::path store_dir(bool machine_scope) {
   return machine_scope ? machine_dir() : user_dir();
 }
 
-// One provider's key store in a scope: the software provider uses the scope directory itself,
-// the platform (TPM) provider its "platform" subdirectory (as cng_model's NCrypt layer does).
-inline std::filesystem::path provider_store_dir(bool machine_scope, bool platform) {
+// One provider's key store in a scope: the scope directory itself (empty subdirectory; the
+// software provider) or a subdirectory of it (the platform (TPM) provider's "platform", as
+// cng_model's NCrypt layer keeps it).
+inline std::filesystem::path provider_store_dir(bool machine_scope, std::string_view subdirectory) {
   auto dir = store_dir(machine_scope);
-  return platform && !dir.empty() ? dir / "platform" : dir;
+  return !subdirectory.empty() && !dir.empty() ? dir / subdirectory : dir;
 }
 
 }  // namespace cng::storage_paths

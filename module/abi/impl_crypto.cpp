@@ -74,14 +74,14 @@ void operation_init(ModuleState& state, Session& session, OpKind kind, CK_MECHAN
   }
   require(!session.has_active(kind), CKR_OPERATION_ACTIVE, "an operation of this kind is active");
   SlotState& slot = state.slot(session.slot_id());
-  const bool tpm = slot.slot->descriptor().hardware;
+  const slots::Capabilities& caps = slot.slot->capabilities();
   if (kind == OpKind::kDigest) {
-    session.start(kind, start_operation(kind, *mechanism, nullptr, tpm));
+    session.start(kind, start_operation(kind, *mechanism, nullptr, caps));
     return;
   }
   // The operation copies what it needs from the view (handles stay owned by the object layer).
   const KeyView view = slot.objects->key_view(session.context(), key);
-  session.start(kind, start_operation(kind, *mechanism, &view, tpm));
+  session.start(kind, start_operation(kind, *mechanism, &view, caps));
 }
 
 CK_RV single_part(ModuleState& /*state*/, Session& session, OpKind kind, CK_BYTE_PTR data,

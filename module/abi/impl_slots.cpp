@@ -54,8 +54,8 @@ void get_slot_info(ModuleState& state, CK_SLOT_ID slot_id, CK_SLOT_INFO_PTR info
   const auto& d = state.slot(slot_id).slot->descriptor();
   *info = CK_SLOT_INFO{};
   set_text_field(info->slotDescription, d.slot_description);
-  set_text_field(info->manufacturerID, "cng-pkcs11");
-  info->flags = CKF_TOKEN_PRESENT | (d.hardware ? CKF_HW_SLOT : 0);
+  set_text_field(info->manufacturerID, d.profile.manufacturer);
+  info->flags = CKF_TOKEN_PRESENT | (d.profile.hardware_slot ? CKF_HW_SLOT : 0);
   info->hardwareVersion = kHardwareVersion;
   info->firmwareVersion = kFirmwareVersion;
 }
@@ -66,8 +66,8 @@ void get_token_info(ModuleState& state, CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR in
   const auto& d = slot.slot->descriptor();
   *info = CK_TOKEN_INFO{};
   set_text_field(info->label, d.token_label);
-  set_text_field(info->manufacturerID, "cng-pkcs11");
-  set_text_field(info->model, d.hardware ? "Platform KSP" : "Software KSP");
+  set_text_field(info->manufacturerID, d.profile.manufacturer);
+  set_text_field(info->model, d.profile.model);
   set_text_field(info->serialNumber, slot.serial);
   // No CKF_LOGIN_REQUIRED / CKF_USER_PIN_INITIALIZED: there is no PIN (DESIGN.md §2).
   info->flags = CKF_TOKEN_INITIALIZED | CKF_RNG | (slot.write_protected ? CKF_WRITE_PROTECTED : 0);
@@ -100,9 +100,9 @@ CK_RV wait_for_slot_event(ModuleState& /*state*/, CK_FLAGS flags, CK_SLOT_ID_PTR
 CK_RV get_mechanism_list(ModuleState& state, CK_SLOT_ID slot_id, CK_MECHANISM_TYPE_PTR list,
                          CK_ULONG_PTR count) {
   require(count != nullptr, CKR_ARGUMENTS_BAD, "pulCount is NULL");
-  const bool tpm = state.slot(slot_id).slot->descriptor().hardware;
+  const slots::Capabilities& caps = state.slot(slot_id).slot->capabilities();
   std::vector<CK_MECHANISM_TYPE> types;
-  for (const auto& entry : mechanism_table(tpm)) {
+  for (const auto& entry : mechanism_table(caps)) {
     types.push_back(entry.type);
   }
   return copy_list(types, list, count);
@@ -111,8 +111,7 @@ CK_RV get_mechanism_list(ModuleState& state, CK_SLOT_ID slot_id, CK_MECHANISM_TY
 void get_mechanism_info(ModuleState& state, CK_SLOT_ID slot_id, CK_MECHANISM_TYPE type,
                         CK_MECHANISM_INFO_PTR info) {
   require(info != nullptr, CKR_ARGUMENTS_BAD, "pInfo is NULL");
-  const bool tpm = state.slot(slot_id).slot->descriptor().hardware;
-  *info = mechanism_info(type, tpm);
+  *info = mechanism_info(type, state.slot(slot_id).slot->capabilities());
 }
 
 }  // namespace p11::impl

@@ -147,6 +147,14 @@ const Group kCertificate = {
     {CKA_NAME_HASH_ALGORITHM, C, D::kNone},
 };
 
+// §4.5 data objects: application-defined bytes the token only keeps. All three are
+// modifiable (when CKA_MODIFIABLE is TRUE) and default to empty.
+const Group kData = {
+    {CKA_APPLICATION, C | M, D::kEmpty},
+    {CKA_OBJECT_ID, C | M, D::kEmpty},  // DER of an OBJECT IDENTIFIER, or empty
+    {CKA_VALUE, C | M, D::kEmpty},
+};
+
 // Later groups override earlier entries of the same type (e.g. the private key's CKA_PRIVATE).
 Schema compose(CK_OBJECT_CLASS cls, CK_ULONG subtype, std::initializer_list<const Group*> groups) {
   Schema s{cls, subtype, {}};
@@ -179,8 +187,9 @@ struct AllSchemas {
       compose(CKO_SECRET_KEY, CKK_GENERIC_SECRET, {&kStorage, &kKey, &kSecretKey});
   Schema aes_secret = compose(CKO_SECRET_KEY, CKK_AES, {&kStorage, &kKey, &kSecretKey});
   Schema x509 = compose(CKO_CERTIFICATE, CKC_X_509, {&kStorage, &kCertificate});
-  std::array<const Schema*, 7> list = {&rsa_private,    &rsa_public, &ec_private, &ec_public,
-                                       &generic_secret, &aes_secret, &x509};
+  Schema data = compose(CKO_DATA, kDataSubtype, {&kStorage, &kData});
+  std::array<const Schema*, 8> list = {&rsa_private,    &rsa_public, &ec_private, &ec_public,
+                                       &generic_secret, &aes_secret, &x509,       &data};
 };
 
 const AllSchemas& schemas() {

@@ -1,7 +1,7 @@
 // Per-class attribute schemas (PKCS#11 3.0 §4): which attributes an object of a class has and
 // what may be done with each. Composed from groups (storage, key, private key, public key,
-// RSA, EC, certificate, X.509, secret key) so each spec table appears exactly once. This drives
-// template validation (create, generate, derive, copy, set) and C_GetAttributeValue.
+// RSA, EC, certificate, X.509, secret key, data) so each spec table appears exactly once. This
+// drives template validation (create, generate, derive, copy, set) and C_GetAttributeValue.
 #pragma once
 
 #include <cstdint>
@@ -42,9 +42,12 @@ struct Schema {
   [[nodiscard]] const SchemaEntry* find(CK_ATTRIBUTE_TYPE type) const noexcept;
 };
 
+// Data objects have no type attribute: their schema is filed under this subtype.
+inline constexpr CK_ULONG kDataSubtype = 0;
+
 // The schema of a supported (class, key type / certificate type); nullptr otherwise.
 // Supported: CKO_PRIVATE_KEY / CKO_PUBLIC_KEY with CKK_RSA or CKK_EC, CKO_SECRET_KEY with
-// CKK_GENERIC_SECRET or CKK_AES, CKO_CERTIFICATE with CKC_X_509.
+// CKK_GENERIC_SECRET or CKK_AES, CKO_CERTIFICATE with CKC_X_509, CKO_DATA (kDataSubtype).
 const Schema* schema_for(CK_OBJECT_CLASS object_class, CK_ULONG subtype) noexcept;
 std::span<const Schema* const> all_schemas() noexcept;
 

@@ -215,13 +215,12 @@ std::vector<std::uint8_t> x963_kdf(const HashSpec& hash, const SecretBytes& z,
 }  // namespace mech
 
 std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyView& key,
-                                      CK_ULONG value_len, bool provider_is_tpm) {
-  const mech::MechanismSpec& spec =
-      mech::offered_mechanism(mechanism.mechanism, CKF_DERIVE, provider_is_tpm);
+                                      CK_ULONG value_len, const slots::Capabilities& caps) {
+  const mech::MechanismSpec& spec = mech::offered_mechanism(mechanism.mechanism, CKF_DERIVE, caps);
   require(spec.family == mech::Family::kEcdh, CKR_MECHANISM_INVALID, "not an ECDH mechanism");
   mech::check_key_use(spec, key, CKO_PRIVATE_KEY, key.can_derive);
   const mech::EcdhParams params = mech::decode_params(mechanism);
-  mech::check_key_size(spec, key, provider_is_tpm);
+  mech::check_key_size(spec, key, caps);
 
   const mech::Curve& curve = mech::curve_of(key);
   const std::size_t field_bytes = (curve.bits + 7) / 8;

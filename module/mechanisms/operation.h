@@ -81,9 +81,10 @@ enum class OpKind { kSign, kVerify, kEncrypt, kDecrypt, kDigest };
 // its usage attribute (CKR_KEY_FUNCTION_NOT_PERMITTED); CKA_ALLOWED_MECHANISMS
 // (CKR_MECHANISM_INVALID); the parameter (CKR_MECHANISM_PARAM_INVALID); the key size
 // (CKR_KEY_SIZE_RANGE). key is ignored for kDigest (may be null); a null key otherwise is
-// CKR_KEY_HANDLE_INVALID. provider_is_tpm selects the platform provider's mechanism subset.
+// CKR_KEY_HANDLE_INVALID. caps are the slot's (slots::Slot::capabilities()): they decide which
+// mechanisms it offers and the key sizes it takes.
 std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mechanism,
-                                           const KeyView* key, bool provider_is_tpm = false);
+                                           const KeyView* key, const slots::Capabilities& caps);
 
 // One-shot digest of a key's value for C_DigestKey is out of scope: CKR_KEY_INDIGESTIBLE.
 
@@ -98,22 +99,22 @@ bool is_key_pair_gen_mechanism(CK_MECHANISM_TYPE type) noexcept;
 // pPublicData may be the raw 04||X||Y point or a DER OCTET STRING holding it.
 // Same check order as start_operation (key must be a CKK_EC private key with can_derive).
 std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyView& key,
-                                      CK_ULONG value_len, bool provider_is_tpm = false);
+                                      CK_ULONG value_len, const slots::Capabilities& caps);
 
-// The mechanism table of a slot. provider_is_tpm selects the platform provider's subset:
-// mechanism_table_for(slots::platform_capabilities()) once the platform slots were opened
-// (C_Initialize probes the TPM), the static TPM profile before.
+// The mechanism table of a slot with these capabilities (its Slot's): mechanism_table_for(caps),
+// kept for the life of the process (one table per distinct capability set).
 struct MechanismEntry {
   CK_MECHANISM_TYPE type;
   CK_MECHANISM_INFO info;
 };
-const std::vector<MechanismEntry>& mechanism_table(bool provider_is_tpm);
-// The platform rows a provider with these capabilities supports: RSA rows only with RSA (key
-// sizes from its Lengths), ECDSA rows only with an ECDSA curve, CKM_ECDH1_DERIVE only with an
-// ECDH curve (EC key sizes from the curves), digests always (computed by OpenSSL).
+const std::vector<MechanismEntry>& mechanism_table(const slots::Capabilities& caps);
+// The rows a provider with these capabilities supports: each row names the abilities it needs
+// (RSA rows RSA, ECDSA rows an ECDSA curve, CKM_ECDH1_DERIVE an ECDH curve, PSS/OAEP/raw RSA
+// what the profile declares, digests nothing: computed by OpenSSL). Key sizes: RSA from the
+// provider's Lengths, EC from its curves.
 std::vector<MechanismEntry> mechanism_table_for(const slots::Capabilities& caps);
 // CKR_MECHANISM_INVALID when the mechanism is not in the slot's table.
-CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, bool provider_is_tpm);
+CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, const slots::Capabilities& caps);
 
 // Random numbers for C_GenerateRandom / C_SeedRandom (OpenSSL's DRBG). Any length (chunked
 // below INT_MAX); failure → CKR_FUNCTION_FAILED. The seed is mixed in as additional input

@@ -1,6 +1,7 @@
 // The mechanism registry: one declarative row per mechanism (what C_GetMechanismInfo reports,
-// which key it needs, whether the platform provider offers it, how its parameter is decoded
-// and which factory makes its operations). start_operation and mechanism_table read only this.
+// which key it needs, which provider abilities a slot needs to offer it, how its parameter is
+// decoded and which factory makes its operations). start_operation and mechanism_table read
+// only this.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@ namespace p11::mech {
 
 enum class Family : std::uint8_t {
   kKeyPairGen,  // CKM_*_KEY_PAIR_GEN (the object layer generates)
+  kKeyGen,      // CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN (C_GenerateKey, the object layer)
   kRsaPkcs,     // PKCS#1 v1.5 sign/verify/encrypt/decrypt (raw DigestInfo or hash-combined)
   kRsaPss,      // PSS sign/verify (raw digest or hash-combined)
   kRsaOaep,     // OAEP encrypt/decrypt
@@ -75,7 +77,7 @@ struct MechanismSpec {
   KeyClasses key_classes;  // the key object class each operation kind needs
   HashAlg hash;            // hash of a hash-combined or digest mechanism; kNone for raw
   CK_FLAGS flags;          // C_GetMechanismInfo flags
-  bool on_tpm;             // offered by the platform (TPM) provider
+  slots::Abilities needs;  // offered on a slot whose capabilities have all of these
   ParamDecoder decode;     // nullptr: the mechanism takes no parameter (one given is ignored);
                            // decode_no_params: one given is CKR_MECHANISM_PARAM_INVALID
   OpFactory make;          // nullptr: no sign/verify/encrypt/decrypt/digest operation
@@ -93,14 +95,13 @@ struct KeySizeRange {
   CK_ULONG min_bits;
   CK_ULONG max_bits;
 };
-// On a TPM slot: from the platform capabilities probed at C_Initialize
-// (slots::platform_capabilities()), or the static TPM profile before any probe.
-KeySizeRange key_size_range(CK_KEY_TYPE key_type, bool provider_is_tpm) noexcept;
+// From the slot's capabilities, probed at C_Initialize: RSA from the provider's Lengths, EC
+// from the curves it has, AES and generic secrets when it keeps such keys; {0,0} otherwise.
+KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& caps) noexcept;
 // Bits per unit of key_size_range: 8 for CKK_AES and CKK_GENERIC_SECRET, else 1.
 CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept;
-// True when the slot offers the row: every row in software; on a TPM slot, a row marked
-// on_tpm whose algorithm the probed capabilities include.
-bool offered_on(const MechanismSpec& spec, bool provider_is_tpm) noexcept;
+// True when the slot offers the row: its capabilities have every ability the row needs.
+bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept;
 
 // The CKF_* bit an operation kind needs.
 CK_FLAGS flag_for(OpKind kind) noexcept;
@@ -110,13 +111,13 @@ CK_OBJECT_CLASS key_class_for(const MechanismSpec& spec, OpKind kind) noexcept;
 // The generic checks of start_operation and ecdh_derive, in the order they run:
 // the mechanism is offered (CKR_MECHANISM_INVALID) …
 const MechanismSpec& offered_mechanism(CK_MECHANISM_TYPE type, CK_FLAGS needed_flag,
-                                       bool provider_is_tpm);
+                                       const slots::Capabilities& caps);
 // … the key's class and type (CKR_KEY_TYPE_INCONSISTENT), its usage attribute
 // (CKR_KEY_FUNCTION_NOT_PERMITTED) and CKA_ALLOWED_MECHANISMS (CKR_MECHANISM_INVALID) …
 void check_key_use(const MechanismSpec& spec, const KeyView& key, CK_OBJECT_CLASS needed_class,
                    bool usage_permitted);
 // … (the parameter) … and the key size (CKR_KEY_SIZE_RANGE).
-void check_key_size(const MechanismSpec& spec, const KeyView& key, bool provider_is_tpm);
+void check_key_size(const MechanismSpec& spec, const KeyView& key, const slots::Capabilities& caps);
 
 // Decoders and factories the rows refer to (defined beside their operations).
 void decode_pss_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,

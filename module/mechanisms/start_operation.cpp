@@ -35,9 +35,9 @@ void Operation::verify_one_shot(std::span<const std::uint8_t> data,
 namespace mech {
 
 const MechanismSpec& offered_mechanism(CK_MECHANISM_TYPE type, CK_FLAGS needed_flag,
-                                       bool provider_is_tpm) {
+                                       const slots::Capabilities& caps) {
   const MechanismSpec* spec = find_mechanism(type);
-  if (spec == nullptr || (spec->flags & needed_flag) == 0 || !offered_on(*spec, provider_is_tpm)) {
+  if (spec == nullptr || (spec->flags & needed_flag) == 0 || !offered_on(*spec, caps)) {
     fail(CKR_MECHANISM_INVALID, "mechanism not supported for this operation");
   }
   return *spec;
@@ -58,8 +58,9 @@ void check_key_use(const MechanismSpec& spec, const KeyView& key, CK_OBJECT_CLAS
   }
 }
 
-void check_key_size(const MechanismSpec& spec, const KeyView& key, bool provider_is_tpm) {
-  const KeySizeRange range = key_size_range(spec.key_type, provider_is_tpm);
+void check_key_size(const MechanismSpec& spec, const KeyView& key,
+                    const slots::Capabilities& caps) {
+  const KeySizeRange range = key_size_range(spec.key_type, caps);
   const CK_ULONG unit = key_size_unit_bits(spec.key_type);
   const CK_ULONG size = key.bits / unit;
   if (key.bits % unit != 0 || size < range.min_bits || size > range.max_bits) {
@@ -94,9 +95,9 @@ bool KeyView::*usage_for(OpKind kind) {
 }  // namespace mech
 
 std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mechanism,
-                                           const KeyView* key, bool provider_is_tpm) {
+                                           const KeyView* key, const slots::Capabilities& caps) {
   const mech::MechanismSpec& spec =
-      mech::offered_mechanism(mechanism.mechanism, mech::flag_for(kind), provider_is_tpm);
+      mech::offered_mechanism(mechanism.mechanism, mech::flag_for(kind), caps);
   if (spec.make == nullptr) {
     fail(CKR_MECHANISM_INVALID, "mechanism has no such operation");
   }
@@ -111,7 +112,7 @@ std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mech
     spec.decode(spec, mechanism, params);
   }
   if (kind != OpKind::kDigest) {
-    mech::check_key_size(spec, *key, provider_is_tpm);
+    mech::check_key_size(spec, *key, caps);
   }
   return spec.make(kind, spec, params, key);
 }

@@ -20,13 +20,16 @@
 
 #include "objects/key_objects.h"
 #include "objects/object.h"
+#include "slots/capabilities.h"
 
 namespace p11::objects {
 
 struct SlotContext {
   NCRYPT_PROV_HANDLE provider = 0;
-  DWORD scope_flag = 0;   // NCRYPT_MACHINE_KEY_FLAG or 0
-  bool hardware = false;  // the platform (TPM) provider: its mechanism table applies
+  DWORD scope_flag = 0;  // NCRYPT_MACHINE_KEY_FLAG or 0
+  // The slot's (its provider's probed algorithms and its profile's abilities): which
+  // mechanisms it offers.
+  slots::Capabilities capabilities;
 };
 
 struct KeyPairObjects {

@@ -6,6 +6,7 @@
 #include "core/p11_error.h"
 #include "mechanisms/operation.h"
 #include "objects/certificates.h"
+#include "objects/data_objects.h"
 #include "objects/object_layer_impl.h"
 #include "objects/secret_keys.h"
 #include "objects/template_rules.h"
@@ -70,6 +71,8 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_object(const SessionContext& s,
   switch (*cls) {
     case CKO_CERTIFICATE:
       return create_certificate(s, t);
+    case CKO_DATA:
+      return store_data_object(s, data_object_from_template(t));
     case CKO_PRIVATE_KEY: {
       if (!t.contains(CKA_KEY_TYPE)) {
         fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
@@ -249,6 +252,15 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
     cert->token = to_token;
     return store_certificate(s, std::move(cert));
   }
+  if (source.object_class == CKO_DATA) {
+    check_data_values(attrs, to_token);  // the new values, and a session value too large to store
+    auto data = std::make_shared<Object>(source);
+    data->handle = CK_INVALID_HANDLE;
+    data->attrs = std::move(attrs);
+    data->token = to_token;
+    data->data_id.clear();
+    return store_data_object(s, std::move(data));
+  }
   if (source.object_class == CKO_PRIVATE_KEY && to_token) {
     // A new persisted CNG key: export + import (key_factory.h explains the session case).
     const KeyPairObjects pair = copy_private_key_to_token(context_, source, attrs, s.handle);
@@ -268,7 +280,8 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
   }
   if (to_token) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID,
-         "only private keys, secret keys and certificates can become token objects");
+         "only private keys, secret keys, certificates and data objects can become token "
+         "objects");
   }
   // A session copy: a new object over the same CNG key (or secret), no new key material.
   auto copy = std::make_shared<Object>(source);
@@ -316,7 +329,8 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
     fail(value_len == 0 ? CKR_TEMPLATE_INCOMPLETE : CKR_ATTRIBUTE_VALUE_INVALID,
          "AES keys need CKA_VALUE_LEN 16, 24 or 32");
   }
-  std::vector<std::uint8_t> derived = ecdh_derive(mechanism, view, value_len, context_.hardware);
+  std::vector<std::uint8_t> derived =
+      ecdh_derive(mechanism, view, value_len, context_.capabilities);
   SecretBytes value(derived.begin(), derived.end());
   OPENSSL_cleanse(derived.data(), derived.size());
   return create_secret_key(s, t, std::move(value), &base);

@@ -20,6 +20,11 @@ void ObjectLayerImpl::refresh_token_objects() {
     refresh_certificates();
     cert_watch_.mark_read(certs_now);
   }
+  FileStamp data_now;
+  if (data_watch_.needs_read(data_now)) {
+    refresh_data_objects();
+    data_watch_.mark_read(data_now);
+  }
 }
 
 void ObjectLayerImpl::refresh_keys() {

@@ -55,6 +55,7 @@ struct Object {
   std::shared_ptr<CngKey> key;                  // key objects over a CNG key
   CK_OBJECT_HANDLE twin = CK_INVALID_HANDLE;    // the other half of the same CNG key pair
   std::string cert_id;                          // token certificates: the certificate store id
+  std::string data_id;                          // token data objects: the data store id
 };
 
 using ObjectPtr = std::shared_ptr<Object>;

@@ -9,6 +9,7 @@
 #include "bridge/ncrypt_props.h"
 #include "core/p11_error.h"
 #include "objects/certificates.h"
+#include "objects/data_objects.h"
 #include "objects/secret_keys.h"
 #include "objects/template_rules.h"
 
@@ -41,11 +42,12 @@ CK_RV cert_store_rv(const std::exception& e) {
 
 ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
     : slot_(slot),
-      context_{slot.provider(), slot.scope_flag(), slot.descriptor().hardware},
-      cert_store_(slot.descriptor().machine_scope, slot.descriptor().hardware),
-      key_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware)),
-      cert_watch_(key_store_directory(slot.descriptor().machine_scope, slot.descriptor().hardware) /
-                  "certs") {}
+      context_{slot.provider(), slot.scope_flag(), slot.capabilities()},
+      cert_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
+      data_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
+      key_watch_(slot.key_store_dir()),
+      cert_watch_(slot.key_store_dir() / "certs"),
+      data_watch_(slot.key_store_dir() / "data") {}
 
 // ---- table -------------------------------------------------------------------------------
 
@@ -355,6 +357,10 @@ void ObjectLayerImpl::persist_changes(const Object& o, const AttrMap& changes) {
   if (!o.token) {
     return;
   }
+  if (o.object_class == CKO_DATA) {
+    persist_data_changes(o, changes);
+    return;
+  }
   if (o.object_class == CKO_CERTIFICATE) {
     Object updated = o;
     for (const auto& [type, value] : changes) {
@@ -378,6 +384,9 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_changes(*o, changes, schema_of(*o), TemplateOp::kSet);
+  if (o->object_class == CKO_DATA) {
+    check_data_values(changes, o->token);
+  }
   if (o->token && !s.read_write) {
     fail(CKR_SESSION_READ_ONLY, "token objects need a read/write session");
   }
@@ -463,6 +472,12 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
         }
         token_certs_.erase(o->cert_id);
         touch_cert(o->cert_id);
+      }
+      erase(object);
+      return;
+    case CKO_DATA:
+      if (o->token) {
+        destroy_token_data(*o);
       }
       erase(object);
       return;

@@ -1,6 +1,6 @@
 // The object layer of one slot (object_layer.h): an in-memory table of the slot's objects
-// with hash indexes by class, CKA_ID and CKA_LABEL, over the scope's CNG keys and
-// certificates (loaded lazily, refreshed when another process changed the store).
+// with hash indexes by class, CKA_ID and CKA_LABEL, over the scope's CNG keys, certificates
+// and data objects (loaded lazily, refreshed when another process changed a store).
 //
 // Locking: mutex_ guards the table, the indexes and every Object (shared for reads,
 // exclusive for changes); refresh_mutex_ serialises store refreshes (taken before mutex_).
@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "cng_cert_store.h"
+#include "cng_data_store.h"
 #include "objects/key_factory.h"
 #include "objects/object_layer.h"
 #include "objects/store_watch.h"
@@ -75,11 +76,13 @@ class ObjectLayerImpl final : public ObjectLayer {
   void delete_token_key(const std::u16string& name);  // NCryptDeleteKey; absent is fine
   void touch_key(const std::u16string& name) { keys_touched_[name] = ++local_generation_; }
   void touch_cert(const std::string& id) { certs_touched_[id] = ++local_generation_; }
+  void touch_data(const std::string& id) { data_touched_[id] = ++local_generation_; }
 
   // Store refresh (takes the locks itself).
   void refresh_token_objects();
   void refresh_keys();
   void refresh_certificates();
+  void refresh_data_objects();  // layer_data.cpp
 
   // Checks for creating/changing/destroying token objects.
   void check_token_write(const SessionContext& s) const;
@@ -91,10 +94,15 @@ class ObjectLayerImpl final : public ObjectLayer {
   CK_OBJECT_HANDLE create_secret_key(const SessionContext& s, const AttrMap& tmpl,
                                      const SecretBytes& value, const Object* base);
   CK_OBJECT_HANDLE store_certificate(const SessionContext& s, ObjectPtr cert);
+  // Data objects (layer_data.cpp). store_data_object() persists a token object first.
+  CK_OBJECT_HANDLE store_data_object(const SessionContext& s, ObjectPtr data);
+  void persist_data_changes(const Object& data, const AttrMap& changes);
+  void destroy_token_data(const Object& data);  // caller holds mutex_ (exclusive)
 
   slots::Slot& slot_;
   SlotContext context_;
   cng::CertStore cert_store_;
+  cng::DataStore data_store_;
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<CK_OBJECT_HANDLE, ObjectPtr> objects_;
@@ -103,16 +111,19 @@ class ObjectLayerImpl final : public ObjectLayer {
   std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_id_;
   std::map<std::u16string, TokenKey> token_keys_;        // by CNG key name
   std::map<std::string, CK_OBJECT_HANDLE> token_certs_;  // by certificate store id
+  std::map<std::string, CK_OBJECT_HANDLE> token_data_;   // by data store id
   // Token objects this process created or destroyed, with the local generation of that
   // change: a refresh that read the store around the same time leaves them alone (its view
   // of those names may predate the change).
   std::uint64_t local_generation_ = 0;
   std::map<std::u16string, std::uint64_t> keys_touched_;
   std::map<std::string, std::uint64_t> certs_touched_;
+  std::map<std::string, std::uint64_t> data_touched_;
 
   std::mutex refresh_mutex_;
   DirectoryWatch key_watch_;
   DirectoryWatch cert_watch_;
+  DirectoryWatch data_watch_;
 };
 
 }  // namespace p11::objects

@@ -4,8 +4,6 @@
 
 #include <ctime>
 
-#include "cng_storage_paths.h"
-
 namespace p11::objects {
 
 FileStamp stamp_of(const std::filesystem::path& path) noexcept {
@@ -35,10 +33,6 @@ void DirectoryWatch::mark_read(const FileStamp& seen_before_reading) {
   const std::int64_t window =
       std::chrono::duration_cast<std::chrono::nanoseconds>(kRacyWindow).count();
   racy_ = seen_before_reading.exists && now_ns - seen_before_reading.mtime_ns < window;
-}
-
-std::filesystem::path key_store_directory(bool machine, bool platform) {
-  return cng::storage_paths::provider_store_dir(machine, platform);
 }
 
 std::vector<std::u16string> enumerate_key_names(const SlotContext& slot) {

@@ -57,10 +57,6 @@ class DirectoryWatch {
   bool racy_ = false;
 };
 
-// The key store directory of a scope (DESIGN §4, cng_storage_paths.h). Certificates are in
-// its "certs" subdirectory.
-std::filesystem::path key_store_directory(bool machine, bool platform);
-
 // Names of the keys NCryptEnumKeys lists in the slot's scope.
 std::vector<std::u16string> enumerate_key_names(const SlotContext& slot);
 

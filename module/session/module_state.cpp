@@ -2,9 +2,10 @@
 
 namespace p11 {
 
-ModuleState::ModuleState(std::unique_ptr<LockFactory> locks)
+ModuleState::ModuleState(std::unique_ptr<LockFactory> locks,
+                         std::span<const slots::ProviderProfile> profiles)
     : locks_(std::move(locks)), sessions_(locks_->make_mutex(LockLevel::kTable)) {
-  for (auto& slot : slots::open_present_slots()) {
+  for (auto& slot : slots::open_present_slots(profiles)) {
     auto state = std::make_unique<SlotState>();
     state->write_protected = slot->write_protected();
     state->serial = slot->serial_number();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,10 @@ struct SlotState {
 
 class ModuleState {
  public:
-  // Opens the present slots and one ObjectLayer per slot.
-  explicit ModuleState(std::unique_ptr<LockFactory> locks);
+  // Opens the present slots of the provider profiles and one ObjectLayer per slot.
+  explicit ModuleState(
+      std::unique_ptr<LockFactory> locks,
+      std::span<const slots::ProviderProfile> profiles = slots::provider_profiles());
   ModuleState(const ModuleState&) = delete;
   ModuleState& operator=(const ModuleState&) = delete;
   ~ModuleState();

@@ -1,7 +1,5 @@
 #include "slots/capabilities.h"
 
-#include <atomic>
-
 namespace slots {
 
 namespace {
@@ -28,20 +26,7 @@ BitRange rsa_lengths(NCRYPT_PROV_HANDLE provider) noexcept {
   return {lengths.dwMinLength, lengths.dwMaxLength};
 }
 
-// Leaky: every value ever recorded stays allocated (one per C_Initialize with a TPM), so a
-// pointer handed out earlier never dangles, even from an atexit handler.
-std::atomic<const Capabilities*> g_platform{nullptr};
-
 }  // namespace
-
-const Capabilities* platform_capabilities() noexcept { return g_platform.load(); }
-
-void set_platform_capabilities(const Capabilities& caps) {
-  const Capabilities* current = g_platform.load();
-  if (current == nullptr || !(*current == caps)) {
-    g_platform.store(new Capabilities(caps));
-  }
-}
 
 BitRange Capabilities::ec_bits() const noexcept {
   const bool p256 = ecdsa_p256 || ecdh_p256;
@@ -50,6 +35,22 @@ BitRange Capabilities::ec_bits() const noexcept {
   const std::uint32_t min = p256 ? 256U : p384 ? 384U : p521 ? 521U : 0U;
   const std::uint32_t max = p521 ? 521U : p384 ? 384U : p256 ? 256U : 0U;
   return {min, max};
+}
+
+Abilities Capabilities::abilities() const noexcept {
+  Abilities out = declared;
+  const auto add = [&out](bool present, Ability ability) {
+    if (present) {
+      out = out | ability;
+    }
+  };
+  add(rsa, Ability::kRsa);
+  add(any_ecdsa() || any_ecdh(), Ability::kEcKeys);
+  add(any_ecdsa(), Ability::kEcdsa);
+  add(any_ecdh(), Ability::kEcdh);
+  add(aes, Ability::kAes);
+  add(generic_secret, Ability::kGenericSecret);
+  return out;
 }
 
 Capabilities probe_capabilities(NCRYPT_PROV_HANDLE provider) noexcept {
@@ -65,6 +66,8 @@ Capabilities probe_capabilities(NCRYPT_PROV_HANDLE provider) noexcept {
   caps.ecdh_p256 = supported(provider, NCRYPT_ECDH_P256_ALGORITHM);
   caps.ecdh_p384 = supported(provider, NCRYPT_ECDH_P384_ALGORITHM);
   caps.ecdh_p521 = supported(provider, NCRYPT_ECDH_P521_ALGORITHM);
+  caps.aes = supported(provider, NCRYPT_AES_ALGORITHM);
+  caps.generic_secret = supported(provider, NCRYPT_GENERIC_SECRET_ALGORITHM);
   return caps;
 }
 

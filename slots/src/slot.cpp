@@ -24,7 +24,9 @@ std::uint64_t fnv1a64(const std::string& bytes) {
 Slot::Slot(SlotDescriptor descriptor, NCRYPT_PROV_HANDLE provider)
     : descriptor_(std::move(descriptor)),
       provider_(provider),
-      capabilities_(probe_capabilities(provider)) {}
+      capabilities_(probe_capabilities(provider)) {
+  capabilities_.declared = descriptor_.profile.abilities;
+}
 
 Slot::~Slot() {
   if (provider_ != 0) {
@@ -46,6 +48,11 @@ std::string Slot::serial_number() const {
   char text[17] = {};
   std::snprintf(text, sizeof text, "%016llX", static_cast<unsigned long long>(hash));
   return std::string(text, 16);
+}
+
+std::filesystem::path Slot::key_store_dir() const {
+  return cng::storage_paths::provider_store_dir(descriptor_.machine_scope,
+                                                descriptor_.profile.store_subdirectory);
 }
 
 }  // namespace slots

@@ -1,5 +1,7 @@
-// The slot table of shared/DESIGN.md §2: software KSP user/machine always, platform KSP (TPM)
-// user/machine only when the platform provider opens.
+// The slot list of shared/DESIGN.md §2: the provider profiles (profiles.cpp) × the two scopes.
+// A required profile's slots are always there (software KSP), the others' only when their
+// provider opens (platform KSP: with a TPM).
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -27,80 +29,47 @@ class ProviderHandle {
   NCRYPT_PROV_HANDLE h_;
 };
 
-struct SlotRow {
-  std::uint32_t id;
-  const char16_t* provider;
-  bool machine_scope;
-  const char* label;
-  const char* description;
-  bool hardware;
-};
-
-constexpr SlotRow kSoftwareUser{0,
-                                MS_KEY_STORAGE_PROVIDER,
-                                false,
-                                "CNG Software (user)",
-                                "Microsoft Software Key Storage Provider, user scope",
-                                false};
-constexpr SlotRow kSoftwareMachine{1,
-                                   MS_KEY_STORAGE_PROVIDER,
-                                   true,
-                                   "CNG Software (machine)",
-                                   "Microsoft Software Key Storage Provider, machine scope",
-                                   false};
-constexpr SlotRow kPlatformUser{2,
-                                MS_PLATFORM_CRYPTO_PROVIDER,
-                                false,
-                                "CNG Platform (user)",
-                                "Microsoft Platform Crypto Provider (TPM), user scope",
-                                true};
-constexpr SlotRow kPlatformMachine{3,
-                                   MS_PLATFORM_CRYPTO_PROVIDER,
-                                   true,
-                                   "CNG Platform (machine)",
-                                   "Microsoft Platform Crypto Provider (TPM), machine scope",
-                                   true};
-
-SECURITY_STATUS open_provider(const char16_t* name, NCRYPT_PROV_HANDLE* out) {
+SECURITY_STATUS open_provider(const ProviderProfile& profile, NCRYPT_PROV_HANDLE* out) {
   *out = 0;
-  return NCryptOpenStorageProvider(out, name, 0);
+  const std::u16string name(profile.provider);  // NUL-terminated for the C API
+  return NCryptOpenStorageProvider(out, name.c_str(), 0);
 }
 
-std::unique_ptr<Slot> make_slot(const SlotRow& row, ProviderHandle& provider) {
-  SlotDescriptor d{row.id,    row.provider,    row.machine_scope,
-                   row.label, row.description, row.hardware};
-  // If the allocation throws, the guard still owns (and frees) the handle.
-  auto slot = std::make_unique<Slot>(std::move(d), provider.get());
-  provider.release();
-  return slot;
+SlotDescriptor describe(const ProviderProfile& profile, std::size_t index, bool machine_scope) {
+  const std::string scope = machine_scope ? "machine" : "user";
+  return SlotDescriptor{slot_id_of(index, machine_scope), profile, machine_scope,
+                        std::string(profile.token_label) + " (" + scope + ")",
+                        std::string(profile.slot_description) + ", " + scope + " scope"};
 }
 
-// Opens one provider handle per slot of the pair (user, machine); each Slot owns its handle.
-void add_pair(std::vector<std::unique_ptr<Slot>>& out, const SlotRow& user, const SlotRow& machine,
-              bool required) {
-  for (const SlotRow* row : {&user, &machine}) {
+// Opens one provider handle per slot of the profile (user, machine); each Slot owns its handle.
+void add_profile(std::vector<std::unique_ptr<Slot>>& out, const ProviderProfile& profile,
+                 std::size_t index) {
+  for (const bool machine_scope : {false, true}) {
+    SlotDescriptor descriptor = describe(profile, index, machine_scope);
     NCRYPT_PROV_HANDLE h = 0;
-    const SECURITY_STATUS status = open_provider(row->provider, &h);
+    const SECURITY_STATUS status = open_provider(profile, &h);
     ProviderHandle handle(status == 0 ? h : 0);
     if (status != 0) {
-      if (required) {
-        throw ProviderError(status, std::string("cannot open provider for slot ") + row->label);
+      if (profile.required) {
+        throw ProviderError(status, "cannot open provider for slot " + descriptor.token_label);
       }
       return;  // absent (the platform provider without a TPM: NTE_DEVICE_NOT_FOUND)
     }
-    out.push_back(make_slot(*row, handle));
-    if (row->hardware) {
-      set_platform_capabilities(out.back()->capabilities());
-    }
+    // If the allocation throws, the guard still owns (and frees) the handle.
+    auto slot = std::make_unique<Slot>(std::move(descriptor), handle.get());
+    handle.release();
+    out.push_back(std::move(slot));
   }
 }
 
 }  // namespace
 
-std::vector<std::unique_ptr<Slot>> open_present_slots() {
+std::vector<std::unique_ptr<Slot>> open_present_slots(std::span<const ProviderProfile> profiles) {
   std::vector<std::unique_ptr<Slot>> slots;
-  add_pair(slots, kSoftwareUser, kSoftwareMachine, /*required=*/true);
-  add_pair(slots, kPlatformUser, kPlatformMachine, /*required=*/false);
+  for (std::size_t index = 0; index < profiles.size(); ++index) {
+    add_profile(slots, profiles[index], index);
+  }
   return slots;
 }
 

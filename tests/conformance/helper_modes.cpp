@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data_helper_modes.h"
 #include "p11_fixture.h"
 #include "p11_support.h"
 #include "subprocess.h"
@@ -166,6 +167,13 @@ int AtExit() {
   return 0;  // normal exit: static destructors, then LateTeardown
 }
 
+CK_RV CreateTokenData(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s) {
+  Template t;
+  t.Ulong(CKA_CLASS, CKO_DATA).Bool(CKA_TOKEN, true).Str(CKA_LABEL, "nobody-data");
+  CK_OBJECT_HANDLE h = 0;
+  return f->C_CreateObject(s, t.data(), t.size(), &h);
+}
+
 // machine-ro-probe: run as an unprivileged user against a machine store it cannot write.
 int MachineReadOnlyProbe(CK_FUNCTION_LIST* f) {
   CK_TOKEN_INFO info{};
@@ -177,6 +185,7 @@ int MachineReadOnlyProbe(CK_FUNCTION_LIST* f) {
   Print("open_rw", RvName(rv));
   if (rv == CKR_OK) {
     Print("gen_token_rw", RvName(GenerateLabeled(f, rw, true, "nobody-rw", {})));
+    Print("data_token_rw", RvName(CreateTokenData(f, rw)));
   }
   CK_SESSION_HANDLE ro = 0;
   rv = f->C_OpenSession(kMachineSlot, CKF_SERIAL_SESSION, nullptr, nullptr, &ro);
@@ -184,6 +193,7 @@ int MachineReadOnlyProbe(CK_FUNCTION_LIST* f) {
   if (rv == CKR_OK) {
     Print("gen_token_ro", RvName(GenerateLabeled(f, ro, true, "nobody-ro", {})));
     Print("gen_session_ro", RvName(GenerateLabeled(f, ro, false, "nobody-session", {})));
+    Print("data_token_ro", RvName(CreateTokenData(f, ro)));
   }
   return 0;
 }
@@ -215,8 +225,10 @@ int RunHelperMode(int argc, char** argv) {
     code = Dump(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
   } else if (mode == "machine-ro-probe") {
     code = MachineReadOnlyProbe(f);
+  } else if (mode.rfind("data-", 0) == 0) {
+    code = RunDataHelperMode(f, argc, argv);
   }
-  if (mode != "gen-token") {
+  if (mode != "gen-token" && mode != "data-put") {
     Print("finalize", RvName(f->C_Finalize(nullptr)));
   }
   std::fflush(stdout);

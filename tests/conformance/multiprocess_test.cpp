@@ -116,12 +116,16 @@ TEST_F(MultiProcessTest, MachineSlotWriteProtectedForUnprivilegedUser) {
     EXPECT_TRUE(kv.at("gen_token_rw") == "CKR_TOKEN_WRITE_PROTECTED" ||
                 kv.at("gen_token_rw") == "CKR_SESSION_READ_ONLY")
         << probe.output;
+    EXPECT_TRUE(kv.at("data_token_rw") == "CKR_TOKEN_WRITE_PROTECTED" ||
+                kv.at("data_token_rw") == "CKR_SESSION_READ_ONLY")
+        << probe.output;
   }
   EXPECT_EQ(kv.at("open_ro"), "CKR_OK") << probe.output;
   EXPECT_TRUE(kv.at("gen_token_ro") == "CKR_SESSION_READ_ONLY" ||
               kv.at("gen_token_ro") == "CKR_TOKEN_WRITE_PROTECTED")
       << probe.output;
   EXPECT_EQ(kv.at("gen_session_ro"), "CKR_OK") << "session keys still work: " << probe.output;
+  EXPECT_EQ(kv.at("data_token_ro"), "CKR_SESSION_READ_ONLY") << probe.output;
   EXPECT_EQ(kv.at("finalize"), "CKR_OK") << probe.output;
   // Nothing was written by the unprivileged process.
   PointStoresAt(user.path(), machine.path());

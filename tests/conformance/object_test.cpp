@@ -79,7 +79,7 @@ TEST_F(ObjectTest, FindUnknownClassesAndAttributesFindsNothing) {
   const CK_SESSION_HANDLE s = OpenSession();
   ASSERT_TRUE(GenerateEc(s, EcParamsP256(), {.token = true}).ok());
   for (CK_OBJECT_CLASS cls : {kCkoNssTrust, kCkoTrust, kCkoProfile, kCkoNssBuiltinRootList,
-                              static_cast<CK_OBJECT_CLASS>(CKO_DATA)}) {
+                              static_cast<CK_OBJECT_CLASS>(CKO_HW_FEATURE)}) {
     Template t;
     t.Ulong(CKA_CLASS, cls);
     EXPECT_TRUE(Find(s, t).empty()) << "class 0x" << std::hex << cls;

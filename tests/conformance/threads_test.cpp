@@ -2,6 +2,7 @@
 // token keys and generating session and token keys, for CONF_THREAD_SECONDS (default 3)
 // seconds and at least kMinRounds rounds each. Every signature is verified with OpenSSL.
 // The outcome does not depend on timing: the duration only scales the amount of work.
+// A second test does the same with data objects (create, set, get, copy, find, destroy).
 #include <openssl/evp.h>
 
 #include <atomic>
@@ -157,6 +158,96 @@ TEST_F(ThreadsTest, EightThreadsSignAndGenerate) {
   tokens.Bool(CKA_TOKEN, true).Ulong(CKA_CLASS, CKO_PRIVATE_KEY);
   EXPECT_EQ(Find(s, tokens).size(), 2u);
   std::printf("signatures: %ld, key pairs: %ld\n", signatures_.load(), keys_.load());
+}
+
+// Data objects from 8 threads: each thread creates, changes, finds, copies and destroys its own
+// token and session data objects while the others do the same (one object table, one store).
+std::string DataWorker(CK_FUNCTION_LIST* f, int index,
+                       std::chrono::steady_clock::time_point deadline) {
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  CK_RV rv = f->C_OpenSession(kUserSlot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s);
+  if (rv != CKR_OK) {
+    return "C_OpenSession: " + RvName(rv);
+  }
+  const std::string app = "data-thread-" + std::to_string(index);
+  for (int round = 0; round < kMinRounds || std::chrono::steady_clock::now() < deadline; ++round) {
+    const std::string where = " (round " + std::to_string(round) + "): ";
+    CK_OBJECT_HANDLE h[2] = {};
+    for (const bool token : {true, false}) {
+      Template t;
+      t.Ulong(CKA_CLASS, CKO_DATA).Bool(CKA_TOKEN, token).Str(CKA_APPLICATION, app);
+      t.Raw(CKA_VALUE, Bytes(100, static_cast<unsigned char>(round)));
+      if ((rv = f->C_CreateObject(s, t.data(), t.size(), &h[token ? 0 : 1])) != CKR_OK) {
+        return "create" + where + RvName(rv);
+      }
+    }
+    Template change;
+    const Bytes value = ToBytes(app + where);
+    change.Raw(CKA_VALUE, value);
+    if ((rv = f->C_SetAttributeValue(s, h[0], change.data(), change.size())) != CKR_OK) {
+      return "set" + where + RvName(rv);
+    }
+    Bytes back(value.size());
+    CK_ATTRIBUTE get{CKA_VALUE, back.data(), static_cast<CK_ULONG>(back.size())};
+    if ((rv = f->C_GetAttributeValue(s, h[0], &get, 1)) != CKR_OK || back != value) {
+      return "get" + where + RvName(rv);
+    }
+    CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+    Template to_session;
+    to_session.Bool(CKA_TOKEN, false);
+    if ((rv = f->C_CopyObject(s, h[0], to_session.data(), to_session.size(), &copy)) != CKR_OK) {
+      return "copy" + where + RvName(rv);
+    }
+    // Exactly this thread's three objects carry its application name.
+    Template find;
+    find.Ulong(CKA_CLASS, CKO_DATA).Str(CKA_APPLICATION, app);
+    CK_OBJECT_HANDLE found[8];
+    CK_ULONG n = 0;
+    if ((rv = f->C_FindObjectsInit(s, find.data(), find.size())) != CKR_OK ||
+        (rv = f->C_FindObjects(s, found, 8, &n)) != CKR_OK ||
+        (rv = f->C_FindObjectsFinal(s)) != CKR_OK) {
+      return "find" + where + RvName(rv);
+    }
+    if (n != 3) {
+      return "found " + std::to_string(n) + " objects" + where;
+    }
+    for (const CK_OBJECT_HANDLE o : {h[0], h[1], copy}) {
+      if ((rv = f->C_DestroyObject(s, o)) != CKR_OK) {
+        return "destroy" + where + RvName(rv);
+      }
+    }
+  }
+  return (rv = f->C_CloseSession(s)) == CKR_OK ? "" : "C_CloseSession: " + RvName(rv);
+}
+
+TEST_F(ThreadsTest, EightThreadsWorkOnDataObjects) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(ConfiguredSeconds()));
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      std::string err = DataWorker(f_, i, deadline);
+      if (!err.empty()) {
+        std::lock_guard<std::mutex> lock(failures_mutex);
+        failures.push_back("thread " + std::to_string(i) + ": " + err);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (const auto& f : failures) {
+    ADD_FAILURE() << f;
+  }
+  const CK_SESSION_HANDLE s = OpenSession();
+  Template data;
+  data.Ulong(CKA_CLASS, CKO_DATA);
+  EXPECT_TRUE(Find(s, data).empty());
+  Reinitialize();
+  EXPECT_TRUE(Find(OpenSession(), data).empty()) << "a destroyed token object is still stored";
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ TEST(AesBlock, UpdateOutputAndHoldBack) {
 
   // Encryption returns whole blocks as soon as they are complete.
   auto enc =
-      p11::start_operation(OpKind::kEncrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
+      start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
   EXPECT_EQ(enc->update_output_size(15), 0U);
   EXPECT_TRUE(enc->update_output(Bytes(plain.begin(), plain.begin() + 15)).empty());
   EXPECT_EQ(enc->update_output_size(1), 16U);
@@ -104,7 +104,7 @@ TEST(AesBlock, UpdateOutputAndHoldBack) {
 
   // CBC_PAD decryption keeps the last block back, even a complete one.
   auto dec =
-      p11::start_operation(OpKind::kDecrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
+      start_sw(OpKind::kDecrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
   EXPECT_EQ(dec->update_output_size(16), 0U);
   EXPECT_TRUE(dec->update_output(Bytes(cipher.begin(), cipher.begin() + 16)).empty());
   EXPECT_EQ(dec->update_output_size(32), 32U);
@@ -123,7 +123,7 @@ TEST(AesBlock, UpdateOutputAndHoldBack) {
   // Plain CBC decryption returns every complete block at once.
   const Bytes raw = ossl_cipher("AES-128-CBC", key->value, iv,
                                 Bytes(plain.begin(), plain.begin() + 32), true, false);
-  auto cbc = p11::start_operation(OpKind::kDecrypt, mechanism(CKM_AES_CBC, iv.data(), 16), &view);
+  auto cbc = start_sw(OpKind::kDecrypt, mechanism(CKM_AES_CBC, iv.data(), 16), &view);
   EXPECT_EQ(cbc->update_output_size(20), 16U);
   EXPECT_EQ(cbc->update_output(Bytes(raw.begin(), raw.begin() + 20)),
             Bytes(plain.begin(), plain.begin() + 16));
@@ -147,10 +147,10 @@ TEST(AesBlock, LengthErrors) {
       EXPECT_EQ(rv_of([&] { one_shot(OpKind::kDecrypt, m, view, data); }),
                 CKR_ENCRYPTED_DATA_LEN_RANGE);
       // Multi-part: the partial block waits, C_*Final reports it.
-      auto enc = p11::start_operation(OpKind::kEncrypt, m, &view);
+      auto enc = start_sw(OpKind::kEncrypt, m, &view);
       EXPECT_EQ(enc->update_output(data).size(), n / 16 * 16);
       EXPECT_EQ(rv_of([&] { static_cast<void>(enc->final()); }), CKR_DATA_LEN_RANGE);
-      auto dec = p11::start_operation(OpKind::kDecrypt, m, &view);
+      auto dec = start_sw(OpKind::kDecrypt, m, &view);
       EXPECT_EQ(dec->update_output(data).size(), n / 16 * 16);
       EXPECT_EQ(rv_of([&] { static_cast<void>(dec->final()); }), CKR_ENCRYPTED_DATA_LEN_RANGE);
     }
@@ -192,7 +192,7 @@ TEST(AesBlock, ParameterAndKeyErrors) {
   const p11::KeyView view = key->view();
   Bytes iv = random_bytes(17);
   auto start = [](OpKind kind, const CK_MECHANISM& m, const p11::KeyView& k) {
-    return rv_of([&] { static_cast<void>(p11::start_operation(kind, m, &k)); });
+    return rv_of([&] { static_cast<void>(start_sw(kind, m, &k)); });
   };
   for (const CK_MECHANISM_TYPE type : {CKM_AES_CBC, CKM_AES_CBC_PAD}) {
     for (const OpKind kind : {OpKind::kEncrypt, OpKind::kDecrypt}) {
@@ -233,7 +233,7 @@ TEST(AesBlock, ParameterAndKeyErrors) {
   EXPECT_EQ(start(OpKind::kEncrypt, ecb, no_handle), CKR_KEY_HANDLE_INVALID);
   // Not a TPM mechanism.
   EXPECT_EQ(
-      rv_of([&] { static_cast<void>(p11::start_operation(OpKind::kEncrypt, ecb, &view, true)); }),
+      rv_of([&] { static_cast<void>(start_sw(OpKind::kEncrypt, ecb, &view, true)); }),
       CKR_MECHANISM_INVALID);
 }
 
@@ -267,11 +267,11 @@ TEST(AesBlock, FinishedOperations) {
   const p11::KeyView view = key->view();
   const CK_MECHANISM ecb = mechanism(CKM_AES_ECB);
   const Bytes block = random_bytes(16);
-  auto enc = p11::start_operation(OpKind::kEncrypt, ecb, &view);
+  auto enc = start_sw(OpKind::kEncrypt, ecb, &view);
   const Bytes c = enc->one_shot(block);
   EXPECT_EQ(rv_of([&] { static_cast<void>(enc->one_shot(block)); }), CKR_OPERATION_NOT_INITIALIZED);
   EXPECT_EQ(rv_of([&] { static_cast<void>(enc->final()); }), CKR_OPERATION_NOT_INITIALIZED);
-  auto dec = p11::start_operation(OpKind::kDecrypt, ecb, &view);
+  auto dec = start_sw(OpKind::kDecrypt, ecb, &view);
   EXPECT_EQ(dec->one_shot(c), block);
   EXPECT_EQ(dec->one_shot(c), block);
   EXPECT_EQ(rv_of([&] { static_cast<void>(dec->final()); }), CKR_OPERATION_NOT_INITIALIZED);
@@ -285,8 +285,8 @@ TEST(AesBlock, InterleavedModesOnOneHandle) {
   const p11::KeyView view = key->view();
   Bytes iv = random_bytes(16);
   const Bytes plain = random_bytes(96);
-  auto ecb = p11::start_operation(OpKind::kEncrypt, mechanism(CKM_AES_ECB), &view);
-  auto cbc = p11::start_operation(OpKind::kEncrypt, mechanism(CKM_AES_CBC, iv.data(), 16), &view);
+  auto ecb = start_sw(OpKind::kEncrypt, mechanism(CKM_AES_ECB), &view);
+  auto cbc = start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC, iv.data(), 16), &view);
   Bytes ecb_out;
   Bytes cbc_out;
   for (std::size_t pos = 0; pos < plain.size(); pos += 16) {
@@ -316,7 +316,7 @@ TEST(AesBlock, ConcurrentModesOnOneHandle) {
       const bool ecb = t % 2 == 0;
       const CK_MECHANISM m = ecb ? mechanism(CKM_AES_ECB) : mechanism(CKM_AES_CBC, iv.data(), 16);
       for (int i = 0; i < 200; ++i) {
-        auto op = p11::start_operation(OpKind::kEncrypt, m, &view);
+        auto op = start_sw(OpKind::kEncrypt, m, &view);
         Bytes out = op->update_output(Bytes(plain.begin(), plain.begin() + 32));
         const Bytes rest = op->update_output(Bytes(plain.begin() + 32, plain.end()));
         out.insert(out.end(), rest.begin(), rest.end());
@@ -340,7 +340,7 @@ TEST(AesBlock, OperationsHoldTheKeyOwner) {
   const Bytes value = key->value;
   key.reset();
   auto op =
-      p11::start_operation(OpKind::kEncrypt, mechanism(CKM_AES_CBC, iv.data(), 16), view.get());
+      start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC, iv.data(), 16), view.get());
   view.reset();
   EXPECT_FALSE(owner.expired());
   const Bytes plain = random_bytes(32);

@@ -96,7 +96,7 @@ TEST(AesCtr, CounterWrapPastCounterBits) {
     EXPECT_EQ(rv_of([&] { one_shot(OpKind::kDecrypt, m, view, one_more); }),
               CKR_ENCRYPTED_DATA_LEN_RANGE);
     // Multi-part: the part that would need the wrapped counter fails; nothing of it is output.
-    auto op = p11::start_operation(OpKind::kEncrypt, m, &view);
+    auto op = start_sw(OpKind::kEncrypt, m, &view);
     const Bytes got = op->update_output(plain);
     EXPECT_EQ(got, expected);
     EXPECT_EQ(rv_of([&] { static_cast<void>(op->update_output(Bytes{1})); }), CKR_DATA_LEN_RANGE);
@@ -121,7 +121,7 @@ TEST(AesCtr, ParameterErrors) {
   const auto key = random_aes(16);
   const p11::KeyView view = key->view();
   auto start = [&](const CK_MECHANISM& m) {
-    return rv_of([&] { static_cast<void>(p11::start_operation(OpKind::kEncrypt, m, &view)); });
+    return rv_of([&] { static_cast<void>(start_sw(OpKind::kEncrypt, m, &view)); });
   };
   const Bytes cb = random_bytes(16);
   for (const CK_ULONG bits : {0UL, 129UL, 256UL}) {
@@ -242,7 +242,7 @@ TEST(AesGcm, TagIsCheckedBeforeAnyPlaintext) {
     Bytes bad = good;
     bad[flip] ^= 0x01;
     EXPECT_EQ(rv_of([&] { one_shot(OpKind::kDecrypt, m, view, bad); }), CKR_ENCRYPTED_DATA_INVALID);
-    auto op = p11::start_operation(OpKind::kDecrypt, m, &view);
+    auto op = start_sw(OpKind::kDecrypt, m, &view);
     EXPECT_EQ(op->update_output_size(bad.size()), 0U);
     EXPECT_TRUE(op->update_output(bad).empty()) << "no plaintext before the tag is checked";
     EXPECT_EQ(rv_of([&] { static_cast<void>(op->final()); }), CKR_ENCRYPTED_DATA_INVALID);
@@ -260,11 +260,11 @@ TEST(AesGcm, TagIsCheckedBeforeAnyPlaintext) {
   EXPECT_EQ(rv_of([&] { multi_part(OpKind::kDecrypt, m, view, Bytes(5, 0), {2}); }),
             CKR_ENCRYPTED_DATA_LEN_RANGE);
   // Size announcements: encrypt exact (plain + tag), decrypt the plaintext length.
-  auto enc = p11::start_operation(OpKind::kEncrypt, m, &view);
+  auto enc = start_sw(OpKind::kEncrypt, m, &view);
   EXPECT_EQ(enc->one_shot_output_size(50), 62U);
   EXPECT_TRUE(enc->update_output(plain).empty());
   EXPECT_EQ(enc->output_size(), 62U);
-  auto dec = p11::start_operation(OpKind::kDecrypt, m, &view);
+  auto dec = start_sw(OpKind::kDecrypt, m, &view);
   EXPECT_EQ(dec->one_shot_output_size(62), 50U);
   EXPECT_EQ(dec->one_shot_output_size(3), 0U);
 }
@@ -273,7 +273,7 @@ TEST(AesGcm, ParameterErrors) {
   const auto key = random_aes(16);
   const p11::KeyView view = key->view();
   auto start = [&](const CK_MECHANISM& m) {
-    return rv_of([&] { static_cast<void>(p11::start_operation(OpKind::kDecrypt, m, &view)); });
+    return rv_of([&] { static_cast<void>(start_sw(OpKind::kDecrypt, m, &view)); });
   };
   Bytes iv = random_bytes(257);
   Bytes aad = random_bytes(8);

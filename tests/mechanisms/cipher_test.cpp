@@ -11,14 +11,14 @@ using p11::OpKind;
 
 Bytes encrypt(const CK_MECHANISM& m, const Bytes& plain) {
   const p11::KeyView view = rsa2048().public_view();
-  auto op = p11::start_operation(OpKind::kEncrypt, m, &view);
+  auto op = p11::start_operation(OpKind::kEncrypt, m, &view, software_caps());
   EXPECT_EQ(op->output_size(), 256U);
   return op->one_shot(plain);
 }
 
 Bytes decrypt(const CK_MECHANISM& m, const Bytes& cipher) {
   const p11::KeyView view = rsa2048().private_view();
-  auto op = p11::start_operation(OpKind::kDecrypt, m, &view);
+  auto op = p11::start_operation(OpKind::kDecrypt, m, &view, software_caps());
   EXPECT_EQ(op->output_size(), 256U);  // upper bound before the result
   Bytes plain = op->one_shot(cipher);
   EXPECT_EQ(op->output_size(), plain.size());  // exact afterwards
@@ -97,7 +97,7 @@ TEST(RsaOaep, ParameterErrors) {
   auto start = [&](void* p, CK_ULONG len) {
     return rv_of([&] {
       const CK_MECHANISM m = mechanism(CKM_RSA_PKCS_OAEP, p, len);
-      static_cast<void>(p11::start_operation(OpKind::kEncrypt, m, &view));
+      static_cast<void>(p11::start_operation(OpKind::kEncrypt, m, &view, software_caps()));
     });
   };
   CK_RSA_PKCS_OAEP_PARAMS good{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
@@ -157,8 +157,8 @@ TEST(Cipher, SinglePartOnly) {
   const p11::KeyView pub = rsa2048().public_view();
   const p11::KeyView priv = rsa2048().private_view();
   const CK_MECHANISM m = mechanism(CKM_RSA_PKCS);
-  auto enc = p11::start_operation(OpKind::kEncrypt, m, &pub);
-  auto dec = p11::start_operation(OpKind::kDecrypt, m, &priv);
+  auto enc = p11::start_operation(OpKind::kEncrypt, m, &pub, software_caps());
+  auto dec = p11::start_operation(OpKind::kDecrypt, m, &priv, software_caps());
   EXPECT_FALSE(enc->multi_part());
   EXPECT_FALSE(dec->multi_part());
   EXPECT_EQ(rv_of([&] { enc->update(Bytes{1}); }), CKR_OPERATION_NOT_INITIALIZED);

@@ -80,7 +80,7 @@ Bytes derive(const TestKey& key, CK_ULONG kdf, const Bytes& shared, const Bytes&
                                 point.size(), const_cast<std::uint8_t*>(point.data())};
   const CK_MECHANISM m = mechanism(CKM_ECDH1_DERIVE, &params, sizeof(params));
   static_cast<void>(key);
-  return p11::ecdh_derive(m, view, value_len);
+  return p11::ecdh_derive(m, view, value_len, software_caps());
 }
 
 class EcdhTest : public ::testing::TestWithParam<CK_ULONG> {};
@@ -158,7 +158,8 @@ TEST(Ecdh, ParameterAndKeyErrors) {
   EXPECT_EQ(rv_of([&] { derive(key, CKD_SHA256_KDF, {}, point, CK_ULONG{1} << 30, good); }),
             CKR_TEMPLATE_INCONSISTENT);
   const CK_MECHANISM no_params = mechanism(CKM_ECDH1_DERIVE);
-  EXPECT_EQ(rv_of([&] { p11::ecdh_derive(no_params, good, 0); }), CKR_MECHANISM_PARAM_INVALID);
+  EXPECT_EQ(rv_of([&] { p11::ecdh_derive(no_params, good, 0, software_caps()); }),
+            CKR_MECHANISM_PARAM_INVALID);
 
   p11::KeyView no_derive = good;
   no_derive.can_derive = false;
@@ -176,7 +177,8 @@ TEST(Ecdh, ParameterAndKeyErrors) {
   EXPECT_EQ(rv_of([&] { derive(ecdsa_key, CKD_NULL, {}, point, 0, ecdsa_key.private_view()); }),
             CKR_KEY_FUNCTION_NOT_PERMITTED);
   const CK_MECHANISM not_derive = mechanism(CKM_ECDSA);
-  EXPECT_EQ(rv_of([&] { p11::ecdh_derive(not_derive, good, 0); }), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(rv_of([&] { p11::ecdh_derive(not_derive, good, 0, software_caps()); }),
+            CKR_MECHANISM_INVALID);
 }
 
 TEST(Digest, EqualsOpenSslOneShotAndMultiPart) {
@@ -191,17 +193,17 @@ TEST(Digest, EqualsOpenSslOneShotAndMultiPart) {
     SCOPED_TRACE(c.md_name);
     const CK_MECHANISM m = mechanism(c.type);
     const Bytes expected = digest(c.md_name, data);
-    auto one = p11::start_operation(p11::OpKind::kDigest, m, nullptr);
+    auto one = p11::start_operation(p11::OpKind::kDigest, m, nullptr, software_caps());
     EXPECT_TRUE(one->multi_part());
     EXPECT_EQ(one->output_size(), expected.size());
     EXPECT_EQ(one->one_shot(data), expected);
-    auto multi = p11::start_operation(p11::OpKind::kDigest, m, nullptr);
+    auto multi = p11::start_operation(p11::OpKind::kDigest, m, nullptr, software_caps());
     for (std::size_t at = 0; at < data.size(); at += 999) {
       multi->update({data.data() + at, std::min<std::size_t>(999, data.size() - at)});
     }
     EXPECT_EQ(multi->final(), expected);
     EXPECT_EQ(rv_of([&] { static_cast<void>(multi->final()); }), CKR_OPERATION_NOT_INITIALIZED);
-    auto empty = p11::start_operation(p11::OpKind::kDigest, m, nullptr);
+    auto empty = p11::start_operation(p11::OpKind::kDigest, m, nullptr, software_caps());
     EXPECT_EQ(empty->final(), digest(c.md_name, {}));
   }
 }

@@ -154,7 +154,7 @@ TEST(Hmac, ParameterAndKeyErrors) {
   const auto key = import_secret(CKK_GENERIC_SECRET, random_bytes(32));
   const p11::KeyView view = key->view();
   auto start = [](OpKind kind, const CK_MECHANISM& m, const p11::KeyView& k) {
-    return rv_of([&] { static_cast<void>(p11::start_operation(kind, m, &k)); });
+    return rv_of([&] { static_cast<void>(start_sw(kind, m, &k)); });
   };
   for (const HmacMech& h : kHmacs) {
     SCOPED_TRACE(h.md_name);
@@ -197,7 +197,7 @@ TEST(Hmac, ParameterAndKeyErrors) {
   p11::KeyView no_handle = view;
   no_handle.ncrypt_key = 0;
   EXPECT_EQ(start(OpKind::kSign, m, no_handle), CKR_KEY_HANDLE_INVALID);
-  EXPECT_EQ(rv_of([&] { static_cast<void>(p11::start_operation(OpKind::kSign, m, &view, true)); }),
+  EXPECT_EQ(rv_of([&] { static_cast<void>(start_sw(OpKind::kSign, m, &view, true)); }),
             CKR_MECHANISM_INVALID);
 }
 
@@ -205,7 +205,7 @@ TEST(Hmac, LifeCycle) {
   const auto key = import_secret(CKK_GENERIC_SECRET, random_bytes(20));
   const p11::KeyView view = key->view();
   const CK_MECHANISM m = mechanism(CKM_SHA384_HMAC);
-  auto op = p11::start_operation(OpKind::kSign, m, &view);
+  auto op = start_sw(OpKind::kSign, m, &view);
   EXPECT_TRUE(op->multi_part());
   EXPECT_EQ(op->output_size(), 48U);
   op->update(text("abc"));
@@ -213,7 +213,7 @@ TEST(Hmac, LifeCycle) {
   EXPECT_EQ(mac, ossl_hmac("SHA384", key->value, text("abc")));
   EXPECT_EQ(rv_of([&] { op->update(text("x")); }), CKR_OPERATION_NOT_INITIALIZED);
   EXPECT_EQ(rv_of([&] { static_cast<void>(op->final()); }), CKR_OPERATION_NOT_INITIALIZED);
-  auto ver = p11::start_operation(OpKind::kVerify, m, &view);
+  auto ver = start_sw(OpKind::kVerify, m, &view);
   EXPECT_EQ(rv_of([&] { static_cast<void>(ver->final()); }), CKR_OPERATION_NOT_INITIALIZED);
   ver->update(text("abc"));
   ver->verify_final(mac);

@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "core/p11_error.h"
+#include "slots/slot.h"
 
 namespace mechtest {
 
@@ -194,6 +195,32 @@ const TestKey& ec_key(CK_ULONG bits, bool ecdh) {
   return *slot;
 }
 
+const slots::Capabilities& software_caps() {
+  static const slots::Capabilities caps = [] {
+    use_temp_store_dirs();
+    // Row 0 of the profile table: the software provider (slots 0 and 1).
+    const auto slots = slots::open_present_slots(slots::provider_profiles().first(1));
+    return slots.at(0)->capabilities();
+  }();
+  return caps;
+}
+
+const slots::Capabilities& platform_caps() {
+  static const slots::Capabilities caps = [] {
+    slots::Capabilities c;
+    c.rsa = true;
+    c.rsa_bits = {1024, 2048};
+    c.ecdsa_p256 = c.ecdsa_p384 = c.ecdh_p256 = c.ecdh_p384 = true;
+    for (const slots::ProviderProfile& profile : slots::provider_profiles()) {
+      if (profile.provider == MS_PLATFORM_CRYPTO_PROVIDER) {
+        c.declared = profile.abilities;
+      }
+    }
+    return c;
+  }();
+  return caps;
+}
+
 CK_RV rv_of(const std::function<void()>& f) {
   try {
     f();
@@ -208,7 +235,7 @@ CK_MECHANISM mechanism(CK_MECHANISM_TYPE type, void* param, CK_ULONG param_len) 
 }
 
 Bytes sign(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data) {
-  auto op = p11::start_operation(p11::OpKind::kSign, m, &key);
+  auto op = p11::start_operation(p11::OpKind::kSign, m, &key, software_caps());
   const std::size_t expected = op->output_size();
   Bytes sig = op->one_shot(data);
   EXPECT_EQ(sig.size(), expected) << "output_size() must be exact for signatures";
@@ -218,7 +245,7 @@ Bytes sign(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data) {
 CK_RV verify(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data,
              const Bytes& signature) {
   return rv_of([&] {
-    auto op = p11::start_operation(p11::OpKind::kVerify, m, &key);
+    auto op = p11::start_operation(p11::OpKind::kVerify, m, &key, software_caps());
     op->verify_one_shot(data, signature);
   });
 }

@@ -14,6 +14,7 @@
 #include "mechanisms/key_view.h"
 #include "mechanisms/operation.h"
 #include "ncrypt.h"
+#include "slots/capabilities.h"
 
 namespace mechtest {
 
@@ -45,6 +46,13 @@ NCRYPT_PROV_HANDLE test_provider();
 const TestKey& rsa2048();
 // ecdh=false: "ECDSA_P*" keys; ecdh=true: "ECDH_P*" keys (for CKM_ECDH1_DERIVE).
 const TestKey& ec_key(CK_ULONG bits, bool ecdh = false);
+
+// The capabilities of the software slots: those slot 0 gets when it opens (the software
+// provider probed, its profile's abilities).
+const slots::Capabilities& software_caps();
+// The capabilities of the platform slots on a TPM with the PC Client profile minimum (RSA
+// 1024..2048, P-256 and P-384 for ECDSA and ECDH) and the platform profile's abilities.
+const slots::Capabilities& platform_caps();
 
 // Runs f and returns the CK_RV of the P11Error it throws (CKR_OK when none).
 CK_RV rv_of(const std::function<void()>& f);

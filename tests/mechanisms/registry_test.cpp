@@ -1,6 +1,6 @@
 // The mechanism table against start_operation: every flag C_GetMechanismInfo reports is an
 // operation start_operation accepts and vice versa; the check order and error codes of
-// start_operation; the platform (TPM) subset.
+// start_operation; the platform (TPM) subset, from the slots' capabilities.
 #include "mechanisms/registry.h"
 
 #include <algorithm>
@@ -90,9 +90,10 @@ TEST(MechanismTable, InfoFlagsMatchWhatStartOperationAccepts) {
                             {OpKind::kDecrypt, CKF_DECRYPT},
                             {OpKind::kDigest, CKF_DIGEST}};
   for (bool tpm : {false, true}) {
-    for (const p11::MechanismEntry& entry : p11::mechanism_table(tpm)) {
+    const slots::Capabilities& caps = tpm ? platform_caps() : software_caps();
+    for (const p11::MechanismEntry& entry : p11::mechanism_table(caps)) {
       SCOPED_TRACE("mechanism 0x" + std::to_string(entry.type) + (tpm ? " tpm" : " sw"));
-      const CK_MECHANISM_INFO info = p11::mechanism_info(entry.type, tpm);
+      const CK_MECHANISM_INFO info = p11::mechanism_info(entry.type, caps);
       EXPECT_EQ(info.flags, entry.info.flags);
       EXPECT_EQ(info.ulMinKeySize, entry.info.ulMinKeySize);
       EXPECT_EQ(info.ulMaxKeySize, entry.info.ulMaxKeySize);
@@ -101,7 +102,7 @@ TEST(MechanismTable, InfoFlagsMatchWhatStartOperationAccepts) {
       for (const KindFlag& k : kinds) {
         const p11::KeyView key = key_for(k.kind, entry.type, info);
         const CK_RV rv = rv_of([&] {
-          auto op = p11::start_operation(k.kind, m, &key, tpm);
+          auto op = p11::start_operation(k.kind, m, &key, caps);
           EXPECT_NE(op, nullptr);
         });
         EXPECT_EQ(rv, (info.flags & k.flag) != 0 ? CKR_OK : CKR_MECHANISM_INVALID)
@@ -138,7 +139,7 @@ TEST(MechanismTable, InfoFlagsMatchWhatStartOperationAccepts) {
 
 TEST(MechanismTable, ContentsAndTpmSubset) {
   std::set<CK_MECHANISM_TYPE> software;
-  for (const auto& e : p11::mechanism_table(false)) {
+  for (const auto& e : p11::mechanism_table(software_caps())) {
     EXPECT_TRUE(software.insert(e.type).second) << "duplicate " << e.type;
   }
   for (CK_MECHANISM_TYPE t : {CKM_RSA_PKCS_KEY_PAIR_GEN,
@@ -186,7 +187,7 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
     EXPECT_EQ(software.count(t), 1U) << "missing 0x" << std::hex << t;
   }
   std::set<CK_MECHANISM_TYPE> tpm;
-  for (const auto& e : p11::mechanism_table(true)) {
+  for (const auto& e : p11::mechanism_table(platform_caps())) {
     tpm.insert(e.type);
     EXPECT_EQ(software.count(e.type), 1U);
   }
@@ -199,23 +200,26 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
   // Raw RSA is TPM2_RSA_Decrypt with the NULL scheme: offered on both providers.
   EXPECT_EQ(tpm.count(CKM_RSA_X_509), 1U);
   EXPECT_EQ(tpm.count(CKM_SHA224_RSA_PKCS), 0U);
-  // The platform provider keeps no symmetric keys.
+  // The platform provider keeps no symmetric keys: it has neither ability.
+  EXPECT_FALSE(platform_caps().has(slots::Ability::kAes));
   for (const auto& spec : p11::mech::all_mechanisms()) {
     if (spec.key_type == CKK_AES || spec.key_type == CKK_GENERIC_SECRET) {
-      EXPECT_FALSE(spec.on_tpm);
       EXPECT_EQ(tpm.count(spec.type), 0U) << "TPM offers 0x" << std::hex << spec.type;
+      EXPECT_EQ(software.count(spec.type), 1U) << "software lacks 0x" << std::hex << spec.type;
     }
   }
-  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_SHA224_RSA_PKCS, true); }), CKR_MECHANISM_INVALID);
-  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_MD5, false); }), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_SHA224_RSA_PKCS, platform_caps()); }),
+            CKR_MECHANISM_INVALID);
+  EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_MD5, software_caps()); }), CKR_MECHANISM_INVALID);
   const p11::KeyView pub = rsa2048().public_view();
   const CK_MECHANISM sha224 = mechanism(CKM_SHA224_RSA_PKCS);
-  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kVerify, sha224, &pub, true); }),
+  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kVerify, sha224, &pub, platform_caps()); }),
             CKR_MECHANISM_INVALID);
 }
 
 CK_RV start(OpKind kind, const CK_MECHANISM& m, const p11::KeyView& key, bool tpm = false) {
-  return rv_of([&] { static_cast<void>(p11::start_operation(kind, m, &key, tpm)); });
+  const slots::Capabilities& caps = tpm ? platform_caps() : software_caps();
+  return rv_of([&] { static_cast<void>(p11::start_operation(kind, m, &key, caps)); });
 }
 
 TEST(StartOperation, KeyErrors) {
@@ -260,7 +264,7 @@ TEST(StartOperation, KeyErrors) {
   p11::KeyView p521 = ec_key(521).private_view();
   EXPECT_EQ(start(OpKind::kSign, ecdsa, p521, true), CKR_KEY_SIZE_RANGE);
 
-  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kSign, rsa, nullptr); }),
+  EXPECT_EQ(rv_of([&] { p11::start_operation(OpKind::kSign, rsa, nullptr, software_caps()); }),
             CKR_KEY_HANDLE_INVALID);
   p11::KeyView no_handle = rsa_priv;
   no_handle.ncrypt_key = 0;
@@ -279,7 +283,7 @@ TEST(StartOperation, MechanismErrors) {
             CKR_MECHANISM_INVALID);
   EXPECT_EQ(rv_of([] {
               const CK_MECHANISM m = mechanism(CKM_SHA256_RSA_PKCS);
-              p11::start_operation(OpKind::kDigest, m, nullptr);
+              p11::start_operation(OpKind::kDigest, m, nullptr, software_caps());
             }),
             CKR_MECHANISM_INVALID);
 }
@@ -321,7 +325,7 @@ TEST(StartOperation, PrivateKeyOperationsHoldTheKeyOwner) {
     auto owner = std::make_shared<int>(7);
     auto view = std::make_unique<p11::KeyView>(rsa2048().private_view());
     view->key_owner = owner;
-    auto op = p11::start_operation(c.kind, c.m, view.get());
+    auto op = p11::start_operation(c.kind, c.m, view.get(), software_caps());
     view.reset();
     EXPECT_EQ(owner.use_count(), 2);
     op.reset();

@@ -177,7 +177,7 @@ Bytes ossl_hmac(const char* md_name, const Bytes& key, const Bytes& data) {
 }
 
 Bytes one_shot(p11::OpKind kind, const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& in) {
-  auto op = p11::start_operation(kind, m, &key);
+  auto op = start_sw(kind, m, &key);
   const std::size_t announced = op->one_shot_output_size(in.size());
   Bytes out = op->one_shot(in);
   if (kind == p11::OpKind::kDecrypt) {
@@ -192,7 +192,7 @@ Bytes one_shot(p11::OpKind kind, const CK_MECHANISM& m, const p11::KeyView& key,
 
 Bytes multi_part(p11::OpKind kind, const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& in,
                  const std::vector<std::size_t>& chunks) {
-  auto op = p11::start_operation(kind, m, &key);
+  auto op = start_sw(kind, m, &key);
   EXPECT_TRUE(op->multi_part());
   Bytes out;
   std::size_t pos = 0;
@@ -232,7 +232,7 @@ const std::vector<std::size_t>& odd_chunks() {
 CK_RV verify_multi(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data,
                    const Bytes& mac, std::size_t chunk) {
   return rv_of([&] {
-    auto op = p11::start_operation(p11::OpKind::kVerify, m, &key);
+    auto op = start_sw(p11::OpKind::kVerify, m, &key);
     for (std::size_t pos = 0; pos < data.size(); pos += chunk) {
       op->update(
           std::span<const std::uint8_t>(data).subspan(pos, std::min(chunk, data.size() - pos)));

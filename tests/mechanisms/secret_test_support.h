@@ -57,4 +57,10 @@ const std::vector<std::size_t>& odd_chunks();
 CK_RV verify_multi(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data,
                    const Bytes& mac, std::size_t chunk);
 
+// start_operation on the software provider's slot (tpm: the platform profile's capabilities).
+inline std::unique_ptr<p11::Operation> start_sw(p11::OpKind kind, const CK_MECHANISM& m,
+                                                const p11::KeyView* key, bool tpm = false) {
+  return p11::start_operation(kind, m, key, tpm ? platform_caps() : software_caps());
+}
+
 }  // namespace mechtest

@@ -68,7 +68,7 @@ void figure(const char* name, Raw raw, const CK_MECHANISM& m, const TestKey& key
   const Bytes data(32, 0x5a);
   const p11::KeyView view = key.private_view();
   const double ours = rate([&] {
-    auto op = p11::start_operation(p11::OpKind::kSign, m, &view);
+    auto op = p11::start_operation(p11::OpKind::kSign, m, &view, software_caps());
     static_cast<void>(op->one_shot(data));
   });
   Pkey own(raw == Raw::kEcdsa || raw == Raw::kEcdsaSha256

@@ -33,7 +33,7 @@ const HashCase kHashes[] = {
 
 // Feeds data in three uneven parts through update(), then final().
 Bytes sign_multipart(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data) {
-  auto op = p11::start_operation(OpKind::kSign, m, &key);
+  auto op = p11::start_operation(OpKind::kSign, m, &key, software_caps());
   EXPECT_TRUE(op->multi_part());
   const std::size_t a = data.size() / 3;
   const std::size_t b = data.size() / 2;
@@ -46,7 +46,7 @@ Bytes sign_multipart(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes
 CK_RV verify_multipart(const CK_MECHANISM& m, const p11::KeyView& key, const Bytes& data,
                        const Bytes& sig) {
   return rv_of([&] {
-    auto op = p11::start_operation(OpKind::kVerify, m, &key);
+    auto op = p11::start_operation(OpKind::kVerify, m, &key, software_caps());
     op->update({data.data(), data.size() / 2});
     op->update({data.data() + data.size() / 2, data.size() - data.size() / 2});
     op->verify_final(sig);
@@ -108,7 +108,7 @@ TEST(RsaPkcsSign, SinglePartMechanismRefusesUpdateAndFinal) {
   const TestKey& key = rsa2048();
   const p11::KeyView view = key.private_view();
   const CK_MECHANISM m = mechanism(CKM_RSA_PKCS);
-  auto op = p11::start_operation(OpKind::kSign, m, &view);
+  auto op = p11::start_operation(OpKind::kSign, m, &view, software_caps());
   EXPECT_FALSE(op->multi_part());
   EXPECT_EQ(rv_of([&] { op->update(Bytes{1, 2, 3}); }), CKR_OPERATION_NOT_INITIALIZED);
   EXPECT_EQ(rv_of([&] { static_cast<void>(op->final()); }), CKR_OPERATION_NOT_INITIALIZED);
@@ -182,7 +182,7 @@ TEST(RsaPssParams, Errors) {
   auto start = [&](CK_MECHANISM_TYPE type, void* p, CK_ULONG len) {
     return rv_of([&] {
       const CK_MECHANISM m = mechanism(type, p, len);
-      static_cast<void>(p11::start_operation(OpKind::kSign, m, &view));
+      static_cast<void>(p11::start_operation(OpKind::kSign, m, &view, software_caps()));
     });
   };
   CK_RSA_PKCS_PSS_PARAMS good{CKM_SHA256, CKG_MGF1_SHA256, 32};
@@ -214,7 +214,7 @@ TEST(RsaPssParams, UnalignedParameterIsReadSafely) {
   std::memcpy(storage.data() + 1, &params, sizeof(params));
   const CK_MECHANISM m = mechanism(CKM_RSA_PKCS_PSS, storage.data() + 1, sizeof(params));
   const Bytes hash = digest("SHA256", Bytes{1, 2, 3});
-  auto op = p11::start_operation(OpKind::kSign, m, &view);
+  auto op = p11::start_operation(OpKind::kSign, m, &view, software_caps());
   EXPECT_TRUE(openssl_verify_pss(key.pub.get(), "SHA256", 32, hash, op->one_shot(hash)));
 }
 
@@ -262,13 +262,13 @@ TEST(Operation, FinishedOperationRefusesMore) {
   const TestKey& key = rsa2048();
   const p11::KeyView view = key.private_view();
   const CK_MECHANISM m = mechanism(CKM_SHA256_RSA_PKCS);
-  auto op = p11::start_operation(OpKind::kSign, m, &view);
+  auto op = p11::start_operation(OpKind::kSign, m, &view, software_caps());
   static_cast<void>(op->one_shot(Bytes{1}));
   EXPECT_EQ(rv_of([&] { op->update(Bytes{1}); }), CKR_OPERATION_NOT_INITIALIZED);
   EXPECT_EQ(rv_of([&] { static_cast<void>(op->final()); }), CKR_OPERATION_NOT_INITIALIZED);
   const CK_MECHANISM raw = mechanism(CKM_ECDSA);
   const p11::KeyView ec = ec_key(256).private_view();
-  auto raw_op = p11::start_operation(OpKind::kSign, raw, &ec);
+  auto raw_op = p11::start_operation(OpKind::kSign, raw, &ec, software_caps());
   static_cast<void>(raw_op->one_shot(Bytes(32, 1)));
   EXPECT_EQ(rv_of([&] { static_cast<void>(raw_op->one_shot(Bytes(32, 1))); }),
             CKR_OPERATION_NOT_INITIALIZED);

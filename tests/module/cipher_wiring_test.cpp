@@ -13,9 +13,26 @@
 #include "module_test_support.h"
 #include "ncrypt.h"
 #include "session/module_state.h"
+#include "slots/capabilities.h"
+#include "slots/profile.h"
 
 namespace module_test {
 namespace {
+
+// The software provider's capabilities, probed as C_Initialize does for slots 0 and 1.
+const slots::Capabilities& software_caps() {
+  static const slots::Capabilities caps = [] {
+    NCRYPT_PROV_HANDLE prov = 0;
+    if (NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0) != ERROR_SUCCESS) {
+      throw std::runtime_error("the software provider does not open");
+    }
+    slots::Capabilities c = slots::probe_capabilities(prov);
+    NCryptFreeObject(prov);
+    c.declared = slots::provider_profiles().front().abilities;
+    return c;
+  }();
+  return caps;
+}
 
 using Bytes = std::vector<std::uint8_t>;
 using p11::OpKind;
@@ -106,7 +123,7 @@ class CipherWiring : public ::testing::Test {
 
   void start(OpKind kind, CK_MECHANISM_TYPE type = CKM_AES_CBC_PAD) {
     CK_MECHANISM m{type, iv_.data(), 16};
-    session_.start(kind, p11::start_operation(kind, m, &view_));
+    session_.start(kind, p11::start_operation(kind, m, &view_, software_caps()));
   }
   CK_RV update(OpKind kind, const Bytes& in, std::uint8_t* out, CK_ULONG* out_len) {
     return rv_of([&] {

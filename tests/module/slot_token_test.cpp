@@ -64,6 +64,10 @@ TEST_F(Slots, SlotInfo) {
     EXPECT_EQ(info.flags, CKF_TOKEN_PRESENT);  // not removable, not hardware
     EXPECT_EQ(field(info.manufacturerID), padded("cng-pkcs11", 32));
     EXPECT_NE(field(info.slotDescription).find(id == 0 ? "user" : "machine"), std::string::npos);
+    EXPECT_EQ(field(info.slotDescription),
+              padded(std::string("Microsoft Software Key Storage Provider, ") +
+                         (id == 0 ? "user" : "machine") + " scope",
+                     64));
   }
   EXPECT_EQ(p11->C_GetSlotInfo(0, nullptr), CKR_ARGUMENTS_BAD);
 }

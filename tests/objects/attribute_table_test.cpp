@@ -61,7 +61,7 @@ TEST(AttributeTable, UsageRowsNameTheirKeyUsageBit) {
 }
 
 TEST(ClassSchemas, EveryEntryIsAKnownAttributeAndSchemasAreComplete) {
-  ASSERT_EQ(all_schemas().size(), 7u);
+  ASSERT_EQ(all_schemas().size(), 8u);
   for (const Schema* s : all_schemas()) {
     std::set<CK_ATTRIBUTE_TYPE> seen;
     for (const SchemaEntry& e : s->entries) {
@@ -81,7 +81,25 @@ TEST(ClassSchemas, EveryEntryIsAKnownAttributeAndSchemasAreComplete) {
     EXPECT_EQ(schema_for(s->object_class, s->subtype), s);
   }
   EXPECT_EQ(schema_for(CKO_PRIVATE_KEY, CKK_DSA), nullptr);
-  EXPECT_EQ(schema_for(CKO_DATA, 0), nullptr);
+  EXPECT_EQ(schema_for(CKO_DATA, 1), nullptr);
+  EXPECT_EQ(schema_for(CKO_HW_FEATURE, 0), nullptr);
+}
+
+// PKCS#11 3.0 §4.5, table 28: three byte attributes, each modifiable, each empty by default.
+TEST(ClassSchemas, SpecRulesOfDataObjects) {
+  const Schema* data = schema_for(CKO_DATA, kDataSubtype);
+  ASSERT_NE(data, nullptr);
+  for (const CK_ATTRIBUTE_TYPE t : {CKA_APPLICATION, CKA_OBJECT_ID, CKA_VALUE}) {
+    const SchemaEntry* e = data->find(t);
+    ASSERT_NE(e, nullptr) << t;
+    EXPECT_EQ(e->flags, std::uint32_t{kOnCreate | kModifiable}) << t;
+    EXPECT_EQ(e->fallback, Default::kEmpty) << t;
+  }
+  EXPECT_EQ(data->find(CKA_PRIVATE)->fallback, Default::kFalse);
+  EXPECT_EQ(data->find(CKA_UNIQUE_ID)->flags, 0u);
+  for (const CK_ATTRIBUTE_TYPE absent : {CKA_ID, CKA_KEY_TYPE, CKA_CERTIFICATE_TYPE, CKA_SUBJECT}) {
+    EXPECT_EQ(data->find(absent), nullptr) << absent;
+  }
 }
 
 TEST(ClassSchemas, SpecRulesOfPrivateKeys) {

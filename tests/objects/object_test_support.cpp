@@ -85,12 +85,9 @@ void ObjectLayerTest::TearDown() {
 std::unique_ptr<slots::Slot> ObjectLayerTest::open_slot(bool machine) {
   NCRYPT_PROV_HANDLE prov = 0;
   EXPECT_EQ(NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0), ERROR_SUCCESS);
-  slots::SlotDescriptor d{machine ? 1u : 0u,
-                          MS_KEY_STORAGE_PROVIDER,
-                          machine,
-                          machine ? "CNG Software (machine)" : "CNG Software (user)",
-                          "test",
-                          false};
+  // Row 0 of the profile table: the software provider.
+  slots::SlotDescriptor d{machine ? 1u : 0u, slots::provider_profiles()[0], machine,
+                          machine ? "CNG Software (machine)" : "CNG Software (user)", "test"};
   return std::make_unique<slots::Slot>(d, prov);
 }
 

@@ -33,9 +33,9 @@ TEST_F(SlotTable, SoftwareSlotsAlwaysPlatformSlotsOnlyWithATpm) {
   const auto& machine = slots[1]->descriptor();
   EXPECT_EQ(user.id, 0U);
   EXPECT_EQ(user.token_label, "CNG Software (user)");
-  EXPECT_EQ(user.provider, MS_KEY_STORAGE_PROVIDER);
+  EXPECT_EQ(user.profile.provider, MS_KEY_STORAGE_PROVIDER);
   EXPECT_FALSE(user.machine_scope);
-  EXPECT_FALSE(user.hardware);
+  EXPECT_FALSE(user.profile.hardware_slot);
   EXPECT_EQ(slots[0]->scope_flag(), 0U);
   EXPECT_EQ(machine.id, 1U);
   EXPECT_EQ(machine.token_label, "CNG Software (machine)");
@@ -52,7 +52,7 @@ TEST_F(SlotTable, SoftwareSlotsAlwaysPlatformSlotsOnlyWithATpm) {
     ASSERT_EQ(slots.size(), 4U);
     EXPECT_EQ(slots[2]->descriptor().token_label, "CNG Platform (user)");
     EXPECT_EQ(slots[3]->descriptor().token_label, "CNG Platform (machine)");
-    EXPECT_TRUE(slots[2]->descriptor().hardware);
+    EXPECT_TRUE(slots[2]->descriptor().profile.hardware_slot);
   } else {
     EXPECT_EQ(slots.size(), 2U) << "platform provider status " << std::hex << status;
   }

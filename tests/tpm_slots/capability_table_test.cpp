@@ -1,11 +1,16 @@
 // The platform slots' mechanism table as a function of the provider's capabilities
-// (mechanism_table_for), and the probe itself against the real software provider.
+// (mechanism_table_for: probed algorithms and the platform profile's abilities), and the probe
+// itself against the real software provider.
 #include <gtest/gtest.h>
 
 #include <set>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include "mechanisms/operation.h"
 #include "slots/capabilities.h"
+#include "slots/profile.h"
 
 namespace {
 
@@ -27,8 +32,19 @@ const p11::MechanismEntry* entry(const std::vector<p11::MechanismEntry>& table,
   return nullptr;
 }
 
+const slots::ProviderProfile& profile_of(std::u16string_view provider) {
+  for (const slots::ProviderProfile& profile : slots::provider_profiles()) {
+    if (profile.provider == provider) {
+      return profile;
+    }
+  }
+  throw std::runtime_error("no such provider profile");
+}
+
+// A TPM's probed algorithms with the platform profile's abilities, as a platform Slot has them.
 slots::Capabilities full_tpm() {
   slots::Capabilities c;
+  c.declared = profile_of(MS_PLATFORM_CRYPTO_PROVIDER).abilities;
   c.rsa = true;
   c.rsa_bits = {1024, 3072};
   c.ecdsa_p256 = c.ecdsa_p384 = c.ecdh_p256 = c.ecdh_p384 = true;
@@ -90,6 +106,85 @@ TEST(CapabilityTable, NeverOffersWhatThePlatformProviderCannotDo) {
   const auto types = types_of(p11::mechanism_table_for(full_tpm()));
   EXPECT_EQ(types.count(CKM_SHA384_RSA_PKCS_PSS), 0U);
   EXPECT_EQ(types.count(CKM_SHA224_RSA_PKCS), 0U);
+}
+
+// The two profiles' mechanism lists, exactly and in order: the software slots offer every row,
+// the platform slots (with every algorithm probed) all but three.
+TEST(CapabilityTable, ExactListsOfTheSoftwareAndPlatformProfiles) {
+  NCRYPT_PROV_HANDLE prov = 0;
+  ASSERT_EQ(NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0), 0);
+  slots::Capabilities software = slots::probe_capabilities(prov);
+  EXPECT_EQ(NCryptFreeObject(prov), 0);
+  software.declared = profile_of(MS_KEY_STORAGE_PROVIDER).abilities;
+  const std::vector<CK_MECHANISM_TYPE> all = {CKM_RSA_PKCS_KEY_PAIR_GEN,
+                                              CKM_EC_KEY_PAIR_GEN,
+                                              CKM_RSA_PKCS,
+                                              CKM_SHA1_RSA_PKCS,
+                                              CKM_SHA224_RSA_PKCS,
+                                              CKM_SHA256_RSA_PKCS,
+                                              CKM_SHA384_RSA_PKCS,
+                                              CKM_SHA512_RSA_PKCS,
+                                              CKM_RSA_PKCS_PSS,
+                                              CKM_SHA1_RSA_PKCS_PSS,
+                                              CKM_SHA256_RSA_PKCS_PSS,
+                                              CKM_SHA384_RSA_PKCS_PSS,
+                                              CKM_SHA512_RSA_PKCS_PSS,
+                                              CKM_RSA_PKCS_OAEP,
+                                              CKM_RSA_X_509,
+                                              CKM_ECDSA,
+                                              CKM_ECDSA_SHA1,
+                                              CKM_ECDSA_SHA224,
+                                              CKM_ECDSA_SHA256,
+                                              CKM_ECDSA_SHA384,
+                                              CKM_ECDSA_SHA512,
+                                              CKM_ECDH1_DERIVE,
+                                              CKM_SHA_1,
+                                              CKM_SHA224,
+                                              CKM_SHA256,
+                                              CKM_SHA384,
+                                              CKM_SHA512,
+                                              CKM_AES_KEY_GEN,
+                                              CKM_GENERIC_SECRET_KEY_GEN,
+                                              CKM_AES_ECB,
+                                              CKM_AES_CBC,
+                                              CKM_AES_CBC_PAD,
+                                              CKM_AES_CTR,
+                                              CKM_AES_GCM,
+                                              CKM_SHA_1_HMAC,
+                                              CKM_SHA_1_HMAC_GENERAL,
+                                              CKM_SHA224_HMAC,
+                                              CKM_SHA224_HMAC_GENERAL,
+                                              CKM_SHA256_HMAC,
+                                              CKM_SHA256_HMAC_GENERAL,
+                                              CKM_SHA384_HMAC,
+                                              CKM_SHA384_HMAC_GENERAL,
+                                              CKM_SHA512_HMAC,
+                                              CKM_SHA512_HMAC_GENERAL};
+  // The platform provider keeps no symmetric keys: no AES or generic-secret rows there.
+  const std::set<CK_MECHANISM_TYPE> symmetric(all.begin() + (all.size() - 17), all.end());
+  std::vector<CK_MECHANISM_TYPE> platform;
+  for (const CK_MECHANISM_TYPE t : all) {
+    if (t != CKM_SHA224_RSA_PKCS && t != CKM_SHA384_RSA_PKCS_PSS && t != CKM_SHA512_RSA_PKCS_PSS &&
+        !symmetric.contains(t)) {
+      platform.push_back(t);
+    }
+  }
+  const auto list = [](const std::vector<p11::MechanismEntry>& table) {
+    std::vector<CK_MECHANISM_TYPE> out;
+    for (const auto& e : table) {
+      out.push_back(e.type);
+    }
+    return out;
+  };
+  EXPECT_EQ(list(p11::mechanism_table(software)), all);
+  slots::Capabilities tpm = full_tpm();
+  tpm.ecdsa_p521 = tpm.ecdh_p521 = true;
+  EXPECT_EQ(list(p11::mechanism_table(tpm)), platform);
+  // The software slots' key sizes: the provider's Lengths (512..16384) and all three curves.
+  EXPECT_EQ(p11::mechanism_info(CKM_RSA_PKCS, software).ulMinKeySize, 512U);
+  EXPECT_EQ(p11::mechanism_info(CKM_RSA_PKCS, software).ulMaxKeySize, 16384U);
+  EXPECT_EQ(p11::mechanism_info(CKM_ECDSA, software).ulMinKeySize, 256U);
+  EXPECT_EQ(p11::mechanism_info(CKM_ECDSA, software).ulMaxKeySize, 521U);
 }
 
 TEST(CapabilityProbe, SoftwareProviderReportsItsAlgorithmsAndLengths) {

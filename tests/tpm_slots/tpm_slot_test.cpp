@@ -1,12 +1,15 @@
 // The platform (TPM) slots 2 and 3 of libcng_pkcs11.so, dlopen()ed, on a swtpm simulator this
 // test starts itself: token labels, mechanism table against what the platform provider reports,
 // token and session keys, signatures and decryption cross-checked with plain OpenSSL,
-// persistence across C_Initialize, certificates, attribute changes. Skipped without swtpm.
+// persistence across C_Initialize, certificates, data objects, attribute changes. Skipped
+// without swtpm.
 #include <openssl/rsa.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <memory>
 #include <set>
 
@@ -146,10 +149,16 @@ TEST_P(TpmSlot, SlotAndTokenInfo) {
   ASSERT_CKR(CKR_OK, f_->C_GetSlotInfo(slot(), &si));
   EXPECT_NE(si.flags & CKF_HW_SLOT, 0U);
   EXPECT_NE(si.flags & CKF_TOKEN_PRESENT, 0U);
+  EXPECT_EQ(conf::Trimmed(si.slotDescription, sizeof si.slotDescription),
+            std::string("Microsoft Platform Crypto Provider (TPM), ") +
+                (slot() == 2 ? "user" : "machine") + " scope");
+  EXPECT_EQ(conf::Trimmed(si.manufacturerID, sizeof si.manufacturerID), "cng-pkcs11");
   CK_TOKEN_INFO ti{};
   ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(slot(), &ti));
   EXPECT_EQ(conf::Trimmed(ti.label, sizeof ti.label),
             slot() == 2 ? "CNG Platform (user)" : "CNG Platform (machine)");
+  EXPECT_EQ(conf::Trimmed(ti.model, sizeof ti.model), "Platform KSP");
+  EXPECT_EQ(conf::Trimmed(ti.manufacturerID, sizeof ti.manufacturerID), "cng-pkcs11");
   EXPECT_TRUE(conf::IsBlankPaddedText(ti.label, sizeof ti.label));
 }
 
@@ -289,6 +298,39 @@ TEST_P(TpmSlot, CertificatesCreatedAndFoundByIdAndSubject) {
   EXPECT_EQ(GetBytes(s, found_subject[0], CKA_ID), id);
   EXPECT_CKR(CKR_OK, f_->C_DestroyObject(s, found_id[0]));
   EXPECT_TRUE(Find(s, by_id).empty());
+}
+
+// Data objects of a platform slot are the platform provider's own: kept in the scope's
+// "platform/data" directory, not shown by the software slot of the same scope.
+TEST_P(TpmSlot, DataObjectsKeptApartFromTheSoftwareSlot) {
+  CK_SESSION_HANDLE s = OpenSession(slot());
+  Template create;
+  create.Ulong(CKA_CLASS, CKO_DATA)
+      .Bool(CKA_TOKEN, true)
+      .Str(CKA_LABEL, "tpm data")
+      .Str(CKA_APPLICATION, "tpm app")
+      .Raw(CKA_VALUE, {1, 2, 3});
+  CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, f_->C_CreateObject(s, create.data(), create.size(), &h));
+  const std::string scope_dir = slot() == 2 ? user_dir() : machine_dir();
+  const std::filesystem::path dir = std::filesystem::path(scope_dir) / "platform" / "data";
+  ASSERT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator()),
+            1);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(scope_dir) / "data"));
+  Reinitialize();
+  s = OpenSession(slot());
+  Template by_app;
+  by_app.Ulong(CKA_CLASS, CKO_DATA).Str(CKA_APPLICATION, "tpm app");
+  const auto found = Find(s, by_app);
+  ASSERT_EQ(found.size(), 1U);
+  EXPECT_EQ(GetBytes(s, found[0], CKA_VALUE), (Bytes{1, 2, 3}));
+  const CK_SESSION_HANDLE software =
+      OpenSession(slot() == 2 ? conf::kUserSlot : conf::kMachineSlot);
+  EXPECT_TRUE(Find(software, by_app).empty());
+  EXPECT_CKR(CKR_OK, f_->C_DestroyObject(s, found[0]));
+  EXPECT_TRUE(Find(s, by_app).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(PlatformSlots, TpmSlot, ::testing::Values(CK_SLOT_ID{2}, CK_SLOT_ID{3}),

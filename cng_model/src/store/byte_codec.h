@@ -10,9 +10,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/cng_error.h"
 
@@ -124,6 +126,16 @@ inline std::array<std::uint8_t, kChecksumSize> sha256(std::span<const std::uint8
   return out;
 }
 
+// True when s is exactly length lowercase hex digits (the shape of a store-assigned file name,
+// so a caller's id can never name anything outside the store directory).
+inline bool is_hex_id(std::string_view s, std::size_t length) noexcept {
+  if (s.size() != length) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 // Lowercase hex of bytes.
 inline std::string to_hex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -199,6 +211,49 @@ inline void reseal(std::span<std::uint8_t> bytes) {
   const std::size_t content = total - kChecksumSize;
   const auto sum = sha256(bytes.first(content));
   std::copy(sum.begin(), sum.end(), bytes.begin() + static_cast<std::ptrdiff_t>(content));
+}
+
+// The named-property list shared by the certificate and data-object files:
+//   u32 count (<= max_count) { bytes name (1..max_name_bytes, strictly ascending) |
+//                              bytes value (<= max_value_bytes) }…
+// Ascending names keep the encoding canonical (one byte string per property map).
+using PropertyMap = std::map<std::string, std::vector<std::uint8_t>>;
+struct PropertyLimits {
+  std::size_t max_count;
+  std::size_t max_name_bytes;
+  std::size_t max_value_bytes;
+};
+
+// NTE_INVALID_PARAMETER (nothing written by the caller) beyond a limit.
+template <class Buffer>
+void write_properties(LeWriter<Buffer>& w, const PropertyMap& properties,
+                      const PropertyLimits& limits) {
+  require(properties.size() <= limits.max_count, NTE_INVALID_PARAMETER, "too many properties");
+  w.u32(static_cast<std::uint32_t>(properties.size()));
+  for (const auto& [name, value] : properties) {  // std::map: ascending by name
+    require(!name.empty() && name.size() <= limits.max_name_bytes, NTE_INVALID_PARAMETER,
+            "property name empty or too long");
+    require(value.size() <= limits.max_value_bytes, NTE_INVALID_PARAMETER,
+            "property value too large");
+    w.string(name);
+    w.bytes(value);
+  }
+}
+
+// NTE_BAD_DATA on any defect (limits, order, truncation).
+inline PropertyMap read_properties(LeReader& r, const PropertyLimits& limits) {
+  PropertyMap properties;
+  const std::uint32_t count = r.u32();
+  require(count <= limits.max_count, NTE_BAD_DATA, "store file: too many properties");
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::string name = r.string(1, limits.max_name_bytes);
+    require(properties.empty() || properties.rbegin()->first < name, NTE_BAD_DATA,
+            "store file: properties out of order");
+    const auto value = r.bytes(limits.max_value_bytes);
+    properties.emplace_hint(properties.end(), std::move(name),
+                            std::vector<std::uint8_t>(value.begin(), value.end()));
+  }
+  return properties;
 }
 
 }  // namespace cng::store_codec

@@ -18,9 +18,8 @@ using store_io::StoreDirectory;
 using store_io::WriteMode;
 using store_io::WriteResult;
 
-std::filesystem::path cert_dir(bool machine, bool platform) {
-  auto dir = KeyStore::default_dir(machine ? Scope::kMachine : Scope::kUser);
-  return (platform ? dir / "platform" : dir) / "certs";
+std::filesystem::path cert_dir(bool machine, std::string_view provider_subdirectory) {
+  return object_store_dir(machine, provider_subdirectory, "certs");
 }
 
 bool is_cert_file_name(std::string_view name) { return cert_file::is_certificate_id(name); }
@@ -50,11 +49,12 @@ void require_x509(const std::vector<std::uint8_t>& der) {
 }  // namespace
 
 CertStore::CertStore(bool machine) : machine_(machine) {}
-CertStore::CertStore(bool machine, bool platform) : machine_(machine), platform_(platform) {}
+CertStore::CertStore(bool machine, std::string_view provider_subdirectory)
+    : machine_(machine), provider_subdirectory_(provider_subdirectory) {}
 
 std::vector<StoredCertificate> CertStore::list() const {
   std::vector<StoredCertificate> out;
-  const auto dir = StoreDirectory::open(cert_dir(machine_, platform_), false);
+  const auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false);
   if (!dir.is_open()) {
     return out;
   }
@@ -80,7 +80,7 @@ std::string CertStore::add(const std::vector<std::uint8_t>& der,
   require_x509(der);
   StoredCertificate cert{cert_file::certificate_id(der), der, properties};
   const auto bytes = cert_file::encode(cert);
-  auto dir = StoreDirectory::open(cert_dir(machine_, platform_), true);
+  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), true);
   dir.write(cert.id, bytes, WriteMode::kReplace);
   return cert.id;
 }
@@ -88,7 +88,7 @@ std::string CertStore::add(const std::vector<std::uint8_t>& der,
 void CertStore::set_properties(const std::string& id,
                                const std::map<std::string, std::vector<std::uint8_t>>& properties) {
   require(cert_file::is_certificate_id(id), NTE_NOT_FOUND, "certificate not found");
-  auto dir = StoreDirectory::open(cert_dir(machine_, platform_), false);
+  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false);
   require(dir.is_open(), NTE_NOT_FOUND, "certificate not found");
   SecureBytes buffer;
   auto cert = read_cert(dir, id, buffer);
@@ -102,13 +102,13 @@ void CertStore::set_properties(const std::string& id,
 
 void CertStore::remove(const std::string& id) {
   require(cert_file::is_certificate_id(id), NTE_NOT_FOUND, "certificate not found");
-  auto dir = StoreDirectory::open(cert_dir(machine_, platform_), false);
+  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false);
   require(dir.is_open() && dir.remove(id), NTE_NOT_FOUND, "certificate not found");
 }
 
 bool CertStore::writable() const {
   try {
-    return StoreDirectory::open(cert_dir(machine_, platform_), true).probe_writable();
+    return StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), true).probe_writable();
   } catch (const CngError&) {
     return false;
   }

@@ -166,4 +166,10 @@ bool KeyStore::writable() const {
   }
 }
 
+std::filesystem::path object_store_dir(bool machine, std::string_view provider_subdirectory,
+                                       std::string_view leaf) {
+  auto dir = KeyStore::default_dir(machine ? Scope::kMachine : Scope::kUser);
+  return (provider_subdirectory.empty() ? dir : dir / provider_subdirectory) / leaf;
+}
+
 }  // namespace cng

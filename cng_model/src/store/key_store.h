@@ -65,4 +65,10 @@ class KeyStore {
   Scope scope_;
 };
 
+// The directory of one of the scope's object stores kept beside the keys (leaf "certs" or
+// "data") in a provider's store subdirectory of the scope directory ("platform" for the
+// platform provider, empty for the software one), so each slot shows only its own objects.
+std::filesystem::path object_store_dir(bool machine, std::string_view provider_subdirectory,
+                                       std::string_view leaf);
+
 }  // namespace cng
