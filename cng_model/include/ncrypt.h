@@ -345,6 +345,30 @@ typedef struct _NCRYPT_HMAC_PADDING_INFO {
   ULONG cbMac;      /* 0: the full hash size; else 1..hash size bytes (truncated MAC) */
 } NCRYPT_HMAC_PADDING_INFO;
 
+/* ---- Key wrapping: NCryptExportKey with hExportKey / NCryptImportKey with hImportKey ----
+ * The wrapping key is a finalized AES key (else NTE_BAD_KEY; not finalized NTE_BAD_KEY_STATE)
+ * whose Key Usage has NCRYPT_ALLOW_KEY_IMPORT_FLAG, for wrapping and unwrapping alike (else
+ * NTE_PERM). Blob types:
+ *   BCRYPT_AES_WRAP_KEY_BLOB (u"Rfc3565KeyWrapBlob"): RFC 3394 AES key wrap; the input must be
+ *     a multiple of 8 bytes, at least 16 (else NTE_BAD_LEN).
+ *   NCRYPT_AES_WRAP_PAD_KEY_BLOB (model extension): RFC 5649 key wrap with padding, any length.
+ *   NCRYPT_AES_WRAP_PKCS7_KEY_BLOB (model extension): RFC 3394 over the input padded with
+ *     PKCS#7 to a multiple of 8 bytes (1..8 pad bytes); inputs of 8 bytes or more.
+ * What is wrapped: a symmetric key's bytes (AES, GENERIC_SECRET); an RSA or EC private key's
+ * PKCS#8 PrivateKeyInfo DER. The plaintext never leaves cng_model. Export needs
+ * NCRYPT_ALLOW_EXPORT_FLAG in the exported key's Export Policy (else NTE_NOT_SUPPORTED); a
+ * public-only key is NTE_BAD_TYPE. Other blob types with hExportKey/hImportKey, and these
+ * blob types without one, are NTE_NOT_SUPPORTED / NTE_INVALID_PARAMETER.
+ * Import: pParameterList must carry NCRYPTBUFFER_PKCS_ALG_ID, the UTF-16 algorithm id of the
+ * unwrapped key (u"AES", u"GENERIC_SECRET", u"RSA", or an EC id: an EC PKCS#8 key becomes an
+ * "ECDH_<curve>" key, which signs and agrees, as for a PKCS#8 import on Windows; a named curve
+ * in the id must match) — missing: NTE_INVALID_PARAMETER; not matching the unwrapped key:
+ * NTE_BAD_DATA. NCRYPTBUFFER_PKCS_KEY_NAME, NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG
+ * and NCRYPT_OVERWRITE_KEY_FLAG work as for a plaintext import. A wrapped length that cannot
+ * be is NTE_BAD_LEN; an integrity (or padding) failure on unwrap is NTE_BAD_DATA. */
+#define NCRYPT_AES_WRAP_PAD_KEY_BLOB u"Rfc5649KeyWrapPadBlob"
+#define NCRYPT_AES_WRAP_PKCS7_KEY_BLOB u"Rfc3394Pkcs7KeyWrapBlob"
+
 /* NCryptBuffer types */
 #define NCRYPTBUFFER_VERSION 0
 #define NCRYPTBUFFER_EMPTY 0

@@ -172,8 +172,9 @@ NCRYPT_KEY_HANDLE SymmetricTest::import_secret(std::u16string_view algorithm, co
                       key_name.data()};
   NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
   NCRYPT_KEY_HANDLE h = 0;
-  EXPECT_OK(NCryptImportKey(provider_, 0, NCRYPT_CIPHER_KEY_BLOB, name != nullptr ? &params : nullptr,
-                            &h, blob.data(), static_cast<DWORD>(blob.size()), flags));
+  EXPECT_OK(NCryptImportKey(provider_, 0, NCRYPT_CIPHER_KEY_BLOB,
+                            name != nullptr ? &params : nullptr, &h, blob.data(),
+                            static_cast<DWORD>(blob.size()), flags));
   return h;
 }
 

@@ -57,7 +57,8 @@ bool set_symmetric_property(KeyObject& key, std::u16string_view name,
   if (!is_symmetric(key.algorithm)) {
     return false;
   }
-  if (u16_iequals(name, NCRYPT_AUTH_TAG_LENGTH) || u16_iequals(name, NCRYPT_BLOCK_LENGTH_PROPERTY)) {
+  if (u16_iequals(name, NCRYPT_AUTH_TAG_LENGTH) ||
+      u16_iequals(name, NCRYPT_BLOCK_LENGTH_PROPERTY)) {
     fail(NTE_NOT_SUPPORTED, "property cannot be set");
   }
   if (!u16_iequals(name, NCRYPT_CHAINING_MODE_PROPERTY)) {

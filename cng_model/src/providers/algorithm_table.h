@@ -15,9 +15,9 @@ namespace cng {
 enum class KeyFamily { kRsa, kEc, kSymmetric };
 
 struct AlgorithmInfo {
-  std::u16string_view name;   // canonical id, e.g. u"ECDSA_P256", u"AES"
+  std::u16string_view name;  // canonical id, e.g. u"ECDSA_P256", u"AES"
   KeyAlgorithm algorithm;
-  Curve curve;                // the named curve; kNone for non-EC and the generic "ECDSA"/"ECDH"
+  Curve curve;  // the named curve; kNone for non-EC and the generic "ECDSA"/"ECDH"
   KeyFamily family;
   std::u16string_view group;  // NCRYPT_ALGORITHM_GROUP_PROPERTY
   DWORD alg_class;            // NCRYPT_*_INTERFACE
@@ -25,7 +25,7 @@ struct AlgorithmInfo {
   // Symmetric keys: the Lengths property (bits); RSA lengths come from the provider and EC
   // lengths from the curve, so those rows leave it zero.
   NCRYPT_SUPPORTED_LENGTHS lengths;
-  DWORD block_length;         // bytes; 0 when the algorithm has no block
+  DWORD block_length;  // bytes; 0 when the algorithm has no block
 };
 
 std::span<const AlgorithmInfo> algorithm_table() noexcept;
