@@ -109,7 +109,7 @@ DWORD output_size(bool encrypt, const SymmetricParams& p, DWORD cb_in) {
 void symmetric_crypt_call(bool encrypt, const SymmetricUse& key, PBYTE pbInput, DWORD cbInput,
                           void* pPaddingInfo, PBYTE pbOutput, DWORD cbOutput, DWORD* pcbResult,
                           DWORD dwFlags) {
-  require(key.material.algorithm() == KeyAlgorithm::kAes, NTE_NOT_SUPPORTED,
+  require(has_operation(key.material.algorithm(), NCRYPT_CIPHER_OPERATION), NTE_NOT_SUPPORTED,
           "the key does not encrypt");
   const auto input = input_span(pbInput, cbInput, "pbInput is NULL");
   const CipherCall call = read_cipher_call(key.mode, pPaddingInfo, dwFlags, encrypt);
@@ -149,7 +149,7 @@ struct MacCall {
 };
 
 MacCall read_mac_call(const SymmetricUse& key, void* padding_info, DWORD flags) {
-  require(key.material.algorithm() == KeyAlgorithm::kGenericSecret, NTE_NOT_SUPPORTED,
+  require(has_operation(key.material.algorithm(), NCRYPT_HASH_OPERATION), NTE_NOT_SUPPORTED,
           "the key does not compute MACs");
   require((flags & (NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_PSS_FLAG)) == 0, NTE_INVALID_PARAMETER,
           "HMAC takes no padding flags");

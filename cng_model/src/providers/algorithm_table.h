@@ -37,6 +37,11 @@ const AlgorithmInfo& algorithm_info(KeyAlgorithm algorithm, Curve curve = Curve:
 inline bool is_symmetric(KeyAlgorithm algorithm) noexcept {
   return algorithm_info(algorithm).family == KeyFamily::kSymmetric;
 }
+// Whether the algorithm's row lists an NCRYPT_*_OPERATION bit (e.g. NCRYPT_CIPHER_OPERATION
+// for keys that encrypt with NCRYPT_PAD_CIPHER_FLAG, NCRYPT_HASH_OPERATION for MAC keys).
+inline bool has_operation(KeyAlgorithm algorithm, DWORD operation) noexcept {
+  return (algorithm_info(algorithm).operations & operation) != 0;
+}
 inline bool is_ec_algorithm(KeyAlgorithm algorithm) noexcept {
   return algorithm_info(algorithm).family == KeyFamily::kEc;
 }
