@@ -304,6 +304,8 @@ typedef struct _NCRYPT_KEY_BLOB_HEADER {
  * 16 (a full block added when already a multiple); decrypt with padding: the query answers
  * cbInput, the call the exact plaintext size (NTE_BUFFER_TOO_SMALL with that size in
  * *pcbResult if cbOutput is shorter); GCM = cbInput. In-place (pbOutput == pbInput) is allowed.
+ * pbOutput NULL is always a size query: to run a call whose output is empty (GCM over an empty
+ * message, for its tag) pass any non-NULL pbOutput with cbOutput 0.
  * Errors: cbInput not a multiple of 16 where one is needed → NTE_BAD_LEN; bad PKCS#7 padding
  * → NTE_BAD_DATA; wrong IV/nonce/tag length, NULL info, wrong cbSize, mode/flag mismatch →
  * NTE_INVALID_PARAMETER; unknown NCRYPT_CIPHER_PADDING_INFO.dwFlags → NTE_BAD_FLAGS; Key Usage

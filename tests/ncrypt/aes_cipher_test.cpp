@@ -1,5 +1,9 @@
 // NCryptEncrypt / NCryptDecrypt on AES keys: published vectors (NIST SP 800-38A, GCM test
 // cases of SP 800-38D / McGrew-Viega), results of plain OpenSSL, and every error path.
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "symmetric_support.h"
 
 namespace ncrypt_test {
@@ -291,6 +295,41 @@ TEST_F(AesCipherTest, KeyUsageWithoutDecryptIsRefused) {
   NCRYPT_HMAC_PADDING_INFO hmac{NCRYPT_SHA256_ALGORITHM, 0};
   EXPECT_STATUS(NTE_NOT_SUPPORTED,
                 NCryptSignHash(key, &hmac, data.data(), 64, nullptr, 0, &size, 0));
+  EXPECT_OK(NCryptFreeObject(key));
+}
+
+TEST_F(AesCipherTest, ManyThreadsOnOneHandle) {
+  const Bytes k = random_bytes(16);
+  const NCRYPT_KEY_HANDLE key = import_aes(k, BCRYPT_CHAIN_MODE_GCM);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        const Bytes nonce = random_bytes(12);
+        const Bytes plain = random_bytes(static_cast<std::size_t>(t * 7 + i));
+        Bytes ref_tag;
+        const Bytes ref = ref_gcm_encrypt(k, nonce, {}, plain, 16, ref_tag);
+        GcmInfo enc(nonce, {}, 16);
+        Bytes out;
+        GcmInfo dec(nonce, {}, 16);
+        Bytes back;
+        if (aes_call(true, key, plain, enc.get(), out) != ERROR_SUCCESS || out != ref ||
+            enc.tag != ref_tag) {
+          ++failures;
+          continue;
+        }
+        dec.tag = enc.tag;
+        if (aes_call(false, key, out, dec.get(), back) != ERROR_SUCCESS || back != plain) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
   EXPECT_OK(NCryptFreeObject(key));
 }
 
