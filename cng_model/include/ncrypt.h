@@ -309,11 +309,14 @@ typedef struct _NCRYPT_KEY_BLOB_HEADER {
  * Errors: cbInput not a multiple of 16 where one is needed → NTE_BAD_LEN; bad PKCS#7 padding
  * → NTE_BAD_DATA; wrong IV/nonce/tag length, NULL info, wrong cbSize, mode/flag mismatch →
  * NTE_INVALID_PARAMETER; unknown NCRYPT_CIPHER_PADDING_INFO.dwFlags → NTE_BAD_FLAGS; Key Usage
- * without NCRYPT_ALLOW_DECRYPT_FLAG (needed for both directions) → NTE_PERM. */
+ * without NCRYPT_ALLOW_DECRYPT_FLAG (needed for both directions) → NTE_PERM.
+ * AES key properties: Algorithm Group NCRYPT_AES_ALGORITHM_GROUP; Length 128/192/256 (default
+ * 256, settable before finalize); Lengths {128, 256, 64, 256}; Block Length 16;
+ * NCRYPT_AUTH_TAG_LENGTH = BCRYPT_AUTH_TAG_LENGTHS_STRUCT {4, 16, 1} in GCM mode only
+ * (NTE_NOT_SUPPORTED in ECB/CBC); no PublicKeyLength/SignatureLength (NTE_NOT_SUPPORTED). */
 #define NCRYPT_CIPHER_NO_PADDING_FLAG 0x00000000
 #define NCRYPT_CIPHER_BLOCK_PADDING_FLAG 0x00000001
 #define NCRYPT_CIPHER_OTHER_PADDING_FLAG 0x00000002
-#define NCRYPT_CIPHER_OTHER_PADDING_AVAILABLE_FLAG 0x00000004
 typedef struct _NCRYPT_CIPHER_PADDING_INFO {
   ULONG cbSize;
   DWORD dwFlags;
@@ -328,8 +331,8 @@ typedef struct _NCRYPT_CIPHER_PADDING_INFO {
  * keys are CNG keys like the others (persisted, Export Policy, Key Usage, CipherKeyBlob).
  * NCryptCreatePersistedKey(..., NCRYPT_GENERIC_SECRET_ALGORITHM, ...); Length 8..4096 bits in
  * steps of 8 (default 256); Algorithm Group NCRYPT_GENERIC_SECRET_ALGORITHM_GROUP.
- * HMAC: NCryptSignHash / NCryptVerifySignature with dwFlags 0 (padding flags →
- * NTE_INVALID_PARAMETER), pbHashValue = the whole message (any length, also 0 with a non-NULL
+ * HMAC: NCryptSignHash / NCryptVerifySignature with dwFlags 0 or NCRYPT_SILENT_FLAG
+ * (NCRYPT_PAD_PKCS1/PSS_FLAG → NTE_INVALID_PARAMETER, other bits NTE_BAD_FLAGS), pbHashValue = the whole message (any length, also 0 with a non-NULL
  * pointer), pPaddingInfo = NCRYPT_HMAC_PADDING_INFO naming the hash. Like ECDSA, the key type
  * implies the form of its padding information; its first member has the place and meaning of
  * BCRYPT_PKCS1_PADDING_INFO.pszAlgId. cbMac asks for a truncated MAC (PKCS#11 *_HMAC_GENERAL):
@@ -365,7 +368,7 @@ typedef struct _NCRYPT_HMAC_PADDING_INFO {
  * unwrapped key (u"AES", u"GENERIC_SECRET", u"RSA", or an EC id: an EC PKCS#8 key becomes an
  * "ECDH_<curve>" key, which signs and agrees, as for a PKCS#8 import on Windows; a named curve
  * in the id must match) — missing: NTE_INVALID_PARAMETER; not matching the unwrapped key:
- * NTE_BAD_DATA. NCRYPTBUFFER_PKCS_KEY_NAME, NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG
+ * NTE_BAD_DATA; an id the model does not know: NTE_NOT_SUPPORTED. NCRYPTBUFFER_PKCS_KEY_NAME, NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG
  * and NCRYPT_OVERWRITE_KEY_FLAG work as for a plaintext import. A wrapped length that cannot
  * be is NTE_BAD_LEN; an integrity (or padding) failure on unwrap is NTE_BAD_DATA. */
 #define NCRYPT_AES_WRAP_PAD_KEY_BLOB u"Rfc5649KeyWrapPadBlob"
