@@ -45,7 +45,9 @@ void check_blob_fits(std::u16string_view blob, KeyAlgorithm algorithm) {
 
 struct ImportParameters {
   std::optional<std::u16string> key_name;
-  std::optional<std::u16string> alg_id;  // NCRYPTBUFFER_PKCS_ALG_ID: a wrapped key's algorithm
+  // NCRYPTBUFFER_PKCS_ALG_ID: a wrapped key's algorithm (read only for an unwrap, so a plain
+  // import ignores it as before).
+  const NCryptBuffer* alg_id = nullptr;
 };
 
 // A UTF-16 string buffer (trailing NULs dropped); NTE_INVALID_PARAMETER if malformed or empty.
@@ -77,7 +79,7 @@ ImportParameters import_parameters(const NCryptBufferDesc* list) {
         out.key_name = string_buffer(b, NCRYPT_MAX_KEY_NAME_LENGTH, "bad key name buffer");
         break;
       case NCRYPTBUFFER_PKCS_ALG_ID:
-        out.alg_id = string_buffer(b, NCRYPT_MAX_ALG_ID_LENGTH, "bad algorithm id buffer");
+        out.alg_id = &b;
         break;
       case NCRYPTBUFFER_PKCS_SECRET:
         fail(NTE_NOT_SUPPORTED, "password-protected PKCS#8 import is not supported");
@@ -172,11 +174,13 @@ SECURITY_STATUS WINAPI NCryptImportKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_
     std::shared_ptr<KeyMaterial> material;
     if (const auto mode = wrap_mode_of(blob)) {
       require(kek != nullptr, NTE_INVALID_PARAMETER, "a key-wrap blob needs hImportKey");
-      require(params.alg_id.has_value(), NTE_INVALID_PARAMETER,
+      require(params.alg_id != nullptr, NTE_INVALID_PARAMETER,
               "a wrapped key needs NCRYPTBUFFER_PKCS_ALG_ID");
+      const std::u16string alg_id =
+          string_buffer(*params.alg_id, NCRYPT_MAX_ALG_ID_LENGTH, "bad algorithm id buffer");
       const auto kek_material = wrapping_key(*kek);
-      material = unwrap_import(provider->provider(), *kek_material, *mode, {pbData, cbData},
-                               *params.alg_id);
+      material =
+          unwrap_import(provider->provider(), *kek_material, *mode, {pbData, cbData}, alg_id);
     } else {
       require(kek == nullptr, NTE_NOT_SUPPORTED, "only key-wrap blobs are imported under a key");
       material = provider->provider().import_blob(blob, {pbData, cbData});
