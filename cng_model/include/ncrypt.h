@@ -304,14 +304,19 @@ typedef struct _NCRYPT_KEY_BLOB_HEADER {
  * 16 (a full block added when already a multiple); decrypt with padding: the query answers
  * cbInput, the call the exact plaintext size (NTE_BUFFER_TOO_SMALL with that size in
  * *pcbResult if cbOutput is shorter); GCM = cbInput. In-place (pbOutput == pbInput) is allowed.
+ * pbOutput NULL is always a size query: to run a call whose output is empty (GCM over an empty
+ * message, for its tag) pass any non-NULL pbOutput with cbOutput 0.
  * Errors: cbInput not a multiple of 16 where one is needed → NTE_BAD_LEN; bad PKCS#7 padding
  * → NTE_BAD_DATA; wrong IV/nonce/tag length, NULL info, wrong cbSize, mode/flag mismatch →
  * NTE_INVALID_PARAMETER; unknown NCRYPT_CIPHER_PADDING_INFO.dwFlags → NTE_BAD_FLAGS; Key Usage
- * without NCRYPT_ALLOW_DECRYPT_FLAG (needed for both directions) → NTE_PERM. */
+ * without NCRYPT_ALLOW_DECRYPT_FLAG (needed for both directions) → NTE_PERM.
+ * AES key properties: Algorithm Group NCRYPT_AES_ALGORITHM_GROUP; Length 128/192/256 (default
+ * 256, settable before finalize); Lengths {128, 256, 64, 256}; Block Length 16;
+ * NCRYPT_AUTH_TAG_LENGTH = BCRYPT_AUTH_TAG_LENGTHS_STRUCT {4, 16, 1} in GCM mode only
+ * (NTE_NOT_SUPPORTED in ECB/CBC); no PublicKeyLength/SignatureLength (NTE_NOT_SUPPORTED). */
 #define NCRYPT_CIPHER_NO_PADDING_FLAG 0x00000000
 #define NCRYPT_CIPHER_BLOCK_PADDING_FLAG 0x00000001
 #define NCRYPT_CIPHER_OTHER_PADDING_FLAG 0x00000002
-#define NCRYPT_CIPHER_OTHER_PADDING_AVAILABLE_FLAG 0x00000004
 typedef struct _NCRYPT_CIPHER_PADDING_INFO {
   ULONG cbSize;
   DWORD dwFlags;
@@ -326,8 +331,8 @@ typedef struct _NCRYPT_CIPHER_PADDING_INFO {
  * keys are CNG keys like the others (persisted, Export Policy, Key Usage, CipherKeyBlob).
  * NCryptCreatePersistedKey(..., NCRYPT_GENERIC_SECRET_ALGORITHM, ...); Length 8..4096 bits in
  * steps of 8 (default 256); Algorithm Group NCRYPT_GENERIC_SECRET_ALGORITHM_GROUP.
- * HMAC: NCryptSignHash / NCryptVerifySignature with dwFlags 0 (padding flags →
- * NTE_INVALID_PARAMETER), pbHashValue = the whole message (any length, also 0 with a non-NULL
+ * HMAC: NCryptSignHash / NCryptVerifySignature with dwFlags 0 or NCRYPT_SILENT_FLAG
+ * (NCRYPT_PAD_PKCS1/PSS_FLAG → NTE_INVALID_PARAMETER, other bits NTE_BAD_FLAGS), pbHashValue = the whole message (any length, also 0 with a non-NULL
  * pointer), pPaddingInfo = NCRYPT_HMAC_PADDING_INFO naming the hash. Like ECDSA, the key type
  * implies the form of its padding information; its first member has the place and meaning of
  * BCRYPT_PKCS1_PADDING_INFO.pszAlgId. cbMac asks for a truncated MAC (PKCS#11 *_HMAC_GENERAL):
@@ -344,6 +349,30 @@ typedef struct _NCRYPT_HMAC_PADDING_INFO {
   LPCWSTR pszAlgId; /* "SHA1", "SHA224", "SHA256", "SHA384", "SHA512" */
   ULONG cbMac;      /* 0: the full hash size; else 1..hash size bytes (truncated MAC) */
 } NCRYPT_HMAC_PADDING_INFO;
+
+/* ---- Key wrapping: NCryptExportKey with hExportKey / NCryptImportKey with hImportKey ----
+ * The wrapping key is a finalized AES key (else NTE_BAD_KEY; not finalized NTE_BAD_KEY_STATE)
+ * whose Key Usage has NCRYPT_ALLOW_KEY_IMPORT_FLAG, for wrapping and unwrapping alike (else
+ * NTE_PERM). Blob types:
+ *   BCRYPT_AES_WRAP_KEY_BLOB (u"Rfc3565KeyWrapBlob"): RFC 3394 AES key wrap; the input must be
+ *     a multiple of 8 bytes, at least 16 (else NTE_BAD_LEN).
+ *   NCRYPT_AES_WRAP_PAD_KEY_BLOB (model extension): RFC 5649 key wrap with padding, any length.
+ *   NCRYPT_AES_WRAP_PKCS7_KEY_BLOB (model extension): RFC 3394 over the input padded with
+ *     PKCS#7 to a multiple of 8 bytes (1..8 pad bytes); inputs of 8 bytes or more.
+ * What is wrapped: a symmetric key's bytes (AES, GENERIC_SECRET); an RSA or EC private key's
+ * PKCS#8 PrivateKeyInfo DER. The plaintext never leaves cng_model. Export needs
+ * NCRYPT_ALLOW_EXPORT_FLAG in the exported key's Export Policy (else NTE_NOT_SUPPORTED); a
+ * public-only key is NTE_BAD_TYPE. Other blob types with hExportKey/hImportKey, and these
+ * blob types without one, are NTE_NOT_SUPPORTED / NTE_INVALID_PARAMETER.
+ * Import: pParameterList must carry NCRYPTBUFFER_PKCS_ALG_ID, the UTF-16 algorithm id of the
+ * unwrapped key (u"AES", u"GENERIC_SECRET", u"RSA", or an EC id: an EC PKCS#8 key becomes an
+ * "ECDH_<curve>" key, which signs and agrees, as for a PKCS#8 import on Windows; a named curve
+ * in the id must match) — missing: NTE_INVALID_PARAMETER; not matching the unwrapped key:
+ * NTE_BAD_DATA; an id the model does not know: NTE_NOT_SUPPORTED. NCRYPTBUFFER_PKCS_KEY_NAME, NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG
+ * and NCRYPT_OVERWRITE_KEY_FLAG work as for a plaintext import. A wrapped length that cannot
+ * be is NTE_BAD_LEN; an integrity (or padding) failure on unwrap is NTE_BAD_DATA. */
+#define NCRYPT_AES_WRAP_PAD_KEY_BLOB u"Rfc5649KeyWrapPadBlob"
+#define NCRYPT_AES_WRAP_PKCS7_KEY_BLOB u"Rfc3394Pkcs7KeyWrapBlob"
 
 /* NCryptBuffer types */
 #define NCRYPTBUFFER_VERSION 0

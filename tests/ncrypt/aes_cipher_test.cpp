@@ -1,5 +1,9 @@
 // NCryptEncrypt / NCryptDecrypt on AES keys: published vectors (NIST SP 800-38A, GCM test
 // cases of SP 800-38D / McGrew-Viega), results of plain OpenSSL, and every error path.
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "symmetric_support.h"
 
 namespace ncrypt_test {
@@ -8,9 +12,9 @@ namespace {
 const Bytes kKey128 = hex("2b7e151628aed2a6abf7158809cf4f3c");
 const Bytes kKey256 = hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
 const Bytes kIv = hex("000102030405060708090a0b0c0d0e0f");
-const Bytes kPlain = hex(
-    "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
-    "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+const Bytes kPlain =
+    hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+        "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
 
 class AesCipherTest : public SymmetricTest {};
 
@@ -105,11 +109,12 @@ TEST_F(AesCipherTest, SizeQueryAndBufferTooSmall) {
   EXPECT_EQ(size, 32u);
   EXPECT_EQ(iv.iv, kIv);
   out.resize(32);
-  ASSERT_OK(NCryptEncrypt(key, in.data(), 20, iv.get(), out.data(), 32, &size,
-                          NCRYPT_PAD_CIPHER_FLAG));
+  ASSERT_OK(
+      NCryptEncrypt(key, in.data(), 20, iv.get(), out.data(), 32, &size, NCRYPT_PAD_CIPHER_FLAG));
   // Padded decryption: the query gives cbInput, the call the exact size.
   CipherInfo div(kIv, NCRYPT_CIPHER_BLOCK_PADDING_FLAG);
-  ASSERT_OK(NCryptDecrypt(key, out.data(), 32, div.get(), nullptr, 0, &size, NCRYPT_PAD_CIPHER_FLAG));
+  ASSERT_OK(
+      NCryptDecrypt(key, out.data(), 32, div.get(), nullptr, 0, &size, NCRYPT_PAD_CIPHER_FLAG));
   EXPECT_EQ(size, 32u);
   Bytes plain(19);
   EXPECT_STATUS(NTE_BUFFER_TOO_SMALL, NCryptDecrypt(key, out.data(), 32, div.get(), plain.data(),
@@ -123,12 +128,12 @@ TEST_F(AesCipherTest, SizeQueryAndBufferTooSmall) {
   // In place.
   CipherInfo ip(kIv);
   Bytes buf = kPlain;
-  ASSERT_OK(NCryptEncrypt(key, buf.data(), 64, ip.get(), buf.data(), 64, &size,
-                          NCRYPT_PAD_CIPHER_FLAG));
+  ASSERT_OK(
+      NCryptEncrypt(key, buf.data(), 64, ip.get(), buf.data(), 64, &size, NCRYPT_PAD_CIPHER_FLAG));
   EXPECT_EQ(buf, ref_cipher("AES-128-CBC", kKey128, kIv, kPlain, true, false));
   CipherInfo ipd(kIv);
-  ASSERT_OK(NCryptDecrypt(key, buf.data(), 64, ipd.get(), buf.data(), 64, &size,
-                          NCRYPT_PAD_CIPHER_FLAG));
+  ASSERT_OK(
+      NCryptDecrypt(key, buf.data(), 64, ipd.get(), buf.data(), 64, &size, NCRYPT_PAD_CIPHER_FLAG));
   EXPECT_EQ(buf, kPlain);
   EXPECT_EQ(ipd.iv, ip.iv);  // both end on the last ciphertext block
   EXPECT_OK(NCryptFreeObject(key));
@@ -165,8 +170,9 @@ TEST_F(AesCipherTest, LengthPaddingAndParameterErrors) {
   DWORD size = 0;
   EXPECT_STATUS(NTE_INVALID_PARAMETER,
                 NCryptEncrypt(key, in.data(), 64, iv.get(), nullptr, 0, &size, 0));
-  EXPECT_STATUS(NTE_INVALID_PARAMETER, NCryptEncrypt(key, in.data(), 64, iv.get(), nullptr, 0,
-                                                     &size, NCRYPT_PAD_CIPHER_FLAG | NCRYPT_PAD_PKCS1_FLAG));
+  EXPECT_STATUS(NTE_INVALID_PARAMETER,
+                NCryptEncrypt(key, in.data(), 64, iv.get(), nullptr, 0, &size,
+                              NCRYPT_PAD_CIPHER_FLAG | NCRYPT_PAD_PKCS1_FLAG));
   EXPECT_STATUS(NTE_BAD_FLAGS, NCryptEncrypt(key, in.data(), 64, iv.get(), nullptr, 0, &size,
                                              NCRYPT_PAD_CIPHER_FLAG | 0x01000000));
   // An ECB key takes no IV.
@@ -183,12 +189,12 @@ TEST_F(AesCipherTest, LengthPaddingAndParameterErrors) {
 TEST_F(AesCipherTest, GcmVectorsAndTagCheck) {
   const Bytes k = hex("feffe9928665731c6d6a8f9467308308");
   const NCRYPT_KEY_HANDLE key = import_aes(k, BCRYPT_CHAIN_MODE_GCM);
-  const Bytes plain = hex(
-      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
-      "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
-  const Bytes cipher = hex(
-      "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
-      "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091");
+  const Bytes plain =
+      hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+          "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+  const Bytes cipher =
+      hex("42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+          "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091");
   GcmInfo enc(hex("cafebabefacedbaddecaf888"), hex("feedfacedeadbeeffeedfacedeadbeefabaddad2"), 16);
   Bytes out;
   ASSERT_OK(aes_call(true, key, plain, enc.get(), out));
@@ -270,8 +276,8 @@ TEST_F(AesCipherTest, GcmTruncatedTagsAndOddNoncesMatchOpenSsl) {
   with_iv.info.cbIV = 12;
   EXPECT_STATUS(NTE_INVALID_PARAMETER, aes_call(true, key, Bytes(4, 0), with_iv.get(), out));
   ASSERT_OK(set_mode(key, BCRYPT_CHAIN_MODE_CBC));
-  EXPECT_STATUS(NTE_NOT_SUPPORTED, NCryptGetProperty(key, NCRYPT_AUTH_TAG_LENGTH, nullptr, 0,
-                                                     &size, 0));
+  EXPECT_STATUS(NTE_NOT_SUPPORTED,
+                NCryptGetProperty(key, NCRYPT_AUTH_TAG_LENGTH, nullptr, 0, &size, 0));
   EXPECT_OK(NCryptFreeObject(key));
 }
 
@@ -289,6 +295,41 @@ TEST_F(AesCipherTest, KeyUsageWithoutDecryptIsRefused) {
   NCRYPT_HMAC_PADDING_INFO hmac{NCRYPT_SHA256_ALGORITHM, 0};
   EXPECT_STATUS(NTE_NOT_SUPPORTED,
                 NCryptSignHash(key, &hmac, data.data(), 64, nullptr, 0, &size, 0));
+  EXPECT_OK(NCryptFreeObject(key));
+}
+
+TEST_F(AesCipherTest, ManyThreadsOnOneHandle) {
+  const Bytes k = random_bytes(16);
+  const NCRYPT_KEY_HANDLE key = import_aes(k, BCRYPT_CHAIN_MODE_GCM);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        const Bytes nonce = random_bytes(12);
+        const Bytes plain = random_bytes(static_cast<std::size_t>(t * 7 + i));
+        Bytes ref_tag;
+        const Bytes ref = ref_gcm_encrypt(k, nonce, {}, plain, 16, ref_tag);
+        GcmInfo enc(nonce, {}, 16);
+        Bytes out;
+        GcmInfo dec(nonce, {}, 16);
+        Bytes back;
+        if (aes_call(true, key, plain, enc.get(), out) != ERROR_SUCCESS || out != ref ||
+            enc.tag != ref_tag) {
+          ++failures;
+          continue;
+        }
+        dec.tag = enc.tag;
+        if (aes_call(false, key, out, dec.get(), back) != ERROR_SUCCESS || back != plain) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
   EXPECT_OK(NCryptFreeObject(key));
 }
 

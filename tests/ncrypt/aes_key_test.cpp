@@ -25,8 +25,8 @@ class AesKeyTest : public SymmetricTest {
       return {};
     }
     const std::size_t key_len = blob.size() - 36;
-    EXPECT_EQ(blob, cipher_key_blob(u"AES", Bytes(blob.end() - static_cast<long>(key_len),
-                                                  blob.end())));
+    EXPECT_EQ(blob,
+              cipher_key_blob(u"AES", Bytes(blob.end() - static_cast<long>(key_len), blob.end())));
     return Bytes(blob.end() - static_cast<long>(key_len), blob.end());
   }
 };
@@ -171,8 +171,8 @@ TEST_F(AesKeyTest, ExportNeedsPlaintextExportPolicy) {
                                                       out.data(), size - 1, &size, 0));
   EXPECT_OK(NCryptFreeObject(ok));
   // RSA keys do not export as a cipher key blob.
-  const NCRYPT_KEY_HANDLE rsa = create_key(u"RSA", nullptr, 0, true, 0,
-                                           NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
+  const NCRYPT_KEY_HANDLE rsa =
+      create_key(u"RSA", nullptr, 0, true, 0, NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
   EXPECT_STATUS(NTE_BAD_TYPE, try_export(rsa, NCRYPT_CIPHER_KEY_BLOB, out));
   EXPECT_OK(NCryptFreeObject(rsa));
 }

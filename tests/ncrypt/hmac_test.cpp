@@ -12,8 +12,8 @@ class HmacTest : public SymmetricTest {
     NCRYPT_HMAC_PADDING_INFO info{hash, cb_mac};
     Bytes in = data;
     DWORD size = 0;
-    SECURITY_STATUS s = NCryptSignHash(key, &info, in.data(), static_cast<DWORD>(in.size()),
-                                       nullptr, 0, &size, 0);
+    SECURITY_STATUS s =
+        NCryptSignHash(key, &info, in.data(), static_cast<DWORD>(in.size()), nullptr, 0, &size, 0);
     if (s != ERROR_SUCCESS) {
       return s;
     }
@@ -76,8 +76,8 @@ TEST_F(HmacTest, Rfc4231AndRfc2202Vectors) {
 
 TEST_F(HmacTest, GeneratedKeysMatchOpenSslAndPersist) {
   NCRYPT_KEY_HANDLE key = 0;
-  ASSERT_OK(NCryptCreatePersistedKey(provider_, &key, NCRYPT_GENERIC_SECRET_ALGORITHM, u"mac", 0,
-                                     0));
+  ASSERT_OK(
+      NCryptCreatePersistedKey(provider_, &key, NCRYPT_GENERIC_SECRET_ALGORITHM, u"mac", 0, 0));
   EXPECT_EQ(dword_property(key, NCRYPT_LENGTH_PROPERTY), 256u);
   for (const DWORD bad : {0u, 4u, 12u, 4104u}) {
     EXPECT_STATUS(NTE_INVALID_PARAMETER, set_dword(key, NCRYPT_LENGTH_PROPERTY, bad));
@@ -144,8 +144,8 @@ TEST_F(HmacTest, ErrorPaths) {
 
   // Key Usage without signing.
   NCRYPT_KEY_HANDLE limited = 0;
-  ASSERT_OK(NCryptCreatePersistedKey(provider_, &limited, NCRYPT_GENERIC_SECRET_ALGORITHM,
-                                     nullptr, 0, 0));
+  ASSERT_OK(NCryptCreatePersistedKey(provider_, &limited, NCRYPT_GENERIC_SECRET_ALGORITHM, nullptr,
+                                     0, 0));
   ASSERT_OK(set_dword(limited, NCRYPT_KEY_USAGE_PROPERTY, NCRYPT_ALLOW_DECRYPT_FLAG));
   ASSERT_OK(NCryptFinalizeKey(limited, 0));
   EXPECT_STATUS(NTE_PERM, sign(limited, NCRYPT_SHA256_ALGORITHM, data, mac));

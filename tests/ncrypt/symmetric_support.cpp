@@ -127,7 +127,9 @@ SECURITY_STATUS aes_call(bool encrypt, NCRYPT_KEY_HANDLE key, const Bytes& in,
   if (s != ERROR_SUCCESS) {
     return s;
   }
-  out.assign(size, 0);
+  // A non-NULL pbOutput even for an empty result: NULL always means a size query (a GCM
+  // encryption of an empty message must still run to produce its tag).
+  out.assign(size + 1, 0);
   s = fn(key, input.data(), static_cast<DWORD>(input.size()), info, out.data(), size, &size,
          NCRYPT_PAD_CIPHER_FLAG);
   out.resize(size);
@@ -172,8 +174,9 @@ NCRYPT_KEY_HANDLE SymmetricTest::import_secret(std::u16string_view algorithm, co
                       key_name.data()};
   NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
   NCRYPT_KEY_HANDLE h = 0;
-  EXPECT_OK(NCryptImportKey(provider_, 0, NCRYPT_CIPHER_KEY_BLOB, name != nullptr ? &params : nullptr,
-                            &h, blob.data(), static_cast<DWORD>(blob.size()), flags));
+  EXPECT_OK(NCryptImportKey(provider_, 0, NCRYPT_CIPHER_KEY_BLOB,
+                            name != nullptr ? &params : nullptr, &h, blob.data(),
+                            static_cast<DWORD>(blob.size()), flags));
   return h;
 }
 

@@ -64,8 +64,8 @@ std::shared_ptr<KeyObject> make_created_key(const std::shared_ptr<const Provider
   r.legacy_key_spec = legacy_key_spec;
   const AlgorithmInfo& row = algorithm_info(algorithm.algorithm);
   r.length_bits = algorithm.algorithm == KeyAlgorithm::kRsa ? kDefaultRsaBits
-                  : row.family == KeyFamily::kSymmetric   ? row.lengths.dwDefaultLength
-                                                          : curve_bits(algorithm.curve);
+                  : row.family == KeyFamily::kSymmetric     ? row.lengths.dwDefaultLength
+                                                            : curve_bits(algorithm.curve);
   if (algorithm.curve != Curve::kNone) {
     r.curve_name = std::u16string(curve_name(algorithm.curve));
   }

@@ -44,8 +44,8 @@ void read_gcm(CipherCall& call, bool encrypt) {
   require((a.dwFlags & BCRYPT_AUTH_MODE_CHAIN_CALLS_FLAG) == 0, NTE_NOT_SUPPORTED,
           "chained GCM calls are not supported");
   require(a.dwFlags == 0, NTE_BAD_FLAGS, "unknown authenticated mode flags");
-  require(a.pbNonce != nullptr && a.cbNonce >= 1 && a.cbNonce <= kMaxNonce,
-          NTE_INVALID_PARAMETER, "GCM nonce length");
+  require(a.pbNonce != nullptr && a.cbNonce >= 1 && a.cbNonce <= kMaxNonce, NTE_INVALID_PARAMETER,
+          "GCM nonce length");
   require(a.pbTag != nullptr && a.cbTag >= kMinTag && a.cbTag <= kMaxTag, NTE_INVALID_PARAMETER,
           "GCM tag length (4..16 bytes)");
   call.params.iv = copy_of(a.pbNonce, a.cbNonce, "GCM nonce");
@@ -58,17 +58,18 @@ void read_gcm(CipherCall& call, bool encrypt) {
 }
 
 CipherCall read_cipher_call(ChainingMode mode, void* padding_info, DWORD flags, bool encrypt) {
-  require((flags & NCRYPT_PAD_CIPHER_FLAG) != 0 &&
-              (flags & (NCRYPT_NO_PADDING_FLAG | NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_OAEP_FLAG)) == 0,
-          NTE_INVALID_PARAMETER, "AES keys need NCRYPT_PAD_CIPHER_FLAG alone");
+  require(
+      (flags & NCRYPT_PAD_CIPHER_FLAG) != 0 &&
+          (flags & (NCRYPT_NO_PADDING_FLAG | NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_OAEP_FLAG)) == 0,
+      NTE_INVALID_PARAMETER, "AES keys need NCRYPT_PAD_CIPHER_FLAG alone");
   require(padding_info != nullptr, NTE_INVALID_PARAMETER, "AES needs NCRYPT_CIPHER_PADDING_INFO");
   CipherCall call;
   call.info = static_cast<NCRYPT_CIPHER_PADDING_INFO*>(padding_info);
   const NCRYPT_CIPHER_PADDING_INFO& info = *call.info;
   require(info.cbSize == sizeof(NCRYPT_CIPHER_PADDING_INFO), NTE_INVALID_PARAMETER,
           "bad NCRYPT_CIPHER_PADDING_INFO size");
-  require((info.dwFlags & ~DWORD{NCRYPT_CIPHER_BLOCK_PADDING_FLAG | NCRYPT_CIPHER_OTHER_PADDING_FLAG}) ==
-              0,
+  require((info.dwFlags &
+           ~DWORD{NCRYPT_CIPHER_BLOCK_PADDING_FLAG | NCRYPT_CIPHER_OTHER_PADDING_FLAG}) == 0,
           NTE_BAD_FLAGS, "unknown cipher padding flags");
   call.params.mode = mode;
   if (mode == ChainingMode::kGcm) {
@@ -108,7 +109,7 @@ DWORD output_size(bool encrypt, const SymmetricParams& p, DWORD cb_in) {
 void symmetric_crypt_call(bool encrypt, const SymmetricUse& key, PBYTE pbInput, DWORD cbInput,
                           void* pPaddingInfo, PBYTE pbOutput, DWORD cbOutput, DWORD* pcbResult,
                           DWORD dwFlags) {
-  require(key.material.algorithm() == KeyAlgorithm::kAes, NTE_NOT_SUPPORTED,
+  require(has_operation(key.material.algorithm(), NCRYPT_CIPHER_OPERATION), NTE_NOT_SUPPORTED,
           "the key does not encrypt");
   const auto input = input_span(pbInput, cbInput, "pbInput is NULL");
   const CipherCall call = read_cipher_call(key.mode, pPaddingInfo, dwFlags, encrypt);
@@ -148,7 +149,7 @@ struct MacCall {
 };
 
 MacCall read_mac_call(const SymmetricUse& key, void* padding_info, DWORD flags) {
-  require(key.material.algorithm() == KeyAlgorithm::kGenericSecret, NTE_NOT_SUPPORTED,
+  require(has_operation(key.material.algorithm(), NCRYPT_HASH_OPERATION), NTE_NOT_SUPPORTED,
           "the key does not compute MACs");
   require((flags & (NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_PSS_FLAG)) == 0, NTE_INVALID_PARAMETER,
           "HMAC takes no padding flags");

@@ -28,14 +28,14 @@ std::optional<Bytes> get_symmetric_property(const KeyObject& key, std::u16string
   if (!is_symmetric(key.algorithm)) {
     return std::nullopt;
   }
-  const bool aes = key.algorithm == KeyAlgorithm::kAes;
+  const bool cipher = has_operation(key.algorithm, NCRYPT_CIPHER_OPERATION);
   if (u16_iequals(name, NCRYPT_BLOCK_LENGTH_PROPERTY)) {
     const DWORD block = algorithm_info(key.algorithm).block_length;
     require(block != 0, NTE_NOT_SUPPORTED, "the algorithm has no block length");
     return dword_value(block);
   }
   if (u16_iequals(name, NCRYPT_CHAINING_MODE_PROPERTY)) {
-    require(aes, NTE_NOT_SUPPORTED, "only cipher keys have a chaining mode");
+    require(cipher, NTE_NOT_SUPPORTED, "only cipher keys have a chaining mode");
     for (const auto& m : kModes) {
       if (m.mode == key.chaining_mode) {
         return string_value(m.name);
@@ -43,7 +43,7 @@ std::optional<Bytes> get_symmetric_property(const KeyObject& key, std::u16string
     }
   }
   if (u16_iequals(name, NCRYPT_AUTH_TAG_LENGTH)) {
-    require(aes && key.chaining_mode == ChainingMode::kGcm, NTE_NOT_SUPPORTED,
+    require(cipher && key.chaining_mode == ChainingMode::kGcm, NTE_NOT_SUPPORTED,
             "tag lengths exist only in an authenticated chaining mode");
     Bytes out(sizeof kGcmTagLengths);
     std::memcpy(out.data(), &kGcmTagLengths, sizeof kGcmTagLengths);
@@ -57,13 +57,14 @@ bool set_symmetric_property(KeyObject& key, std::u16string_view name,
   if (!is_symmetric(key.algorithm)) {
     return false;
   }
-  if (u16_iequals(name, NCRYPT_AUTH_TAG_LENGTH) || u16_iequals(name, NCRYPT_BLOCK_LENGTH_PROPERTY)) {
+  if (u16_iequals(name, NCRYPT_AUTH_TAG_LENGTH) ||
+      u16_iequals(name, NCRYPT_BLOCK_LENGTH_PROPERTY)) {
     fail(NTE_NOT_SUPPORTED, "property cannot be set");
   }
   if (!u16_iequals(name, NCRYPT_CHAINING_MODE_PROPERTY)) {
     return false;
   }
-  require(key.algorithm == KeyAlgorithm::kAes, NTE_NOT_SUPPORTED,
+  require(has_operation(key.algorithm, NCRYPT_CIPHER_OPERATION), NTE_NOT_SUPPORTED,
           "only cipher keys have a chaining mode");
   const std::u16string mode = string_arg(value);
   for (const auto& m : kModes) {

@@ -15,8 +15,8 @@ constexpr NCRYPT_SUPPORTED_LENGTHS kNoLengths = {0, 0, 0, 0};
 // Classes and operations as NCryptEnumAlgorithms reports them on Windows; that an ECDH key
 // handle can also sign is a property of keys, not of the algorithm listing.
 constexpr std::array kAlgorithms = {
-    AlgorithmInfo{u"RSA", KeyAlgorithm::kRsa, Curve::kNone, KeyFamily::kRsa, NCRYPT_RSA_ALGORITHM_GROUP,
-                  NCRYPT_ASYMMETRIC_ENCRYPTION_INTERFACE,
+    AlgorithmInfo{u"RSA", KeyAlgorithm::kRsa, Curve::kNone, KeyFamily::kRsa,
+                  NCRYPT_RSA_ALGORITHM_GROUP, NCRYPT_ASYMMETRIC_ENCRYPTION_INTERFACE,
                   NCRYPT_ASYMMETRIC_ENCRYPTION_OPERATION | kSign, kNoLengths, 0},
     AlgorithmInfo{u"ECDSA_P256", KeyAlgorithm::kEcdsa, Curve::kP256, KeyFamily::kEc,
                   NCRYPT_ECDSA_ALGORITHM_GROUP, NCRYPT_SIGNATURE_INTERFACE, kSign, kNoLengths, 0},

@@ -15,9 +15,9 @@ namespace cng {
 enum class KeyFamily { kRsa, kEc, kSymmetric };
 
 struct AlgorithmInfo {
-  std::u16string_view name;   // canonical id, e.g. u"ECDSA_P256", u"AES"
+  std::u16string_view name;  // canonical id, e.g. u"ECDSA_P256", u"AES"
   KeyAlgorithm algorithm;
-  Curve curve;                // the named curve; kNone for non-EC and the generic "ECDSA"/"ECDH"
+  Curve curve;  // the named curve; kNone for non-EC and the generic "ECDSA"/"ECDH"
   KeyFamily family;
   std::u16string_view group;  // NCRYPT_ALGORITHM_GROUP_PROPERTY
   DWORD alg_class;            // NCRYPT_*_INTERFACE
@@ -25,7 +25,7 @@ struct AlgorithmInfo {
   // Symmetric keys: the Lengths property (bits); RSA lengths come from the provider and EC
   // lengths from the curve, so those rows leave it zero.
   NCRYPT_SUPPORTED_LENGTHS lengths;
-  DWORD block_length;         // bytes; 0 when the algorithm has no block
+  DWORD block_length;  // bytes; 0 when the algorithm has no block
 };
 
 std::span<const AlgorithmInfo> algorithm_table() noexcept;
@@ -36,6 +36,11 @@ const AlgorithmInfo& algorithm_info(KeyAlgorithm algorithm, Curve curve = Curve:
 
 inline bool is_symmetric(KeyAlgorithm algorithm) noexcept {
   return algorithm_info(algorithm).family == KeyFamily::kSymmetric;
+}
+// Whether the algorithm's row lists an NCRYPT_*_OPERATION bit (e.g. NCRYPT_CIPHER_OPERATION
+// for keys that encrypt with NCRYPT_PAD_CIPHER_FLAG, NCRYPT_HASH_OPERATION for MAC keys).
+inline bool has_operation(KeyAlgorithm algorithm, DWORD operation) noexcept {
+  return (algorithm_info(algorithm).operations & operation) != 0;
 }
 inline bool is_ec_algorithm(KeyAlgorithm algorithm) noexcept {
   return algorithm_info(algorithm).family == KeyFamily::kEc;

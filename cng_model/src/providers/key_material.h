@@ -43,12 +43,16 @@ struct KeySpec {
 enum class ChainingMode { kEcb, kCbc, kGcm };
 struct SymmetricParams {
   ChainingMode mode = ChainingMode::kCbc;
-  bool pkcs7 = false;  // ECB/CBC: PKCS#7 block padding
-  Bytes iv;            // CBC: 16 bytes; GCM: the nonce
-  Bytes aad;           // GCM: additional authenticated data
-  Bytes tag;           // GCM decrypt: the expected tag
+  bool pkcs7 = false;          // ECB/CBC: PKCS#7 block padding
+  Bytes iv;                    // CBC: 16 bytes; GCM: the nonce
+  Bytes aad;                   // GCM: additional authenticated data
+  Bytes tag;                   // GCM decrypt: the expected tag
   std::size_t tag_length = 0;  // GCM encrypt: tag bytes wanted (4..16)
 };
+// AES key wrapping: RFC 3394 (KW), RFC 5649 (KWP), RFC 3394 over PKCS#7-padded input
+// (padded to a multiple of 8 bytes).
+enum class WrapMode { kRfc3394, kRfc5649, kRfc3394Pkcs7 };
+
 struct SymmetricResult {
   SecureBytes output;
   Bytes tag;  // GCM encrypt
@@ -105,14 +109,26 @@ class KeyMaterial {
 
   // Symmetric keys (default: NTE_NOT_SUPPORTED). A wrong GCM tag is STATUS_AUTH_TAG_MISMATCH,
   // bad PKCS#7 padding NTE_BAD_DATA, an input length that is not a block multiple NTE_BAD_LEN.
-  [[nodiscard]] virtual SymmetricResult symmetric_crypt(bool /*encrypt*/,
-                                                        const SymmetricParams& /*params*/,
-                                                        std::span<const std::uint8_t> /*in*/) const {
+  [[nodiscard]] virtual SymmetricResult symmetric_crypt(
+      bool /*encrypt*/, const SymmetricParams& /*params*/,
+      std::span<const std::uint8_t> /*in*/) const {
     fail(NTE_NOT_SUPPORTED, "not a symmetric cipher key");
   }
   // HMAC of data with the key (full length), for generic secret keys.
   [[nodiscard]] virtual Bytes hmac(HashId /*hash*/, std::span<const std::uint8_t> /*data*/) const {
     fail(NTE_NOT_SUPPORTED, "not a MAC key");
+  }
+
+  // Key wrapping with this key as the key-encryption key (default: NTE_NOT_SUPPORTED).
+  // wrap: NTE_BAD_LEN when the plaintext length does not suit the mode. unwrap: NTE_BAD_LEN
+  // for an impossible wrapped length, NTE_BAD_DATA when the integrity check or padding fails.
+  [[nodiscard]] virtual Bytes wrap_key(WrapMode /*mode*/,
+                                       std::span<const std::uint8_t> /*plain*/) const {
+    fail(NTE_NOT_SUPPORTED, "not a key-wrapping key");
+  }
+  [[nodiscard]] virtual SecureBytes unwrap_key(WrapMode /*mode*/,
+                                               std::span<const std::uint8_t> /*wrapped*/) const {
+    fail(NTE_NOT_SUPPORTED, "not a key-wrapping key");
   }
 
   // A provider-specific key property (e.g. the platform provider's PCP_KEY_USAGE_POLICY), as

@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t kBlock = 16;
 
 ossl::CipherPtr fetch_aes(std::size_t key_bytes, ChainingMode mode) {
-  const char* suffix = mode == ChainingMode::kEcb ? "ECB" : mode == ChainingMode::kCbc ? "CBC" : "GCM";
+  const char* suffix = mode == ChainingMode::kEcb   ? "ECB"
+                       : mode == ChainingMode::kCbc ? "CBC"
+                                                    : "GCM";
   const std::string name = "AES-" + std::to_string(key_bytes * 8) + "-" + suffix;
   ossl::CipherPtr cipher(EVP_CIPHER_fetch(nullptr, name.c_str(), nullptr));
   check_ossl(cipher != nullptr, NTE_NOT_SUPPORTED, "AES cipher not available");
@@ -59,8 +61,9 @@ SymmetricResult gcm(EVP_CIPHER_CTX* ctx, bool encrypt, const SymmetricParams& pa
   result.output.resize(in.size());
   int n = 0;
   if (!params.aad.empty()) {
-    check_ossl(EVP_CipherUpdate(ctx, nullptr, &n, params.aad.data(), int_len(params.aad.size())) == 1,
-               NTE_INTERNAL_ERROR, "GCM additional data");
+    check_ossl(
+        EVP_CipherUpdate(ctx, nullptr, &n, params.aad.data(), int_len(params.aad.size())) == 1,
+        NTE_INTERNAL_ERROR, "GCM additional data");
   }
   n = 0;
   if (!in.empty()) {
@@ -98,22 +101,22 @@ SymmetricResult gcm(EVP_CIPHER_CTX* ctx, bool encrypt, const SymmetricParams& pa
 
 SymmetricResult aes_crypt(std::span<const std::uint8_t> key, bool encrypt,
                           const SymmetricParams& params, std::span<const std::uint8_t> in) {
-  require(key.size() == 16 || key.size() == 24 || key.size() == 32, NTE_BAD_KEY,
-          "AES key length");
+  require(key.size() == 16 || key.size() == 24 || key.size() == 32, NTE_BAD_KEY, "AES key length");
   const ossl::CipherPtr cipher = fetch_aes(key.size(), params.mode);
   ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   check_ossl(ctx != nullptr, NTE_NO_MEMORY, "cipher context");
   const int enc = encrypt ? 1 : 0;
   switch (params.mode) {
     case ChainingMode::kEcb:
-      check_ossl(EVP_CipherInit_ex2(ctx.get(), cipher.get(), key.data(), nullptr, enc, nullptr) == 1,
-                 NTE_INTERNAL_ERROR, "AES-ECB setup");
+      check_ossl(
+          EVP_CipherInit_ex2(ctx.get(), cipher.get(), key.data(), nullptr, enc, nullptr) == 1,
+          NTE_INTERNAL_ERROR, "AES-ECB setup");
       return block_mode(ctx.get(), encrypt, params, in);
     case ChainingMode::kCbc:
       require(params.iv.size() == kBlock, NTE_INVALID_PARAMETER, "CBC needs a 16-byte IV");
-      check_ossl(
-          EVP_CipherInit_ex2(ctx.get(), cipher.get(), key.data(), params.iv.data(), enc, nullptr) == 1,
-          NTE_INTERNAL_ERROR, "AES-CBC setup");
+      check_ossl(EVP_CipherInit_ex2(ctx.get(), cipher.get(), key.data(), params.iv.data(), enc,
+                                    nullptr) == 1,
+                 NTE_INTERNAL_ERROR, "AES-CBC setup");
       return block_mode(ctx.get(), encrypt, params, in);
     case ChainingMode::kGcm: {
       require(!params.iv.empty(), NTE_INVALID_PARAMETER, "GCM needs a nonce");
@@ -121,10 +124,11 @@ SymmetricResult aes_crypt(std::span<const std::uint8_t> key, bool encrypt,
       const OSSL_PARAM set_iv_len[] = {
           OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &iv_len),
           OSSL_PARAM_construct_end()};
-      check_ossl(EVP_CipherInit_ex2(ctx.get(), cipher.get(), nullptr, nullptr, enc, set_iv_len) == 1 &&
-                     EVP_CipherInit_ex2(ctx.get(), nullptr, key.data(), params.iv.data(), enc,
-                                        nullptr) == 1,
-                 NTE_INVALID_PARAMETER, "AES-GCM setup");
+      check_ossl(
+          EVP_CipherInit_ex2(ctx.get(), cipher.get(), nullptr, nullptr, enc, set_iv_len) == 1 &&
+              EVP_CipherInit_ex2(ctx.get(), nullptr, key.data(), params.iv.data(), enc, nullptr) ==
+                  1,
+          NTE_INVALID_PARAMETER, "AES-GCM setup");
       return gcm(ctx.get(), encrypt, params, in);
     }
   }

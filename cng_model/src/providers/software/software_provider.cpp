@@ -7,6 +7,7 @@
 #include "core/cng_error.h"
 #include "core/u16.h"
 #include "providers/algorithm_table.h"
+#include "providers/cipher_key_blob.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/bcrypt_blobs.h"
 #include "providers/software/evp_build.h"
@@ -165,7 +166,7 @@ class SoftwareProvider final : public Provider {
   static std::shared_ptr<KeyMaterial> import(std::u16string_view blob_type,
                                              std::span<const std::uint8_t> data, bool validate) {
     if (u16_iequals(blob_type, NCRYPT_CIPHER_KEY_BLOB)) {
-      soft::CipherKeyBlob blob = soft::parse_cipher_key_blob(data);
+      CipherKeyBlob blob = parse_cipher_key_blob(data);
       return soft::SymmetricKey::make(blob.algorithm, std::move(blob.key));
     }
     soft::ParsedKey parsed;

@@ -5,6 +5,7 @@
 
 #include "core/cng_error.h"
 #include "providers/algorithm_table.h"
+#include "providers/cipher_key_blob.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/ossl_error.h"
 #include "providers/software/ossl_ptr.h"
@@ -70,6 +71,16 @@ SymmetricResult SymmetricKey::symmetric_crypt(bool encrypt, const SymmetricParam
                                               std::span<const std::uint8_t> in) const {
   require(algorithm_ == KeyAlgorithm::kAes, NTE_NOT_SUPPORTED, "not a cipher key");
   return aes_crypt(secret_, encrypt, params, in);
+}
+
+Bytes SymmetricKey::wrap_key(WrapMode mode, std::span<const std::uint8_t> plain) const {
+  require(algorithm_ == KeyAlgorithm::kAes, NTE_NOT_SUPPORTED, "not a key-wrapping key");
+  return aes_wrap(secret_, mode, plain);
+}
+
+SecureBytes SymmetricKey::unwrap_key(WrapMode mode, std::span<const std::uint8_t> wrapped) const {
+  require(algorithm_ == KeyAlgorithm::kAes, NTE_NOT_SUPPORTED, "not a key-wrapping key");
+  return aes_unwrap(secret_, mode, wrapped);
 }
 
 Bytes SymmetricKey::hmac(HashId hash, std::span<const std::uint8_t> data) const {

@@ -44,6 +44,9 @@ class SymmetricKey final : public KeyMaterial {
   [[nodiscard]] SymmetricResult symmetric_crypt(bool encrypt, const SymmetricParams& params,
                                                 std::span<const std::uint8_t> in) const override;
   [[nodiscard]] Bytes hmac(HashId hash, std::span<const std::uint8_t> data) const override;
+  [[nodiscard]] Bytes wrap_key(WrapMode mode, std::span<const std::uint8_t> plain) const override;
+  [[nodiscard]] SecureBytes unwrap_key(WrapMode mode,
+                                       std::span<const std::uint8_t> wrapped) const override;
 
   [[nodiscard]] const SecureBytes& secret() const noexcept { return secret_; }
 
@@ -56,12 +59,10 @@ class SymmetricKey final : public KeyMaterial {
 SymmetricResult aes_crypt(std::span<const std::uint8_t> key, bool encrypt,
                           const SymmetricParams& params, std::span<const std::uint8_t> in);
 
-// NCRYPT_CIPHER_KEY_BLOB (layout in ncrypt.h), in cipher_key_blob.cpp.
-SecureBytes encode_cipher_key_blob(std::u16string_view algorithm, std::span<const std::uint8_t> key);
-struct CipherKeyBlob {
-  KeyAlgorithm algorithm = KeyAlgorithm::kAes;
-  SecureBytes key;
-};
-CipherKeyBlob parse_cipher_key_blob(std::span<const std::uint8_t> blob);
+// AES key wrap with key as the key-encryption key, in key_wrap.cpp.
+Bytes aes_wrap(std::span<const std::uint8_t> key, WrapMode mode,
+               std::span<const std::uint8_t> plain);
+SecureBytes aes_unwrap(std::span<const std::uint8_t> key, WrapMode mode,
+                       std::span<const std::uint8_t> wrapped);
 
 }  // namespace cng::soft

@@ -1,13 +1,14 @@
 // NCRYPT_CIPHER_KEY_BLOB ("CipherKeyBlob"): NCRYPT_KEY_BLOB_HEADER, the UTF-16 algorithm name,
 // then a BCRYPT_KEY_DATA_BLOB (header + key bytes). Little-endian headers, as on Windows.
+#include "providers/cipher_key_blob.h"
+
 #include <string>
 
 #include "core/cng_error.h"
 #include "core/u16.h"
 #include "providers/algorithm_table.h"
-#include "providers/software/symmetric_key.h"
 
-namespace cng::soft {
+namespace cng {
 
 namespace {
 
@@ -30,7 +31,8 @@ std::uint32_t get_u32(std::span<const std::uint8_t> in, std::size_t at) {
 
 }  // namespace
 
-SecureBytes encode_cipher_key_blob(std::u16string_view algorithm, std::span<const std::uint8_t> key) {
+SecureBytes encode_cipher_key_blob(std::u16string_view algorithm,
+                                   std::span<const std::uint8_t> key) {
   const std::size_t name_bytes = (algorithm.size() + 1) * sizeof(char16_t);
   SecureBytes out;
   out.reserve(kOuterHeader + name_bytes + kInnerHeader + key.size());
@@ -64,7 +66,8 @@ CipherKeyBlob parse_cipher_key_blob(std::span<const std::uint8_t> blob) {
           NTE_BAD_DATA, "cipher key blob sizes");
   std::u16string name;
   for (std::size_t i = 0; i < name_bytes; i += 2) {
-    name.push_back(static_cast<char16_t>(blob[kOuterHeader + i] | (blob[kOuterHeader + i + 1] << 8)));
+    name.push_back(
+        static_cast<char16_t>(blob[kOuterHeader + i] | (blob[kOuterHeader + i + 1] << 8)));
   }
   require(name.back() == u'\0', NTE_BAD_DATA, "algorithm name not NUL-terminated");
   name.pop_back();
@@ -80,4 +83,4 @@ CipherKeyBlob parse_cipher_key_blob(std::span<const std::uint8_t> blob) {
   return {row->algorithm, SecureBytes(key.begin(), key.end())};
 }
 
-}  // namespace cng::soft
+}  // namespace cng
