@@ -159,6 +159,34 @@ list_objects() {
     done &&
     grep -qi "ID: *$RSA_ID" objects.txt && grep -qi "ID: *$EC_ID" objects.txt
 }
+# Secret keys: an extractable (not sensitive) AES-256 key, its value read back, then
+# AES-CBC-PAD encryption and decryption checked against `openssl enc` with that value.
+aes_cbc_pad() {
+  local iv=000102030405060708090a0b0c0d0e0f
+  p11s --keygen --key-type AES:32 --label "aes-$SLOT" --id "c30$SLOT" --extractable \
+    --usage-decrypt &&
+    p11s --read-object --type secrkey --label "aes-$SLOT" -o aes.key &&
+    [ "$(stat -c %s aes.key)" = 32 ] &&
+    head -c 1000 /dev/urandom >aes.plain &&
+    p11s --encrypt -m AES-CBC-PAD --iv "$iv" --id "c30$SLOT" -i aes.plain -o aes.p11 &&
+    openssl enc -aes-256-cbc -K "$(xxd -p -c 64 aes.key)" -iv "$iv" -in aes.plain -out aes.ossl &&
+    cmp aes.p11 aes.ossl &&
+    p11s --decrypt -m AES-CBC-PAD --iv "$iv" --id "c30$SLOT" -i aes.ossl -o aes.back &&
+    cmp aes.plain aes.back
+}
+# A generic secret: HMAC-SHA256 by the token equals `openssl mac`, and the token verifies it.
+hmac_generic() {
+  # (--id: without one, pkcs11-tool signs with the first private key it finds)
+  p11s --keygen --key-type GENERIC:32 --label "hmac-$SLOT" --id "d40$SLOT" --extractable \
+    --usage-sign &&
+    p11s --read-object --type secrkey --label "hmac-$SLOT" -o hmac.key &&
+    head -c 777 /dev/urandom >hmac.data &&
+    p11s --sign -m SHA256-HMAC --id "d40$SLOT" -i hmac.data -o hmac.p11 &&
+    openssl mac -digest SHA256 -macopt "hexkey:$(xxd -p -c 64 hmac.key)" -binary \
+      -in hmac.data -out hmac.ossl HMAC &&
+    cmp hmac.p11 hmac.ossl &&
+    p11s --verify -m SHA256-HMAC --id "d40$SLOT" -i hmac.data --signature-file hmac.ossl
+}
 run_builtin_test() { p11s --test | tee test.txt && grep -q 'No errors' test.txt; }
 delete_objects() {
   p11s --delete-object --type cert --id "$RSA_ID" &&
@@ -199,6 +227,9 @@ for SLOT in $SLOTS; do
   step "slot $SLOT: write certificate object, read it back" write_read_cert
   step "slot $SLOT: write data object (label, application, OID), read it back, list it" \
     write_read_data
+  step "slot $SLOT: AES-256 key (keygen AES:32), AES-CBC-PAD = openssl enc, decrypt" aes_cbc_pad
+  step "slot $SLOT: generic secret (keygen GENERIC:32), SHA256-HMAC = openssl mac, verify" \
+    hmac_generic
   step "slot $SLOT: list objects shows labels and ids" list_objects
   step "slot $SLOT: keys not visible in slot ${OTHER:-none}" other_slot_isolated
   step "slot $SLOT: pkcs11-tool --test" run_builtin_test

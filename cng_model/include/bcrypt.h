@@ -82,6 +82,52 @@ typedef struct _FILETIME {
 #define BCRYPT_3DES_ALGORITHM u"3DES"
 #define BCRYPT_RNG_ALGORITHM u"RNG"
 
+/* ---- Symmetric cipher properties and values ---- */
+#define BCRYPT_CHAINING_MODE u"ChainingMode"
+#define BCRYPT_AUTH_TAG_LENGTH u"AuthTagLength"
+#define BCRYPT_BLOCK_LENGTH u"BlockLength"
+#define BCRYPT_CHAIN_MODE_NA u"ChainingModeN/A"
+#define BCRYPT_CHAIN_MODE_CBC u"ChainingModeCBC"
+#define BCRYPT_CHAIN_MODE_ECB u"ChainingModeECB"
+#define BCRYPT_CHAIN_MODE_CFB u"ChainingModeCFB"
+#define BCRYPT_CHAIN_MODE_CCM u"ChainingModeCCM"
+#define BCRYPT_CHAIN_MODE_GCM u"ChainingModeGCM"
+
+typedef struct __BCRYPT_KEY_LENGTHS_STRUCT {
+  ULONG dwMinLength;
+  ULONG dwMaxLength;
+  ULONG dwIncrement;
+} BCRYPT_KEY_LENGTHS_STRUCT;
+typedef BCRYPT_KEY_LENGTHS_STRUCT BCRYPT_AUTH_TAG_LENGTHS_STRUCT;
+
+/* Authenticated cipher modes (GCM): passed to NCryptEncrypt/NCryptDecrypt through
+ * NCRYPT_CIPHER_PADDING_INFO.pbOtherInfo (see ncrypt.h). */
+#define BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO_VERSION 1
+#define BCRYPT_AUTH_MODE_CHAIN_CALLS_FLAG 0x00000001
+#define BCRYPT_AUTH_MODE_IN_PROGRESS_FLAG 0x00000002
+typedef struct _BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO {
+  ULONG cbSize;
+  ULONG dwInfoVersion;
+  PUCHAR pbNonce;
+  ULONG cbNonce;
+  PUCHAR pbAuthData;
+  ULONG cbAuthData;
+  PUCHAR pbTag;
+  ULONG cbTag;
+  PUCHAR pbMacContext;
+  ULONG cbMacContext;
+  ULONG cbAAD;
+  ULONGLONG cbData;
+  ULONG dwFlags;
+} BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO, *PBCRYPT_AUTHENTICATED_CIPHER_MODE_INFO;
+
+/* ntstatus.h: the authentication tag of an authenticated cipher did not verify. NCryptDecrypt
+ * returns it (as a SECURITY_STATUS) for a wrong GCM tag, as the software KSP passes BCrypt's
+ * status through. */
+#ifndef STATUS_AUTH_TAG_MISMATCH
+#define STATUS_AUTH_TAG_MISMATCH ((NTSTATUS)0xC000A002L)
+#endif
+
 /* ---- Named curves (ECCCurveName values) ---- */
 #define BCRYPT_ECC_CURVE_NISTP256 u"nistP256"
 #define BCRYPT_ECC_CURVE_NISTP384 u"nistP384"
@@ -103,7 +149,18 @@ typedef struct _FILETIME {
 #define BCRYPT_ECCFULLPUBLIC_BLOB u"ECCFULLPUBLICBLOB"
 #define BCRYPT_ECCFULLPRIVATE_BLOB u"ECCFULLPRIVATEBLOB"
 
+#define BCRYPT_KEY_DATA_BLOB u"KeyDataBlob"
+#define BCRYPT_AES_WRAP_KEY_BLOB u"Rfc3565KeyWrapBlob"
+
 /* ---- Blob magics ---- */
+#define BCRYPT_KEY_DATA_BLOB_MAGIC 0x4d42444bUL /* KDBM */
+#define BCRYPT_KEY_DATA_BLOB_VERSION1 0x1
+typedef struct _BCRYPT_KEY_DATA_BLOB_HEADER {
+  ULONG dwMagic;
+  ULONG dwVersion;
+  ULONG cbKeyData;
+} BCRYPT_KEY_DATA_BLOB_HEADER, *PBCRYPT_KEY_DATA_BLOB_HEADER;
+
 #define BCRYPT_RSAPUBLIC_MAGIC 0x31415352UL      /* RSA1 */
 #define BCRYPT_RSAPRIVATE_MAGIC 0x32415352UL     /* RSA2 */
 #define BCRYPT_RSAFULLPRIVATE_MAGIC 0x33415352UL /* RSA3 */

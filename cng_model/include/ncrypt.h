@@ -98,6 +98,7 @@ typedef ULONG_PTR NCRYPT_SECRET_HANDLE;
 #define NCRYPT_ECDH_P521_ALGORITHM BCRYPT_ECDH_P521_ALGORITHM
 #define NCRYPT_ECDSA_ALGORITHM BCRYPT_ECDSA_ALGORITHM
 #define NCRYPT_ECDH_ALGORITHM BCRYPT_ECDH_ALGORITHM
+#define NCRYPT_AES_ALGORITHM BCRYPT_AES_ALGORITHM
 #define NCRYPT_SHA1_ALGORITHM BCRYPT_SHA1_ALGORITHM
 #define NCRYPT_SHA256_ALGORITHM BCRYPT_SHA256_ALGORITHM
 #define NCRYPT_SHA384_ALGORITHM BCRYPT_SHA384_ALGORITHM
@@ -109,6 +110,7 @@ typedef ULONG_PTR NCRYPT_SECRET_HANDLE;
 #define NCRYPT_DSA_ALGORITHM_GROUP NCRYPT_DSA_ALGORITHM
 #define NCRYPT_ECDSA_ALGORITHM_GROUP u"ECDSA"
 #define NCRYPT_ECDH_ALGORITHM_GROUP u"ECDH"
+#define NCRYPT_AES_ALGORITHM_GROUP NCRYPT_AES_ALGORITHM
 
 /* Algorithm classes and operations (NCryptAlgorithmName) */
 #define NCRYPT_CIPHER_INTERFACE 0x00000001
@@ -260,6 +262,117 @@ typedef ULONG_PTR NCRYPT_SECRET_HANDLE;
 #define NCRYPT_PKCS7_ENVELOPE_BLOB u"PKCS7_ENVELOPE"
 #define NCRYPT_PKCS8_PRIVATE_KEY_BLOB u"PKCS8_PRIVATEKEY"
 #define NCRYPT_OPAQUETRANSPORT_BLOB u"OpaqueTransport"
+
+/* NCRYPT_CIPHER_KEY_BLOB ("CipherKeyBlob"), export and import of symmetric keys:
+ *   NCRYPT_KEY_BLOB_HEADER {cbSize = sizeof header (16), dwMagic = NCRYPT_CIPHER_KEY_BLOB_MAGIC,
+ *                           cbAlgName = bytes of the name incl. its NUL, cbKeyData}
+ *   the algorithm id, UTF-16LE, NUL-terminated (cbAlgName bytes): u"AES" or u"GENERIC_SECRET"
+ *   a BCRYPT_KEY_DATA_BLOB (cbKeyData bytes): BCRYPT_KEY_DATA_BLOB_HEADER {dwMagic =
+ *     BCRYPT_KEY_DATA_BLOB_MAGIC, dwVersion = BCRYPT_KEY_DATA_BLOB_VERSION1, cbKeyData = n},
+ *     then the n key bytes.
+ * Export needs NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG in the key's Export Policy (else
+ * NTE_NOT_SUPPORTED). Import: a bad header, magic, version or size is NTE_BAD_DATA (a bad
+ * outer magic NTE_INVALID_PARAMETER), a key length the algorithm does not support
+ * NTE_NOT_SUPPORTED; NCRYPTBUFFER_PKCS_KEY_NAME names a persisted key and
+ * NCRYPT_DO_NOT_FINALIZE_FLAG leaves it open for Export Policy / Key Usage, as for RSA/EC. */
+#define NCRYPT_CIPHER_KEY_BLOB_MAGIC 0x52485043UL /* CPHR */
+typedef struct _NCRYPT_KEY_BLOB_HEADER {
+  ULONG cbSize;
+  ULONG dwMagic;
+  ULONG cbAlgName;
+  ULONG cbKeyData;
+} NCRYPT_KEY_BLOB_HEADER, *PNCRYPT_KEY_BLOB_HEADER;
+
+/* ---- Symmetric encryption (NCryptEncrypt / NCryptDecrypt on an AES key) ----
+ * dwFlags = NCRYPT_PAD_CIPHER_FLAG (required for AES keys; any other padding flag is
+ * NTE_INVALID_PARAMETER) and pPaddingInfo = NCRYPT_CIPHER_PADDING_INFO (cbSize = its size).
+ * The mode is the handle's NCRYPT_CHAINING_MODE_PROPERTY (BCRYPT_CHAIN_MODE_CBC by default,
+ * ECB, GCM; a per-handle setting, not persisted):
+ *   ECB: dwFlags NCRYPT_CIPHER_NO_PADDING_FLAG or NCRYPT_CIPHER_BLOCK_PADDING_FLAG (PKCS#7);
+ *        cbIV must be 0.
+ *   CBC: as ECB, and pbIV/cbIV = the 16-byte IV. On success pbIV holds the chaining value
+ *        (the last ciphertext block), so a caller continues a multi-part CBC operation with
+ *        the same info; on failure or a size query pbIV is left untouched.
+ *   GCM: dwFlags NCRYPT_CIPHER_OTHER_PADDING_FLAG, cbIV 0, pbOtherInfo =
+ *        BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO (cbOtherInfo = its size; cbSize likewise,
+ *        dwInfoVersion 1, dwFlags 0 — BCRYPT_AUTH_MODE_CHAIN_CALLS_FLAG is NTE_NOT_SUPPORTED):
+ *        pbNonce/cbNonce (1..256 bytes; 12 recommended), pbAuthData/cbAuthData (optional AAD),
+ *        pbTag/cbTag (4..16 bytes, see NCRYPT_AUTH_TAG_LENGTH): written on encrypt, checked on
+ *        decrypt. A wrong tag is STATUS_AUTH_TAG_MISMATCH and no plaintext is written.
+ * Output sizes (two-call protocol, pbOutput NULL → size only, nothing computed): ECB/CBC
+ * without padding = cbInput; encrypt with padding = cbInput rounded up to the next multiple of
+ * 16 (a full block added when already a multiple); decrypt with padding: the query answers
+ * cbInput, the call the exact plaintext size (NTE_BUFFER_TOO_SMALL with that size in
+ * *pcbResult if cbOutput is shorter); GCM = cbInput. In-place (pbOutput == pbInput) is allowed.
+ * pbOutput NULL is always a size query: to run a call whose output is empty (GCM over an empty
+ * message, for its tag) pass any non-NULL pbOutput with cbOutput 0.
+ * Errors: cbInput not a multiple of 16 where one is needed → NTE_BAD_LEN; bad PKCS#7 padding
+ * → NTE_BAD_DATA; wrong IV/nonce/tag length, NULL info, wrong cbSize, mode/flag mismatch →
+ * NTE_INVALID_PARAMETER; unknown NCRYPT_CIPHER_PADDING_INFO.dwFlags → NTE_BAD_FLAGS; Key Usage
+ * without NCRYPT_ALLOW_DECRYPT_FLAG (needed for both directions) → NTE_PERM.
+ * AES key properties: Algorithm Group NCRYPT_AES_ALGORITHM_GROUP; Length 128/192/256 (default
+ * 256, settable before finalize); Lengths {128, 256, 64, 256}; Block Length 16;
+ * NCRYPT_AUTH_TAG_LENGTH = BCRYPT_AUTH_TAG_LENGTHS_STRUCT {4, 16, 1} in GCM mode only
+ * (NTE_NOT_SUPPORTED in ECB/CBC); no PublicKeyLength/SignatureLength (NTE_NOT_SUPPORTED). */
+#define NCRYPT_CIPHER_NO_PADDING_FLAG 0x00000000
+#define NCRYPT_CIPHER_BLOCK_PADDING_FLAG 0x00000001
+#define NCRYPT_CIPHER_OTHER_PADDING_FLAG 0x00000002
+typedef struct _NCRYPT_CIPHER_PADDING_INFO {
+  ULONG cbSize;
+  DWORD dwFlags;
+  PUCHAR pbIV;
+  ULONG cbIV;
+  PUCHAR pbOtherInfo;
+  ULONG cbOtherInfo;
+} NCRYPT_CIPHER_PADDING_INFO, *PNCRYPT_CIPHER_PADDING_INFO;
+
+/* ---- cng_model extension: generic secret keys and HMAC ----
+ * CNG has no generic-secret KSP key; the model adds one so PKCS#11 CKK_GENERIC_SECRET token
+ * keys are CNG keys like the others (persisted, Export Policy, Key Usage, CipherKeyBlob).
+ * NCryptCreatePersistedKey(..., NCRYPT_GENERIC_SECRET_ALGORITHM, ...); Length 8..4096 bits in
+ * steps of 8 (default 256); Algorithm Group NCRYPT_GENERIC_SECRET_ALGORITHM_GROUP.
+ * HMAC: NCryptSignHash / NCryptVerifySignature with dwFlags 0 or NCRYPT_SILENT_FLAG
+ * (NCRYPT_PAD_PKCS1/PSS_FLAG → NTE_INVALID_PARAMETER, other bits NTE_BAD_FLAGS), pbHashValue = the whole message (any length, also 0 with a non-NULL
+ * pointer), pPaddingInfo = NCRYPT_HMAC_PADDING_INFO naming the hash. Like ECDSA, the key type
+ * implies the form of its padding information; its first member has the place and meaning of
+ * BCRYPT_PKCS1_PADDING_INFO.pszAlgId. cbMac asks for a truncated MAC (PKCS#11 *_HMAC_GENERAL):
+ * sign writes the first cbMac bytes; verify needs cbSignature == cbMac (else NTE_BAD_SIGNATURE)
+ * and compares in constant time. Key Usage needs NCRYPT_ALLOW_SIGNING_FLAG (NTE_PERM).
+ * Hash "MD5" or unknown → NTE_NOT_SUPPORTED / NTE_INVALID_PARAMETER; cbMac > hash size →
+ * NTE_INVALID_PARAMETER; a MAC that does not match → NTE_BAD_SIGNATURE. */
+#define NCRYPT_GENERIC_SECRET_ALGORITHM u"GENERIC_SECRET"
+#define NCRYPT_GENERIC_SECRET_ALGORITHM_GROUP NCRYPT_GENERIC_SECRET_ALGORITHM
+#define NCRYPT_GENERIC_SECRET_MIN_LENGTH 8
+#define NCRYPT_GENERIC_SECRET_MAX_LENGTH 4096
+#define NCRYPT_SHA224_ALGORITHM u"SHA224" /* HMAC-SHA224 only; CNG has no SHA-224 */
+typedef struct _NCRYPT_HMAC_PADDING_INFO {
+  LPCWSTR pszAlgId; /* "SHA1", "SHA224", "SHA256", "SHA384", "SHA512" */
+  ULONG cbMac;      /* 0: the full hash size; else 1..hash size bytes (truncated MAC) */
+} NCRYPT_HMAC_PADDING_INFO;
+
+/* ---- Key wrapping: NCryptExportKey with hExportKey / NCryptImportKey with hImportKey ----
+ * The wrapping key is a finalized AES key (else NTE_BAD_KEY; not finalized NTE_BAD_KEY_STATE)
+ * whose Key Usage has NCRYPT_ALLOW_KEY_IMPORT_FLAG, for wrapping and unwrapping alike (else
+ * NTE_PERM). Blob types:
+ *   BCRYPT_AES_WRAP_KEY_BLOB (u"Rfc3565KeyWrapBlob"): RFC 3394 AES key wrap; the input must be
+ *     a multiple of 8 bytes, at least 16 (else NTE_BAD_LEN).
+ *   NCRYPT_AES_WRAP_PAD_KEY_BLOB (model extension): RFC 5649 key wrap with padding, any length.
+ *   NCRYPT_AES_WRAP_PKCS7_KEY_BLOB (model extension): RFC 3394 over the input padded with
+ *     PKCS#7 to a multiple of 8 bytes (1..8 pad bytes); inputs of 8 bytes or more.
+ * What is wrapped: a symmetric key's bytes (AES, GENERIC_SECRET); an RSA or EC private key's
+ * PKCS#8 PrivateKeyInfo DER. The plaintext never leaves cng_model. Export needs
+ * NCRYPT_ALLOW_EXPORT_FLAG in the exported key's Export Policy (else NTE_NOT_SUPPORTED); a
+ * public-only key is NTE_BAD_TYPE. Other blob types with hExportKey/hImportKey, and these
+ * blob types without one, are NTE_NOT_SUPPORTED / NTE_INVALID_PARAMETER.
+ * Import: pParameterList must carry NCRYPTBUFFER_PKCS_ALG_ID, the UTF-16 algorithm id of the
+ * unwrapped key (u"AES", u"GENERIC_SECRET", u"RSA", or an EC id: an EC PKCS#8 key becomes an
+ * "ECDH_<curve>" key, which signs and agrees, as for a PKCS#8 import on Windows; a named curve
+ * in the id must match) — missing: NTE_INVALID_PARAMETER; not matching the unwrapped key:
+ * NTE_BAD_DATA; an id the model does not know: NTE_NOT_SUPPORTED. NCRYPTBUFFER_PKCS_KEY_NAME, NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG
+ * and NCRYPT_OVERWRITE_KEY_FLAG work as for a plaintext import. A wrapped length that cannot
+ * be is NTE_BAD_LEN; an integrity (or padding) failure on unwrap is NTE_BAD_DATA. */
+#define NCRYPT_AES_WRAP_PAD_KEY_BLOB u"Rfc5649KeyWrapPadBlob"
+#define NCRYPT_AES_WRAP_PKCS7_KEY_BLOB u"Rfc3394Pkcs7KeyWrapBlob"
 
 /* NCryptBuffer types */
 #define NCRYPTBUFFER_VERSION 0

@@ -127,6 +127,10 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sl) noexcept {
 }
 
 // ---- key management -----------------------------------------------------------------------------
+CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG c,
+                    CK_OBJECT_HANDLE_PTR k) noexcept {
+  return call_session<&impl::generate_key>("C_GenerateKey", h, m, t, c, k);
+}
 CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pc,
                         CK_ATTRIBUTE_PTR vt, CK_ULONG vc, CK_OBJECT_HANDLE_PTR pk,
                         CK_OBJECT_HANDLE_PTR vk) noexcept {

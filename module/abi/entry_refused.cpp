@@ -11,7 +11,6 @@
 //   C_VerifyRecoverInit/VerifyRecover
 //   C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate
 //                                  no CKF_DUAL_CRYPTO_OPERATIONS
-//   C_GenerateKey                  secret-key generation is not offered (yet)
 //   C_WrapKey, C_UnwrapKey         not offered (yet); key import is C_CreateObject
 //   the 20 message-based functions of 3.0 (C_MessageEncryptInit … C_MessageVerifyFinal)
 //                                  no message-based (AEAD) mechanisms
@@ -91,10 +90,6 @@ CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR e, CK_ULONG el, CK_
 }
 
 // ---- secret keys, wrapping ----------------------------------------------------------------------
-CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG c,
-                    CK_OBJECT_HANDLE_PTR k) noexcept {
-  return call_session<kUnsupported>("C_GenerateKey", h, m, t, c, k);
-}
 CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE k,
                 CK_BYTE_PTR o, CK_ULONG_PTR ol) noexcept {
   return call_session<kUnsupported>("C_WrapKey", h, m, w, k, o, ol);

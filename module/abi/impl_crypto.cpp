@@ -5,9 +5,11 @@
 // length query (output pointer NULL → CKR_OK with the needed length) and after
 // CKR_BUFFER_TOO_SMALL (with the needed length). Single-part calls after C_*Update are refused
 // with CKR_OPERATION_ACTIVE (the multi-part operation stays active for its C_*Final).
-// C_EncryptUpdate/C_DecryptUpdate output nothing (an Operation returns its whole result from
-// final()), so they feed the data whatever the output pointer and report 0 bytes. (No offered
-// encryption mechanism is multi-part today: the operation refuses the update and ends.)
+// C_EncryptUpdate/C_DecryptUpdate return the output the mechanism has ready
+// (Operation::update_output); a length query (output pointer NULL) or a too-small buffer
+// consumes nothing. Single-part mechanisms (RSA) refuse the update and the operation ends.
+// Decryption knows its exact output length only after decrypting: C_Decrypt and
+// C_DecryptFinal decrypt first and keep the plaintext for a retry after a too-small buffer.
 #include <algorithm>
 #include <cstring>
 #include <span>
@@ -102,7 +104,7 @@ CK_RV single_part(ModuleState& /*state*/, Session& session, OpKind kind, CK_BYTE
     deliver(result, out, out_len);
     return CKR_OK;
   }
-  if (!output_fits(active.operation->output_size(), out, out_len, guard)) {
+  if (!output_fits(active.operation->one_shot_output_size(in.size()), out, out_len, guard)) {
     return out == nullptr ? CKR_OK : CKR_BUFFER_TOO_SMALL;
   }
   deliver(active.operation->one_shot(in), out, out_len);
@@ -118,16 +120,30 @@ void update(ModuleState& /*state*/, Session& session, OpKind kind, CK_BYTE_PTR p
   guard.keep();
 }
 
-void update_with_output(ModuleState& state, Session& session, OpKind kind, CK_BYTE_PTR part,
-                        CK_ULONG part_len, CK_BYTE_PTR /*out*/, CK_ULONG_PTR out_len) {
-  {
-    (void)session.active(kind);  // CKR_OPERATION_NOT_INITIALIZED first
-    EndUnlessKept guard(session, kind);
-    require(out_len != nullptr, CKR_ARGUMENTS_BAD, "output length pointer is NULL");
-    guard.keep();
+void update_with_output(ModuleState& /*state*/, Session& session, OpKind kind, CK_BYTE_PTR part,
+                        CK_ULONG part_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len) {
+  ActiveOperation& active = session.active(kind);  // CKR_OPERATION_NOT_INITIALIZED first
+  EndUnlessKept guard(session, kind);
+  require(out_len != nullptr, CKR_ARGUMENTS_BAD, "output length pointer is NULL");
+  const auto in = input(part, part_len);
+  Operation& operation = *active.operation;
+  if (!operation.multi_part()) {
+    operation.update(in);  // refuses (CKR_OPERATION_NOT_INITIALIZED): the operation ends
   }
-  update(state, session, kind, part, part_len);
-  *out_len = 0;
+  const std::size_t needed = operation.update_output_size(in.size());
+  if (out == nullptr || *out_len < needed) {
+    // Length query, or CKR_BUFFER_TOO_SMALL: nothing consumed, the operation stays active.
+    *out_len = static_cast<CK_ULONG>(needed);
+    guard.keep();
+    if (out != nullptr) {
+      fail(CKR_BUFFER_TOO_SMALL, "output buffer too small for this part");
+    }
+    return;
+  }
+  const auto result = operation.update_output(in);
+  deliver(result, out, out_len);
+  active.updated = true;
+  guard.keep();
 }
 
 CK_RV final_part(ModuleState& /*state*/, Session& session, OpKind kind, CK_BYTE_PTR out,
@@ -135,6 +151,15 @@ CK_RV final_part(ModuleState& /*state*/, Session& session, OpKind kind, CK_BYTE_
   ActiveOperation& active = session.active(kind);
   EndUnlessKept guard(session, kind);
   require(out_len != nullptr, CKR_ARGUMENTS_BAD, "output length pointer is NULL");
+  if (kind == OpKind::kDecrypt && out != nullptr) {
+    // As for C_Decrypt: the exact length is known after decrypting (final() repeats).
+    const auto result = active.operation->final();
+    if (!output_fits(result.size(), out, out_len, guard)) {
+      return CKR_BUFFER_TOO_SMALL;
+    }
+    deliver(result, out, out_len);
+    return CKR_OK;
+  }
   if (!output_fits(active.operation->output_size(), out, out_len, guard)) {
     return out == nullptr ? CKR_OK : CKR_BUFFER_TOO_SMALL;
   }
@@ -164,11 +189,14 @@ void verify_final(ModuleState& /*state*/, Session& session, CK_BYTE_PTR signatur
 }
 
 void digest_key(ModuleState& state, Session& session, CK_OBJECT_HANDLE key) {
-  (void)session.active(OpKind::kDigest);
+  ActiveOperation& active = session.active(OpKind::kDigest);
   EndUnlessKept guard(session, OpKind::kDigest);
-  (void)state.slot(session.slot_id()).objects->key_view(session.context(), key);
-  // Key values never leave the KSP, so no key can be digested.
-  fail(CKR_KEY_INDIGESTIBLE, "key values cannot be digested");
+  // The value leaves the KSP only for secret keys whose Export Policy allows it in the clear.
+  const SecretBytes value =
+      state.slot(session.slot_id()).objects->digestible_value(session.context(), key);
+  active.operation->update(value);
+  active.updated = true;
+  guard.keep();
 }
 
 void seed_random(ModuleState& /*state*/, Session& /*session*/, CK_BYTE_PTR seed,

@@ -120,6 +120,15 @@ void generate_key_pair(ModuleState& state, Session& session, CK_MECHANISM_PTR me
   *private_key = private_handle;
 }
 
+void generate_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
+                  CK_ATTRIBUTE_PTR tmpl, CK_ULONG count, CK_OBJECT_HANDLE_PTR key) {
+  require(mechanism != nullptr, CKR_ARGUMENTS_BAD, "pMechanism is NULL");
+  require(key != nullptr, CKR_ARGUMENTS_BAD, "phKey is NULL");
+  const auto attrs = attributes(tmpl, count);
+  check_may_create(session, attrs);
+  *key = objects_of(state, session).generate_key(session.context(), *mechanism, attrs);
+}
+
 void derive_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
                 CK_OBJECT_HANDLE base_key, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count,
                 CK_OBJECT_HANDLE_PTR key) {

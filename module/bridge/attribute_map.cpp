@@ -34,7 +34,7 @@ constexpr std::array kAttributes = {
     ROW(CKA_HASH_OF_SUBJECT_PUBLIC_KEY, K::kBytes, S::kNone, nullptr, 0, "SubjectKeyHash"),
     ROW(CKA_HASH_OF_ISSUER_PUBLIC_KEY, K::kBytes, S::kNone, nullptr, 0, "IssuerKeyHash"),
     ROW(CKA_NAME_HASH_ALGORITHM, K::kUlong, S::kNone, nullptr, 0, "NameHashAlgorithm"),
-    ROW(CKA_CHECK_VALUE, K::kBytes, S::kNone, nullptr, 0, nullptr),
+    ROW(CKA_CHECK_VALUE, K::kBytes, S::kCustom, u"CheckValue", 0, nullptr),
     ROW(CKA_KEY_TYPE, K::kUlong, S::kObject, nullptr, 0, nullptr),
     ROW(CKA_SUBJECT, K::kBytes, S::kCustom, u"Subject", 0, nullptr),
     ROW(CKA_ID, K::kBytes, S::kCustom, u"Id", 0, "KeyId"),

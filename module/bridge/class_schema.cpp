@@ -105,7 +105,7 @@ const Group kEcPrivate = {
     {CKA_VALUE, C | kSensitive | kRequiredCreate, D::kNone},
 };
 
-// §4.10 secret keys (session objects only in this module).
+// §4.10 secret keys (CNG AES and generic-secret keys, objects/secret_keys.h).
 const Group kSecretKey = {
     {CKA_PRIVATE, CGP, D::kTrue},
     {CKA_SENSITIVE, CGMP | kOnlyToTrue, D::kTrue},
@@ -118,7 +118,7 @@ const Group kSecretKey = {
     {CKA_EXTRACTABLE, CGMP | kOnlyToFalse, D::kTrue},
     {CKA_ALWAYS_SENSITIVE, RO, D::kFalse},
     {CKA_NEVER_EXTRACTABLE, RO, D::kFalse},
-    {CKA_CHECK_VALUE, RO, D::kNone},
+    {CKA_CHECK_VALUE, C, D::kNone},  // §4.10: given at creation, it must match the value
     {CKA_WRAP_WITH_TRUSTED, CGMP | kOnlyToTrue, D::kFalse},
     {CKA_TRUSTED, RO, D::kFalse},
     {CKA_VALUE, C | kSensitive | kRequiredCreate, D::kNone},

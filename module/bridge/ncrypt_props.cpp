@@ -68,6 +68,13 @@ void set_dword_property(NCRYPT_HANDLE object, const char16_t* name, DWORD value,
   set_property(object, name, bytes, flags, context);
 }
 
+void set_string_property(NCRYPT_HANDLE object, const char16_t* name, std::u16string_view value,
+                         DWORD flags, NcryptContext context) {
+  Bytes bytes((value.size() + 1) * sizeof(char16_t), 0);
+  std::memcpy(bytes.data(), value.data(), value.size() * sizeof(char16_t));
+  set_property(object, name, bytes, flags, context);
+}
+
 SecretBytes export_key(NCRYPT_KEY_HANDLE key, const char16_t* blob_type, NcryptContext context,
                        NCryptBufferDesc* parameters) {
   DWORD size = 0;

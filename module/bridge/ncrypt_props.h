@@ -22,6 +22,9 @@ void set_property(NCRYPT_HANDLE object, const char16_t* name, ByteView value, DW
                   NcryptContext context);
 void set_dword_property(NCRYPT_HANDLE object, const char16_t* name, DWORD value, DWORD flags,
                         NcryptContext context);
+// A string property: UTF-16 in native byte order with its terminating NUL, as NCrypt takes it.
+void set_string_property(NCRYPT_HANDLE object, const char16_t* name, std::u16string_view value,
+                         DWORD flags, NcryptContext context);
 
 // NCryptExportKey into a wiping buffer (public blobs too: callers copy what they keep).
 SecretBytes export_key(NCRYPT_KEY_HANDLE key, const char16_t* blob_type, NcryptContext context,

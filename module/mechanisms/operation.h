@@ -27,15 +27,17 @@ class Operation {
   Operation& operator=(const Operation&) = delete;
   virtual ~Operation() = default;
 
-  // Feeds data (C_*Update). Throws errors such as CKR_DATA_LEN_RANGE. Single-part mechanisms
-  // (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA, the encryption mechanisms) throw
-  // CKR_OPERATION_NOT_INITIALIZED: PKCS#11 does not list CKR_FUNCTION_NOT_SUPPORTED for
-  // C_SignUpdate & co., and SoftHSMv2 and kryoptic both answer CKR_OPERATION_NOT_INITIALIZED
-  // (and end the operation) there; we do the same so clients see one behaviour.
+  // Feeds data (C_SignUpdate, C_VerifyUpdate, C_DigestUpdate). Throws errors such as
+  // CKR_DATA_LEN_RANGE. Single-part mechanisms (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA, the
+  // RSA encryption mechanisms) throw CKR_OPERATION_NOT_INITIALIZED: PKCS#11 does not list
+  // CKR_FUNCTION_NOT_SUPPORTED for C_SignUpdate & co., and SoftHSMv2 and kryoptic both answer
+  // CKR_OPERATION_NOT_INITIALIZED (and end the operation) there; we do the same so clients see
+  // one behaviour. Multi-part ciphers (AES) are fed through update_output() and throw
+  // CKR_GENERAL_ERROR here.
   virtual void update(std::span<const std::uint8_t> data) = 0;
-  // The output size final()/one_shot() will produce now. Exact for sign and digest; for
-  // encrypt the modulus length; for decrypt an upper bound (the modulus length) until a
-  // result has been produced, then exact.
+  // The output size final() (for RSA also one_shot()) will produce now. Exact for sign,
+  // digest and encrypt (RSA: the modulus length); for decrypt an upper bound (RSA: the modulus
+  // length) until a result has been produced, then exact.
   [[nodiscard]] virtual std::size_t output_size() const = 0;
   // C_*Final: the result (signature, ciphertext, plaintext, digest) of all data fed so far.
   // Single-part mechanisms throw CKR_OPERATION_NOT_INITIALIZED. A second call throws
@@ -52,8 +54,24 @@ class Operation {
   // Default: update(data), then verify_final(signature).
   virtual void verify_one_shot(std::span<const std::uint8_t> data,
                                std::span<const std::uint8_t> signature);
-  // True when the mechanism accepts C_*Update (hash-combined and digest mechanisms).
+  // True when the mechanism accepts C_*Update (hash-combined, digest, HMAC and the AES
+  // mechanisms).
   [[nodiscard]] virtual bool multi_part() const noexcept = 0;
+
+  // Encrypt and decrypt (C_EncryptUpdate / C_DecryptUpdate). The ABI calls these instead of
+  // update() for the two cipher kinds, and only when multi_part() is true.
+  // The exact number of bytes update_output() would return for input_len more bytes now; the
+  // state is unchanged, so the ABI answers a length query (NULL output) or CKR_BUFFER_TOO_SMALL
+  // without consuming the input. Default: 0.
+  [[nodiscard]] virtual std::size_t update_output_size(std::size_t input_len) const;
+  // Feeds data and returns the output that became available (a cipher may hold back a partial
+  // block, CBC_PAD decryption the last block, GCM everything until C_*Final).
+  // Default: update(data), no output.
+  [[nodiscard]] virtual std::vector<std::uint8_t> update_output(std::span<const std::uint8_t> data);
+  // C_Encrypt / C_Decrypt length query: the size one_shot() produces for input_len bytes
+  // (exact for encrypt; for decrypt an upper bound until a result exists, then exact).
+  // Default: output_size() (the RSA mechanisms' size does not depend on the input).
+  [[nodiscard]] virtual std::size_t one_shot_output_size(std::size_t input_len) const;
 };
 
 enum class OpKind { kSign, kVerify, kEncrypt, kDecrypt, kDigest };

@@ -37,60 +37,98 @@ constexpr slots::Abilities kNothing{};
 // Platform Crypto Provider signs PSS with SHA-1 and SHA-256 only, needs a CNG hash id for
 // PKCS#1; raw RSA is TPM2_RSA_Decrypt with the NULL scheme).
 constexpr std::array kRows = {
-    MechanismSpec{CKM_RSA_PKCS_KEY_PAIR_GEN, F::kKeyPairGen, CKK_RSA, H::kNone,
+    MechanismSpec{CKM_RSA_PKCS_KEY_PAIR_GEN, F::kKeyPairGen, CKK_RSA, kPairClasses, H::kNone,
                   CKF_GENERATE_KEY_PAIR, A::kRsa, nullptr, nullptr},
-    MechanismSpec{CKM_EC_KEY_PAIR_GEN, F::kKeyPairGen, CKK_EC, H::kNone,
+    MechanismSpec{CKM_EC_KEY_PAIR_GEN, F::kKeyPairGen, CKK_EC, kPairClasses, H::kNone,
                   CKF_GENERATE_KEY_PAIR | kEcFlags, A::kEcKeys, nullptr, nullptr},
-    MechanismSpec{CKM_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kNone, kSignVerify | kCipher, A::kRsa,
-                  nullptr, make_rsa_pkcs_operation},
-    MechanismSpec{CKM_SHA1_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha1, kSignVerify, A::kRsa, nullptr,
-                  make_sign_verify_operation},
-    MechanismSpec{CKM_SHA224_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha224, kSignVerify,
+    MechanismSpec{CKM_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kNone, kSignVerify | kCipher,
+                  A::kRsa, nullptr, make_rsa_pkcs_operation},
+    MechanismSpec{CKM_SHA1_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha1, kSignVerify,
+                  A::kRsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA224_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha224, kSignVerify,
                   A::kRsa | A::kRsaPkcs1Sha224, nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA256_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha256, kSignVerify, A::kRsa,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA384_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha384, kSignVerify, A::kRsa,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA512_RSA_PKCS, F::kRsaPkcs, CKK_RSA, H::kSha512, kSignVerify, A::kRsa,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kNone, kSignVerify,
+    MechanismSpec{CKM_SHA256_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha256, kSignVerify,
+                  A::kRsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA384_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha384, kSignVerify,
+                  A::kRsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA512_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha512, kSignVerify,
+                  A::kRsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kNone, kSignVerify,
                   A::kRsa | A::kRsaPss, decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA1_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha1, kSignVerify,
+    MechanismSpec{CKM_SHA1_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha1, kSignVerify,
                   A::kRsa | A::kRsaPss, decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA256_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha256, kSignVerify,
-                  A::kRsa | A::kRsaPss, decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA384_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha384, kSignVerify,
-                  A::kRsa | A::kRsaPssSha384, decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_SHA512_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, H::kSha512, kSignVerify,
-                  A::kRsa | A::kRsaPssSha512, decode_pss_params, make_sign_verify_operation},
-    MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, H::kNone, kCipher, A::kRsa | A::kRsaOaep,
-                  decode_oaep_params, make_cipher_operation},
-    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, H::kNone, kSignVerify | kCipher,
-                  A::kRsa | A::kRsaRaw, nullptr, make_rsa_pkcs_operation},
-    MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, H::kNone, kSignVerify | kEcFlags, A::kEcdsa,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA1, F::kEcdsa, CKK_EC, H::kSha1, kSignVerify | kEcFlags, A::kEcdsa,
-                  nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA224, F::kEcdsa, CKK_EC, H::kSha224, kSignVerify | kEcFlags,
+    MechanismSpec{CKM_SHA256_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha256,
+                  kSignVerify, A::kRsa | A::kRsaPss, decode_pss_params, make_sign_verify_operation},
+    MechanismSpec{CKM_SHA384_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha384,
+                  kSignVerify, A::kRsa | A::kRsaPssSha384, decode_pss_params,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_SHA512_RSA_PKCS_PSS, F::kRsaPss, CKK_RSA, kPairClasses, H::kSha512,
+                  kSignVerify, A::kRsa | A::kRsaPssSha512, decode_pss_params,
+                  make_sign_verify_operation},
+    MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, kPairClasses, H::kNone, kCipher,
+                  A::kRsa | A::kRsaOaep, decode_oaep_params, make_cipher_operation},
+    MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, kPairClasses, H::kNone,
+                  kSignVerify | kCipher, A::kRsa | A::kRsaRaw, nullptr, make_rsa_pkcs_operation},
+    MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, kPairClasses, H::kNone, kSignVerify | kEcFlags,
                   A::kEcdsa, nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA256, F::kEcdsa, CKK_EC, H::kSha256, kSignVerify | kEcFlags,
+    MechanismSpec{CKM_ECDSA_SHA1, F::kEcdsa, CKK_EC, kPairClasses, H::kSha1, kSignVerify | kEcFlags,
                   A::kEcdsa, nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA384, F::kEcdsa, CKK_EC, H::kSha384, kSignVerify | kEcFlags,
-                  A::kEcdsa, nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, H::kSha512, kSignVerify | kEcFlags,
-                  A::kEcdsa, nullptr, make_sign_verify_operation},
-    MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, H::kNone, CKF_DERIVE | kEcFlags, A::kEcdh,
-                  nullptr, nullptr},
-    MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, H::kSha1, CKF_DIGEST, kNothing, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, H::kSha224, CKF_DIGEST, kNothing, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA256, F::kDigest, kNoKey, H::kSha256, CKF_DIGEST, kNothing, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA384, F::kDigest, kNoKey, H::kSha384, CKF_DIGEST, kNothing, nullptr,
-                  make_digest_operation},
-    MechanismSpec{CKM_SHA512, F::kDigest, kNoKey, H::kSha512, CKF_DIGEST, kNothing, nullptr,
-                  make_digest_operation},
+    MechanismSpec{CKM_ECDSA_SHA224, F::kEcdsa, CKK_EC, kPairClasses, H::kSha224,
+                  kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA256, F::kEcdsa, CKK_EC, kPairClasses, H::kSha256,
+                  kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA384, F::kEcdsa, CKK_EC, kPairClasses, H::kSha384,
+                  kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, kPairClasses, H::kSha512,
+                  kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
+    MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, kPairClasses, H::kNone, CKF_DERIVE | kEcFlags,
+                  A::kEcdh, nullptr, nullptr},
+    MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, kNoKeyClasses, H::kSha1, CKF_DIGEST, kNothing,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, kNoKeyClasses, H::kSha224, CKF_DIGEST, kNothing,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA256, F::kDigest, kNoKey, kNoKeyClasses, H::kSha256, CKF_DIGEST, kNothing,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA384, F::kDigest, kNoKey, kNoKeyClasses, H::kSha384, CKF_DIGEST, kNothing,
+                  nullptr, make_digest_operation},
+    MechanismSpec{CKM_SHA512, F::kDigest, kNoKey, kNoKeyClasses, H::kSha512, CKF_DIGEST, kNothing,
+                  nullptr, make_digest_operation},
+    // Secret keys: offered where the provider keeps AES / generic-secret keys (the software KSP;
+    // the platform provider keeps no symmetric keys).
+    MechanismSpec{CKM_AES_KEY_GEN, F::kKeyGen, CKK_AES, kSecretClasses, H::kNone, CKF_GENERATE,
+                  A::kAes, nullptr, nullptr},
+    MechanismSpec{CKM_GENERIC_SECRET_KEY_GEN, F::kKeyGen, CKK_GENERIC_SECRET, kSecretClasses,
+                  H::kNone, CKF_GENERATE, A::kGenericSecret, nullptr, nullptr},
+    MechanismSpec{CKM_AES_ECB, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
+                  decode_no_params, make_aes_block_operation},
+    MechanismSpec{CKM_AES_CBC, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
+                  decode_aes_iv_params, make_aes_block_operation},
+    MechanismSpec{CKM_AES_CBC_PAD, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher,
+                  A::kAes, decode_aes_iv_params, make_aes_block_operation},
+    MechanismSpec{CKM_AES_CTR, F::kAesCtr, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
+                  decode_aes_ctr_params, make_aes_ctr_operation},
+    MechanismSpec{CKM_AES_GCM, F::kAesGcm, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
+                  decode_aes_gcm_params, make_aes_gcm_operation},
+    MechanismSpec{CKM_SHA_1_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
+                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA_1_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
+                  kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA224_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
+                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA224_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
+                  kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA256_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
+                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA256_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
+                  kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA384_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
+                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA384_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
+                  kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA512_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
+                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+    MechanismSpec{CKM_SHA512_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
+                  kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
 };
 
 }  // namespace
@@ -122,9 +160,35 @@ KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& cap
       return range_of(caps.rsa_bits);
     case CKK_EC:
       return range_of(caps.ec_bits());
+    case CKK_AES:  // in bytes, as PKCS#11 counts AES and generic-secret sizes
+      return caps.aes ? KeySizeRange{16, 32} : KeySizeRange{0, 0};
+    case CKK_GENERIC_SECRET:
+      return caps.generic_secret ? KeySizeRange{NCRYPT_GENERIC_SECRET_MIN_LENGTH / 8,
+                                                NCRYPT_GENERIC_SECRET_MAX_LENGTH / 8}
+                                 : KeySizeRange{0, 0};
     default:
       return {0, 0};
   }
+}
+
+CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept {
+  return key_type == CKK_AES || key_type == CKK_GENERIC_SECRET ? 8 : 1;
+}
+
+CK_OBJECT_CLASS key_class_for(const MechanismSpec& spec, OpKind kind) noexcept {
+  switch (kind) {
+    case OpKind::kSign:
+      return spec.key_classes.sign;
+    case OpKind::kVerify:
+      return spec.key_classes.verify;
+    case OpKind::kEncrypt:
+      return spec.key_classes.encrypt;
+    case OpKind::kDecrypt:
+      return spec.key_classes.decrypt;
+    case OpKind::kDigest:
+      break;
+  }
+  return CK_UNAVAILABLE_INFORMATION;
 }
 
 CK_FLAGS flag_for(OpKind kind) noexcept {
@@ -192,7 +256,8 @@ CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, const slots::Capabiliti
 }
 
 bool is_key_pair_gen_mechanism(CK_MECHANISM_TYPE type) noexcept {
-  return type == CKM_RSA_PKCS_KEY_PAIR_GEN || type == CKM_EC_KEY_PAIR_GEN;
+  const mech::MechanismSpec* spec = mech::find_mechanism(type);
+  return spec != nullptr && spec->family == mech::Family::kKeyPairGen;
 }
 
 }  // namespace p11

@@ -15,6 +15,7 @@ namespace p11::mech {
 
 enum class Family : std::uint8_t {
   kKeyPairGen,  // CKM_*_KEY_PAIR_GEN (the object layer generates)
+  kKeyGen,      // CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN (C_GenerateKey, the object layer)
   kRsaPkcs,     // PKCS#1 v1.5 sign/verify/encrypt/decrypt (raw DigestInfo or hash-combined)
   kRsaPss,      // PSS sign/verify (raw digest or hash-combined)
   kRsaOaep,     // OAEP encrypt/decrypt
@@ -22,7 +23,28 @@ enum class Family : std::uint8_t {
   kEcdsa,       // ECDSA sign/verify (raw digest or hash-combined)
   kEcdh,        // CKM_ECDH1_DERIVE (ecdh_derive)
   kDigest,      // CKM_SHA*
+  kAesBlock,    // CKM_AES_ECB / CKM_AES_CBC / CKM_AES_CBC_PAD (NCrypt chaining modes)
+  kAesCtr,      // CKM_AES_CTR (ECB of counter blocks through NCrypt, XOR in the module)
+  kAesGcm,      // CKM_AES_GCM (NCrypt GCM)
+  kHmac,        // CKM_SHA*_HMAC and CKM_SHA*_HMAC_GENERAL (NCryptSignHash on a generic secret)
 };
+
+// The object class the key of each operation kind must have.
+struct KeyClasses {
+  CK_OBJECT_CLASS sign;
+  CK_OBJECT_CLASS verify;
+  CK_OBJECT_CLASS encrypt;
+  CK_OBJECT_CLASS decrypt;
+};
+// Key pairs: sign and decrypt with the private key, verify and encrypt with the public key.
+inline constexpr KeyClasses kPairClasses{CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_PUBLIC_KEY,
+                                         CKO_PRIVATE_KEY};
+// Secret keys: one key for all four kinds.
+inline constexpr KeyClasses kSecretClasses{CKO_SECRET_KEY, CKO_SECRET_KEY, CKO_SECRET_KEY,
+                                           CKO_SECRET_KEY};
+// Digests take no key.
+inline constexpr KeyClasses kNoKeyClasses{CK_UNAVAILABLE_INFORMATION, CK_UNAVAILABLE_INFORMATION,
+                                          CK_UNAVAILABLE_INFORMATION, CK_UNAVAILABLE_INFORMATION};
 
 // A mechanism parameter decoded and validated by the row's decoder.
 struct DecodedParams {
@@ -30,6 +52,13 @@ struct DecodedParams {
   CK_ULONG salt_len = 0;          // PSS sLen
   // OAEP label; points into the caller's parameter: factories copy it.
   std::span<const std::uint8_t> label;
+  // AES: the CBC IV (16 bytes), the CTR initial counter block (16 bytes) or the GCM IV (1..256
+  // bytes); GCM additional authenticated data. Both point into the caller's parameter.
+  std::span<const std::uint8_t> iv;
+  std::span<const std::uint8_t> aad;
+  CK_ULONG counter_bits = 0;  // CTR: the low bits of the counter block that are incremented
+  CK_ULONG tag_bytes = 0;     // GCM: tag length (4..16)
+  CK_ULONG mac_bytes = 0;     // HMAC: MAC length (the hash size, or the _GENERAL parameter)
 };
 
 struct MechanismSpec;
@@ -43,11 +72,14 @@ using OpFactory = std::unique_ptr<Operation> (*)(OpKind kind, const MechanismSpe
 struct MechanismSpec {
   CK_MECHANISM_TYPE type;
   Family family;
-  CK_KEY_TYPE key_type;    // CKK_RSA / CKK_EC; CK_UNAVAILABLE_INFORMATION for digests
+  CK_KEY_TYPE key_type;    // CKK_RSA / CKK_EC / CKK_AES / CKK_GENERIC_SECRET;
+                           // CK_UNAVAILABLE_INFORMATION for digests
+  KeyClasses key_classes;  // the key object class each operation kind needs
   HashAlg hash;            // hash of a hash-combined or digest mechanism; kNone for raw
   CK_FLAGS flags;          // C_GetMechanismInfo flags
   slots::Abilities needs;  // offered on a slot whose capabilities have all of these
-  ParamDecoder decode;     // nullptr: the mechanism takes no parameter (one given is ignored)
+  ParamDecoder decode;     // nullptr: the mechanism takes no parameter (one given is ignored);
+                           // decode_no_params: one given is CKR_MECHANISM_PARAM_INVALID
   OpFactory make;          // nullptr: no sign/verify/encrypt/decrypt/digest operation
 };
 
@@ -56,19 +88,25 @@ const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept;
 // All rows, in C_GetMechanismList order.
 std::span<const MechanismSpec> all_mechanisms() noexcept;
 
-// Key sizes in bits the provider supports for a key type (RSA modulus, EC field size).
+// Key sizes the provider supports for a key type, in the unit C_GetMechanismInfo reports:
+// bits for RSA (modulus) and EC (field size), bytes for AES and generic secrets (PKCS#11
+// reports symmetric key sizes in bytes).
 struct KeySizeRange {
   CK_ULONG min_bits;
   CK_ULONG max_bits;
 };
 // From the slot's capabilities, probed at C_Initialize: RSA from the provider's Lengths, EC
-// from the curves it has; {0,0} for other key types.
+// from the curves it has, AES and generic secrets when it keeps such keys; {0,0} otherwise.
 KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& caps) noexcept;
+// Bits per unit of key_size_range: 8 for CKK_AES and CKK_GENERIC_SECRET, else 1.
+CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept;
 // True when the slot offers the row: its capabilities have every ability the row needs.
 bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept;
 
 // The CKF_* bit an operation kind needs.
 CK_FLAGS flag_for(OpKind kind) noexcept;
+// The key object class the row needs for an operation kind (not for kDigest).
+CK_OBJECT_CLASS key_class_for(const MechanismSpec& spec, OpKind kind) noexcept;
 
 // The generic checks of start_operation and ecdh_derive, in the order they run:
 // the mechanism is offered (CKR_MECHANISM_INVALID) …
@@ -91,6 +129,25 @@ std::unique_ptr<Operation> make_sign_verify_operation(OpKind kind, const Mechani
                                                       const KeyView* key);
 std::unique_ptr<Operation> make_cipher_operation(OpKind kind, const MechanismSpec& spec,
                                                  const DecodedParams& params, const KeyView* key);
+// Secret-key mechanisms (aes_block_ops.cpp, aes_ctr_gcm.cpp, hmac_ops.cpp, secret_params.cpp).
+void decode_no_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism, DecodedParams& out);
+void decode_aes_iv_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                          DecodedParams& out);
+void decode_aes_ctr_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                           DecodedParams& out);
+void decode_aes_gcm_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                           DecodedParams& out);
+void decode_hmac_general_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                                DecodedParams& out);
+std::unique_ptr<Operation> make_aes_block_operation(OpKind kind, const MechanismSpec& spec,
+                                                    const DecodedParams& params,
+                                                    const KeyView* key);
+std::unique_ptr<Operation> make_aes_ctr_operation(OpKind kind, const MechanismSpec& spec,
+                                                  const DecodedParams& params, const KeyView* key);
+std::unique_ptr<Operation> make_aes_gcm_operation(OpKind kind, const MechanismSpec& spec,
+                                                  const DecodedParams& params, const KeyView* key);
+std::unique_ptr<Operation> make_hmac_operation(OpKind kind, const MechanismSpec& spec,
+                                               const DecodedParams& params, const KeyView* key);
 std::unique_ptr<Operation> make_digest_operation(OpKind kind, const MechanismSpec& spec,
                                                  const DecodedParams& params, const KeyView* key);
 

@@ -11,6 +11,17 @@ std::vector<std::uint8_t> Operation::one_shot(std::span<const std::uint8_t> data
   return final();
 }
 
+std::size_t Operation::update_output_size(std::size_t /*input_len*/) const { return 0; }
+
+std::vector<std::uint8_t> Operation::update_output(std::span<const std::uint8_t> data) {
+  update(data);
+  return {};
+}
+
+std::size_t Operation::one_shot_output_size(std::size_t /*input_len*/) const {
+  return output_size();
+}
+
 void Operation::verify_final(std::span<const std::uint8_t> /*signature*/) {
   fail(CKR_GENERAL_ERROR, "not a verify operation");
 }
@@ -50,28 +61,29 @@ void check_key_use(const MechanismSpec& spec, const KeyView& key, CK_OBJECT_CLAS
 void check_key_size(const MechanismSpec& spec, const KeyView& key,
                     const slots::Capabilities& caps) {
   const KeySizeRange range = key_size_range(spec.key_type, caps);
-  if (key.bits < range.min_bits || key.bits > range.max_bits) {
+  const CK_ULONG unit = key_size_unit_bits(spec.key_type);
+  const CK_ULONG size = key.bits / unit;
+  if (key.bits % unit != 0 || size < range.min_bits || size > range.max_bits) {
     fail(CKR_KEY_SIZE_RANGE, "key size outside the mechanism's range");
+  }
+  if (spec.key_type == CKK_AES && key.bits != 128 && key.bits != 192 && key.bits != 256) {
+    fail(CKR_KEY_SIZE_RANGE, "AES keys are 16, 24 or 32 bytes");
   }
 }
 
 namespace {
 
-struct KindRule {
-  CK_OBJECT_CLASS key_class;
-  bool KeyView::*usage;
-};
-
-KindRule rule_for(OpKind kind) {
+// The usage attribute an operation kind needs (the key class comes from the row).
+bool KeyView::*usage_for(OpKind kind) {
   switch (kind) {
     case OpKind::kSign:
-      return {CKO_PRIVATE_KEY, &KeyView::can_sign};
+      return &KeyView::can_sign;
     case OpKind::kVerify:
-      return {CKO_PUBLIC_KEY, &KeyView::can_verify};
+      return &KeyView::can_verify;
     case OpKind::kEncrypt:
-      return {CKO_PUBLIC_KEY, &KeyView::can_encrypt};
+      return &KeyView::can_encrypt;
     case OpKind::kDecrypt:
-      return {CKO_PRIVATE_KEY, &KeyView::can_decrypt};
+      return &KeyView::can_decrypt;
     case OpKind::kDigest:
       break;
   }
@@ -93,8 +105,7 @@ std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mech
     if (key == nullptr) {
       fail(CKR_KEY_HANDLE_INVALID, "operation needs a key");
     }
-    const mech::KindRule rule = mech::rule_for(kind);
-    mech::check_key_use(spec, *key, rule.key_class, (*key).*rule.usage);
+    mech::check_key_use(spec, *key, mech::key_class_for(spec, kind), (*key).*mech::usage_for(kind));
   }
   mech::DecodedParams params;
   if (spec.decode != nullptr) {

@@ -12,13 +12,13 @@
 #include "bridge/status_map.h"
 #include "bridge/utf.h"
 #include "core/p11_error.h"
+#include "objects/key_naming.h"
+#include "objects/secret_keys.h"
 #include "objects/template_rules.h"
 
 namespace p11::objects {
 
 namespace {
-
-constexpr int kNameAttempts = 8;
 
 // Attributes the public blob, Length or algorithm decide: CNG is the truth for them.
 bool from_key_material(CK_ATTRIBUTE_TYPE type) {
@@ -33,23 +33,6 @@ bool from_key_material(CK_ATTRIBUTE_TYPE type) {
 AttrMap without_key_material(AttrMap attrs) {
   std::erase_if(attrs, [](const auto& kv) { return from_key_material(kv.first); });
   return attrs;
-}
-
-// CNG names to try: the label when it is a usable key name, then generated ones.
-std::vector<std::u16string> candidate_names(const AttrMap& attrs) {
-  std::vector<std::u16string> names;
-  if (const auto it = attrs.find(CKA_LABEL); it != attrs.end() && !it->second.empty()) {
-    auto name = utf8_to_utf16(to_string(it->second));
-    if (name && name->size() <= NCRYPT_MAX_KEY_NAME_LENGTH &&
-        name->find(u'\0') == std::u16string::npos) {
-      names.push_back(*name);
-    }
-  }
-  while (names.size() < kNameAttempts) {
-    const std::string generated = "p11-" + random_hex(8);
-    names.emplace_back(generated.begin(), generated.end());
-  }
-  return names;
 }
 
 DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
@@ -69,19 +52,6 @@ DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
     usage |= NCRYPT_ALLOW_KEY_AGREEMENT_FLAG;
   }
   return usage;
-}
-
-// §5.2: CKA_EXTRACTABLE -> ALLOW_EXPORT, plaintext export only when not sensitive. Ephemeral
-// keys: see the header (exportable inside this process only).
-DWORD export_policy(bool persisted, const AttrMap& priv) {
-  if (!persisted) {
-    return NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG;
-  }
-  if (!attr_true(priv, CKA_EXTRACTABLE)) {
-    return 0;
-  }
-  return NCRYPT_ALLOW_EXPORT_FLAG |
-         (attr_true(priv, CKA_SENSITIVE) ? 0 : NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
 }
 
 // Sets the creation-time properties and (persisted keys) the custom properties, then
@@ -107,37 +77,6 @@ bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, CK_KEY_TYPE key
   check_status(st, NcryptContext::kKeyGen, "NCryptFinalizeKey");
   return true;
 }
-
-// Runs create(name) for each candidate name until one is free. create returns the new,
-// finalized key's handle, or 0 when the name was taken (NTE_EXISTS).
-std::shared_ptr<CngKey> create_named(
-    const SlotContext& slot, bool persisted, const AttrMap& priv,
-    const std::function<NCRYPT_KEY_HANDLE(const char16_t*)>& create) {
-  if (!persisted) {
-    const NCRYPT_KEY_HANDLE h = create(nullptr);
-    if (h == 0) {
-      fail(CKR_FUNCTION_FAILED, "ephemeral key creation failed");
-    }
-    return std::make_shared<CngKey>(h, slot.provider, u"");
-  }
-  for (const std::u16string& name : candidate_names(priv)) {
-    if (const NCRYPT_KEY_HANDLE h = create(name.c_str()); h != 0) {
-      return std::make_shared<CngKey>(h, slot.provider, name);
-    }
-  }
-  fail(CKR_FUNCTION_FAILED, "no free CNG key name");
-}
-
-// Handle guard for a key not yet finalized: freed (never deleted: nothing stored yet).
-struct PendingKey {
-  NCRYPT_KEY_HANDLE h = 0;
-  ~PendingKey() {
-    if (h != 0) {
-      NCryptFreeObject(h);
-    }
-  }
-  NCRYPT_KEY_HANDLE release() noexcept { return std::exchange(h, 0); }
-};
 
 // Builds both objects over a new key; deletes a persisted key if that fails.
 KeyPairObjects objects_over(const SlotContext& slot, std::shared_ptr<CngKey> key,
@@ -505,13 +444,22 @@ KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& 
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }
 
+bool is_secret_key(NCRYPT_KEY_HANDLE h) {
+  const auto algorithm = bridge::get_string_property(h, NCRYPT_ALGORITHM_PROPERTY);
+  return algorithm && secret_type_for_algorithm(*algorithm) != nullptr;
+}
+
 KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name) {
   NCRYPT_KEY_HANDLE h = 0;
   check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
                NcryptContext::kOpenKey, "NCryptOpenKey");
   auto key = std::make_shared<CngKey>(h, slot.provider, name);
-  const CngKeyFacts facts = read_key_facts(h);
   KeyPairObjects out;
+  if (is_secret_key(h)) {
+    out.private_key = open_secret_key(key);  // the primary object of a secret key
+    return out;
+  }
+  const CngKeyFacts facts = read_key_facts(h);
   if (is_public_only(h)) {
     out.public_key = public_only_object(key, facts, {});
     return out;
@@ -539,6 +487,11 @@ bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object*
   check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
                NcryptContext::kOpenKey, "NCryptOpenKey");
   auto key = std::make_shared<CngKey>(h, slot.provider, name);
+  if (private_key != nullptr && private_key->object_class == CKO_SECRET_KEY) {
+    private_key->attrs = open_secret_key(key)->attrs;
+    private_key->key = key;
+    return false;
+  }
   const CngKeyFacts facts = read_key_facts(h);
   const bool public_only = is_public_only(h);
   if (private_key != nullptr && !public_only) {

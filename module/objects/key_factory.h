@@ -67,8 +67,12 @@ ObjectPtr create_token_public_key(const SlotContext& slot, const bridge::PublicK
 // nothing, when CNG refuses.
 std::shared_ptr<CngKey> keep_public_half(const SlotContext& slot, const Object& public_key);
 
+// Whether an open CNG key is a secret key (secret_keys.h) rather than a key pair.
+bool is_secret_key(NCRYPT_KEY_HANDLE h);
+
 // A persisted key found in the store: opens it and builds both objects, or only the public
-// one (private_key null) for a public-only key. Throws for keys PKCS#11 cannot show (other
+// one (private_key null) for a public-only key, or (secret keys) the secret key object in
+// private_key. Throws for keys PKCS#11 cannot show (other
 // algorithms) and keys that vanished meanwhile.
 KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name);
 

@@ -8,6 +8,7 @@
 #include "objects/certificates.h"
 #include "objects/data_objects.h"
 #include "objects/object_layer_impl.h"
+#include "objects/secret_keys.h"
 #include "objects/template_rules.h"
 
 namespace p11::objects {
@@ -17,12 +18,6 @@ namespace {
 CK_RV cert_store_rv(const std::exception& e) {
   const long st = cng::cert_store_error_status(e);
   return st == static_cast<long>(NTE_PERM) ? CKR_TOKEN_WRITE_PROTECTED : CKR_DEVICE_ERROR;
-}
-
-void require_session_object(const AttrMap& attrs, const char* what) {
-  if (attr_true(attrs, CKA_TOKEN)) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID, what);
-  }
 }
 
 // The parts of a public key a C_CreateObject template gives.
@@ -94,7 +89,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_object(const SessionContext& s,
       if (value != t.end()) {
         secret.assign(value->second.begin(), value->second.end());
       }
-      return create_secret_key(s, t, std::move(secret), nullptr);
+      return create_secret_key(s, t, secret, nullptr);
     }
     default:
       fail(CKR_ATTRIBUTE_VALUE_INVALID, "object class not supported");
@@ -178,30 +173,37 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, con
   return insert(obj);
 }
 
+CK_OBJECT_HANDLE ObjectLayerImpl::generate_key(const SessionContext& s,
+                                               const CK_MECHANISM& mechanism,
+                                               std::span<const CK_ATTRIBUTE> tmpl) {
+  const AttrMap t = parse_template(tmpl);
+  if (attr_true(t, CKA_TOKEN)) {
+    check_token_write(s);
+  }
+  const ObjectPtr obj = generate_secret_key(context_, mechanism, t, s.handle);
+  std::unique_lock lock(mutex_);
+  return register_secret(obj);
+}
+
+// A secret key of a known value becomes a CNG key (imported as a cipher key blob): from
+// C_CreateObject (base null), or derived from base.
 CK_OBJECT_HANDLE ObjectLayerImpl::create_secret_key(const SessionContext& s, const AttrMap& t,
-                                                    SecretBytes value, const Object* base) {
-  require_session_object(t, "secret keys are session objects here");
+                                                    const SecretBytes& value, const Object* base) {
   const CK_KEY_TYPE key_type = attr_ulong(t, CKA_KEY_TYPE).value_or(CKK_GENERIC_SECRET);
   const bridge::Schema* schema = bridge::schema_for(CKO_SECRET_KEY, key_type);
   if (schema == nullptr) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID, "only generic secret and AES keys");
+    fail(t.contains(CKA_KEY_TYPE) ? CKR_ATTRIBUTE_VALUE_INVALID : CKR_TEMPLATE_INCOMPLETE,
+         "only generic secret and AES keys");
   }
   if (base == nullptr) {
     validate_template(t, *schema, TemplateOp::kCreate);
   }
-  if (key_type == CKK_AES && value.size() != 16 && value.size() != 24 && value.size() != 32) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID, "AES keys are 16, 24 or 32 bytes");
+  if (attr_true(t, CKA_TOKEN)) {
+    check_token_write(s);
   }
-  auto obj = std::make_shared<Object>();
-  obj->object_class = CKO_SECRET_KEY;
-  obj->subtype = key_type;
-  obj->owner = s.handle;
   AttrMap attrs = with_defaults(t, *schema);
-  attrs.erase(CKA_VALUE);
   attrs[CKA_CLASS] = ulong_bytes(CKO_SECRET_KEY);
   attrs[CKA_KEY_TYPE] = ulong_bytes(key_type);
-  attrs[CKA_VALUE_LEN] = ulong_bytes(value.size());
-  attrs[CKA_UNIQUE_ID] = to_bytes(random_hex(16));
   const bool sensitive = attr_true(attrs, CKA_SENSITIVE);
   const bool extractable = attr_true(attrs, CKA_EXTRACTABLE);
   if (base != nullptr) {  // derived: history follows the base key (PKCS#11 §4.10 footnotes)
@@ -211,11 +213,15 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_secret_key(const SessionContext& s, con
         bool_bytes(sensitive && attr_true(base->attrs, CKA_ALWAYS_SENSITIVE));
     attrs[CKA_NEVER_EXTRACTABLE] =
         bool_bytes(!extractable && attr_true(base->attrs, CKA_NEVER_EXTRACTABLE));
+  } else {  // imported: not generated here, so no history (§4.10 footnotes)
+    attrs[CKA_LOCAL] = bool_bytes(false);
+    attrs[CKA_KEY_GEN_MECHANISM] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+    attrs[CKA_ALWAYS_SENSITIVE] = bool_bytes(false);
+    attrs[CKA_NEVER_EXTRACTABLE] = bool_bytes(false);
   }
-  obj->attrs = std::move(attrs);
-  obj->secret = std::move(value);
+  const ObjectPtr obj = import_secret_key(context_, key_type, attrs, value, s.handle);
   std::unique_lock lock(mutex_);
-  return insert(obj);
+  return register_secret(obj);
 }
 
 CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
@@ -261,9 +267,21 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
     std::unique_lock lock(mutex_);
     return register_pair(pair);
   }
+  if (source.object_class == CKO_SECRET_KEY && to_token) {
+    // A new persisted CNG key of the same value: the source must let its value out (every
+    // session key does, inside this process; a token key only when not sensitive).
+    const std::optional<SecretBytes> value = secret_key_value(source);
+    if (!value) {
+      fail(CKR_KEY_UNEXTRACTABLE, "the CNG key's Export Policy forbids the copy");
+    }
+    const ObjectPtr copy = import_secret_key(context_, source.subtype, attrs, *value, s.handle);
+    std::unique_lock lock(mutex_);
+    return register_secret(copy);
+  }
   if (to_token) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID,
-         "only private keys, certificates and data objects can become token objects");
+         "only private keys, secret keys, certificates and data objects can become token "
+         "objects");
   }
   // A session copy: a new object over the same CNG key (or secret), no new key material.
   auto copy = std::make_shared<Object>(source);
@@ -306,7 +324,6 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
     fail(CKR_TEMPLATE_INCONSISTENT, "only generic secret and AES keys");
   }
   validate_template(t, *schema, TemplateOp::kGenerate);
-  require_session_object(t, "derived keys are session objects here");
   const CK_ULONG value_len = attr_ulong(t, CKA_VALUE_LEN).value_or(0);
   if (key_type == CKK_AES && value_len != 16 && value_len != 24 && value_len != 32) {
     fail(value_len == 0 ? CKR_TEMPLATE_INCOMPLETE : CKR_ATTRIBUTE_VALUE_INVALID,

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -34,11 +35,14 @@ class CngKey {
   [[nodiscard]] NCRYPT_PROV_HANDLE provider() const noexcept { return provider_; }
   [[nodiscard]] const std::u16string& name() const noexcept { return name_; }
   [[nodiscard]] bool persisted() const noexcept { return !name_.empty(); }
+  // Serialises calls that depend on per-handle state (a secret key's chaining mode).
+  [[nodiscard]] const std::shared_ptr<std::mutex>& lock() const noexcept { return lock_; }
 
  private:
   NCRYPT_KEY_HANDLE handle_;
   NCRYPT_PROV_HANDLE provider_;
   std::u16string name_;
+  std::shared_ptr<std::mutex> lock_ = std::make_shared<std::mutex>();
 };
 
 struct Object {
@@ -52,7 +56,6 @@ struct Object {
   CK_OBJECT_HANDLE twin = CK_INVALID_HANDLE;    // the other half of the same CNG key pair
   std::string cert_id;                          // token certificates: the certificate store id
   std::string data_id;                          // token data objects: the data store id
-  SecretBytes secret;                           // secret keys: CKA_VALUE
 };
 
 using ObjectPtr = std::shared_ptr<Object>;

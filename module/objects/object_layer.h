@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "bridge/bytes.h"
 #include "core/p11_error.h"
 #include "mechanisms/key_view.h"
 #include "slots/slot.h"
@@ -33,6 +34,9 @@ class ObjectLayer {
       const SessionContext& s, const CK_MECHANISM& mechanism,
       std::span<const CK_ATTRIBUTE> public_template,
       std::span<const CK_ATTRIBUTE> private_template) = 0;
+  // C_GenerateKey: a secret key (CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN).
+  virtual CK_OBJECT_HANDLE generate_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                                        std::span<const CK_ATTRIBUTE> tmpl) = 0;
   virtual CK_OBJECT_HANDLE create_object(const SessionContext& s,
                                          std::span<const CK_ATTRIBUTE> tmpl) = 0;
   virtual CK_OBJECT_HANDLE copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
@@ -55,6 +59,9 @@ class ObjectLayer {
   virtual CK_OBJECT_HANDLE derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
                                       CK_OBJECT_HANDLE base_key,
                                       std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  // C_DigestKey: the value of a secret key whose CNG Export Policy lets it out in the clear;
+  // CKR_KEY_INDIGESTIBLE for other keys, CKR_KEY_HANDLE_INVALID for non-keys.
+  virtual SecretBytes digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) = 0;
   // Drops the session's session objects (ephemeral keys vanish with them).
   virtual void close_session(CK_SESSION_HANDLE session) = 0;
 };

@@ -10,6 +10,7 @@
 #include "core/p11_error.h"
 #include "objects/certificates.h"
 #include "objects/data_objects.h"
+#include "objects/secret_keys.h"
 #include "objects/template_rules.h"
 
 namespace p11 {
@@ -116,7 +117,9 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
 
 ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_object) const {
   TokenKey entry;
-  const bool pair = key_object.object_class == CKO_PRIVATE_KEY;
+  // A key pair (from its private key) or a secret key fill the primary slot; a public-only
+  // key the public one.
+  const bool pair = key_object.object_class != CKO_PUBLIC_KEY;
   entry.private_handle = pair ? key_object.handle : CK_INVALID_HANDLE;
   entry.public_handle = pair ? key_object.twin : key_object.handle;
   if (const auto unique = key_object.attrs.find(CKA_UNIQUE_ID); unique != key_object.attrs.end()) {
@@ -171,6 +174,21 @@ CK_OBJECT_HANDLE ObjectLayerImpl::register_public_only(const ObjectPtr& public_k
   return h;
 }
 
+CK_OBJECT_HANDLE ObjectLayerImpl::register_secret(const ObjectPtr& secret) {
+  if (!secret->token) {
+    return insert(secret);
+  }
+  const std::u16string& name = secret->key->name();
+  if (const auto seen = token_keys_.find(name); seen != token_keys_.end()) {
+    erase(seen->second.public_handle);
+    erase(seen->second.private_handle);
+  }
+  const CK_OBJECT_HANDLE h = insert(secret);
+  token_keys_[name] = token_key_entry(*secret);
+  touch_key(name);
+  return h;
+}
+
 void ObjectLayerImpl::delete_token_key(const std::u16string& name) {
   // A second handle does the deleting, so the shared handle stays valid for operations in
   // flight (they finish on the key they started with).
@@ -201,7 +219,7 @@ std::optional<SecretBytes> ObjectLayerImpl::read_sensitive(const Object& o,
     return std::nullopt;
   }
   if (o.object_class == CKO_SECRET_KEY) {
-    return o.secret;
+    return secret_key_value(o);
   }
   if (o.object_class != CKO_PRIVATE_KEY || !o.key) {
     return std::nullopt;
@@ -229,7 +247,7 @@ CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& /*s*/, CK_OBJEC
 CK_ULONG ObjectLayerImpl::object_size(const SessionContext& /*s*/, CK_OBJECT_HANDLE object) {
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
-  CK_ULONG size = o->secret.size();
+  CK_ULONG size = 0;
   for (const auto& [type, value] : o->attrs) {
     size += sizeof(CK_ATTRIBUTE) + value.size();
   }
@@ -291,7 +309,7 @@ KeyView ObjectLayerImpl::key_view(const SessionContext& /*s*/, CK_OBJECT_HANDLE 
   v.object_class = o->object_class;
   v.key_type = o->subtype;
   if (o->object_class == CKO_SECRET_KEY) {
-    v.bits = o->secret.size() * 8;
+    v.bits = attr_ulong(o->attrs, CKA_VALUE_LEN).value_or(0) * 8;
   } else if (o->subtype == CKK_RSA) {
     const auto n = o->attrs.find(CKA_MODULUS);
     if (n != o->attrs.end() && !n->second.empty()) {
@@ -307,8 +325,9 @@ KeyView ObjectLayerImpl::key_view(const SessionContext& /*s*/, CK_OBJECT_HANDLE 
     v.bits = curve != nullptr ? curve->bits : 0;
   }
   if (o->key) {
-    v.ncrypt_key = o->object_class == CKO_PRIVATE_KEY ? o->key->handle() : 0;
+    v.ncrypt_key = o->object_class != CKO_PUBLIC_KEY ? o->key->handle() : 0;
     v.key_owner = o->key;
+    v.handle_lock = o->key->lock();
   }
   v.ncrypt_provider = context_.provider;
   if (const auto spki = o->attrs.find(CKA_PUBLIC_KEY_INFO); spki != o->attrs.end()) {
@@ -433,6 +452,15 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
       // untouched.
       erase(object);
       return;
+    case CKO_SECRET_KEY:
+      if (o->token && o->key && o->key->persisted()) {
+        const std::u16string name = o->key->name();
+        delete_token_key(name);
+        token_keys_.erase(name);
+        touch_key(name);
+      }
+      erase(object);
+      return;
     case CKO_CERTIFICATE:
       if (o->token) {
         try {
@@ -457,6 +485,22 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
       erase(object);
       return;
   }
+}
+
+SecretBytes ObjectLayerImpl::digestible_value(const SessionContext& /*s*/, CK_OBJECT_HANDLE key) {
+  std::shared_lock lock(mutex_);
+  const ObjectPtr o = lookup(key);
+  if (!o || (o->object_class != CKO_SECRET_KEY && o->object_class != CKO_PRIVATE_KEY &&
+             o->object_class != CKO_PUBLIC_KEY)) {
+    fail(CKR_KEY_HANDLE_INVALID, "not a key object");
+  }
+  // Only a secret key's CKA_VALUE is digested, and only when it may leave in the clear.
+  if (o->object_class == CKO_SECRET_KEY) {
+    if (auto value = read_sensitive(*o, CKA_VALUE)) {
+      return std::move(*value);
+    }
+  }
+  fail(CKR_KEY_INDIGESTIBLE, "the key's value may not leave the key storage provider");
 }
 
 void ObjectLayerImpl::close_session(CK_SESSION_HANDLE session) {

@@ -31,6 +31,8 @@ class ObjectLayerImpl final : public ObjectLayer {
       const SessionContext& s, const CK_MECHANISM& mechanism,
       std::span<const CK_ATTRIBUTE> public_template,
       std::span<const CK_ATTRIBUTE> private_template) override;
+  CK_OBJECT_HANDLE generate_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                                std::span<const CK_ATTRIBUTE> tmpl) override;
   CK_OBJECT_HANDLE create_object(const SessionContext& s,
                                  std::span<const CK_ATTRIBUTE> tmpl) override;
   CK_OBJECT_HANDLE copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
@@ -47,6 +49,7 @@ class ObjectLayerImpl final : public ObjectLayer {
   CK_OBJECT_HANDLE derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
                               CK_OBJECT_HANDLE base_key,
                               std::span<const CK_ATTRIBUTE> tmpl) override;
+  SecretBytes digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) override;
   void close_session(CK_SESSION_HANDLE session) override;
 
  private:
@@ -67,6 +70,7 @@ class ObjectLayerImpl final : public ObjectLayer {
   void index(const Object& object, bool add);
   CK_OBJECT_HANDLE register_pair(const KeyPairObjects& pair);  // returns the private handle
   CK_OBJECT_HANDLE register_public_only(const ObjectPtr& public_key);
+  CK_OBJECT_HANDLE register_secret(const ObjectPtr& secret);  // session or token
   // The entry of a pair (from its private key object) or of a public-only key (its object).
   TokenKey token_key_entry(const Object& key_object) const;
   void delete_token_key(const std::u16string& name);  // NCryptDeleteKey; absent is fine
@@ -88,7 +92,7 @@ class ObjectLayerImpl final : public ObjectLayer {
   CK_OBJECT_HANDLE create_certificate(const SessionContext& s, const AttrMap& tmpl);
   CK_OBJECT_HANDLE create_public_key(const SessionContext& s, const AttrMap& tmpl);
   CK_OBJECT_HANDLE create_secret_key(const SessionContext& s, const AttrMap& tmpl,
-                                     SecretBytes value, const Object* base);
+                                     const SecretBytes& value, const Object* base);
   CK_OBJECT_HANDLE store_certificate(const SessionContext& s, ObjectPtr cert);
   // Data objects (layer_data.cpp). store_data_object() persists a token object first.
   CK_OBJECT_HANDLE store_data_object(const SessionContext& s, ObjectPtr data);

@@ -48,6 +48,8 @@ Abilities Capabilities::abilities() const noexcept {
   add(any_ecdsa() || any_ecdh(), Ability::kEcKeys);
   add(any_ecdsa(), Ability::kEcdsa);
   add(any_ecdh(), Ability::kEcdh);
+  add(aes, Ability::kAes);
+  add(generic_secret, Ability::kGenericSecret);
   return out;
 }
 
@@ -64,6 +66,8 @@ Capabilities probe_capabilities(NCRYPT_PROV_HANDLE provider) noexcept {
   caps.ecdh_p256 = supported(provider, NCRYPT_ECDH_P256_ALGORITHM);
   caps.ecdh_p384 = supported(provider, NCRYPT_ECDH_P384_ALGORITHM);
   caps.ecdh_p521 = supported(provider, NCRYPT_ECDH_P521_ALGORITHM);
+  caps.aes = supported(provider, NCRYPT_AES_ALGORITHM);
+  caps.generic_secret = supported(provider, NCRYPT_GENERIC_SECRET_ALGORITHM);
   return caps;
 }
 

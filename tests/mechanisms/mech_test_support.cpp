@@ -171,6 +171,8 @@ p11::KeyView TestKey::public_view() const {
   return view;
 }
 
+NCRYPT_PROV_HANDLE test_provider() { return software_provider(); }
+
 const TestKey& rsa2048() {
   static const TestKey* const key = make_key(NCRYPT_RSA_ALGORITHM, CKK_RSA, 2048);
   return *key;

@@ -39,6 +39,9 @@ struct TestKey {
   [[nodiscard]] p11::KeyView public_view() const;
 };
 
+// The software provider the test keys live in (key stores in a private temporary directory).
+NCRYPT_PROV_HANDLE test_provider();
+
 // Keys are made once per process (RSA generation is slow) and kept.
 const TestKey& rsa2048();
 // ecdh=false: "ECDSA_P*" keys; ecdh=true: "ECDH_P*" keys (for CKM_ECDH1_DERIVE).

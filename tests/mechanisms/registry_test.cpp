@@ -1,10 +1,12 @@
 // The mechanism table against start_operation: every flag C_GetMechanismInfo reports is an
 // operation start_operation accepts and vice versa; the check order and error codes of
 // start_operation; the platform (TPM) subset, from the slots' capabilities.
+#include "mechanisms/registry.h"
+
 #include <algorithm>
 #include <set>
 
-#include "mech_test_support.h"
+#include "secret_test_support.h"
 
 namespace mechtest {
 namespace {
@@ -19,6 +21,10 @@ constexpr CK_MECHANISM_TYPE kPssMechs[] = {CKM_RSA_PKCS_PSS, CKM_SHA1_RSA_PKCS_P
 struct ValidParams {
   CK_RSA_PKCS_PSS_PARAMS pss{};
   CK_RSA_PKCS_OAEP_PARAMS oaep{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
+  Bytes iv = Bytes(16, 0x42);
+  CK_AES_CTR_PARAMS ctr{64, {}};
+  CK_GCM_PARAMS gcm{iv.data(), 12, 96, nullptr, 0, 128};
+  CK_ULONG mac_len = 16;
 
   CK_MECHANISM for_type(CK_MECHANISM_TYPE type) {
     if (std::find(std::begin(kPssMechs), std::end(kPssMechs), type) != std::end(kPssMechs)) {
@@ -35,14 +41,39 @@ struct ValidParams {
     if (type == CKM_RSA_PKCS_OAEP) {
       return mechanism(type, &oaep, sizeof(oaep));
     }
+    if (type == CKM_AES_CBC || type == CKM_AES_CBC_PAD) {
+      return mechanism(type, iv.data(), 16);
+    }
+    if (type == CKM_AES_CTR) {
+      return mechanism(type, &ctr, sizeof(ctr));
+    }
+    if (type == CKM_AES_GCM) {
+      return mechanism(type, &gcm, sizeof(gcm));
+    }
+    const p11::mech::MechanismSpec* spec = p11::mech::find_mechanism(type);
+    if (spec != nullptr && spec->decode == p11::mech::decode_hmac_general_params) {
+      return mechanism(type, &mac_len, sizeof(mac_len));
+    }
     return mechanism(type);
   }
 };
 
 bool is_ec(const CK_MECHANISM_INFO& info) { return (info.flags & CKF_EC_F_P) != 0; }
 
+CK_KEY_TYPE key_type_of(CK_MECHANISM_TYPE type) {
+  return p11::mech::find_mechanism(type)->key_type;
+}
+
 // The key an operation kind takes for a mechanism.
-p11::KeyView key_for(OpKind kind, const CK_MECHANISM_INFO& info) {
+p11::KeyView key_for(OpKind kind, CK_MECHANISM_TYPE type, const CK_MECHANISM_INFO& info) {
+  static const auto aes = random_aes(16);
+  static const auto generic = import_secret(CKK_GENERIC_SECRET, random_bytes(32));
+  if (key_type_of(type) == CKK_AES) {
+    return aes->view();
+  }
+  if (key_type_of(type) == CKK_GENERIC_SECRET) {
+    return generic->view();
+  }
   const TestKey& key = is_ec(info) ? ec_key(256) : rsa2048();
   return (kind == OpKind::kSign || kind == OpKind::kDecrypt) ? key.private_view()
                                                              : key.public_view();
@@ -69,7 +100,7 @@ TEST(MechanismTable, InfoFlagsMatchWhatStartOperationAccepts) {
       ValidParams params;
       const CK_MECHANISM m = params.for_type(entry.type);
       for (const KindFlag& k : kinds) {
-        const p11::KeyView key = key_for(k.kind, info);
+        const p11::KeyView key = key_for(k.kind, entry.type, info);
         const CK_RV rv = rv_of([&] {
           auto op = p11::start_operation(k.kind, m, &key, caps);
           EXPECT_NE(op, nullptr);
@@ -85,6 +116,14 @@ TEST(MechanismTable, InfoFlagsMatchWhatStartOperationAccepts) {
       if ((info.flags & CKF_DIGEST) != 0) {
         EXPECT_EQ(info.ulMinKeySize, 0U);
         EXPECT_EQ(info.ulMaxKeySize, 0U);
+      } else if (key_type_of(entry.type) == CKK_AES) {
+        EXPECT_FALSE(tpm);
+        EXPECT_EQ(info.ulMinKeySize, 16U);  // bytes
+        EXPECT_EQ(info.ulMaxKeySize, 32U);
+      } else if (key_type_of(entry.type) == CKK_GENERIC_SECRET) {
+        EXPECT_FALSE(tpm);
+        EXPECT_EQ(info.ulMinKeySize, 1U);  // bytes
+        EXPECT_EQ(info.ulMaxKeySize, 512U);
       } else if (is_ec(info)) {
         EXPECT_EQ(info.ulMinKeySize, 256U);
         EXPECT_EQ(info.ulMaxKeySize, tpm ? 384U : 521U);
@@ -129,7 +168,22 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
                               CKM_SHA224,
                               CKM_SHA256,
                               CKM_SHA384,
-                              CKM_SHA512}) {
+                              CKM_SHA512,
+                              CKM_AES_ECB,
+                              CKM_AES_CBC,
+                              CKM_AES_CBC_PAD,
+                              CKM_AES_CTR,
+                              CKM_AES_GCM,
+                              CKM_SHA_1_HMAC,
+                              CKM_SHA_1_HMAC_GENERAL,
+                              CKM_SHA224_HMAC,
+                              CKM_SHA224_HMAC_GENERAL,
+                              CKM_SHA256_HMAC,
+                              CKM_SHA256_HMAC_GENERAL,
+                              CKM_SHA384_HMAC,
+                              CKM_SHA384_HMAC_GENERAL,
+                              CKM_SHA512_HMAC,
+                              CKM_SHA512_HMAC_GENERAL}) {
     EXPECT_EQ(software.count(t), 1U) << "missing 0x" << std::hex << t;
   }
   std::set<CK_MECHANISM_TYPE> tpm;
@@ -146,6 +200,14 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
   // Raw RSA is TPM2_RSA_Decrypt with the NULL scheme: offered on both providers.
   EXPECT_EQ(tpm.count(CKM_RSA_X_509), 1U);
   EXPECT_EQ(tpm.count(CKM_SHA224_RSA_PKCS), 0U);
+  // The platform provider keeps no symmetric keys: it has neither ability.
+  EXPECT_FALSE(platform_caps().has(slots::Ability::kAes));
+  for (const auto& spec : p11::mech::all_mechanisms()) {
+    if (spec.key_type == CKK_AES || spec.key_type == CKK_GENERIC_SECRET) {
+      EXPECT_EQ(tpm.count(spec.type), 0U) << "TPM offers 0x" << std::hex << spec.type;
+      EXPECT_EQ(software.count(spec.type), 1U) << "software lacks 0x" << std::hex << spec.type;
+    }
+  }
   EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_SHA224_RSA_PKCS, platform_caps()); }),
             CKR_MECHANISM_INVALID);
   EXPECT_EQ(rv_of([] { p11::mechanism_info(CKM_MD5, software_caps()); }), CKR_MECHANISM_INVALID);

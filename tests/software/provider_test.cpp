@@ -51,7 +51,13 @@ TEST(SoftwareProvider, AlgorithmListHasClassesAndOperations) {
     EXPECT_EQ(e.alg_class, static_cast<DWORD>(NCRYPT_SECRET_AGREEMENT_INTERFACE));
     EXPECT_EQ(e.operations, static_cast<DWORD>(NCRYPT_SECRET_AGREEMENT_OPERATION));
   }
-  EXPECT_EQ(algs.size(), 9U);
+  const auto aes = find(u"AES");
+  EXPECT_EQ(aes.alg_class, static_cast<DWORD>(NCRYPT_CIPHER_INTERFACE));
+  EXPECT_EQ(aes.operations, static_cast<DWORD>(NCRYPT_CIPHER_OPERATION));
+  const auto secret = find(u"GENERIC_SECRET");  // model extension (HMAC keys)
+  EXPECT_EQ(secret.alg_class, static_cast<DWORD>(NCRYPT_HASH_INTERFACE));
+  EXPECT_EQ(secret.operations, static_cast<DWORD>(NCRYPT_HASH_OPERATION));
+  EXPECT_EQ(algs.size(), 11U);
 }
 
 TEST(SoftwareProvider, GeneratesRsaOfEachSizeClass) {

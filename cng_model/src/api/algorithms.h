@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "providers/algorithm_table.h"
 #include "providers/key_material.h"
 #include "providers/provider.h"
 
@@ -25,7 +26,7 @@ std::optional<KeyAlgorithmId> parse_key_algorithm(std::u16string_view id);
 bool provider_supports(const Provider& provider, const KeyAlgorithmId& id);
 
 std::u16string algorithm_name(KeyAlgorithm algorithm, Curve curve);    // "ECDH_P384"…
-std::u16string_view algorithm_group(KeyAlgorithm algorithm) noexcept;  // "RSA","ECDSA","ECDH"
+std::u16string_view algorithm_group(KeyAlgorithm algorithm) noexcept;  // "RSA","ECDSA","AES"…
 bool is_ec(KeyAlgorithm algorithm) noexcept;
 
 }  // namespace cng::api

@@ -4,6 +4,7 @@
 #include "api/algorithms.h"
 #include "api/boundary.h"
 #include "api/key_common.h"
+#include "api/key_wrap.h"
 #include "api/output.h"
 #include "core/u16.h"
 
@@ -14,9 +15,9 @@ namespace {
 
 constexpr std::array<std::u16string_view, 3> kPublicBlobs = {
     BCRYPT_PUBLIC_KEY_BLOB, BCRYPT_RSAPUBLIC_BLOB, BCRYPT_ECCPUBLIC_BLOB};
-constexpr std::array<std::u16string_view, 5> kPrivateBlobs = {
-    BCRYPT_PRIVATE_KEY_BLOB, BCRYPT_RSAPRIVATE_BLOB, BCRYPT_RSAFULLPRIVATE_BLOB,
-    BCRYPT_ECCPRIVATE_BLOB, NCRYPT_PKCS8_PRIVATE_KEY_BLOB};
+constexpr std::array<std::u16string_view, 6> kPrivateBlobs = {
+    BCRYPT_PRIVATE_KEY_BLOB, BCRYPT_RSAPRIVATE_BLOB,        BCRYPT_RSAFULLPRIVATE_BLOB,
+    BCRYPT_ECCPRIVATE_BLOB,  NCRYPT_PKCS8_PRIVATE_KEY_BLOB, NCRYPT_CIPHER_KEY_BLOB};
 
 template <std::size_t N>
 bool one_of(const std::array<std::u16string_view, N>& set, std::u16string_view s) {
@@ -37,11 +38,29 @@ void check_blob_fits(std::u16string_view blob, KeyAlgorithm algorithm) {
       u16_iequals(blob, BCRYPT_ECCPUBLIC_BLOB) || u16_iequals(blob, BCRYPT_ECCPRIVATE_BLOB);
   require(!(rsa_blob && algorithm != KeyAlgorithm::kRsa) && !(ecc_blob && !is_ec(algorithm)),
           NTE_BAD_TYPE, "the key cannot be exported in this blob type");
+  // Secret keys export only as a cipher key blob, and only they do.
+  require(u16_iequals(blob, NCRYPT_CIPHER_KEY_BLOB) == is_symmetric(algorithm), NTE_BAD_TYPE,
+          "the key cannot be exported in this blob type");
 }
 
 struct ImportParameters {
   std::optional<std::u16string> key_name;
+  // NCRYPTBUFFER_PKCS_ALG_ID: a wrapped key's algorithm (read only for an unwrap, so a plain
+  // import ignores it as before).
+  const NCryptBuffer* alg_id = nullptr;
 };
+
+// A UTF-16 string buffer (trailing NULs dropped); NTE_INVALID_PARAMETER if malformed or empty.
+std::u16string string_buffer(const NCryptBuffer& b, std::size_t max_chars, const char* what) {
+  require(b.cbBuffer % sizeof(char16_t) == 0 && b.cbBuffer <= (max_chars + 1) * sizeof(char16_t),
+          NTE_INVALID_PARAMETER, what);
+  std::u16string value(static_cast<const char16_t*>(b.pvBuffer), b.cbBuffer / 2);
+  while (!value.empty() && value.back() == u'\0') {
+    value.pop_back();
+  }
+  require(!value.empty(), NTE_INVALID_PARAMETER, what);
+  return value;
+}
 
 ImportParameters import_parameters(const NCryptBufferDesc* list) {
   ImportParameters out;
@@ -56,18 +75,12 @@ ImportParameters import_parameters(const NCryptBufferDesc* list) {
     const NCryptBuffer& b = list->pBuffers[i];
     require(b.pvBuffer != nullptr || b.cbBuffer == 0, NTE_INVALID_PARAMETER, "NULL NCryptBuffer");
     switch (b.BufferType) {
-      case NCRYPTBUFFER_PKCS_KEY_NAME: {
-        require(b.cbBuffer % sizeof(char16_t) == 0 &&
-                    b.cbBuffer <= (NCRYPT_MAX_KEY_NAME_LENGTH + 1) * sizeof(char16_t),
-                NTE_INVALID_PARAMETER, "bad key name buffer");
-        std::u16string name(static_cast<const char16_t*>(b.pvBuffer), b.cbBuffer / 2);
-        while (!name.empty() && name.back() == u'\0') {
-          name.pop_back();
-        }
-        require(!name.empty(), NTE_INVALID_PARAMETER, "empty key name");
-        out.key_name = std::move(name);
+      case NCRYPTBUFFER_PKCS_KEY_NAME:
+        out.key_name = string_buffer(b, NCRYPT_MAX_KEY_NAME_LENGTH, "bad key name buffer");
         break;
-      }
+      case NCRYPTBUFFER_PKCS_ALG_ID:
+        out.alg_id = &b;
+        break;
       case NCRYPTBUFFER_PKCS_SECRET:
         fail(NTE_NOT_SUPPORTED, "password-protected PKCS#8 import is not supported");
       default:
@@ -86,12 +99,19 @@ SECURITY_STATUS WINAPI NCryptExportKey(NCRYPT_KEY_HANDLE hKey, NCRYPT_KEY_HANDLE
   return boundary([&] {
     check_flags(dwFlags, NCRYPT_SILENT_FLAG);
     const auto key = HandleTable::instance().get<KeyObject>(hKey);
+    std::shared_ptr<KeyObject> kek;
     if (hExportKey != 0) {
-      (void)HandleTable::instance().get<KeyObject>(hExportKey);  // NTE_INVALID_HANDLE first
-      fail(NTE_NOT_SUPPORTED, "export wrapped under another key is not supported");
+      kek = HandleTable::instance().get<KeyObject>(hExportKey);  // NTE_INVALID_HANDLE first
     }
     const std::u16string blob = u16_arg(pszBlobType, NCRYPT_MAX_ALG_ID_LENGTH, "pszBlobType");
     require_arg(pcbResult, "pcbResult is NULL");
+    if (const auto mode = wrap_mode_of(blob)) {
+      require(kek != nullptr, NTE_INVALID_PARAMETER, "a key-wrap blob needs hExportKey");
+      const auto kek_material = wrapping_key(*kek);
+      write_output(wrap_export(*key, *kek_material, *mode), pbOutput, cbOutput, pcbResult);
+      return;
+    }
+    require(kek == nullptr, NTE_NOT_SUPPORTED, "only key-wrap blobs are exported under a key");
     const bool is_public = one_of(kPublicBlobs, blob);
     const bool is_private = one_of(kPrivateBlobs, blob);
     require(is_public || is_private, NTE_BAD_TYPE, "unsupported blob type");
@@ -141,9 +161,9 @@ SECURITY_STATUS WINAPI NCryptImportKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_
     check_vbs_flags(dwFlags);
     auto& table = HandleTable::instance();
     const auto provider = table.get<ProviderObject>(hProvider);
+    std::shared_ptr<KeyObject> kek;
     if (hImportKey != 0) {
-      (void)table.get<KeyObject>(hImportKey);
-      fail(NTE_NOT_SUPPORTED, "import of blobs wrapped under another key is not supported");
+      kek = table.get<KeyObject>(hImportKey);
     }
     const std::u16string blob = u16_arg(pszBlobType, NCRYPT_MAX_ALG_ID_LENGTH, "pszBlobType");
     require_arg(phKey, "phKey is NULL");
@@ -151,7 +171,20 @@ SECURITY_STATUS WINAPI NCryptImportKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_
     const ImportParameters params = import_parameters(pParameterList);
     require_vbs_available(dwFlags);
 
-    auto material = provider->provider().import_blob(blob, {pbData, cbData});
+    std::shared_ptr<KeyMaterial> material;
+    if (const auto mode = wrap_mode_of(blob)) {
+      require(kek != nullptr, NTE_INVALID_PARAMETER, "a key-wrap blob needs hImportKey");
+      require(params.alg_id != nullptr, NTE_INVALID_PARAMETER,
+              "a wrapped key needs NCRYPTBUFFER_PKCS_ALG_ID");
+      const std::u16string alg_id =
+          string_buffer(*params.alg_id, NCRYPT_MAX_ALG_ID_LENGTH, "bad algorithm id buffer");
+      const auto kek_material = wrapping_key(*kek);
+      material =
+          unwrap_import(provider->provider(), *kek_material, *mode, {pbData, cbData}, alg_id);
+    } else {
+      require(kek == nullptr, NTE_NOT_SUPPORTED, "only key-wrap blobs are imported under a key");
+      material = provider->provider().import_blob(blob, {pbData, cbData});
+    }
     const std::u16string name = algorithm_name(material->algorithm(), material->curve());
     const auto algorithm = parse_key_algorithm(name);
     require(algorithm.has_value() && provider_supports(provider->provider(), *algorithm),

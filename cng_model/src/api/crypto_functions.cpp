@@ -3,6 +3,7 @@
 #include "api/objects.h"
 #include "api/output.h"
 #include "api/padding.h"
+#include "api/symmetric.h"
 
 using namespace cng;
 using namespace cng::api;
@@ -13,6 +14,10 @@ namespace {
 struct UsableKey {
   std::shared_ptr<KeyMaterial> material;
   DWORD key_usage = 0;
+  ChainingMode mode = ChainingMode::kCbc;
+
+  [[nodiscard]] bool symmetric() const { return is_symmetric(material->algorithm()); }
+  [[nodiscard]] SymmetricUse symmetric_use() const { return {*material, key_usage, mode}; }
 };
 
 UsableKey usable_key(NCRYPT_KEY_HANDLE handle) {
@@ -21,7 +26,7 @@ UsableKey usable_key(NCRYPT_KEY_HANDLE handle) {
   require(key->state == KeyState::kFinalized, NTE_BAD_KEY_STATE, "the key is not finalized");
   auto material = key->material_locked();
   require(material != nullptr, NTE_BAD_KEY_STATE, "the key has no key material");
-  return {std::move(material), key->record.key_usage};
+  return {std::move(material), key->record.key_usage, key->chaining_mode};
 }
 
 void require_usage(const UsableKey& key, DWORD usage, const char* cause) {
@@ -43,6 +48,11 @@ SECURITY_STATUS WINAPI NCryptSignHash(NCRYPT_KEY_HANDLE hKey, void* pPaddingInfo
     check_flags(dwFlags, NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_PSS_FLAG | NCRYPT_SILENT_FLAG);
     const UsableKey key = usable_key(hKey);
     require_arg(pcbResult, "pcbResult is NULL");
+    if (key.symmetric()) {
+      hmac_sign_call(key.symmetric_use(), pPaddingInfo, pbHashValue, cbHashValue, pbSignature,
+                     cbSignature, pcbResult, dwFlags);
+      return;
+    }
     require_arg(pbHashValue, "pbHashValue is NULL");
     const SignPadding padding = sign_padding(key.material->algorithm(), pPaddingInfo, dwFlags);
     check_hash_length(padding, cbHashValue);
@@ -65,6 +75,11 @@ SECURITY_STATUS WINAPI NCryptVerifySignature(NCRYPT_KEY_HANDLE hKey, void* pPadd
   return boundary([&] {
     check_flags(dwFlags, NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_PSS_FLAG | NCRYPT_SILENT_FLAG);
     const UsableKey key = usable_key(hKey);
+    if (key.symmetric()) {
+      hmac_verify_call(key.symmetric_use(), pPaddingInfo, pbHashValue, cbHashValue, pbSignature,
+                       cbSignature, dwFlags);
+      return;
+    }
     require_arg(pbHashValue, "pbHashValue is NULL");
     require(pbSignature != nullptr && cbSignature > 0, NTE_INVALID_PARAMETER,
             "pbSignature is NULL");
@@ -79,11 +94,18 @@ SECURITY_STATUS WINAPI NCryptEncrypt(NCRYPT_KEY_HANDLE hKey, PBYTE pbInput, DWOR
                                      DWORD* pcbResult, DWORD dwFlags) {
   return boundary([&] {
     check_flags(dwFlags, NCRYPT_NO_PADDING_FLAG | NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_OAEP_FLAG |
-                             NCRYPT_SILENT_FLAG);
+                             NCRYPT_PAD_CIPHER_FLAG | NCRYPT_SILENT_FLAG);
     const UsableKey key = usable_key(hKey);
     require_arg(pcbResult, "pcbResult is NULL");
+    if (key.symmetric()) {
+      symmetric_crypt_call(true, key.symmetric_use(), pbInput, cbInput, pPaddingInfo, pbOutput,
+                           cbOutput, pcbResult, dwFlags);
+      return;
+    }
     require(key.material->algorithm() == KeyAlgorithm::kRsa, NTE_NOT_SUPPORTED,
             "only RSA keys encrypt");
+    require((dwFlags & NCRYPT_PAD_CIPHER_FLAG) == 0, NTE_INVALID_PARAMETER,
+            "NCRYPT_PAD_CIPHER_FLAG is for symmetric keys");
     const auto input = input_span(pbInput, cbInput, "pbInput is NULL");
     const CipherPadding padding = cipher_padding(pPaddingInfo, dwFlags);
     const DWORD size = (key.material->bits() + 7) / 8;
@@ -103,11 +125,18 @@ SECURITY_STATUS WINAPI NCryptDecrypt(NCRYPT_KEY_HANDLE hKey, PBYTE pbInput, DWOR
                                      DWORD* pcbResult, DWORD dwFlags) {
   return boundary([&] {
     check_flags(dwFlags, NCRYPT_NO_PADDING_FLAG | NCRYPT_PAD_PKCS1_FLAG | NCRYPT_PAD_OAEP_FLAG |
-                             NCRYPT_SILENT_FLAG);
+                             NCRYPT_PAD_CIPHER_FLAG | NCRYPT_SILENT_FLAG);
     const UsableKey key = usable_key(hKey);
     require_arg(pcbResult, "pcbResult is NULL");
+    if (key.symmetric()) {
+      symmetric_crypt_call(false, key.symmetric_use(), pbInput, cbInput, pPaddingInfo, pbOutput,
+                           cbOutput, pcbResult, dwFlags);
+      return;
+    }
     require(key.material->algorithm() == KeyAlgorithm::kRsa, NTE_NOT_SUPPORTED,
             "only RSA keys decrypt");
+    require((dwFlags & NCRYPT_PAD_CIPHER_FLAG) == 0, NTE_INVALID_PARAMETER,
+            "NCRYPT_PAD_CIPHER_FLAG is for symmetric keys");
     require(pbInput != nullptr && cbInput > 0, NTE_INVALID_PARAMETER, "pbInput is NULL");
     const CipherPadding padding = cipher_padding(pPaddingInfo, dwFlags);
     require_usage(key, NCRYPT_ALLOW_DECRYPT_FLAG, "the key usage does not allow decryption");

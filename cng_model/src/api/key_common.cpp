@@ -62,8 +62,10 @@ std::shared_ptr<KeyObject> make_created_key(const std::shared_ptr<const Provider
   r.provider = std::u16string(context->descriptor->name);
   r.algorithm = algorithm.name;
   r.legacy_key_spec = legacy_key_spec;
-  r.length_bits =
-      algorithm.algorithm == KeyAlgorithm::kRsa ? kDefaultRsaBits : curve_bits(algorithm.curve);
+  const AlgorithmInfo& row = algorithm_info(algorithm.algorithm);
+  r.length_bits = algorithm.algorithm == KeyAlgorithm::kRsa ? kDefaultRsaBits
+                  : row.family == KeyFamily::kSymmetric     ? row.lengths.dwDefaultLength
+                                                            : curve_bits(algorithm.curve);
   if (algorithm.curve != Curve::kNone) {
     r.curve_name = std::u16string(curve_name(algorithm.curve));
   }
@@ -78,12 +80,13 @@ void finalize_locked(KeyObject& key) {
   std::shared_ptr<KeyMaterial> material =
       key.has_material_locked() ? key.material_locked() : nullptr;
   if (!material) {
-    require(key.curve != Curve::kNone || key.algorithm == KeyAlgorithm::kRsa, NTE_INVALID_PARAMETER,
+    require(key.curve != Curve::kNone || !is_ec(key.algorithm), NTE_INVALID_PARAMETER,
             "a generic ECDSA/ECDH key needs ECCCurveName before finalize");
     KeySpec spec;
     spec.algorithm = key.algorithm;
     spec.rsa_bits = key.record.length_bits;
     spec.curve = key.curve;
+    spec.symmetric_bits = key.record.length_bits;
     material = key.provider().generate(spec);
   }
   KeyRecord& r = key.record;

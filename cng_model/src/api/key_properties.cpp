@@ -7,6 +7,7 @@
 
 #include "api/algorithms.h"
 #include "api/properties.h"
+#include "api/symmetric.h"
 #include "api/testing_hooks.h"
 #include "api/ui_policy.h"
 #include "core/cng_error.h"
@@ -67,6 +68,8 @@ Bytes lengths_value(const KeyObject& key) {
   NCRYPT_SUPPORTED_LENGTHS lengths{};
   if (key.algorithm == KeyAlgorithm::kRsa) {
     lengths = key.provider().rsa_lengths();
+  } else if (is_symmetric(key.algorithm)) {
+    lengths = algorithm_info(key.algorithm).lengths;
   } else {
     const DWORD bits = key.curve == Curve::kNone ? 0 : curve_bits(key.curve);
     lengths = {bits, bits, 0, bits};
@@ -133,14 +136,16 @@ void require_creation_time(const KeyObject& key) {
 }
 
 void set_length(KeyObject& key, std::span<const std::uint8_t> value) {
-  require(key.algorithm == KeyAlgorithm::kRsa, NTE_NOT_SUPPORTED,
+  require(!is_ec(key.algorithm), NTE_NOT_SUPPORTED,
           "the length of an EC key is fixed by its curve");
   require_creation_time(key);
   const DWORD bits = dword_arg(value);
-  const NCRYPT_SUPPORTED_LENGTHS lengths = key.provider().rsa_lengths();
+  const NCRYPT_SUPPORTED_LENGTHS lengths = key.algorithm == KeyAlgorithm::kRsa
+                                               ? key.provider().rsa_lengths()
+                                               : algorithm_info(key.algorithm).lengths;
   require(bits >= lengths.dwMinLength && bits <= lengths.dwMaxLength &&
               (lengths.dwIncrement == 0 || (bits - lengths.dwMinLength) % lengths.dwIncrement == 0),
-          NTE_INVALID_PARAMETER, "unsupported RSA key length");
+          NTE_INVALID_PARAMETER, "unsupported key length");
   key.record.length_bits = bits;
 }
 
@@ -180,16 +185,22 @@ PropertyValue get_key_property(KeyObject& key, std::u16string_view name, DWORD f
     return {string_value(algorithm_group(key.algorithm)), {}};
   }
   if (is(name, NCRYPT_LENGTH_PROPERTY) || is(name, NCRYPT_PUBLIC_LENGTH_PROPERTY)) {
+    require(!is_symmetric(key.algorithm) || is(name, NCRYPT_LENGTH_PROPERTY), NTE_NOT_SUPPORTED,
+            "a symmetric key has no public key");
     return {dword_value(r.length_bits), {}};
   }
   if (is(name, NCRYPT_LENGTHS_PROPERTY)) {
     return {lengths_value(key), {}};
+  }
+  if (auto value = get_symmetric_property(key, name)) {  // Block Length, Chaining Mode, …
+    return {std::move(*value), {}};
   }
   if (is(name, NCRYPT_BLOCK_LENGTH_PROPERTY)) {
     require(key.algorithm == KeyAlgorithm::kRsa, NTE_NOT_SUPPORTED, "no block length");
     return {dword_value((r.length_bits + 7) / 8), {}};
   }
   if (is(name, NCRYPT_SIGNATURE_LENGTH_PROPERTY)) {
+    require(!is_symmetric(key.algorithm), NTE_NOT_SUPPORTED, "no fixed signature length");
     return {dword_value(signature_bytes(key)), {}};
   }
   if (is(name, NCRYPT_EXPORT_POLICY_PROPERTY)) {
@@ -266,6 +277,8 @@ void set_key_property(KeyObject& key, std::u16string_view name, std::span<const 
   // the key anyway), also on ephemeral keys, as .NET sets Export Policy that way.
   if (is(name, NCRYPT_LENGTH_PROPERTY)) {
     set_length(key, value);
+  } else if (set_symmetric_property(key, name, value)) {
+    // Chaining Mode: per handle, at any time
   } else if (is(name, NCRYPT_EXPORT_POLICY_PROPERTY)) {
     require_creation_time(key);
     const DWORD policy = dword_arg(value);

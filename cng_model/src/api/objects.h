@@ -85,6 +85,8 @@ class KeyObject final : public Object {
   std::map<std::u16string, Bytes> handle_properties;  // custom, without NCRYPT_PERSIST_FLAG
   std::optional<std::u16string> use_context;
   std::optional<Bytes> window_handle;
+  // AES: NCRYPT_CHAINING_MODE_PROPERTY, per handle (not persisted), CBC as on Windows.
+  ChainingMode chaining_mode = ChainingMode::kCbc;
 
   // The key material, parsed from the record at first use (mutex held). nullptr before
   // finalize for generated keys.

@@ -54,6 +54,7 @@ constexpr std::array kNames = {
     CNG_STATUS(NTE_DEVICE_NOT_FOUND),
     CNG_STATUS(NTE_USER_CANCELLED),
     CNG_STATUS(NTE_VBS_UNAVAILABLE),
+    CNG_STATUS(STATUS_AUTH_TAG_MISMATCH),  // NCryptDecrypt, AES-GCM
 };
 #undef CNG_STATUS
 }  // namespace

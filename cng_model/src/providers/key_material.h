@@ -11,14 +11,18 @@
 #include <string>
 #include <string_view>
 
+#include "core/cng_error.h"
 #include "core/secure_bytes.h"
 #include "ncrypt.h"
 
 namespace cng {
 
-enum class KeyAlgorithm { kRsa, kEcdsa, kEcdh };
+// Key algorithms as the NCrypt layer models them; the name, group, class, lengths and family of
+// each live in one table (providers/algorithm_table.h).
+enum class KeyAlgorithm { kRsa, kEcdsa, kEcdh, kAes, kGenericSecret };
 enum class Curve { kNone, kP256, kP384, kP521 };
-enum class HashId { kNone, kMd5, kSha1, kSha256, kSha384, kSha512 };
+// kSha224 is a model extension ("SHA224"; CNG has no SHA-224) for HMAC with generic secrets.
+enum class HashId { kNone, kMd5, kSha1, kSha224, kSha256, kSha384, kSha512 };
 
 // Maps "SHA256" etc. (case-insensitive) to HashId; NULL → kNone; unknown → NTE_INVALID_PARAMETER.
 HashId hash_from_alg_id(LPCWSTR alg_id);
@@ -32,6 +36,26 @@ struct KeySpec {
   KeyAlgorithm algorithm = KeyAlgorithm::kRsa;
   DWORD rsa_bits = 1024;  // RSA: the Length property
   Curve curve = Curve::kNone;
+  DWORD symmetric_bits = 0;  // symmetric keys: the Length property
+};
+
+// Symmetric cipher parameters (AES), checked by the NCrypt layer before the provider sees them.
+enum class ChainingMode { kEcb, kCbc, kGcm };
+struct SymmetricParams {
+  ChainingMode mode = ChainingMode::kCbc;
+  bool pkcs7 = false;          // ECB/CBC: PKCS#7 block padding
+  Bytes iv;                    // CBC: 16 bytes; GCM: the nonce
+  Bytes aad;                   // GCM: additional authenticated data
+  Bytes tag;                   // GCM decrypt: the expected tag
+  std::size_t tag_length = 0;  // GCM encrypt: tag bytes wanted (4..16)
+};
+// AES key wrapping: RFC 3394 (KW), RFC 5649 (KWP), RFC 3394 over PKCS#7-padded input
+// (padded to a multiple of 8 bytes).
+enum class WrapMode { kRfc3394, kRfc5649, kRfc3394Pkcs7 };
+
+struct SymmetricResult {
+  SecureBytes output;
+  Bytes tag;  // GCM encrypt
 };
 
 // Signature padding: flags is 0 (ECDSA), NCRYPT_PAD_PKCS1_FLAG or NCRYPT_PAD_PSS_FLAG.
@@ -82,6 +106,30 @@ class KeyMaterial {
   // Plaintext private export in a BCRYPT blob type or NCRYPT_PKCS8_PRIVATE_KEY_BLOB; the NCrypt
   // layer enforces the export policy before calling. NTE_BAD_TYPE when the blob type does not fit.
   [[nodiscard]] virtual SecureBytes export_private(std::u16string_view blob_type) const = 0;
+
+  // Symmetric keys (default: NTE_NOT_SUPPORTED). A wrong GCM tag is STATUS_AUTH_TAG_MISMATCH,
+  // bad PKCS#7 padding NTE_BAD_DATA, an input length that is not a block multiple NTE_BAD_LEN.
+  [[nodiscard]] virtual SymmetricResult symmetric_crypt(
+      bool /*encrypt*/, const SymmetricParams& /*params*/,
+      std::span<const std::uint8_t> /*in*/) const {
+    fail(NTE_NOT_SUPPORTED, "not a symmetric cipher key");
+  }
+  // HMAC of data with the key (full length), for generic secret keys.
+  [[nodiscard]] virtual Bytes hmac(HashId /*hash*/, std::span<const std::uint8_t> /*data*/) const {
+    fail(NTE_NOT_SUPPORTED, "not a MAC key");
+  }
+
+  // Key wrapping with this key as the key-encryption key (default: NTE_NOT_SUPPORTED).
+  // wrap: NTE_BAD_LEN when the plaintext length does not suit the mode. unwrap: NTE_BAD_LEN
+  // for an impossible wrapped length, NTE_BAD_DATA when the integrity check or padding fails.
+  [[nodiscard]] virtual Bytes wrap_key(WrapMode /*mode*/,
+                                       std::span<const std::uint8_t> /*plain*/) const {
+    fail(NTE_NOT_SUPPORTED, "not a key-wrapping key");
+  }
+  [[nodiscard]] virtual SecureBytes unwrap_key(WrapMode /*mode*/,
+                                               std::span<const std::uint8_t> /*wrapped*/) const {
+    fail(NTE_NOT_SUPPORTED, "not a key-wrapping key");
+  }
 
   // A provider-specific key property (e.g. the platform provider's PCP_KEY_USAGE_POLICY), as
   // the raw value NCryptGetProperty returns; nullopt when the key has no property of that name.

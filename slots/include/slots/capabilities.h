@@ -21,10 +21,12 @@ struct BitRange {
 // the module names the abilities it needs).
 enum class Ability : std::uint32_t {
   // Probed: follow from the algorithms probe_capabilities finds.
-  kRsa = 1U << 0,     // RSA keys (NCRYPT_RSA_ALGORITHM with a Lengths range)
-  kEcKeys = 1U << 1,  // EC keys on some NIST curve (ECDSA_Pn or ECDH_Pn)
-  kEcdsa = 1U << 2,   // ECDSA signatures on some curve
-  kEcdh = 1U << 3,    // ECDH secret agreement on some curve
+  kRsa = 1U << 0,            // RSA keys (NCRYPT_RSA_ALGORITHM with a Lengths range)
+  kEcKeys = 1U << 1,         // EC keys on some NIST curve (ECDSA_Pn or ECDH_Pn)
+  kEcdsa = 1U << 2,          // ECDSA signatures on some curve
+  kEcdh = 1U << 3,           // ECDH secret agreement on some curve
+  kAes = 1U << 4,            // persisted and ephemeral AES keys (NCRYPT_AES_ALGORITHM)
+  kGenericSecret = 1U << 5,  // generic-secret keys with HMAC (NCRYPT_GENERIC_SECRET_ALGORITHM)
   // Declared by the provider's profile.
   kRsaOaep = 1U << 8,          // NCRYPT_PAD_OAEP_FLAG decryption
   kRsaPss = 1U << 9,           // NCRYPT_PAD_PSS_FLAG signatures with SHA-1 and SHA-256
@@ -68,6 +70,9 @@ struct Capabilities {
   bool ecdh_p256 = false;
   bool ecdh_p384 = false;
   bool ecdh_p521 = false;
+  // Symmetric keys: AES (CNG's NCRYPT_AES_ALGORITHM) and the model's generic secrets.
+  bool aes = false;
+  bool generic_secret = false;
   // The abilities the provider's profile declares (a Slot fills them in from its profile;
   // probe_capabilities leaves them empty).
   Abilities declared;

@@ -8,6 +8,7 @@
 
 #include "core/cng_error.h"
 #include "core/u16.h"
+#include "providers/algorithm_table.h"
 #include "providers/platform/pcp_properties.h"
 #include "providers/platform/tpm_key.h"
 #include "providers/platform/tss_error.h"
@@ -89,6 +90,8 @@ class PlatformProvider final : public Provider {
 
   [[nodiscard]] std::shared_ptr<KeyMaterial> generate(const KeySpec& spec) override {
     const tpm::TpmCapabilities& caps = connection_->capabilities();
+    require(!is_symmetric(spec.algorithm), NTE_NOT_SUPPORTED,
+            "the platform provider keeps no symmetric keys");
     if (spec.algorithm == KeyAlgorithm::kRsa) {
       require(caps.has_rsa_bits(spec.rsa_bits), NTE_NOT_SUPPORTED,
               "the TPM does not support this RSA key length");

@@ -119,6 +119,7 @@ TPMI_ALG_HASH tpm_hash(HashId h) noexcept {
     case HashId::kSha512:
       return TPM2_ALG_SHA512;
     case HashId::kMd5:
+    case HashId::kSha224:
     case HashId::kNone:
       break;
   }

@@ -37,6 +37,10 @@ Bytes digest_info_prefix(HashId h) {
       return {kMd5Prefix.begin(), kMd5Prefix.end()};
     case HashId::kSha1:
       return {kSha1Prefix.begin(), kSha1Prefix.end()};
+    case HashId::kSha224: {
+      const auto p = sha2_prefix(0x2d, 0x04, 0x1c);
+      return {p.begin(), p.end()};
+    }
     case HashId::kSha256: {
       const auto p = sha2_prefix(0x31, 0x01, 0x20);
       return {p.begin(), p.end()};

@@ -6,6 +6,7 @@
 
 #include "core/cng_error.h"
 #include "core/u16.h"
+#include "providers/algorithm_table.h"
 #include "providers/key_material.h"
 #include "providers/software/algorithm_util.h"
 
@@ -20,9 +21,10 @@ struct HashInfo {
   std::size_t size;
 };
 
-constexpr std::array<HashInfo, 5> kHashes = {{
+constexpr std::array<HashInfo, 6> kHashes = {{
     {HashId::kMd5, u"MD5", "MD5", 16},
     {HashId::kSha1, u"SHA1", "SHA1", 20},
+    {HashId::kSha224, u"SHA224", "SHA224", 28},  // model extension (HMAC-SHA224)
     {HashId::kSha256, u"SHA256", "SHA256", 32},
     {HashId::kSha384, u"SHA384", "SHA384", 48},
     {HashId::kSha512, u"SHA512", "SHA512", 64},
@@ -144,30 +146,11 @@ Curve curve_from_group(std::string_view group) noexcept {
 std::size_t field_bytes(Curve c) noexcept { return (curve_bits(c) + 7) / 8; }
 
 AlgorithmName parse_algorithm_name(std::u16string_view id) {
-  if (u16_iequals(id, u"RSA")) {
-    return {KeyAlgorithm::kRsa, Curve::kNone};
+  const AlgorithmInfo* row = find_algorithm(id);
+  if (row == nullptr) {
+    fail(NTE_NOT_SUPPORTED, "algorithm not supported by the software provider: " + to_utf8(id));
   }
-  struct Named {
-    std::u16string_view id;
-    KeyAlgorithm algorithm;
-    Curve curve;
-  };
-  static constexpr std::array<Named, 8> kEc = {{
-      {u"ECDSA_P256", KeyAlgorithm::kEcdsa, Curve::kP256},
-      {u"ECDSA_P384", KeyAlgorithm::kEcdsa, Curve::kP384},
-      {u"ECDSA_P521", KeyAlgorithm::kEcdsa, Curve::kP521},
-      {u"ECDH_P256", KeyAlgorithm::kEcdh, Curve::kP256},
-      {u"ECDH_P384", KeyAlgorithm::kEcdh, Curve::kP384},
-      {u"ECDH_P521", KeyAlgorithm::kEcdh, Curve::kP521},
-      {u"ECDSA", KeyAlgorithm::kEcdsa, Curve::kNone},
-      {u"ECDH", KeyAlgorithm::kEcdh, Curve::kNone},
-  }};
-  for (const auto& named : kEc) {
-    if (u16_iequals(id, named.id)) {
-      return {named.algorithm, named.curve};
-    }
-  }
-  fail(NTE_NOT_SUPPORTED, "algorithm not supported by the software provider: " + to_utf8(id));
+  return {row->algorithm, row->curve};
 }
 
 }  // namespace soft

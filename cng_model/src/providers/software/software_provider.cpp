@@ -6,11 +6,14 @@
 
 #include "core/cng_error.h"
 #include "core/u16.h"
+#include "providers/algorithm_table.h"
+#include "providers/cipher_key_blob.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/bcrypt_blobs.h"
 #include "providers/software/evp_build.h"
 #include "providers/software/ossl_error.h"
 #include "providers/software/software_key.h"
+#include "providers/software/symmetric_key.h"
 
 namespace cng {
 
@@ -53,7 +56,7 @@ ossl::PkeyPtr generate_ec(Curve curve) {
 soft::AlgorithmName record_algorithm(const KeyRecord& record) {
   try {
     soft::AlgorithmName name = soft::parse_algorithm_name(record.algorithm);
-    if (name.algorithm != KeyAlgorithm::kRsa && !record.curve_name.empty()) {
+    if (is_ec_algorithm(name.algorithm) && !record.curve_name.empty()) {
       const Curve named = curve_from_name(record.curve_name);
       require(name.curve == Curve::kNone || name.curve == named, NTE_BAD_DATA,
               "record curve disagrees with its algorithm");
@@ -73,22 +76,12 @@ class SoftwareProvider final : public Provider {
   [[nodiscard]] DWORD impl_type() const noexcept override { return NCRYPT_IMPL_SOFTWARE_FLAG; }
 
   [[nodiscard]] std::vector<AlgorithmEntry> algorithms() const override {
-    // Classes and operations as NCryptEnumAlgorithms reports them on Windows; that an ECDH
-    // key handle can also sign is a property of keys, not of the algorithm listing.
-    constexpr DWORD kSign = NCRYPT_SIGNATURE_OPERATION;
-    constexpr DWORD kAgree = NCRYPT_SECRET_AGREEMENT_OPERATION;
-    return {
-        {u"RSA", NCRYPT_ASYMMETRIC_ENCRYPTION_INTERFACE,
-         NCRYPT_ASYMMETRIC_ENCRYPTION_OPERATION | kSign},
-        {u"ECDSA_P256", NCRYPT_SIGNATURE_INTERFACE, kSign},
-        {u"ECDSA_P384", NCRYPT_SIGNATURE_INTERFACE, kSign},
-        {u"ECDSA_P521", NCRYPT_SIGNATURE_INTERFACE, kSign},
-        {u"ECDH_P256", NCRYPT_SECRET_AGREEMENT_INTERFACE, kAgree},
-        {u"ECDH_P384", NCRYPT_SECRET_AGREEMENT_INTERFACE, kAgree},
-        {u"ECDH_P521", NCRYPT_SECRET_AGREEMENT_INTERFACE, kAgree},
-        {u"ECDSA", NCRYPT_SIGNATURE_INTERFACE, kSign},
-        {u"ECDH", NCRYPT_SECRET_AGREEMENT_INTERFACE, kAgree},
-    };
+    // Every algorithm of the table: RSA, the NIST-curve EC keys, AES and generic secrets.
+    std::vector<AlgorithmEntry> out;
+    for (const AlgorithmInfo& row : algorithm_table()) {
+      out.push_back({std::u16string(row.name), row.alg_class, row.operations});
+    }
+    return out;
   }
 
   [[nodiscard]] NCRYPT_SUPPORTED_LENGTHS rsa_lengths() const noexcept override {
@@ -100,6 +93,9 @@ class SoftwareProvider final : public Provider {
   }
 
   [[nodiscard]] std::shared_ptr<KeyMaterial> generate(const KeySpec& spec) override {
+    if (is_symmetric(spec.algorithm)) {
+      return soft::SymmetricKey::generate(spec.algorithm, spec.symmetric_bits);
+    }
     if (spec.algorithm == KeyAlgorithm::kRsa) {
       return SoftwareKey::make(generate_rsa(spec.rsa_bits), KeyAlgorithm::kRsa, true);
     }
@@ -107,6 +103,9 @@ class SoftwareProvider final : public Provider {
   }
 
   [[nodiscard]] SecureBytes to_storage(const KeyMaterial& key) override {
+    if (const auto* secret = dynamic_cast<const soft::SymmetricKey*>(&key)) {
+      return secret->secret();  // the raw key bytes
+    }
     const auto* soft_key = dynamic_cast<const SoftwareKey*>(&key);
     require(soft_key != nullptr, NTE_INVALID_PARAMETER, "not a software provider key");
     if (!soft_key->has_private()) {
@@ -117,6 +116,15 @@ class SoftwareProvider final : public Provider {
 
   [[nodiscard]] std::shared_ptr<KeyMaterial> from_storage(const KeyRecord& record) override {
     const soft::AlgorithmName name = record_algorithm(record);
+    if (is_symmetric(name.algorithm)) {
+      require(record.private_blob.size() * 8 == record.length_bits, NTE_BAD_DATA,
+              "stored secret does not have the record's length");
+      try {
+        return soft::SymmetricKey::make(name.algorithm, record.private_blob);
+      } catch (const CngError& e) {
+        fail(NTE_BAD_DATA, std::string("unusable stored key: ") + e.what());
+      }
+    }
     soft::ParsedKey parsed;
     try {
       if (record.private_blob.empty()) {
@@ -157,6 +165,10 @@ class SoftwareProvider final : public Provider {
  private:
   static std::shared_ptr<KeyMaterial> import(std::u16string_view blob_type,
                                              std::span<const std::uint8_t> data, bool validate) {
+    if (u16_iequals(blob_type, NCRYPT_CIPHER_KEY_BLOB)) {
+      CipherKeyBlob blob = parse_cipher_key_blob(data);
+      return soft::SymmetricKey::make(blob.algorithm, std::move(blob.key));
+    }
     soft::ParsedKey parsed;
     if (u16_iequals(blob_type, NCRYPT_PKCS8_PRIVATE_KEY_BLOB)) {
       parsed.key = soft::decode_pkcs8(data);

@@ -1,0 +1,411 @@
+#include "objects/secret_keys.h"
+
+#include <array>
+
+#include "bridge/attribute_map.h"
+#include "bridge/cipher_key_blob.h"
+#include "bridge/class_schema.h"
+#include "bridge/key_blobs.h"
+#include "bridge/ncrypt_props.h"
+#include "bridge/utf.h"
+#include "core/p11_error.h"
+#include "objects/key_naming.h"
+#include "objects/template_rules.h"
+
+namespace p11::objects {
+
+namespace {
+
+using Check = SecretKeyType::Check;
+
+// The secret key types: one row each. Lengths in bytes, as CKA_VALUE_LEN counts them.
+constexpr std::array kSecretTypes = {
+    SecretKeyType{CKK_AES, NCRYPT_AES_ALGORITHM, CKM_AES_KEY_GEN, 16, 32, true,
+                  Check::kZeroBlockEcb},
+    SecretKeyType{CKK_GENERIC_SECRET, NCRYPT_GENERIC_SECRET_ALGORITHM, CKM_GENERIC_SECRET_KEY_GEN,
+                  NCRYPT_GENERIC_SECRET_MIN_LENGTH / 8, NCRYPT_GENERIC_SECRET_MAX_LENGTH / 8, false,
+                  Check::kSha1OfValue},
+};
+
+constexpr std::size_t kCheckValueBytes = 3;
+constexpr std::size_t kAesBlock = 16;
+
+// Key Usage bits from the usage attributes (the attribute table names each one's bit).
+DWORD usage_bits(const AttrMap& attrs) {
+  DWORD usage = 0;
+  for (const auto& [type, value] : attrs) {
+    const auto* info = bridge::attribute_info(type);
+    if (info != nullptr && info->source == bridge::CngSource::kKeyUsage && attr_true(attrs, type)) {
+      usage |= info->usage_bit;
+    }
+  }
+  return usage;
+}
+
+// Export Policy, Key Usage and the custom properties, then NCryptFinalizeKey. false when the
+// name was taken meanwhile (NTE_EXISTS at finalize).
+bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, CK_KEY_TYPE key_type,
+                            const AttrMap& attrs) {
+  bridge::set_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY, export_policy(persisted, attrs), 0,
+                             NcryptContext::kKeyGen);
+  bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(attrs), 0,
+                             NcryptContext::kKeyGen);
+  if (persisted) {
+    write_custom_properties(h, CKO_SECRET_KEY, key_type, attrs);
+  }
+  const SECURITY_STATUS st = NCryptFinalizeKey(h, 0);
+  if (st == NTE_EXISTS) {
+    return false;
+  }
+  check_status(st, NcryptContext::kKeyGen, "NCryptFinalizeKey");
+  return true;
+}
+
+// The value through NCryptExportKey of a cipher key blob; nullopt when the Export Policy
+// refuses it.
+std::optional<SecretBytes> export_value(const CngKey& key) {
+  try {
+    const SecretBytes blob =
+        bridge::export_key(key.handle(), NCRYPT_CIPHER_KEY_BLOB, NcryptContext::kExport);
+    auto parsed = bridge::parse_cipher_key_blob(blob);
+    if (!parsed) {
+      fail(CKR_GENERAL_ERROR, "NCryptExportKey returned a malformed cipher key blob");
+    }
+    return std::move(parsed->value);
+  } catch (const P11Error& e) {
+    if (e.rv() == CKR_GENERAL_ERROR) {
+      throw;
+    }
+    return std::nullopt;
+  }
+}
+
+// AES-ECB of a zero block through NCrypt (the key is not yet shared: no lock needed).
+std::optional<Bytes> aes_zero_block_check(NCRYPT_KEY_HANDLE h) {
+  bridge::set_string_property(h, NCRYPT_CHAINING_MODE_PROPERTY, BCRYPT_CHAIN_MODE_ECB, 0,
+                              NcryptContext::kProperty);
+  std::array<std::uint8_t, kAesBlock> zero{};
+  std::array<std::uint8_t, kAesBlock> out{};
+  NCRYPT_CIPHER_PADDING_INFO info{
+      sizeof(NCRYPT_CIPHER_PADDING_INFO), NCRYPT_CIPHER_NO_PADDING_FLAG, nullptr, 0, nullptr, 0};
+  DWORD written = 0;
+  const SECURITY_STATUS st = NCryptEncrypt(h, zero.data(), kAesBlock, &info, out.data(), kAesBlock,
+                                           &written, NCRYPT_PAD_CIPHER_FLAG);
+  bridge::set_string_property(h, NCRYPT_CHAINING_MODE_PROPERTY, BCRYPT_CHAIN_MODE_CBC, 0,
+                              NcryptContext::kProperty);
+  if (st != ERROR_SUCCESS || written != kAesBlock) {
+    return std::nullopt;  // e.g. a key without any cipher usage: no check value
+  }
+  return Bytes(out.begin(), out.begin() + kCheckValueBytes);
+}
+
+Bytes sha1_check(ByteView value) {
+  const Bytes digest = bridge::sha1(value);
+  return Bytes(digest.begin(), digest.begin() + kCheckValueBytes);
+}
+
+// The AES check value of a known value, through a throw-away ephemeral CNG key of that value
+// (the key being made may have no cipher usage at all).
+std::optional<Bytes> aes_check_of_value(NCRYPT_PROV_HANDLE provider, ByteView value) {
+  const SecretBytes blob = bridge::cipher_key_blob(NCRYPT_AES_ALGORITHM, value);
+  PendingKey scratch;
+  if (NCryptImportKey(provider, 0, NCRYPT_CIPHER_KEY_BLOB, nullptr, &scratch.h,
+                      const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
+                      0) != ERROR_SUCCESS) {
+    return std::nullopt;
+  }
+  return aes_zero_block_check(scratch.h);
+}
+
+// The check value of a finalized key h; value when the caller knows it.
+std::optional<Bytes> check_value_of(const SecretKeyType& type, const SlotContext& slot,
+                                    const CngKey& key, std::optional<ByteView> value) {
+  std::optional<SecretBytes> exported;
+  if (!value) {  // known here only when the key may leave in the clear (or is ephemeral)
+    exported = export_value(key);
+    if (exported) {
+      value = ByteView(*exported);
+    }
+  }
+  if (type.check == Check::kSha1OfValue) {
+    return value ? std::optional<Bytes>(sha1_check(*value)) : std::nullopt;
+  }
+  return value ? aes_check_of_value(slot.provider, *value) : aes_zero_block_check(key.handle());
+}
+
+// What CNG itself says of a secret key's attribute.
+std::optional<Bytes> from_cng(CK_ATTRIBUTE_TYPE type, const SecretKeyType& key_type,
+                              NCRYPT_KEY_HANDLE h, const std::u16string& name) {
+  switch (type) {
+    case CKA_CLASS:
+      return ulong_bytes(CKO_SECRET_KEY);
+    case CKA_KEY_TYPE:
+      return ulong_bytes(key_type.key_type);
+    case CKA_LABEL:
+      return to_bytes(utf16_to_utf8(name));
+    case CKA_VALUE_LEN:
+      return ulong_bytes(bridge::get_dword_property(h, NCRYPT_LENGTH_PROPERTY).value_or(0) / 8);
+    case CKA_SENSITIVE:
+    case CKA_EXTRACTABLE: {
+      const DWORD policy = bridge::get_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0);
+      if (type == CKA_SENSITIVE) {
+        return bool_bytes((policy & NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG) == 0);
+      }
+      return bool_bytes(
+          (policy & (NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG)) != 0);
+    }
+    default:
+      break;
+  }
+  const auto* info = bridge::attribute_info(type);
+  if (info != nullptr && info->source == bridge::CngSource::kKeyUsage) {
+    const DWORD usage = bridge::get_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY).value_or(0);
+    return bool_bytes((usage & info->usage_bit) != 0);
+  }
+  return std::nullopt;
+}
+
+// The object's attributes: overlay (what the creating call knows), then the persisted custom
+// properties, then CNG, then the schema's defaults.
+AttrMap secret_attrs(const SecretKeyType& key_type, const CngKey& key, const AttrMap& overlay) {
+  const bridge::Schema* schema = bridge::schema_for(CKO_SECRET_KEY, key_type.key_type);
+  if (schema == nullptr) {
+    fail(CKR_GENERAL_ERROR, "no schema for a secret key");
+  }
+  const std::string unique =
+      key.persisted()
+          ? utf16_to_utf8(bridge::get_string_property(key.handle(), NCRYPT_UNIQUE_NAME_PROPERTY)
+                              .value_or(key.name()))
+          : random_hex(16);
+  AttrMap out;
+  for (const bridge::SchemaEntry& e : schema->entries) {
+    if (e.flags & bridge::kSensitive) {
+      continue;  // CKA_VALUE: read on demand through NCryptExportKey
+    }
+    if (e.type == CKA_TOKEN) {
+      out[e.type] = bool_bytes(key.persisted());
+      continue;
+    }
+    if (e.type == CKA_UNIQUE_ID) {
+      out[e.type] = to_bytes(unique);
+      continue;
+    }
+    if (const auto it = overlay.find(e.type); it != overlay.end()) {
+      out[e.type] = it->second;
+      continue;
+    }
+    const auto* info = bridge::attribute_info(e.type);
+    if (key.persisted() && info != nullptr && has_custom_property(e.type)) {
+      const std::u16string name = bridge::custom_property_name(*info, false);
+      if (const auto stored = bridge::get_property(key.handle(), name.c_str())) {
+        if (auto value = from_stored(*info, *stored)) {
+          out[e.type] = std::move(*value);
+          continue;
+        }
+      }
+    }
+    if (auto value = from_cng(e.type, key_type, key.handle(), key.name())) {
+      out[e.type] = std::move(*value);
+      continue;
+    }
+    if (e.fallback == bridge::Default::kFalse || e.fallback == bridge::Default::kTrue) {
+      out[e.type] = bool_bytes(e.fallback == bridge::Default::kTrue);
+    } else if (e.fallback == bridge::Default::kEmpty) {
+      out[e.type] = Bytes{};
+    } else if (e.fallback == bridge::Default::kUnavailable) {
+      out[e.type] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+    }
+  }
+  return out;
+}
+
+// Builds the object over a new key; deletes a persisted key if that fails.
+ObjectPtr object_over(const SlotContext& slot, const SecretKeyType& type,
+                      const std::shared_ptr<CngKey>& key, AttrMap overlay,
+                      std::optional<Bytes> check_value, CK_SESSION_HANDLE owner) {
+  try {
+    if (check_value) {
+      overlay[CKA_CHECK_VALUE] = *check_value;
+      if (key->persisted()) {
+        write_custom_properties(key->handle(), CKO_SECRET_KEY, type.key_type,
+                                {{CKA_CHECK_VALUE, *check_value}});
+      }
+    }
+    overlay.erase(CKA_VALUE);
+    auto obj = std::make_shared<Object>();
+    obj->object_class = CKO_SECRET_KEY;
+    obj->subtype = type.key_type;
+    obj->token = key->persisted();
+    obj->owner = obj->token ? CK_INVALID_HANDLE : owner;
+    obj->key = key;
+    obj->attrs = secret_attrs(type, *key, overlay);
+    return obj;
+  } catch (...) {
+    if (key->persisted()) {
+      NCRYPT_KEY_HANDLE victim = 0;
+      if (NCryptOpenKey(slot.provider, &victim, key->name().c_str(), 0, slot.scope_flag) ==
+          ERROR_SUCCESS) {
+        NCryptDeleteKey(victim, 0);
+      }
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+bool SecretKeyType::length_ok(CK_ULONG bytes) const noexcept {
+  if (aes_lengths) {
+    return bytes == 16 || bytes == 24 || bytes == 32;
+  }
+  return bytes >= min_bytes && bytes <= max_bytes;
+}
+
+const SecretKeyType* secret_type_for_key(CK_KEY_TYPE key_type) noexcept {
+  for (const SecretKeyType& t : kSecretTypes) {
+    if (t.key_type == key_type) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+const SecretKeyType* secret_type_for_algorithm(std::u16string_view cng_algorithm) noexcept {
+  for (const SecretKeyType& t : kSecretTypes) {
+    if (cng_algorithm == t.cng_algorithm) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+const SecretKeyType* secret_type_for_mechanism(CK_MECHANISM_TYPE generate_mechanism) noexcept {
+  for (const SecretKeyType& t : kSecretTypes) {
+    if (t.generate_mechanism == generate_mechanism) {
+      return &t;
+    }
+  }
+  return nullptr;
+}
+
+ObjectPtr generate_secret_key(const SlotContext& slot, const CK_MECHANISM& mechanism,
+                              const AttrMap& tmpl, CK_SESSION_HANDLE owner) {
+  const SecretKeyType* type = secret_type_for_mechanism(mechanism.mechanism);
+  if (type == nullptr) {
+    fail(CKR_MECHANISM_INVALID, "not a secret key generation mechanism");
+  }
+  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
+    fail(CKR_MECHANISM_PARAM_INVALID, "secret key generation takes no parameter");
+  }
+  if (attr_ulong(tmpl, CKA_CLASS).value_or(CKO_SECRET_KEY) != CKO_SECRET_KEY ||
+      attr_ulong(tmpl, CKA_KEY_TYPE).value_or(type->key_type) != type->key_type) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "CKA_CLASS/CKA_KEY_TYPE do not fit the mechanism");
+  }
+  const bridge::Schema& schema = *bridge::schema_for(CKO_SECRET_KEY, type->key_type);
+  validate_template(tmpl, schema, TemplateOp::kGenerate);
+  const auto length = attr_ulong(tmpl, CKA_VALUE_LEN);
+  if (!length) {
+    fail(CKR_TEMPLATE_INCOMPLETE, "CKA_VALUE_LEN is required");
+  }
+  if (!type->length_ok(*length)) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_VALUE_LEN not supported for this key type");
+  }
+  AttrMap attrs = with_defaults(tmpl, schema);
+  attrs[CKA_CLASS] = ulong_bytes(CKO_SECRET_KEY);
+  attrs[CKA_KEY_TYPE] = ulong_bytes(type->key_type);
+  attrs[CKA_LOCAL] = bool_bytes(true);
+  attrs[CKA_KEY_GEN_MECHANISM] = ulong_bytes(mechanism.mechanism);
+  attrs[CKA_ALWAYS_SENSITIVE] = bool_bytes(attr_true(attrs, CKA_SENSITIVE));
+  attrs[CKA_NEVER_EXTRACTABLE] = bool_bytes(!attr_true(attrs, CKA_EXTRACTABLE));
+  attrs.erase(CKA_VALUE_LEN);  // CNG's Length is the truth
+  const bool persisted = attr_true(attrs, CKA_TOKEN);
+  auto key = create_named(slot, persisted, attrs, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
+    PendingKey pending;
+    const SECURITY_STATUS st = NCryptCreatePersistedKey(
+        slot.provider, &pending.h, type->cng_algorithm, name, 0, slot.scope_flag);
+    if (st == NTE_EXISTS) {
+      return 0;
+    }
+    check_status(st, NcryptContext::kKeyGen, "NCryptCreatePersistedKey");
+    bridge::set_dword_property(pending.h, NCRYPT_LENGTH_PROPERTY, static_cast<DWORD>(*length * 8),
+                               0, NcryptContext::kKeyGen);
+    if (!configure_and_finalize(pending.h, persisted, type->key_type, attrs)) {
+      return 0;
+    }
+    return pending.release();
+  });
+  const std::optional<Bytes> check = check_value_of(*type, slot, *key, std::nullopt);
+  return object_over(slot, *type, key, attrs, check, owner);
+}
+
+ObjectPtr import_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const AttrMap& attrs,
+                            std::span<const std::uint8_t> value, CK_SESSION_HANDLE owner) {
+  const SecretKeyType* type = secret_type_for_key(key_type);
+  if (type == nullptr) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "only AES and generic secret keys");
+  }
+  if (!type->length_ok(value.size())) {
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "the key value's length does not fit the key type");
+  }
+  AttrMap props = attrs;
+  props.erase(CKA_VALUE);
+  props.erase(CKA_VALUE_LEN);
+  props.erase(CKA_CHECK_VALUE);  // computed from the value below
+  const bool persisted = attr_true(props, CKA_TOKEN);
+  const SecretBytes blob = bridge::cipher_key_blob(type->cng_algorithm, value);
+  auto key = create_named(slot, persisted, props, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
+    std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
+    NCryptBuffer buffer{static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
+                        NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
+    NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
+    PendingKey pending;
+    const SECURITY_STATUS st = NCryptImportKey(
+        slot.provider, 0, NCRYPT_CIPHER_KEY_BLOB, name != nullptr ? &params : nullptr, &pending.h,
+        const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
+        NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
+    if (st == NTE_EXISTS) {
+      return 0;
+    }
+    check_status(st, NcryptContext::kImport, "NCryptImportKey");
+    if (!configure_and_finalize(pending.h, persisted, type->key_type, props)) {
+      return 0;
+    }
+    return pending.release();
+  });
+  const std::optional<Bytes> check = check_value_of(*type, slot, *key, ByteView(value));
+  // A check value given in the template must match (PKCS#11 3.0 §4.10).
+  if (const auto given = attrs.find(CKA_CHECK_VALUE);
+      given != attrs.end() && check && given->second != *check) {
+    if (key->persisted()) {
+      NCRYPT_KEY_HANDLE victim = 0;
+      if (NCryptOpenKey(slot.provider, &victim, key->name().c_str(), 0, slot.scope_flag) ==
+          ERROR_SUCCESS) {
+        NCryptDeleteKey(victim, 0);
+      }
+    }
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_CHECK_VALUE does not match the key value");
+  }
+  return object_over(slot, *type, key, props, check, owner);
+}
+
+ObjectPtr open_secret_key(const std::shared_ptr<CngKey>& key) {
+  const auto algorithm =
+      bridge::get_string_property(key->handle(), NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
+  const SecretKeyType* type = secret_type_for_algorithm(algorithm);
+  if (type == nullptr) {
+    fail(CKR_KEY_TYPE_INCONSISTENT, "not a secret key algorithm");
+  }
+  auto obj = std::make_shared<Object>();
+  obj->object_class = CKO_SECRET_KEY;
+  obj->subtype = type->key_type;
+  obj->token = key->persisted();
+  obj->key = key;
+  obj->attrs = secret_attrs(*type, *key, {});
+  return obj;
+}
+
+std::optional<SecretBytes> secret_key_value(const Object& secret) {
+  return secret.key ? export_value(*secret.key) : std::nullopt;
+}
+
+}  // namespace p11::objects
