@@ -48,7 +48,7 @@ struct CertScope {
   explicit CertScope(const Options& options)
       : provider(open_provider(options.provider)), store(store_call("certificate store", [&] {
           return cng::CertStore(options.scope == Scope::kMachine,
-                                options.provider == ProviderKind::kPlatform);
+                                store_subdirectory(options.provider));
         })) {}
 };
 

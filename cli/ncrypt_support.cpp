@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "slots/profile.h"
 #include "status_names.h"
 
 namespace cngkey {
@@ -67,6 +68,16 @@ DWORD scope_flags(Scope scope) noexcept {
 const char16_t* provider_alias(ProviderKind provider) noexcept {
   return provider == ProviderKind::kPlatform ? MS_PLATFORM_CRYPTO_PROVIDER
                                              : MS_KEY_STORAGE_PROVIDER;
+}
+
+std::string_view store_subdirectory(ProviderKind provider) {
+  // The provider's profile says where its keys and certificates live in a scope directory.
+  for (const slots::ProviderProfile& profile : slots::provider_profiles()) {
+    if (profile.provider == std::u16string_view(provider_alias(provider))) {
+      return profile.store_subdirectory;
+    }
+  }
+  return {};
 }
 
 Handle open_provider(ProviderKind provider) {

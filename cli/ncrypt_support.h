@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ncrypt.h"
@@ -72,6 +73,8 @@ const char16_t* provider_alias(ProviderKind provider) noexcept;
 
 // Opens the provider; without a TPM the platform provider fails with CliError(kExitNoTpm).
 Handle open_provider(ProviderKind provider);
+// The provider's store subdirectory of a scope directory, from its profile (slots/profile.h).
+std::string_view store_subdirectory(ProviderKind provider);
 Handle open_key(const Handle& provider, const std::u16string& name, Scope scope);
 
 // Property reads. The optional forms return nullopt when the object does not have the
