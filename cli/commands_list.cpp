@@ -32,8 +32,12 @@ std::string long_columns(const Handle& provider, const KeyEntry& entry, Scope sc
     const Handle key = open_key(provider, entry.name, scope);
     const auto length = find_dword_property(key.get(), NCRYPT_LENGTH_PROPERTY);
     const auto usage = find_dword_property(key.get(), NCRYPT_KEY_USAGE_PROPERTY);
-    return "\t" + (length ? std::to_string(*length) : std::string("-")) + "\t" +
-           (usage ? usage_words(*usage) : std::string("-"));
+    // Appended in place (GCC 12 -O3 -Wrestrict false positive on "\t" + std::string).
+    std::string columns = "\t";
+    columns += length ? std::to_string(*length) : std::string("-");
+    columns += '\t';
+    columns += usage ? usage_words(*usage) : std::string("-");
+    return columns;
   } catch (const NcryptError& error) {
     std::cerr << "cngkey: " << escape_field(display_utf8(entry.name)) << ": " << error.what()
               << '\n';
