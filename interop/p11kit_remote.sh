@@ -7,6 +7,9 @@
 # list; the key lands in the host's store (cngkey sees it there).
 #   p11kit_remote.sh MODULE [CNGKEY]
 #   P11_KIT_CLIENT (default: Debian's p11-kit-client.so)
+# set -u only: like every interop script, a failing step is counted and the next one runs
+# (lib/common.sh's step/must), which set -e would cut short.
+set -u
 . "$(dirname "$0")/lib/common.sh"
 interop_init p11kit-remote "$@"
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
