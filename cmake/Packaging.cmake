@@ -24,19 +24,19 @@ set(CPACK_DEBIAN_CNG-PKCS11_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_CNG-PKCS11_PACKAGE_RECOMMENDS "p11-kit-modules")
 set(CPACK_COMPONENT_CNG-PKCS11_DESCRIPTION
   "PKCS#11 module over the Windows CNG key model
- libcng_pkcs11.so gives PKCS#11 applications (Firefox/NSS, pkcs11-tool, OpenSSL,
- Java, GnuTLS through p11-kit) persisted named CNG keys in a user and a machine
- scope, from a software key storage provider and, with a TPM 2.0, from a
- TPM-backed one. Includes the p11-kit module file, the cngkey tool and the man
- pages cngkey(1) and cng-pkcs11(7).")
+libcng_pkcs11.so gives PKCS#11 applications (Firefox/NSS, pkcs11-tool, OpenSSL,
+Java, GnuTLS through p11-kit) persisted named CNG keys in a user and a machine
+scope, from a software key storage provider and, with a TPM 2.0, from a
+TPM-backed one. Includes the p11-kit module file, the cngkey tool and the man
+pages cngkey(1) and cng-pkcs11(7).")
 
 set(CPACK_DEBIAN_LIBCNG-NCRYPT-DEV_PACKAGE_NAME libcng-ncrypt-dev)
 set(CPACK_DEBIAN_LIBCNG-NCRYPT-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_COMPONENT_LIBCNG-NCRYPT-DEV_DESCRIPTION
   "NCrypt key storage API of cng-pkcs11 (library and headers)
- libcng-ncrypt.so implements the Windows NCrypt functions (NCryptOpenStorageProvider,
- NCryptCreatePersistedKey, NCryptFinalizeKey, ...) over the same key stores as the
- cng-pkcs11 PKCS#11 module. Headers <ncrypt.h> and <bcrypt.h> and the pkg-config
- file cng-ncrypt.pc.")
+libcng-ncrypt.so implements the Windows NCrypt functions (NCryptOpenStorageProvider,
+NCryptCreatePersistedKey, NCryptFinalizeKey, ...) over the same key stores as the
+cng-pkcs11 PKCS#11 module. Headers <ncrypt.h> and <bcrypt.h> and the pkg-config
+file cng-ncrypt.pc.")
 
 include(CPack)
