@@ -19,7 +19,9 @@ TEST_F(ConcurrencyTest, ParallelLifecyclesOnOneLayer) {
     for (int round = 0; round < kRounds; ++round) {
       // Appended in place: "t" + std::to_string(…) trips GCC 12 -O3 -Wrestrict.
       std::string label = "t";
-      label += std::to_string(id) + "-" + std::to_string(round);
+      label += std::to_string(id);
+      label += '-';
+      label += std::to_string(round);
       const bool token = round % 2 == 0;
       SessionContext s{static_cast<CK_SESSION_HANDLE>(1000 + id), true};
       Template pub;
