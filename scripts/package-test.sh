@@ -61,6 +61,7 @@ apt-get remove -y -qq $PACKAGES >/dev/null 2>&1 || true
 # shellcheck disable=SC2086
 dpkg -i --path-include='/usr/share/man/man1/cngkey.1*' \
   --path-include='/usr/share/man/man7/cng-pkcs11.7*' $DEBS
+# shellcheck disable=SC2086
 dpkg -L $PACKAGES | sort -u >"$WORK/files"
 test -f "$LIBDIR/pkcs11/libcng_pkcs11.so" || fail "module not in $LIBDIR/pkcs11"
 test -f /usr/share/p11-kit/modules/cng-pkcs11.module || fail "no p11-kit module file"
@@ -126,8 +127,10 @@ echo "  cc -std=c11 -Wall -Wextra -pedantic -Werror prog.c $(pkg-config --cflags
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Wextra -pedantic -Werror -o prog prog.c $(pkg-config --cflags --libs cng-ncrypt)
 linked=$(ldd prog | awk '$1 == "libcng-ncrypt.so.0" { print $3 }')
-[ -n "$linked" ] && [ "$(readlink -f "$linked")" = "$(readlink -f "$LIBDIR/libcng-ncrypt.so.0")" ] ||
-  { ldd prog; fail "not linked to the installed library"; }
+if [ -z "$linked" ] || [ "$(readlink -f "$linked")" != "$(readlink -f "$LIBDIR/libcng-ncrypt.so.0")" ]; then
+  ldd prog
+  fail "not linked to the installed library"
+fi
 echo "  prog uses $linked"
 ./prog
 "${P11[@]}" --list-objects --type privkey >objects.txt
@@ -140,10 +143,11 @@ man -w 7 cng-pkcs11
 man cngkey 2>/dev/null | grep -q 'EXIT STATUS' || fail "man cngkey does not render"
 
 step "a machine-scope key in $MACHINE_STORE (survives remove and purge)"
-ls -A "$MACHINE_STORE" | sort >before.txt
+find "$MACHINE_STORE" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort >before.txt
 env -u CNG_PKCS11_MACHINE_DIR cngkey create --scope machine --name "pkg-test-machine-$$" \
   --algorithm ECDSA_P256 >/dev/null
-MACHINE_KEY=$(ls -A "$MACHINE_STORE" | sort | comm -13 before.txt - | head -n1)
+MACHINE_KEY=$(find "$MACHINE_STORE" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort |
+  comm -13 before.txt - | head -n1)
 [ -n "$MACHINE_KEY" ] || fail "cngkey wrote no key file into $MACHINE_STORE"
 echo "  key file $MACHINE_STORE/$MACHINE_KEY"
 
