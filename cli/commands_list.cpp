@@ -52,8 +52,12 @@ std::string long_columns(const LongFields& fields) {
   if (!fields.readable) {
     return "\t?\t?";
   }
-  return "\t" + (fields.length ? std::to_string(*fields.length) : std::string("-")) + "\t" +
-         (fields.usage ? usage_words(*fields.usage) : std::string("-"));
+  // Appended in place (GCC 12 -O3 -Wrestrict false positive on "\t" + std::string).
+  std::string columns = "\t";
+  columns += fields.length ? std::to_string(*fields.length) : std::string("-");
+  columns += '\t';
+  columns += fields.usage ? usage_words(*fields.usage) : std::string("-");
+  return columns;
 }
 
 std::string json_entry(const Options& options, const KeyEntry& entry, const LongFields* fields) {

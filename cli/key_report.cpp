@@ -38,12 +38,14 @@ std::string flag_words(DWORD value, std::span<const std::pair<DWORD, std::string
   std::string words;
   for (const auto& [flag, name] : names) {
     if ((value & flag) != 0) {
-      words += (words.empty() ? "" : ",") + std::string(name);
+      words += words.empty() ? "" : ",";  // appended in place: GCC 12 -O3 -Wrestrict
+      words += name;
       value &= ~flag;
     }
   }
   if (value != 0) {
-    words += (words.empty() ? "" : ",") + hex32(value);
+    words += words.empty() ? "" : ",";
+    words += hex32(value);
   }
   return words.empty() ? "none" : words;
 }

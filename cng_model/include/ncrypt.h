@@ -434,7 +434,12 @@ typedef struct __NCRYPT_UI_POLICY {
   LPCWSTR pszDescription;
 } NCRYPT_UI_POLICY;
 
-/* ---- Functions ---- */
+/* ---- Functions ----
+ * Exported from the shared library libcng-ncrypt.so even though cng_model compiles with
+ * -fvisibility=hidden (the PKCS#11 module's version script keeps them private there). */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(default)
+#endif
 SECURITY_STATUS WINAPI NCryptOpenStorageProvider(NCRYPT_PROV_HANDLE *phProvider,
                                                  LPCWSTR pszProviderName, DWORD dwFlags);
 SECURITY_STATUS WINAPI NCryptEnumStorageProviders(DWORD *pdwProviderCount,
@@ -487,6 +492,9 @@ SECURITY_STATUS WINAPI NCryptSecretAgreement(NCRYPT_KEY_HANDLE hPrivKey, NCRYPT_
 SECURITY_STATUS WINAPI NCryptDeriveKey(NCRYPT_SECRET_HANDLE hSharedSecret, LPCWSTR pwszKDF,
                                        NCryptBufferDesc *pParameterList, PBYTE pbDerivedKey,
                                        DWORD cbDerivedKey, DWORD *pcbResult, ULONG dwFlags);
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,8 @@
 //   4. call the implementation (which throws P11Error on failure and returns void or a CK_RV),
 //   5. map exceptions: P11Error → its CK_RV, slots::ProviderError → the SECURITY_STATUS table,
 //      std::bad_alloc → CKR_HOST_MEMORY, anything else → CKR_GENERAL_ERROR,
-//   6. trace the call when CNG_PKCS11_DEBUG is set.
+//   6. trace the call when CNG_PKCS11_DEBUG is set: one line with the arguments as the caller
+//      passed them (core/trace_args.h: numbers, types, lengths, addresses; never a value).
 // Nothing ever propagates out: every entry point is noexcept.
 #pragma once
 
@@ -17,13 +18,15 @@
 #include "bridge/status_map.h"
 #include "core/log.h"
 #include "core/p11_error.h"
+#include "core/trace_args.h"
 #include "session/instance.h"
 
 namespace p11::abi {
 
-// Runs body() and converts whatever it throws into a CK_RV.
+// Runs body() and converts whatever it throws into a CK_RV. args: the traced argument list
+// (trace::format_args, empty when tracing is off).
 template <class Body>
-CK_RV guarded(const char* function, Body&& body) noexcept {
+CK_RV guarded(const char* function, const std::string& args, Body&& body) noexcept {
   CK_RV rv = CKR_GENERAL_ERROR;
   const char* cause = nullptr;
   try {
@@ -33,7 +36,7 @@ CK_RV guarded(const char* function, Body&& body) noexcept {
     } else {
       rv = body();
     }
-    log_call(function, rv, nullptr);
+    log_call(function, args, rv, nullptr);
     return rv;
   } catch (const P11Error& e) {
     rv = e.rv();
@@ -49,14 +52,24 @@ CK_RV guarded(const char* function, Body&& body) noexcept {
   } catch (...) {
     rv = CKR_GENERAL_ERROR;
   }
-  log_call(function, rv, cause);
+  log_call(function, args, rv, cause);
   return rv;
+}
+
+// The traced arguments; formatting cannot throw out of a noexcept entry point.
+template <class... Args>
+std::string traced_args(const Args&... args) noexcept {
+  try {
+    return trace::format_args(args...);
+  } catch (...) {
+    return "?";
+  }
 }
 
 // A library-level function: Impl(ModuleState&, args...).
 template <auto Impl, class... Args>
 CK_RV call_library(const char* function, Args... args) noexcept {
-  return guarded(function, [&] {
+  return guarded(function, traced_args(args...), [&] {
     const LibraryHold hold;
     return Impl(hold.state(), args...);
   });
@@ -65,7 +78,7 @@ CK_RV call_library(const char* function, Args... args) noexcept {
 // A session function: Impl(ModuleState&, Session&, args...) with the session locked.
 template <auto Impl, class... Args>
 CK_RV call_session(const char* function, CK_SESSION_HANDLE handle, Args... args) noexcept {
-  return guarded(function, [&] {
+  return guarded(function, traced_args(handle, args...), [&] {
     const LibraryHold hold;
     const std::shared_ptr<Session> session = hold.state().sessions().get(handle);
     const std::lock_guard lock(session->mutex());
@@ -77,7 +90,7 @@ CK_RV call_session(const char* function, CK_SESSION_HANDLE handle, Args... args)
 // A function that needs no initialised library (C_Initialize, C_GetFunctionList, …).
 template <auto Impl, class... Args>
 CK_RV call_unchecked(const char* function, Args... args) noexcept {
-  return guarded(function, [&] { return Impl(args...); });
+  return guarded(function, traced_args(args...), [&] { return Impl(args...); });
 }
 
 }  // namespace p11::abi

@@ -71,8 +71,10 @@ ULONG read_ulong(ByteView blob, std::size_t at) {
 }
 
 void put_ulong(Bytes& out, ULONG v) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
-  out.insert(out.end(), p, p + sizeof v);
+  // resize + memcpy: inserting into an empty vector trips GCC 12 -O3 -Wstringop-overflow.
+  const std::size_t at = out.size();
+  out.resize(at + sizeof v);
+  std::memcpy(out.data() + at, &v, sizeof v);
 }
 
 ByteView take(ByteView blob, std::size_t& at, std::size_t n) {

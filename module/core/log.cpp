@@ -104,4 +104,69 @@ void log_call(const char* function, CK_RV rv, const char* cause) noexcept {
   }
 }
 
+void log_call(const char* function, const std::string& args, CK_RV rv, const char* cause) noexcept {
+  if (!log_enabled()) {
+    return;
+  }
+  // One fprintf per call: lines of concurrent calls never interleave.
+  if (cause != nullptr && cause[0] != '\0') {
+    std::fprintf(stderr, "cng-pkcs11: %s(%s) -> 0x%08lx (%s): %s\n", function, args.c_str(), rv,
+                 rv_name(rv), cause);
+  } else {
+    std::fprintf(stderr, "cng-pkcs11: %s(%s) -> 0x%08lx (%s)\n", function, args.c_str(), rv,
+                 rv_name(rv));
+  }
+}
+
+namespace trace {
+
+void append_number(std::string& out, unsigned long value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%lu", value);
+  out += text;
+}
+
+void append_pointer(std::string& out, const volatile void* pointer) {
+  if (pointer == nullptr) {
+    out += "NULL";
+    return;
+  }
+  char text[24];
+  std::snprintf(text, sizeof text, "%p", const_cast<const void*>(pointer));
+  out += text;
+}
+
+void append_mechanism(std::string& out, const CK_MECHANISM* mechanism) {
+  if (mechanism == nullptr) {
+    out += "NULL";
+    return;
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, "{mech=0x%lx, param_len=%lu}", mechanism->mechanism,
+                mechanism->ulParameterLen);
+  out += text;
+}
+
+void append_template(std::string& out, const CK_ATTRIBUTE* attributes, CK_ULONG count) {
+  if (attributes == nullptr) {
+    out += "NULL";
+    return;
+  }
+  constexpr CK_ULONG kShown = 64;
+  out += '[';
+  for (CK_ULONG i = 0; i < count && i < kShown; ++i) {
+    char text[64];
+    // The type and the length only: the value may be a private key component.
+    std::snprintf(text, sizeof text, "%s{type=0x%lx, len=%lu}", i == 0 ? "" : ", ",
+                  attributes[i].type, attributes[i].ulValueLen);
+    out += text;
+  }
+  if (count > kShown) {
+    out += ", ...";
+  }
+  out += ']';
+}
+
+}  // namespace trace
+
 }  // namespace p11

@@ -69,8 +69,7 @@ TEST_F(RawRsaTest, SignatureIsTheRawPrivateOperation) {
     EXPECT_CKR(CKR_OK, Verify(s, kp.pub, small, small_sig));
 
     // Tampered data or signature, wrong signature length.
-    Bytes other = small;
-    other.back() ^= 1;
+    const Bytes other = {0x01, 0x02, 0x03, 0x04, 0x04};  // small with its last bit flipped
     EXPECT_CKR(CKR_SIGNATURE_INVALID, Verify(s, kp.pub, other, small_sig));
     Bytes bad_sig = small_sig;
     bad_sig[100] ^= 0x40;

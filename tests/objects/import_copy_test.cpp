@@ -145,7 +145,10 @@ TEST_F(ImportCopyTest, KeytoolCopiesItsSessionKeyToTheToken) {
   Template pub;
   pub.bytes(CKA_EC_PARAMS, ec_params(256));
   CK_MECHANISM m{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
-  const auto [pub_h, priv_h] = layer_->generate_key_pair(rw_, m, pub.span(), {});
+  // Named handles, not a structured binding: lambdas capture them (clang 14).
+  const auto pub_h_priv_h = layer_->generate_key_pair(rw_, m, pub.span(), {});
+  const CK_OBJECT_HANDLE pub_h = pub_h_priv_h.first;
+  const CK_OBJECT_HANDLE priv_h = pub_h_priv_h.second;
   ASSERT_EQ(key_files(user_dir_), 0u);
   // ...then C_CopyObject(session key -> {CKA_TOKEN=TRUE, CKA_ID=alias, CKA_NETSCAPE_DB}).
   const Bytes point = *attr(*layer_, pub_h, CKA_EC_POINT);
@@ -191,7 +194,10 @@ TEST_F(ImportCopyTest, KeytoolCopiesItsSessionKeyToTheToken) {
 }
 
 TEST_F(ImportCopyTest, TokenKeyCopiedToSessionSharesTheCngKey) {
-  const auto [pub, priv] = generate_rsa(*layer_, true, "provider");
+  // Named handles, not a structured binding: lambdas capture them (clang 14).
+  const auto pub_priv = generate_rsa(*layer_, true, "provider");
+  const CK_OBJECT_HANDLE pub = pub_priv.first;
+  const CK_OBJECT_HANDLE priv = pub_priv.second;
   Template to_session;
   to_session.boolean(CKA_TOKEN, false).text(CKA_LABEL, "session copy");
   const CK_OBJECT_HANDLE copy = layer_->copy_object(ro_, priv, to_session.span());
@@ -258,7 +264,10 @@ TEST_F(ImportCopyTest, EcdhDeriveMakesASessionSecret) {
   EXPECT_EQ(attr_ulong(*layer_, s1, CKA_CLASS), CKO_SECRET_KEY);
   EXPECT_FALSE(attr_bool(*layer_, s1, CKA_LOCAL));
   // A key without CKA_DERIVE may not.
-  const auto [pub_c, priv_c] = generate_ec(*layer_, false);
+  // Named handles, not a structured binding: lambdas capture them (clang 14).
+  const auto pub_c_priv_c = generate_ec(*layer_, false);
+  const CK_OBJECT_HANDLE pub_c = pub_c_priv_c.first;
+  const CK_OBJECT_HANDLE priv_c = pub_c_priv_c.second;
   EXPECT_EQ(rv_of([&] { derive(priv_c, point_b_der); }), CKR_KEY_FUNCTION_NOT_PERMITTED);
   (void)pub_c;
 }

@@ -136,7 +136,10 @@ TEST_F(TemplateTest, FiveCasesOfGetAttributeValue) {
 }
 
 TEST_F(TemplateTest, SetAttributeValueRules) {
-  const auto [pub, priv] = generate_ec(*layer_, false);
+  // Named handles, not a structured binding: lambdas capture them (clang 14).
+  const auto pub_priv = generate_ec(*layer_, false);
+  const CK_OBJECT_HANDLE pub = pub_priv.first;
+  const CK_OBJECT_HANDLE priv = pub_priv.second;
   Template token;
   token.boolean(CKA_TOKEN, true);
   EXPECT_EQ(rv_of([&] { layer_->set_attribute_value(rw_, priv, token.span()); }),
@@ -168,7 +171,10 @@ TEST_F(TemplateTest, SetAttributeValueRules) {
       .boolean(CKA_DESTROYABLE, false)
       .boolean(CKA_COPYABLE, false);
   CK_MECHANISM m{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
-  const auto [pub2, priv2] = layer_->generate_key_pair(rw_, m, pub_t.span(), frozen.span());
+  // Named handles, not a structured binding: lambdas capture them (clang 14).
+  const auto pub2_priv2 = layer_->generate_key_pair(rw_, m, pub_t.span(), frozen.span());
+  const CK_OBJECT_HANDLE pub2 = pub2_priv2.first;
+  const CK_OBJECT_HANDLE priv2 = pub2_priv2.second;
   Template label;
   label.text(CKA_LABEL, "x");
   EXPECT_EQ(rv_of([&] { layer_->set_attribute_value(rw_, priv2, label.span()); }),
