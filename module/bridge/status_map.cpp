@@ -41,6 +41,9 @@ constexpr std::array kRows = {
     Row{NTE_BAD_LEN, C::kUnwrap, CKR_WRAPPED_KEY_LEN_RANGE},
     Row{NTE_BAD_TYPE, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
     Row{NTE_INVALID_PARAMETER, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
+    // The caller checked the slot keeps keys of the algorithm: a value that cannot be one
+    // (an AES key of 20 bytes).
+    Row{NTE_NOT_SUPPORTED, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
     Row{NTE_INVALID_PARAMETER, C::kKeyGen, CKR_TEMPLATE_INCONSISTENT},
     Row{NTE_NOT_SUPPORTED, C::kExport, CKR_KEY_UNEXTRACTABLE},
     Row{NTE_NOT_SUPPORTED, C::kProperty, CKR_ATTRIBUTE_TYPE_INVALID},

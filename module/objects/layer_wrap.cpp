@@ -82,6 +82,21 @@ void check_kek(const mech::MechanismSpec& spec, const KeyView& kek, bool usage, 
   mech::check_key_size(spec, kek, caps);
 }
 
+// The mechanism that generates keys of a class and type (CKM_VENDOR_DEFINED for none).
+CK_MECHANISM_TYPE key_type_generator(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type) {
+  if (cls == CKO_SECRET_KEY) {
+    const SecretKeyType* type = secret_type_for_key(key_type);
+    return type != nullptr ? type->generate_mechanism : CKM_VENDOR_DEFINED;
+  }
+  if (cls == CKO_PRIVATE_KEY && key_type == CKK_RSA) {
+    return CKM_RSA_PKCS_KEY_PAIR_GEN;
+  }
+  if (cls == CKO_PRIVATE_KEY && key_type == CKK_EC) {
+    return CKM_EC_KEY_PAIR_GEN;
+  }
+  return CKM_VENDOR_DEFINED;
+}
+
 }  // namespace
 
 Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
@@ -155,6 +170,11 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s,
   }
   if (!wrapped_length_ok(mechanism.mechanism, wrapped.size())) {
     fail(CKR_WRAPPED_KEY_LEN_RANGE, "not a length this mechanism wraps to");
+  }
+  // The slot must keep keys of that type (the key's generation mechanism is offered).
+  const mech::MechanismSpec* keeps = mech::find_mechanism(key_type_generator(*cls, *key_type));
+  if (keeps == nullptr || !mech::offered_on(*keeps, context_.capabilities)) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "this slot keeps no keys of that class and type");
   }
   if (attr_true(t, CKA_TOKEN)) {
     check_token_write(s);

@@ -418,6 +418,12 @@ TEST_F(WrapTest, UnwrapErrors) {
     Template u;
     u.Ulong(CKA_KEY_TYPE, CKK_AES);
     EXPECT_CKR(CKR_TEMPLATE_INCOMPLETE, Unwrap(CKM_AES_KEY_WRAP, k, good, u, &h));
+    Template d;
+    d.Ulong(CKA_CLASS, CKO_DATA).Ulong(CKA_KEY_TYPE, CKK_AES);
+    EXPECT_CKR(CKR_TEMPLATE_INCONSISTENT, Unwrap(CKM_AES_KEY_WRAP, k, good, d, &h));
+    Template des;
+    des.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_DES3);
+    EXPECT_CKR(CKR_TEMPLATE_INCONSISTENT, Unwrap(CKM_AES_KEY_WRAP, k, good, des, &h));
   }
   {
     Template t;
