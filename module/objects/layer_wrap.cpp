@@ -10,9 +10,10 @@
 // What is wrapped: a secret key's value, or an RSA/EC private key's PKCS#8 PrivateKeyInfo.
 // The module enforces the PKCS#11 rules (CKA_WRAP/CKA_UNWRAP, CKA_EXTRACTABLE,
 // CKA_WRAP_WITH_TRUSTED) itself: session keys carry an internal Export Policy that lets them
-// out (key_factory.h), so CNG alone would not refuse. CKA_WRAP_TEMPLATE and
-// CKA_UNWRAP_TEMPLATE are not in the schemas: a template naming them is
-// CKR_ATTRIBUTE_TYPE_INVALID.
+// out (key_factory.h), so CNG alone would not refuse. CKA_WRAP_TEMPLATE of the wrapping key:
+// the wrapped key must have each of its attributes with that value (else
+// CKR_KEY_NOT_WRAPPABLE). CKA_UNWRAP_TEMPLATE of the unwrapping key: merged into the unwrap
+// template; the same attribute with another value there is CKR_TEMPLATE_INCONSISTENT.
 #include <algorithm>
 #include <array>
 
@@ -97,6 +98,17 @@ CK_MECHANISM_TYPE key_type_generator(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type) 
   return CKM_VENDOR_DEFINED;
 }
 
+// CKA_UNWRAP_TEMPLATE merged into the caller's template (§4.10): its attributes are added;
+// one the caller gives with another value is CKR_TEMPLATE_INCONSISTENT.
+void merge_unwrap_template(AttrMap& t, const AttrMap& unwrap_template) {
+  for (const auto& [type, value] : unwrap_template) {
+    const auto [it, inserted] = t.emplace(type, value);
+    if (!inserted && it->second != value) {
+      fail(CKR_TEMPLATE_INCONSISTENT, "the template conflicts with CKA_UNWRAP_TEMPLATE");
+    }
+  }
+}
+
 }  // namespace
 
 Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
@@ -113,6 +125,7 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
   check_kek(spec, kek, kek.can_wrap, CKR_WRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
   Object target;
   bool kek_trusted = false;
+  AttrMap wrap_template;
   {
     std::shared_lock lock(mutex_);
     const ObjectPtr o = lookup(key);
@@ -123,6 +136,9 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
     target = *o;
     if (const ObjectPtr w = lookup(wrapping_key)) {
       kek_trusted = attr_true(w->attrs, CKA_TRUSTED);
+      if (const auto it = w->attrs.find(CKA_WRAP_TEMPLATE); it != w->attrs.end()) {
+        wrap_template = decode_attribute_array(it->second);
+      }
     }
   }
   if (target.object_class == CKO_PUBLIC_KEY || !target.key) {
@@ -134,6 +150,12 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
   if (attr_true(target.attrs, CKA_WRAP_WITH_TRUSTED) && !kek_trusted) {
     fail(CKR_KEY_NOT_WRAPPABLE, "CKA_WRAP_WITH_TRUSTED needs a wrapping key with CKA_TRUSTED");
   }
+  for (const auto& [type, value] : wrap_template) {
+    const auto it = target.attrs.find(type);
+    if (it == target.attrs.end() || it->second != value) {
+      fail(CKR_KEY_NOT_WRAPPABLE, "the key does not match the wrapping key's CKA_WRAP_TEMPLATE");
+    }
+  }
   DWORD size = 0;
   check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr, nullptr,
                                0, &size, 0),
@@ -144,6 +166,16 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
                NcryptContext::kWrap, "NCryptExportKey");
   out.resize(size);
   return out;
+}
+
+AttrMap ObjectLayerImpl::unwrap_template_of(CK_OBJECT_HANDLE unwrapping_key) const {
+  std::shared_lock lock(mutex_);
+  const ObjectPtr o = lookup(unwrapping_key);
+  if (!o) {
+    return {};
+  }
+  const auto it = o->attrs.find(CKA_UNWRAP_TEMPLATE);
+  return it == o->attrs.end() ? AttrMap{} : decode_attribute_array(it->second);
 }
 
 CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s,
@@ -162,7 +194,8 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s,
   }
   check_kek(spec, kek, kek.can_unwrap, CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT,
             context_.capabilities);
-  const AttrMap t = parse_template(tmpl);
+  AttrMap t = parse_template(tmpl);
+  merge_unwrap_template(t, unwrap_template_of(unwrapping_key));
   const auto cls = attr_ulong(t, CKA_CLASS);
   const auto key_type = attr_ulong(t, CKA_KEY_TYPE);
   if (!cls || !key_type) {

@@ -91,6 +91,8 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   // Checks for creating/changing/destroying token objects.
   void check_token_write(const SessionContext& s) const;
+  // The unwrapping key's CKA_UNWRAP_TEMPLATE (layer_wrap.cpp); empty when it has none.
+  AttrMap unwrap_template_of(CK_OBJECT_HANDLE unwrapping_key) const;
   std::optional<SecretBytes> read_sensitive(const Object& object, CK_ATTRIBUTE_TYPE type) const;
   void persist_changes(const Object& object, const AttrMap& changes);
 

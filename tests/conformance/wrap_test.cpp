@@ -459,5 +459,73 @@ TEST_F(WrapTest, UnwrapErrors) {
   }
 }
 
+// CKA_WRAP_TEMPLATE / CKA_UNWRAP_TEMPLATE (§4.10): attribute arrays on the key-encryption
+// key, read back with C_GetAttributeValue, kept across re-initialisation for token keys, and
+// enforced by C_WrapKey and C_UnwrapKey.
+TEST_F(WrapTest, WrapAndUnwrapTemplates) {
+  const Bytes kek = Random(16);
+  CK_BBOOL yes = CK_TRUE;
+  CK_BBOOL no = CK_FALSE;
+  CK_ATTRIBUTE wrap_tmpl[] = {{CKA_ENCRYPT, &yes, sizeof yes}};
+  CK_ATTRIBUTE unwrap_tmpl[] = {{CKA_EXTRACTABLE, &no, sizeof no}, {CKA_DECRYPT, &yes, sizeof yes}};
+  Template t;
+  t.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES).Raw(CKA_VALUE, kek);
+  t.Bool(CKA_TOKEN, true).Bool(CKA_WRAP, true).Bool(CKA_UNWRAP, true).Str(CKA_LABEL, "kek-t");
+  t.Verbatim(CKA_WRAP_TEMPLATE, wrap_tmpl, sizeof wrap_tmpl);
+  t.Verbatim(CKA_UNWRAP_TEMPLATE, unwrap_tmpl, sizeof unwrap_tmpl);
+  CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, f_->C_CreateObject(s_, t.data(), t.size(), &k));
+  // Wrapping: only keys with CKA_ENCRYPT=TRUE.
+  const Bytes value = Random(16);
+  Template e;
+  e.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES).Raw(CKA_VALUE, value);
+  e.Bool(CKA_EXTRACTABLE, true).Bool(CKA_ENCRYPT, true);
+  CK_OBJECT_HANDLE encrypting = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, f_->C_CreateObject(s_, e.data(), e.size(), &encrypting));
+  EXPECT_EQ(Hex(Wrap(CKM_AES_KEY_WRAP, k, encrypting)), Hex(OsslWrap(kek, value, false)));
+  const CK_OBJECT_HANDLE plain = Secret(CKK_AES, Random(16), false);
+  CK_RV rv = CKR_OK;
+  Wrap(CKM_AES_KEY_WRAP, k, plain, &rv);
+  EXPECT_CKR(CKR_KEY_NOT_WRAPPABLE, rv);
+  // Unwrapping: the template's attributes are merged in; a conflict is refused.
+  const Bytes wrapped = OsslWrap(kek, value, false);
+  Template u;
+  u.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES);
+  CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, Unwrap(CKM_AES_KEY_WRAP, k, wrapped, u, &h));
+  EXPECT_FALSE(GetBool(s_, h, CKA_EXTRACTABLE));
+  EXPECT_TRUE(GetBool(s_, h, CKA_DECRYPT));
+  Template conflict;
+  conflict.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES).Bool(CKA_EXTRACTABLE, true);
+  EXPECT_CKR(CKR_TEMPLATE_INCONSISTENT, Unwrap(CKM_AES_KEY_WRAP, k, wrapped, conflict, &h));
+  // Read back (array attribute: size, then types and lengths, then values), also after
+  // re-initialisation.
+  Reinitialize();
+  s_ = OpenSession();
+  const auto found = FindByLabel(s_, CKO_SECRET_KEY, "kek-t");
+  ASSERT_EQ(found.size(), 1U);
+  CK_ATTRIBUTE query{CKA_UNWRAP_TEMPLATE, nullptr, 0};
+  ASSERT_CKR(CKR_OK, f_->C_GetAttributeValue(s_, found[0], &query, 1));
+  ASSERT_EQ(query.ulValueLen, 2 * sizeof(CK_ATTRIBUTE));
+  CK_ATTRIBUTE elements[2] = {};
+  query.pValue = elements;
+  ASSERT_CKR(CKR_OK, f_->C_GetAttributeValue(s_, found[0], &query, 1));
+  CK_BBOOL values[2] = {0xFF, 0xFF};
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(elements[i].ulValueLen, 1UL);
+    elements[i].pValue = &values[i];
+  }
+  ASSERT_CKR(CKR_OK, f_->C_GetAttributeValue(s_, found[0], &query, 1));
+  EXPECT_EQ(elements[0].type, static_cast<CK_ATTRIBUTE_TYPE>(CKA_DECRYPT));
+  EXPECT_EQ(values[0], CK_TRUE);
+  EXPECT_EQ(elements[1].type, static_cast<CK_ATTRIBUTE_TYPE>(CKA_EXTRACTABLE));
+  EXPECT_EQ(values[1], CK_FALSE);
+  // A key without templates has empty arrays.
+  const CK_OBJECT_HANDLE bare = Secret(CKK_AES, Random(16), true);
+  CK_ATTRIBUTE empty{CKA_WRAP_TEMPLATE, nullptr, 99};
+  EXPECT_CKR(CKR_OK, f_->C_GetAttributeValue(s_, bare, &empty, 1));
+  EXPECT_EQ(empty.ulValueLen, 0UL);
+}
+
 }  // namespace
 }  // namespace conf
