@@ -73,9 +73,9 @@ constexpr std::array kAttributes = {
     ROW(CKA_EC_POINT, K::kBytes, S::kPublicBlob, nullptr, 0, nullptr),
     ROW(CKA_ALWAYS_AUTHENTICATE, K::kBool, S::kCustom, u"AlwaysAuthenticate", 0, nullptr),
     ROW(CKA_WRAP_WITH_TRUSTED, K::kBool, S::kCustom, u"WrapWithTrusted", 0, nullptr),
-    ROW(CKA_ALLOWED_MECHANISMS, K::kMechanisms, S::kCustom, u"AllowedMechanisms", 0, nullptr),
     ROW(CKA_WRAP_TEMPLATE, K::kAttributes, S::kCustom, u"WrapTemplate", 0, nullptr),
     ROW(CKA_UNWRAP_TEMPLATE, K::kAttributes, S::kCustom, u"UnwrapTemplate", 0, nullptr),
+    ROW(CKA_ALLOWED_MECHANISMS, K::kMechanisms, S::kCustom, u"AllowedMechanisms", 0, nullptr),
     ROW(kCkaNssDb, K::kBytes, S::kNone, nullptr, 0, nullptr),
 };
 
