@@ -140,6 +140,14 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b, C
                   CK_ULONG c, CK_OBJECT_HANDLE_PTR k) noexcept {
   return call_session<&impl::derive_key>("C_DeriveKey", h, m, b, t, c, k);
 }
+CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE k,
+                CK_BYTE_PTR o, CK_ULONG_PTR ol) noexcept {
+  return call_session<&impl::wrap_key>("C_WrapKey", h, m, w, k, o, ol);
+}
+CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE u, CK_BYTE_PTR w,
+                  CK_ULONG wl, CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR k) noexcept {
+  return call_session<&impl::unwrap_key>("C_UnwrapKey", h, m, u, w, wl, t, c, k);
+}
 
 // ---- random numbers -----------------------------------------------------------------------------
 CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG l) noexcept {

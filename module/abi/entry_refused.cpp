@@ -11,7 +11,6 @@
 //   C_VerifyRecoverInit/VerifyRecover
 //   C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate
 //                                  no CKF_DUAL_CRYPTO_OPERATIONS
-//   C_WrapKey, C_UnwrapKey         not offered (yet); key import is C_CreateObject
 //   the 20 message-based functions of 3.0 (C_MessageEncryptInit … C_MessageVerifyFinal)
 //                                  no message-based (AEAD) mechanisms
 // CKR_FUNCTION_NOT_PARALLEL:
@@ -20,7 +19,9 @@
 // Implemented elsewhere although on the "decide" list: C_DigestKey (CKR_KEY_INDIGESTIBLE with an
 // active digest), C_WaitForSlotEvent (CKR_NO_EVENT with CKF_DONT_BLOCK, else
 // CKR_FUNCTION_NOT_SUPPORTED: slots never change), C_LoginUser (as C_Login; the user name is
-// ignored, there are no named users), C_SessionCancel (ends the named operations).
+// ignored, there are no named users), C_SessionCancel (ends the named operations), C_WrapKey and
+// C_UnwrapKey (entry_crypto.cpp: the AES key-wrap mechanisms; RSA wrapping mechanisms are not
+// offered, CKR_MECHANISM_INVALID).
 #include "abi/dispatch.h"
 #include "abi/entry_points.h"
 #include "abi/impl.h"
@@ -87,16 +88,6 @@ CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG pl, CK_BY
 CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR e, CK_ULONG el, CK_BYTE_PTR p,
                             CK_ULONG_PTR pl) noexcept {
   return call_session<kUnsupported>("C_DecryptVerifyUpdate", h, e, el, p, pl);
-}
-
-// ---- secret keys, wrapping ----------------------------------------------------------------------
-CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE k,
-                CK_BYTE_PTR o, CK_ULONG_PTR ol) noexcept {
-  return call_session<kUnsupported>("C_WrapKey", h, m, w, k, o, ol);
-}
-CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE u, CK_BYTE_PTR w,
-                  CK_ULONG wl, CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR k) noexcept {
-  return call_session<kUnsupported>("C_UnwrapKey", h, m, u, w, wl, t, c, k);
 }
 
 // ---- legacy parallel functions ------------------------------------------------------------------

@@ -64,6 +64,12 @@ void generate_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechani
 void derive_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
                 CK_OBJECT_HANDLE base_key, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count,
                 CK_OBJECT_HANDLE_PTR key);
+CK_RV wrap_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
+               CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key, CK_BYTE_PTR wrapped,
+               CK_ULONG_PTR wrapped_len);
+void unwrap_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
+                CK_OBJECT_HANDLE unwrapping_key, CK_BYTE_PTR wrapped, CK_ULONG wrapped_len,
+                CK_ATTRIBUTE_PTR tmpl, CK_ULONG count, CK_OBJECT_HANDLE_PTR key);
 
 // ---- cryptographic operations (impl_crypto.cpp) -----------------------------------------------
 // kind selects sign/verify/encrypt/decrypt/digest; the entry points bind it.

@@ -139,4 +139,38 @@ void derive_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism
   *key = objects_of(state, session).derive_key(session.context(), *mechanism, base_key, attrs);
 }
 
+// C_WrapKey: the output convention of §5.2 (pWrappedKey NULL: the length; too small:
+// CKR_BUFFER_TOO_SMALL with the length). The wrapping is made each call; it is cheap.
+CK_RV wrap_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
+               CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key, CK_BYTE_PTR wrapped,
+               CK_ULONG_PTR wrapped_len) {
+  require(mechanism != nullptr, CKR_ARGUMENTS_BAD, "pMechanism is NULL");
+  require(wrapped_len != nullptr, CKR_ARGUMENTS_BAD, "pulWrappedKeyLen is NULL");
+  const Bytes out =
+      objects_of(state, session).wrap_key(session.context(), *mechanism, wrapping_key, key);
+  const CK_ULONG available = *wrapped_len;
+  *wrapped_len = static_cast<CK_ULONG>(out.size());
+  if (wrapped == nullptr) {
+    return CKR_OK;
+  }
+  if (available < out.size()) {
+    return CKR_BUFFER_TOO_SMALL;
+  }
+  std::copy(out.begin(), out.end(), wrapped);
+  return CKR_OK;
+}
+
+void unwrap_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
+                CK_OBJECT_HANDLE unwrapping_key, CK_BYTE_PTR wrapped, CK_ULONG wrapped_len,
+                CK_ATTRIBUTE_PTR tmpl, CK_ULONG count, CK_OBJECT_HANDLE_PTR key) {
+  require(mechanism != nullptr, CKR_ARGUMENTS_BAD, "pMechanism is NULL");
+  require(key != nullptr, CKR_ARGUMENTS_BAD, "phKey is NULL");
+  require(wrapped != nullptr || wrapped_len == 0, CKR_ARGUMENTS_BAD, "pWrappedKey is NULL");
+  const auto attrs = attributes(tmpl, count);
+  check_may_create(session, attrs);
+  *key = objects_of(state, session)
+             .unwrap_key(session.context(), *mechanism, unwrapping_key,
+                         {wrapped, wrapped == nullptr ? 0 : wrapped_len}, attrs);
+}
+
 }  // namespace p11::impl

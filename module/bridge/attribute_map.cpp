@@ -73,6 +73,8 @@ constexpr std::array kAttributes = {
     ROW(CKA_EC_POINT, K::kBytes, S::kPublicBlob, nullptr, 0, nullptr),
     ROW(CKA_ALWAYS_AUTHENTICATE, K::kBool, S::kCustom, u"AlwaysAuthenticate", 0, nullptr),
     ROW(CKA_WRAP_WITH_TRUSTED, K::kBool, S::kCustom, u"WrapWithTrusted", 0, nullptr),
+    ROW(CKA_WRAP_TEMPLATE, K::kAttributes, S::kCustom, u"WrapTemplate", 0, nullptr),
+    ROW(CKA_UNWRAP_TEMPLATE, K::kAttributes, S::kCustom, u"UnwrapTemplate", 0, nullptr),
     ROW(CKA_ALLOWED_MECHANISMS, K::kMechanisms, S::kCustom, u"AllowedMechanisms", 0, nullptr),
     ROW(kCkaNssDb, K::kBytes, S::kNone, nullptr, 0, nullptr),
 };
@@ -133,6 +135,8 @@ bool value_shape_ok(ValueKind kind, const void* value, CK_ULONG length) noexcept
       return length > 0;
     case K::kMechanisms:
       return length % sizeof(CK_MECHANISM_TYPE) == 0;
+    case K::kAttributes:
+      return length % sizeof(CK_ATTRIBUTE) == 0;
     case K::kBytes:
     case K::kUtf8:
       return true;

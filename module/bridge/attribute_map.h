@@ -29,6 +29,8 @@ enum class ValueKind : std::uint8_t {
   kDate,        // CK_DATE: 8 ASCII digits, or empty
   kBigInt,      // big-endian unsigned integer, non-empty
   kMechanisms,  // CK_MECHANISM_TYPE array
+  kAttributes,  // CK_ATTRIBUTE array (CKF_ARRAY_ATTRIBUTE: CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE);
+                // the object layer keeps it serialised (template_rules.h, attribute arrays)
 };
 
 // Where a key object over a CNG key takes the attribute from.

@@ -121,6 +121,10 @@ const Group kSecretKey = {
     {CKA_CHECK_VALUE, C, D::kNone},  // §4.10: given at creation, it must match the value
     {CKA_WRAP_WITH_TRUSTED, CGMP | kOnlyToTrue, D::kFalse},
     {CKA_TRUSTED, RO, D::kFalse},
+    // §4.10: the attributes a key wrapped / unwrapped with this key must have (an attribute
+    // array, persisted serialised as a custom property).
+    {CKA_WRAP_TEMPLATE, CG, D::kEmpty},
+    {CKA_UNWRAP_TEMPLATE, CG, D::kEmpty},
     {CKA_VALUE, C | kSensitive | kRequiredCreate, D::kNone},
     {CKA_VALUE_LEN, G, D::kNone},
 };

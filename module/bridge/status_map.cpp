@@ -31,6 +31,19 @@ constexpr std::array kRows = {
     Row{NTE_INVALID_PARAMETER, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
     Row{NTE_BAD_TYPE, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
     Row{NTE_NOT_SUPPORTED, C::kKeyGen, CKR_KEY_SIZE_RANGE},
+    // Key wrapping (cng_model ncrypt.h, "Key wrapping"): the exported key's Export Policy
+    // refuses, or its length does not fit the blob type (RFC 3394 needs multiples of 8).
+    Row{NTE_NOT_SUPPORTED, C::kWrap, CKR_KEY_UNEXTRACTABLE},
+    Row{NTE_BAD_LEN, C::kWrap, CKR_KEY_NOT_WRAPPABLE},
+    Row{NTE_BAD_TYPE, C::kWrap, CKR_KEY_NOT_WRAPPABLE},
+    // An integrity or padding failure, or a key that is not what the template says.
+    Row{NTE_BAD_DATA, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
+    Row{NTE_BAD_LEN, C::kUnwrap, CKR_WRAPPED_KEY_LEN_RANGE},
+    Row{NTE_BAD_TYPE, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
+    Row{NTE_INVALID_PARAMETER, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
+    // The caller checked the slot keeps keys of the algorithm: a value that cannot be one
+    // (an AES key of 20 bytes).
+    Row{NTE_NOT_SUPPORTED, C::kUnwrap, CKR_WRAPPED_KEY_INVALID},
     Row{NTE_INVALID_PARAMETER, C::kKeyGen, CKR_TEMPLATE_INCONSISTENT},
     Row{NTE_NOT_SUPPORTED, C::kExport, CKR_KEY_UNEXTRACTABLE},
     Row{NTE_NOT_SUPPORTED, C::kProperty, CKR_ATTRIBUTE_TYPE_INVALID},

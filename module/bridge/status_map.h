@@ -15,7 +15,9 @@ enum class NcryptContext {
   kVerify,    // NCryptVerifySignature
   kDecrypt,   // NCryptDecrypt
   kEncrypt,   // NCryptEncrypt
-  kImport,    // NCryptImportKey (C_CreateObject, C_CopyObject, C_UnwrapKey)
+  kImport,    // NCryptImportKey (C_CreateObject, C_CopyObject)
+  kWrap,      // NCryptExportKey under a key-encryption key (C_WrapKey)
+  kUnwrap,    // NCryptImportKey under a key-encryption key (C_UnwrapKey)
   kExport,    // NCryptExportKey of private parts
   kProperty,  // NCryptGet/SetProperty for attributes
   kDerive,    // NCryptSecretAgreement / NCryptDeriveKey

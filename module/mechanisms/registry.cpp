@@ -109,6 +109,13 @@ constexpr std::array kRows = {
                   decode_aes_ctr_params, make_aes_ctr_operation},
     MechanismSpec{CKM_AES_GCM, F::kAesGcm, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
                   decode_aes_gcm_params, make_aes_gcm_operation},
+    // Key wrapping (objects/layer_wrap.cpp decodes the parameter: it has no operation).
+    MechanismSpec{CKM_AES_KEY_WRAP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+    MechanismSpec{CKM_AES_KEY_WRAP_PAD, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+    MechanismSpec{CKM_AES_KEY_WRAP_KWP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
     MechanismSpec{CKM_SHA_1_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
                   kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
     MechanismSpec{CKM_SHA_1_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,

@@ -26,6 +26,8 @@ enum class Family : std::uint8_t {
   kAesBlock,    // CKM_AES_ECB / CKM_AES_CBC / CKM_AES_CBC_PAD (NCrypt chaining modes)
   kAesCtr,      // CKM_AES_CTR (ECB of counter blocks through NCrypt, XOR in the module)
   kAesGcm,      // CKM_AES_GCM (NCrypt GCM)
+  kAesKeyWrap,  // CKM_AES_KEY_WRAP(_PAD/_KWP): C_WrapKey/C_UnwrapKey (the object layer, NCrypt
+                // export/import under the wrapping key; no operation)
   kHmac,        // CKM_SHA*_HMAC and CKM_SHA*_HMAC_GENERAL (NCryptSignHash on a generic secret)
 };
 

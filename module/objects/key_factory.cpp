@@ -198,22 +198,55 @@ const bridge::CurveInfo& checked_curve(const AttrMap& attrs) {
   fail(CKR_ATTRIBUTE_VALUE_INVALID, "malformed CKA_EC_PARAMS");
 }
 
-NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name,
-                               const SecretBytes& pkcs8, bool persisted, CK_KEY_TYPE key_type,
-                               const AttrMap& priv, const AttrMap& pub) {
+// The attributes of an imported (or unwrapped) private key: not generated here, so no
+// history (PKCS#11 §4.9 footnotes).
+AttrMap imported_private_attrs(const AttrMap& tmpl, const bridge::Schema& schema,
+                               CK_KEY_TYPE key_type) {
+  AttrMap priv = with_defaults(tmpl, schema);
+  key_type_defaults(priv, tmpl, key_type);
+  reject_unsupported_true(priv);
+  priv[CKA_CLASS] = ulong_bytes(CKO_PRIVATE_KEY);
+  priv[CKA_KEY_TYPE] = ulong_bytes(key_type);
+  priv[CKA_LOCAL] = bool_bytes(false);
+  priv[CKA_KEY_GEN_MECHANISM] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+  priv[CKA_ALWAYS_SENSITIVE] = bool_bytes(false);
+  priv[CKA_NEVER_EXTRACTABLE] = bool_bytes(false);
+  if (!tmpl.contains(CKA_ID)) {
+    priv.erase(CKA_ID);
+  }
+  return priv;
+}
+
+// PKCS#8 in the clear, or (wrapped non-null) wrapped under a key-encryption key: then the
+// blob is the wrapping and NCRYPTBUFFER_PKCS_ALG_ID names the algorithm expected inside.
+NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, ByteView pkcs8,
+                               bool persisted, CK_KEY_TYPE key_type, const AttrMap& priv,
+                               const AttrMap& pub, const WrappedKey* wrapped = nullptr) {
   std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
-  NCryptBuffer buffer{static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
-                      NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
-  NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
+  std::u16string alg_id = key_type == CKK_RSA ? NCRYPT_RSA_ALGORITHM : NCRYPT_ECDH_ALGORITHM;
+  std::array<NCryptBuffer, 2> buffers{};
+  ULONG count = 0;
+  if (name != nullptr) {
+    buffers[count++] = {static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
+                        NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
+  }
+  if (wrapped != nullptr) {
+    buffers[count++] = {static_cast<ULONG>((alg_id.size() + 1) * sizeof(char16_t)),
+                        NCRYPTBUFFER_PKCS_ALG_ID, alg_id.data()};
+  }
+  NCryptBufferDesc params{NCRYPTBUFFER_VERSION, count, buffers.data()};
+  const ByteView blob = wrapped != nullptr ? wrapped->data : pkcs8;
   PendingKey pending;
   const SECURITY_STATUS st = NCryptImportKey(
-      slot.provider, 0, NCRYPT_PKCS8_PRIVATE_KEY_BLOB, name != nullptr ? &params : nullptr,
-      &pending.h, const_cast<std::uint8_t*>(pkcs8.data()), static_cast<DWORD>(pkcs8.size()),
-      NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
+      slot.provider, wrapped != nullptr ? wrapped->unwrapping_key : 0,
+      wrapped != nullptr ? wrapped->blob_type : NCRYPT_PKCS8_PRIVATE_KEY_BLOB,
+      count != 0 ? &params : nullptr, &pending.h, const_cast<std::uint8_t*>(blob.data()),
+      static_cast<DWORD>(blob.size()), NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
   if (st == NTE_EXISTS) {
     return 0;
   }
-  check_status(st, NcryptContext::kImport, "NCryptImportKey");
+  check_status(st, wrapped != nullptr ? NcryptContext::kUnwrap : NcryptContext::kImport,
+               "NCryptImportKey");
   if (!configure_and_finalize(pending.h, persisted, key_type, priv, pub, 0)) {
     return 0;
   }
@@ -380,17 +413,7 @@ KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "only RSA and EC private keys");
   }
   validate_template(tmpl, *schema, TemplateOp::kCreate);
-  AttrMap priv = with_defaults(tmpl, *schema);
-  key_type_defaults(priv, tmpl, key_type);
-  reject_unsupported_true(priv);
-  // Imported keys: not generated here, so no history (PKCS#11 §4.9 footnotes).
-  priv[CKA_LOCAL] = bool_bytes(false);
-  priv[CKA_KEY_GEN_MECHANISM] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
-  priv[CKA_ALWAYS_SENSITIVE] = bool_bytes(false);
-  priv[CKA_NEVER_EXTRACTABLE] = bool_bytes(false);
-  if (!tmpl.contains(CKA_ID)) {
-    priv.erase(CKA_ID);
-  }
+  AttrMap priv = imported_private_attrs(tmpl, *schema, key_type);
   const auto secret = [&](CK_ATTRIBUTE_TYPE t) {
     const auto it = tmpl.find(t);
     return it == tmpl.end() ? SecretBytes() : SecretBytes(it->second.begin(), it->second.end());
@@ -414,6 +437,29 @@ KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
   }
   auto key = create_named(slot, persisted, priv, [&](const char16_t* name) {
     return import_pkcs8(slot, name, pkcs8, persisted, key_type, props, pub);
+  });
+  return objects_over(slot, std::move(key), priv, pub, owner, true);
+}
+
+KeyPairObjects unwrap_private_key(const SlotContext& slot, const AttrMap& tmpl,
+                                  const WrappedKey& wrapped, CK_SESSION_HANDLE owner) {
+  const CK_KEY_TYPE key_type = attr_ulong(tmpl, CKA_KEY_TYPE).value_or(CKK_RSA);
+  const bridge::Schema* schema = bridge::schema_for(CKO_PRIVATE_KEY, key_type);
+  if (schema == nullptr) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "only RSA and EC private keys are unwrapped");
+  }
+  // The key material comes from the wrapping: the template may name what a generation
+  // template may (no modulus, no private value).
+  validate_template(tmpl, *schema, TemplateOp::kGenerate);
+  const AttrMap priv = imported_private_attrs(tmpl, *schema, key_type);
+  const bool persisted = attr_true(priv, CKA_TOKEN);
+  const AttrMap props = without_key_material(priv);
+  AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}};
+  if (priv.contains(CKA_ID)) {
+    pub[CKA_ID] = priv.at(CKA_ID);
+  }
+  auto key = create_named(slot, persisted, priv, [&](const char16_t* name) {
+    return import_pkcs8(slot, name, {}, persisted, key_type, props, pub, &wrapped);
   });
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }

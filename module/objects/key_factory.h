@@ -48,6 +48,19 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
 KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
                                   CK_SESSION_HANDLE owner);
 
+// A key wrapped under a key-encryption key (C_UnwrapKey): NCryptImportKey with hImportKey.
+struct WrappedKey {
+  NCRYPT_KEY_HANDLE unwrapping_key = 0;  // the AES key-encryption key
+  const char16_t* blob_type = nullptr;   // BCRYPT_AES_WRAP_KEY_BLOB, NCRYPT_AES_WRAP_*_KEY_BLOB
+  ByteView data;
+};
+
+// C_UnwrapKey of a CKO_PRIVATE_KEY (RSA or EC, PKCS#8 inside the wrapping): tmpl is parsed and
+// names CKA_CLASS and CKA_KEY_TYPE; the PKCS#8 is unwrapped inside NCrypt into a new CNG key
+// (persisted when CKA_TOKEN=TRUE) and both objects come back, as for import_private_key.
+KeyPairObjects unwrap_private_key(const SlotContext& slot, const AttrMap& tmpl,
+                                  const WrappedKey& wrapped, CK_SESSION_HANDLE owner);
+
 // C_CopyObject of a private key into a new persisted CNG key (session -> token, or token ->
 // token). attrs are the copy's private key attributes (source merged with the template).
 KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& source,

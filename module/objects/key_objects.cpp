@@ -46,6 +46,9 @@ Bytes to_stored(const bridge::AttributeInfo& info, const Bytes& value) {
 }
 
 std::optional<Bytes> from_stored(const bridge::AttributeInfo& info, const Bytes& stored) {
+  if (info.kind == bridge::ValueKind::kAttributes) {
+    return stored;  // serialised as the object layer keeps it (template_rules.h)
+  }
   if (info.kind != bridge::ValueKind::kUlong && info.kind != bridge::ValueKind::kMechanisms) {
     if (!bridge::value_shape_ok(info.kind, stored.data(), stored.size())) {
       return std::nullopt;

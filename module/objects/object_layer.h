@@ -59,6 +59,15 @@ class ObjectLayer {
   virtual CK_OBJECT_HANDLE derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
                                       CK_OBJECT_HANDLE base_key,
                                       std::span<const CK_ATTRIBUTE> tmpl) = 0;
+  // C_WrapKey (CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP_KWP): key wrapped
+  // under wrapping_key inside NCrypt (layer_wrap.cpp); the module never holds the plaintext.
+  virtual Bytes wrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                         CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key) = 0;
+  // C_UnwrapKey: a new secret key, or a private key (with its public object), from wrapped.
+  virtual CK_OBJECT_HANDLE unwrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                                      CK_OBJECT_HANDLE unwrapping_key,
+                                      std::span<const std::uint8_t> wrapped,
+                                      std::span<const CK_ATTRIBUTE> tmpl) = 0;
   // C_DigestKey: the value of a secret key whose CNG Export Policy lets it out in the clear;
   // CKR_KEY_INDIGESTIBLE for other keys, CKR_KEY_HANDLE_INVALID for non-keys.
   virtual SecretBytes digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) = 0;

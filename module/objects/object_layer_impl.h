@@ -49,6 +49,11 @@ class ObjectLayerImpl final : public ObjectLayer {
   CK_OBJECT_HANDLE derive_key(const SessionContext& s, const CK_MECHANISM& mechanism,
                               CK_OBJECT_HANDLE base_key,
                               std::span<const CK_ATTRIBUTE> tmpl) override;
+  Bytes wrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                 CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key) override;
+  CK_OBJECT_HANDLE unwrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
+                              CK_OBJECT_HANDLE unwrapping_key, std::span<const std::uint8_t> wrapped,
+                              std::span<const CK_ATTRIBUTE> tmpl) override;
   SecretBytes digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) override;
   void close_session(CK_SESSION_HANDLE session) override;
 
@@ -86,6 +91,8 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   // Checks for creating/changing/destroying token objects.
   void check_token_write(const SessionContext& s) const;
+  // The unwrapping key's CKA_UNWRAP_TEMPLATE (layer_wrap.cpp); empty when it has none.
+  AttrMap unwrap_template_of(CK_OBJECT_HANDLE unwrapping_key) const;
   std::optional<SecretBytes> read_sensitive(const Object& object, CK_ATTRIBUTE_TYPE type) const;
   void persist_changes(const Object& object, const AttrMap& changes);
 

@@ -30,9 +30,15 @@ constexpr std::array kSecretTypes = {
 constexpr std::size_t kCheckValueBytes = 3;
 constexpr std::size_t kAesBlock = 16;
 
-// Key Usage bits from the usage attributes (the attribute table names each one's bit).
+// Key Usage bits from the usage attributes (the attribute table names each one's bit). A key
+// with CKA_WRAP or CKA_UNWRAP also gets NCRYPT_ALLOW_KEY_IMPORT_FLAG: CNG asks it of a
+// key-encryption key, for NCryptExportKey and NCryptImportKey under it alike (ncrypt.h, "Key
+// wrapping"). Setting CKA_WRAP/CKA_UNWRAP later does not change the Key Usage: such a key
+// cannot wrap (CKR_KEY_FUNCTION_NOT_PERMITTED).
 DWORD usage_bits(const AttrMap& attrs) {
-  DWORD usage = 0;
+  DWORD usage = attr_true(attrs, CKA_WRAP) || attr_true(attrs, CKA_UNWRAP)
+                    ? static_cast<DWORD>(NCRYPT_ALLOW_KEY_IMPORT_FLAG)
+                    : 0;
   for (const auto& [type, value] : attrs) {
     const auto* info = bridge::attribute_info(type);
     if (info != nullptr && info->source == bridge::CngSource::kKeyUsage && attr_true(attrs, type)) {
@@ -59,6 +65,65 @@ bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, CK_KEY_TYPE key
   }
   check_status(st, NcryptContext::kKeyGen, "NCryptFinalizeKey");
   return true;
+}
+
+// The properties an imported key keeps: the value, its length and check value come from
+// the key itself.
+AttrMap import_props(const AttrMap& attrs) {
+  AttrMap props = attrs;
+  props.erase(CKA_VALUE);
+  props.erase(CKA_VALUE_LEN);
+  props.erase(CKA_CHECK_VALUE);
+  return props;
+}
+
+void delete_persisted(const SlotContext& slot, const CngKey& key) {
+  if (!key.persisted()) {
+    return;
+  }
+  NCRYPT_KEY_HANDLE victim = 0;
+  if (NCryptOpenKey(slot.provider, &victim, key.name().c_str(), 0, slot.scope_flag) ==
+      ERROR_SUCCESS) {
+    NCryptDeleteKey(victim, 0);
+  }
+}
+
+// NCryptImportKey of a blob under a name (persisted keys), then properties and finalize: a
+// cipher key blob in the clear, or (wrapped non-null) a key wrapped under wrapped's
+// key-encryption key, whose NCRYPTBUFFER_PKCS_ALG_ID names the algorithm expected inside.
+std::shared_ptr<CngKey> import_named(const SlotContext& slot, const SecretKeyType& type,
+                                     const AttrMap& props, const WrappedKey* wrapped,
+                                     const char16_t* blob_type, ByteView blob) {
+  const bool persisted = attr_true(props, CKA_TOKEN);
+  return create_named(slot, persisted, props, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
+    std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
+    std::u16string alg_id = type.cng_algorithm;
+    std::array<NCryptBuffer, 2> buffers{};
+    ULONG count = 0;
+    if (name != nullptr) {
+      buffers[count++] = {static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
+                          NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
+    }
+    if (wrapped != nullptr) {
+      buffers[count++] = {static_cast<ULONG>((alg_id.size() + 1) * sizeof(char16_t)),
+                          NCRYPTBUFFER_PKCS_ALG_ID, alg_id.data()};
+    }
+    NCryptBufferDesc params{NCRYPTBUFFER_VERSION, count, buffers.data()};
+    PendingKey pending;
+    const SECURITY_STATUS st = NCryptImportKey(
+        slot.provider, wrapped != nullptr ? wrapped->unwrapping_key : 0, blob_type,
+        count != 0 ? &params : nullptr, &pending.h, const_cast<std::uint8_t*>(blob.data()),
+        static_cast<DWORD>(blob.size()), NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
+    if (st == NTE_EXISTS) {
+      return 0;
+    }
+    check_status(st, wrapped != nullptr ? NcryptContext::kUnwrap : NcryptContext::kImport,
+                 "NCryptImportKey");
+    if (!configure_and_finalize(pending.h, persisted, type.key_type, props)) {
+      return 0;
+    }
+    return pending.release();
+  });
 }
 
 // The value through NCryptExportKey of a cipher key blob; nullopt when the Export Policy
@@ -347,42 +412,39 @@ ObjectPtr import_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const
   if (!type->length_ok(value.size())) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "the key value's length does not fit the key type");
   }
-  AttrMap props = attrs;
-  props.erase(CKA_VALUE);
-  props.erase(CKA_VALUE_LEN);
-  props.erase(CKA_CHECK_VALUE);  // computed from the value below
-  const bool persisted = attr_true(props, CKA_TOKEN);
   const SecretBytes blob = bridge::cipher_key_blob(type->cng_algorithm, value);
-  auto key = create_named(slot, persisted, props, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
-    std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
-    NCryptBuffer buffer{static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
-                        NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
-    NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
-    PendingKey pending;
-    const SECURITY_STATUS st = NCryptImportKey(
-        slot.provider, 0, NCRYPT_CIPHER_KEY_BLOB, name != nullptr ? &params : nullptr, &pending.h,
-        const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
-        NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
-    if (st == NTE_EXISTS) {
-      return 0;
-    }
-    check_status(st, NcryptContext::kImport, "NCryptImportKey");
-    if (!configure_and_finalize(pending.h, persisted, type->key_type, props)) {
-      return 0;
-    }
-    return pending.release();
-  });
+  const AttrMap props = import_props(attrs);
+  auto key = import_named(slot, *type, props, nullptr, NCRYPT_CIPHER_KEY_BLOB, blob);
   const std::optional<Bytes> check = check_value_of(*type, slot, *key, ByteView(value));
   // A check value given in the template must match (PKCS#11 3.0 §4.10).
   if (const auto given = attrs.find(CKA_CHECK_VALUE);
       given != attrs.end() && check && given->second != *check) {
-    if (key->persisted()) {
-      NCRYPT_KEY_HANDLE victim = 0;
-      if (NCryptOpenKey(slot.provider, &victim, key->name().c_str(), 0, slot.scope_flag) ==
-          ERROR_SUCCESS) {
-        NCryptDeleteKey(victim, 0);
-      }
-    }
+    delete_persisted(slot, *key);
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_CHECK_VALUE does not match the key value");
+  }
+  return object_over(slot, *type, key, props, check, owner);
+}
+
+ObjectPtr unwrap_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const AttrMap& attrs,
+                            const WrappedKey& wrapped, CK_SESSION_HANDLE owner) {
+  const SecretKeyType* type = secret_type_for_key(key_type);
+  if (type == nullptr) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "only AES and generic secret keys");
+  }
+  const AttrMap props = import_props(attrs);
+  auto key = import_named(slot, *type, props, &wrapped, wrapped.blob_type, wrapped.data);
+  const CK_ULONG bytes =
+      bridge::get_dword_property(key->handle(), NCRYPT_LENGTH_PROPERTY).value_or(0) / 8;
+  const auto asked = attr_ulong(attrs, CKA_VALUE_LEN);
+  if (!type->length_ok(bytes) || (asked && *asked != bytes)) {
+    delete_persisted(slot, *key);
+    fail(asked && type->length_ok(bytes) ? CKR_TEMPLATE_INCONSISTENT : CKR_WRAPPED_KEY_INVALID,
+         "the unwrapped key's length does not fit the template");
+  }
+  const std::optional<Bytes> check = check_value_of(*type, slot, *key, std::nullopt);
+  if (const auto given = attrs.find(CKA_CHECK_VALUE);
+      given != attrs.end() && check && given->second != *check) {
+    delete_persisted(slot, *key);
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_CHECK_VALUE does not match the key value");
   }
   return object_over(slot, *type, key, props, check, owner);

@@ -57,6 +57,12 @@ ObjectPtr generate_secret_key(const SlotContext& slot, const CK_MECHANISM& mecha
 ObjectPtr import_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const AttrMap& attrs,
                             std::span<const std::uint8_t> value, CK_SESSION_HANDLE owner);
 
+// C_UnwrapKey of a secret key: the value is unwrapped inside NCrypt into the new CNG key.
+// attrs as for import_secret_key; CKA_VALUE_LEN, when given, must match the unwrapped length
+// (CKR_TEMPLATE_INCONSISTENT); a length the key type cannot have is CKR_WRAPPED_KEY_INVALID.
+ObjectPtr unwrap_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const AttrMap& attrs,
+                            const WrappedKey& wrapped, CK_SESSION_HANDLE owner);
+
 // The object over a secret CNG key found in the store (or reopened after another process
 // changed it).
 ObjectPtr open_secret_key(const std::shared_ptr<CngKey>& key);

@@ -1,5 +1,6 @@
 #include "objects/template_rules.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -48,7 +49,81 @@ std::optional<Bytes> default_value(const bridge::SchemaEntry& e) {
   return std::nullopt;
 }
 
+// An attribute array of C_GetAttributeValue (PKCS#11 3.0 §5.7.5, CKF_ARRAY_ATTRIBUTE): pValue
+// NULL gives the array's size; else the caller's CK_ATTRIBUTE array gets each element's type
+// and, element by element, its length (pValue NULL) or its value. false: a buffer too small.
+bool get_attribute_array(CK_ATTRIBUTE& a, const AttrMap& elements) {
+  const std::size_t size = elements.size() * sizeof(CK_ATTRIBUTE);
+  if (a.pValue == nullptr) {
+    a.ulValueLen = size;
+    return true;
+  }
+  if (a.ulValueLen < size) {
+    a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+    return false;
+  }
+  auto* out = static_cast<CK_ATTRIBUTE*>(a.pValue);
+  bool fits = true;
+  for (const auto& [type, value] : elements) {
+    out->type = type;
+    if (out->pValue == nullptr) {
+      out->ulValueLen = value.size();
+    } else if (out->ulValueLen >= value.size()) {
+      std::copy(value.begin(), value.end(), static_cast<std::uint8_t*>(out->pValue));
+      out->ulValueLen = value.size();
+    } else {
+      out->ulValueLen = CK_UNAVAILABLE_INFORMATION;
+      fits = false;
+    }
+    ++out;
+  }
+  a.ulValueLen = size;
+  return fits;
+}
+
 }  // namespace
+
+Bytes encode_attribute_array(const AttrMap& attrs) {
+  Bytes out;
+  const auto put = [&out](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+  };
+  for (const auto& [type, value] : attrs) {
+    put(type);
+    put(value.size());
+    out.insert(out.end(), value.begin(), value.end());
+  }
+  return out;
+}
+
+AttrMap decode_attribute_array(ByteView encoded) {
+  AttrMap out;
+  std::size_t at = 0;
+  const auto get = [&]() {
+    if (encoded.size() - at < 8) {
+      fail(CKR_GENERAL_ERROR, "malformed attribute array");
+    }
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) {
+      v = (v << 8) | encoded[at + static_cast<std::size_t>(i)];
+    }
+    at += 8;
+    return v;
+  };
+  while (at < encoded.size()) {
+    const auto type = static_cast<CK_ATTRIBUTE_TYPE>(get());
+    const std::uint64_t size = get();
+    if (encoded.size() - at < size) {
+      fail(CKR_GENERAL_ERROR, "malformed attribute array");
+    }
+    out[type] = Bytes(encoded.begin() + static_cast<std::ptrdiff_t>(at),
+                      encoded.begin() + static_cast<std::ptrdiff_t>(at + size));
+    at += size;
+  }
+  return out;
+}
 
 AttrMap parse_template(std::span<const CK_ATTRIBUTE> tmpl) {
   AttrMap out;
@@ -65,6 +140,10 @@ AttrMap parse_template(std::span<const CK_ATTRIBUTE> tmpl) {
     }
     const auto* p = static_cast<const std::uint8_t*>(a.pValue);
     Bytes value(p, p + (p != nullptr ? a.ulValueLen : 0));
+    if (info->kind == bridge::ValueKind::kAttributes) {  // a nested template
+      value = encode_attribute_array(parse_template(
+          {static_cast<const CK_ATTRIBUTE*>(a.pValue), a.ulValueLen / sizeof(CK_ATTRIBUTE)}));
+    }
     const auto [it, inserted] = out.emplace(a.type, value);
     if (!inserted && it->second != value) {
       fail(CKR_TEMPLATE_INCONSISTENT, attr_name(a.type) + " given twice");
@@ -180,6 +259,11 @@ CK_RV get_attributes(const Object& object, const bridge::Schema& schema,
     if (e == nullptr || (value == nullptr && !secret)) {
       a.ulValueLen = CK_UNAVAILABLE_INFORMATION;
       invalid = true;
+      continue;
+    }
+    if (const auto* info = bridge::attribute_info(a.type);
+        info != nullptr && info->kind == bridge::ValueKind::kAttributes) {
+      too_small = !get_attribute_array(a, decode_attribute_array(*value)) || too_small;
       continue;
     }
     const std::uint8_t* data = secret ? secret->data() : value->data();

@@ -19,6 +19,12 @@ enum class TemplateOp { kCreate, kGenerate, kCopy, kSet };
 // CKR_ATTRIBUTE_VALUE_INVALID; pValue NULL with a length -> CKR_ARGUMENTS_BAD; the same type
 // twice with different values -> CKR_TEMPLATE_INCONSISTENT.
 AttrMap parse_template(std::span<const CK_ATTRIBUTE> tmpl);
+// Attribute arrays (CKA_WRAP_TEMPLATE, CKA_UNWRAP_TEMPLATE) are kept serialised: for each
+// attribute, its type and length as 8-byte little-endian numbers, then the value. An empty
+// value is the empty array.
+Bytes encode_attribute_array(const AttrMap& attrs);
+AttrMap decode_attribute_array(ByteView encoded);  // CKR_GENERAL_ERROR when malformed
+
 // For C_FindObjectsInit: never fails on content; nullopt when the template can match nothing
 // (an attribute type this module does not know).
 std::optional<AttrMap> parse_find_template(std::span<const CK_ATTRIBUTE> tmpl);

@@ -23,6 +23,11 @@
 #define CKR_OPERATION_CANCEL_FAILED (0x202UL)
 #endif
 
+// ---- Mechanisms new in 3.0 -----------------------------------------------------------------------
+#ifndef CKM_AES_KEY_WRAP_KWP
+#define CKM_AES_KEY_WRAP_KWP (0x210BUL)  // RFC 5649 AES key wrap with padding
+#endif
+
 // ---- User types ---------------------------------------------------------------------------------
 #ifndef CKU_CONTEXT_SPECIFIC
 #define CKU_CONTEXT_SPECIFIC (2UL)

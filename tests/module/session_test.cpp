@@ -149,7 +149,9 @@ TEST_F(Sessions, RefusedFunctionsByDecision) {
   EXPECT_EQ(p11->C_DigestEncryptUpdate(h, buf, 1, buf, &len), CKR_FUNCTION_NOT_SUPPORTED);
   EXPECT_EQ(p11->C_GenerateKey(h, nullptr, nullptr, 0, nullptr), CKR_ARGUMENTS_BAD)
       << "implemented: the arguments are checked";
-  EXPECT_EQ(p11->C_WrapKey(h, nullptr, 0, 0, buf, &len), CKR_FUNCTION_NOT_SUPPORTED);
+  EXPECT_EQ(p11->C_WrapKey(h, nullptr, 0, 0, buf, &len), CKR_ARGUMENTS_BAD)
+      << "implemented (AES key wrap): the arguments are checked";
+  EXPECT_EQ(p11->C_UnwrapKey(h, nullptr, 0, buf, 1, nullptr, 0, nullptr), CKR_ARGUMENTS_BAD);
   EXPECT_EQ(p11->C_MessageEncryptInit(h, nullptr, 0), CKR_FUNCTION_NOT_SUPPORTED);
   EXPECT_EQ(p11->C_EncryptMessage(h, nullptr, 0, nullptr, 0, buf, 1, buf, &len),
             CKR_FUNCTION_NOT_SUPPORTED);
