@@ -187,6 +187,17 @@ hmac_generic() {
     cmp hmac.p11 hmac.ossl &&
     p11s --verify -m SHA256-HMAC --id "d40$SLOT" -i hmac.data --signature-file hmac.ossl
 }
+# AES key wrap (RFC 3394, CKM_AES_KEY_WRAP = 0x2109): a KEK wraps the AES key made above; the
+# unwrapped copy has the original's value (read back and compared).
+wrap_unwrap() {
+  p11s --keygen --key-type AES:32 --label "kek-$SLOT" --id "e50$SLOT" --usage-wrap &&
+    p11s --wrap -m 0x2109 --id "e50$SLOT" --application-id "c30$SLOT" -o wrapped.bin &&
+    [ "$(stat -c %s wrapped.bin)" = 40 ] &&
+    p11s --unwrap -m 0x2109 --id "e50$SLOT" -i wrapped.bin --key-type AES: \
+      --application-id "f60$SLOT" --application-label "unwrapped-$SLOT" --extractable &&
+    p11s --read-object --type secrkey --id "f60$SLOT" -o unwrapped.key &&
+    cmp unwrapped.key aes.key
+}
 run_builtin_test() { p11s --test | tee test.txt && grep -q 'No errors' test.txt; }
 delete_objects() {
   p11s --delete-object --type cert --id "$RSA_ID" &&
@@ -230,6 +241,7 @@ for SLOT in $SLOTS; do
   step "slot $SLOT: AES-256 key (keygen AES:32), AES-CBC-PAD = openssl enc, decrypt" aes_cbc_pad
   step "slot $SLOT: generic secret (keygen GENERIC:32), SHA256-HMAC = openssl mac, verify" \
     hmac_generic
+  step "slot $SLOT: AES-KEY-WRAP the AES key under a KEK, unwrap, same value" wrap_unwrap
   step "slot $SLOT: list objects shows labels and ids" list_objects
   step "slot $SLOT: keys not visible in slot ${OTHER:-none}" other_slot_isolated
   step "slot $SLOT: pkcs11-tool --test" run_builtin_test
