@@ -151,6 +151,12 @@ std::string usage_words(DWORD key_usage) {
   return flag_words(key_usage, kNames);
 }
 
+// Secret (AES, generic-secret) keys have no public half to export or hash.
+bool is_secret_key(NCRYPT_HANDLE key) {
+  const auto group = utf8_property(key, NCRYPT_ALGORITHM_GROUP_PROPERTY);
+  return group && (*group == "AES" || *group == "GENERIC_SECRET");
+}
+
 void print_key_report(std::ostream& out, NCRYPT_HANDLE key, std::optional<DWORD> legacy_key_spec) {
   print_string_property(out, key, "Name", NCRYPT_NAME_PROPERTY);
   print_string_property(out, key, "Algorithm", NCRYPT_ALGORITHM_PROPERTY);
@@ -177,6 +183,10 @@ void print_key_report(std::ostream& out, NCRYPT_HANDLE key, std::optional<DWORD>
          legacy_spec_word(*legacy_key_spec) + " (" + std::to_string(*legacy_key_spec) + ")");
   }
   print_pkcs11_properties(out, key);
+  if (is_secret_key(key)) {
+    line(out, "Public key", "none (secret key)");
+    return;
+  }
   const PublicKey public_key = public_key_from_blob(export_public_blob(key));
   line(out, "Public key", public_key.description);
   line(out, "Public key SHA-1", to_hex(nss_key_id(public_key)));
@@ -200,7 +210,9 @@ std::string key_report_json(NCRYPT_HANDLE key, std::optional<DWORD> legacy_key_s
     const std::string_view text(reinterpret_cast<const char*>(label->data()), label->size());
     label_json = json_string(utf8_to_utf16(text) ? std::string(text) : "hex:" + to_hex(*label));
   }
-  const PublicKey public_key = public_key_from_blob(export_public_blob(key));
+  const std::optional<PublicKey> public_key =
+      is_secret_key(key) ? std::nullopt
+                         : std::optional<PublicKey>(public_key_from_blob(export_public_blob(key)));
   JsonObject report;
   report.add("name", json_optional_string(utf8_property(key, NCRYPT_NAME_PROPERTY)))
       .add("provider", json_string(provider))
@@ -224,14 +236,18 @@ std::string key_report_json(NCRYPT_HANDLE key, std::optional<DWORD> legacy_key_s
            legacy_key_spec ? json_string(legacy_spec_word(*legacy_key_spec)) : json_null())
       .add("pkcs11_label", label_json)
       .add("pkcs11_id", id ? json_string(to_hex(*id)) : json_null())
-      .add("public_key", json_string(public_key.description))
-      .add("public_key_sha1", json_string(to_hex(nss_key_id(public_key))));
+      .add("public_key", public_key ? json_string(public_key->description) : json_null())
+      .add("public_key_sha1",
+           public_key ? json_string(to_hex(nss_key_id(*public_key))) : json_null());
   return report.str();
 }
 
 Bytes pkcs11_key_id(NCRYPT_HANDLE key) {
   if (auto id = find_property(key, kPkcs11IdProperty)) {
     return std::move(*id);
+  }
+  if (is_secret_key(key)) {
+    return {};  // a secret key has no public value to derive an id from
   }
   return nss_key_id(public_key_from_blob(export_public_blob(key)));
 }

@@ -46,11 +46,12 @@ constexpr std::array kOptionSpecs = {
     OptionSpec{"label", true, bit(Command::kCertAdd)},
 };
 
-// The algorithms `create` offers (the software provider's named-curve set).
-constexpr std::array<std::u16string_view, 7> kAlgorithms = {
+// The algorithms `create` offers (the software provider's named-curve set, AES and the
+// model's generic secrets).
+constexpr std::array<std::u16string_view, 9> kAlgorithms = {
     NCRYPT_RSA_ALGORITHM,        NCRYPT_ECDSA_P256_ALGORITHM, NCRYPT_ECDSA_P384_ALGORITHM,
     NCRYPT_ECDSA_P521_ALGORITHM, NCRYPT_ECDH_P256_ALGORITHM,  NCRYPT_ECDH_P384_ALGORITHM,
-    NCRYPT_ECDH_P521_ALGORITHM,
+    NCRYPT_ECDH_P521_ALGORITHM,  NCRYPT_AES_ALGORITHM,        NCRYPT_GENERIC_SECRET_ALGORITHM,
 };
 
 constexpr std::array<std::pair<std::string_view, Command>, 9> kCommands = {{

@@ -102,5 +102,29 @@ TEST_F(CngkeyTest, ShowJsonMatchesTheTextReportAndOpenSsl) {
   EXPECT_EQ(json.at("public_key_sha1").str(), public_value_sha1(pem));
 }
 
+TEST_F(CngkeyTest, SecretKeysAreListedAndShownWithoutAPublicKey) {
+  // AES and generic-secret CNG keys (as C_GenerateKey makes them) have an algorithm and a
+  // length but no public half: show reports none instead of failing.
+  create_key({"--name", "aes-key", "--algorithm", "AES", "--length", "192"});
+  create_key({"--name", "hmac-key", "--algorithm", "GENERIC_SECRET", "--length", "512"});
+  const auto text = show_key("aes-key");
+  EXPECT_EQ(text.at("Algorithm"), "AES");
+  EXPECT_EQ(text.at("Algorithm group"), "AES");
+  EXPECT_EQ(text.at("Length"), "192");
+  EXPECT_EQ(text.at("Public key"), "none (secret key)");
+  const JsonValue json = parsed(cngkey({"show", "--name", "hmac-key", "--json"}));
+  EXPECT_EQ(json.at("algorithm").str(), "GENERIC_SECRET");
+  EXPECT_EQ(json.at("length").str(), "512");
+  EXPECT_TRUE(json.at("public_key").is_null());
+  EXPECT_TRUE(json.at("public_key_sha1").is_null());
+  const JsonValue list = parsed(cngkey({"list", "--long", "--json"}));
+  ASSERT_EQ(list.array.size(), 2u);
+  for (const JsonValue& entry : list.array) {
+    const std::string name = entry.at("name").str();
+    EXPECT_EQ(entry.at("algorithm").str(), name == "aes-key" ? "AES" : "GENERIC_SECRET");
+    EXPECT_EQ(entry.at("length").str(), name == "aes-key" ? "192" : "512");
+  }
+}
+
 }  // namespace
 }  // namespace cngkey_test
