@@ -222,26 +222,15 @@ AttrMap imported_private_attrs(const AttrMap& tmpl, const bridge::Schema& schema
 NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, ByteView pkcs8,
                                bool persisted, CK_KEY_TYPE key_type, const AttrMap& priv,
                                const AttrMap& pub, const WrappedKey* wrapped = nullptr) {
-  std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
-  std::u16string alg_id = key_type == CKK_RSA ? NCRYPT_RSA_ALGORITHM : NCRYPT_ECDH_ALGORITHM;
-  std::array<NCryptBuffer, 2> buffers{};
-  ULONG count = 0;
-  if (name != nullptr) {
-    buffers[count++] = {static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
-                        NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
-  }
-  if (wrapped != nullptr) {
-    buffers[count++] = {static_cast<ULONG>((alg_id.size() + 1) * sizeof(char16_t)),
-                        NCRYPTBUFFER_PKCS_ALG_ID, alg_id.data()};
-  }
-  NCryptBufferDesc params{NCRYPTBUFFER_VERSION, count, buffers.data()};
+  const char16_t* alg_id = key_type == CKK_RSA ? NCRYPT_RSA_ALGORITHM : NCRYPT_ECDH_ALGORITHM;
+  ImportParameters params(name, wrapped != nullptr ? alg_id : nullptr);
   const ByteView blob = wrapped != nullptr ? wrapped->data : pkcs8;
   PendingKey pending;
   const SECURITY_STATUS st = NCryptImportKey(
       slot.provider, wrapped != nullptr ? wrapped->unwrapping_key : 0,
-      wrapped != nullptr ? wrapped->blob_type : NCRYPT_PKCS8_PRIVATE_KEY_BLOB,
-      count != 0 ? &params : nullptr, &pending.h, const_cast<std::uint8_t*>(blob.data()),
-      static_cast<DWORD>(blob.size()), NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
+      wrapped != nullptr ? wrapped->blob_type : NCRYPT_PKCS8_PRIVATE_KEY_BLOB, params.get(),
+      &pending.h, const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
+      NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
   if (st == NTE_EXISTS) {
     return 0;
   }
@@ -259,13 +248,10 @@ NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, By
 NCRYPT_KEY_HANDLE import_public_only(const SlotContext& slot, const char16_t* name, ByteView blob,
                                      DWORD extra_flags, CK_KEY_TYPE key_type, const AttrMap& pub,
                                      DWORD usage) {
-  std::u16string name_buffer(name);
-  NCryptBuffer buffer{static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
-                      NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
-  NCryptBufferDesc params{NCRYPTBUFFER_VERSION, 1, &buffer};
+  ImportParameters params(name, nullptr);
   PendingKey pending;
   const SECURITY_STATUS st =
-      NCryptImportKey(slot.provider, 0, BCRYPT_PUBLIC_KEY_BLOB, &params, &pending.h,
+      NCryptImportKey(slot.provider, 0, BCRYPT_PUBLIC_KEY_BLOB, params.get(), &pending.h,
                       const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
                       NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag | extra_flags);
   if (st == NTE_EXISTS) {

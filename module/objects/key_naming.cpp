@@ -48,6 +48,21 @@ std::shared_ptr<CngKey> create_named(
   fail(CKR_FUNCTION_FAILED, "no free CNG key name");
 }
 
+ImportParameters::ImportParameters(const char16_t* name, const char16_t* algorithm) {
+  const auto add = [this](std::u16string& text, const char16_t* value, ULONG type) {
+    text = value;
+    buffers_[desc_.cBuffers++] = {static_cast<ULONG>((text.size() + 1) * sizeof(char16_t)), type,
+                                  text.data()};
+  };
+  if (name != nullptr) {
+    add(name_, name, NCRYPTBUFFER_PKCS_KEY_NAME);
+  }
+  if (algorithm != nullptr) {
+    add(algorithm_, algorithm, NCRYPTBUFFER_PKCS_ALG_ID);
+  }
+  desc_.pBuffers = buffers_.data();
+}
+
 DWORD export_policy(bool persisted, const AttrMap& attrs) {
   if (!persisted) {
     return NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG;

@@ -3,8 +3,10 @@
 // Policy a key's PKCS#11 attributes ask for.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "objects/key_factory.h"
@@ -30,6 +32,23 @@ struct PendingKey {
     }
   }
   NCRYPT_KEY_HANDLE release() noexcept { return std::exchange(h, 0); }
+};
+
+// The NCryptImportKey parameter list of a key import: NCRYPTBUFFER_PKCS_KEY_NAME for a
+// persisted key (name not null) and, for an unwrap, NCRYPTBUFFER_PKCS_ALG_ID naming the
+// unwrapped key's algorithm (algorithm not null). get() is null when there is neither.
+class ImportParameters {
+ public:
+  ImportParameters(const char16_t* name, const char16_t* algorithm);
+  ImportParameters(const ImportParameters&) = delete;
+  ImportParameters& operator=(const ImportParameters&) = delete;
+  [[nodiscard]] NCryptBufferDesc* get() noexcept { return desc_.cBuffers != 0 ? &desc_ : nullptr; }
+
+ private:
+  std::u16string name_;
+  std::u16string algorithm_;
+  std::array<NCryptBuffer, 2> buffers_{};
+  NCryptBufferDesc desc_{NCRYPTBUFFER_VERSION, 0, nullptr};
 };
 
 // §5.2: CKA_EXTRACTABLE -> NCRYPT_ALLOW_EXPORT_FLAG, plaintext export only when not

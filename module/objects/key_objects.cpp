@@ -193,15 +193,26 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
       out[e.type] = std::move(*value);
       continue;
     }
-    if (e.fallback == bridge::Default::kFalse || e.fallback == bridge::Default::kTrue) {
-      out[e.type] = bool_bytes(e.fallback == bridge::Default::kTrue);
-    } else if (e.fallback == bridge::Default::kEmpty) {
-      out[e.type] = Bytes{};
-    } else if (e.fallback == bridge::Default::kUnavailable) {
-      out[e.type] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+    if (auto value = schema_default(e)) {
+      out[e.type] = std::move(*value);
     }
   }
   return out;
+}
+
+std::optional<Bytes> schema_default(const bridge::SchemaEntry& entry) {
+  switch (entry.fallback) {
+    case bridge::Default::kFalse:
+    case bridge::Default::kTrue:
+      return bool_bytes(entry.fallback == bridge::Default::kTrue);
+    case bridge::Default::kEmpty:
+      return Bytes{};
+    case bridge::Default::kUnavailable:
+      return ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+    case bridge::Default::kNone:
+      break;
+  }
+  return std::nullopt;
 }
 
 void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class,

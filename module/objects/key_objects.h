@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bridge/attribute_map.h"
+#include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
 #include "objects/object.h"
 
@@ -34,6 +35,9 @@ CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key);
 AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool persisted,
                          CK_OBJECT_CLASS object_class, const AttrMap& overlay,
                          const std::u16string& key_name, const std::string& unique_id);
+
+// The value a schema entry defaults to when nothing else gives one; nullopt for kNone.
+std::optional<Bytes> schema_default(const bridge::SchemaEntry& entry);
 
 // Writes the attributes that live in custom properties ("PKCS11 …") for an object of this
 // class; flags is NCRYPT_PERSIST_FLAG. Only the types present in values are written.

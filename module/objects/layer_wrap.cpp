@@ -29,8 +29,7 @@ namespace p11::objects {
 
 namespace {
 
-constexpr std::array<std::uint8_t, 8> kRfc3394Iv = {0xA6, 0xA6, 0xA6, 0xA6,
-                                                    0xA6, 0xA6, 0xA6, 0xA6};
+constexpr std::array<std::uint8_t, 8> kRfc3394Iv = {0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6};
 constexpr std::array<std::uint8_t, 4> kRfc5649Iv = {0xA6, 0x59, 0x59, 0xA6};
 
 // The blob type of a key-wrap mechanism. Its parameter: none, or the mechanism's default IV
@@ -157,12 +156,12 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
     }
   }
   DWORD size = 0;
-  check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr, nullptr,
-                               0, &size, 0),
+  check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr, nullptr, 0,
+                               &size, 0),
                NcryptContext::kWrap, "NCryptExportKey");
   Bytes out(size);
-  check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr,
-                               out.data(), size, &size, 0),
+  check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr, out.data(),
+                               size, &size, 0),
                NcryptContext::kWrap, "NCryptExportKey");
   out.resize(size);
   return out;
@@ -178,8 +177,7 @@ AttrMap ObjectLayerImpl::unwrap_template_of(CK_OBJECT_HANDLE unwrapping_key) con
   return it == o->attrs.end() ? AttrMap{} : decode_attribute_array(it->second);
 }
 
-CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s,
-                                             const CK_MECHANISM& mechanism,
+CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
                                              CK_OBJECT_HANDLE unwrapping_key,
                                              std::span<const std::uint8_t> wrapped,
                                              std::span<const CK_ATTRIBUTE> tmpl) {
@@ -192,8 +190,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s,
   } catch (const P11Error& e) {
     fail(e.rv() == CKR_KEY_HANDLE_INVALID ? CKR_UNWRAPPING_KEY_HANDLE_INVALID : e.rv(), e.what());
   }
-  check_kek(spec, kek, kek.can_unwrap, CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT,
-            context_.capabilities);
+  check_kek(spec, kek, kek.can_unwrap, CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
   AttrMap t = parse_template(tmpl);
   merge_unwrap_template(t, unwrap_template_of(unwrapping_key));
   const auto cls = attr_ulong(t, CKA_CLASS);

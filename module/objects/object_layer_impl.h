@@ -52,7 +52,8 @@ class ObjectLayerImpl final : public ObjectLayer {
   Bytes wrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
                  CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key) override;
   CK_OBJECT_HANDLE unwrap_key(const SessionContext& s, const CK_MECHANISM& mechanism,
-                              CK_OBJECT_HANDLE unwrapping_key, std::span<const std::uint8_t> wrapped,
+                              CK_OBJECT_HANDLE unwrapping_key,
+                              std::span<const std::uint8_t> wrapped,
                               std::span<const CK_ATTRIBUTE> tmpl) override;
   SecretBytes digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) override;
   void close_session(CK_SESSION_HANDLE session) override;

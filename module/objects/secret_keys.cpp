@@ -96,24 +96,12 @@ std::shared_ptr<CngKey> import_named(const SlotContext& slot, const SecretKeyTyp
                                      const char16_t* blob_type, ByteView blob) {
   const bool persisted = attr_true(props, CKA_TOKEN);
   return create_named(slot, persisted, props, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
-    std::u16string name_buffer = name != nullptr ? std::u16string(name) : std::u16string();
-    std::u16string alg_id = type.cng_algorithm;
-    std::array<NCryptBuffer, 2> buffers{};
-    ULONG count = 0;
-    if (name != nullptr) {
-      buffers[count++] = {static_cast<ULONG>((name_buffer.size() + 1) * sizeof(char16_t)),
-                          NCRYPTBUFFER_PKCS_KEY_NAME, name_buffer.data()};
-    }
-    if (wrapped != nullptr) {
-      buffers[count++] = {static_cast<ULONG>((alg_id.size() + 1) * sizeof(char16_t)),
-                          NCRYPTBUFFER_PKCS_ALG_ID, alg_id.data()};
-    }
-    NCryptBufferDesc params{NCRYPTBUFFER_VERSION, count, buffers.data()};
+    ImportParameters params(name, wrapped != nullptr ? type.cng_algorithm : nullptr);
     PendingKey pending;
     const SECURITY_STATUS st = NCryptImportKey(
-        slot.provider, wrapped != nullptr ? wrapped->unwrapping_key : 0, blob_type,
-        count != 0 ? &params : nullptr, &pending.h, const_cast<std::uint8_t*>(blob.data()),
-        static_cast<DWORD>(blob.size()), NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
+        slot.provider, wrapped != nullptr ? wrapped->unwrapping_key : 0, blob_type, params.get(),
+        &pending.h, const_cast<std::uint8_t*>(blob.data()), static_cast<DWORD>(blob.size()),
+        NCRYPT_DO_NOT_FINALIZE_FLAG | slot.scope_flag);
     if (st == NTE_EXISTS) {
       return 0;
     }
@@ -273,12 +261,8 @@ AttrMap secret_attrs(const SecretKeyType& key_type, const CngKey& key, const Att
       out[e.type] = std::move(*value);
       continue;
     }
-    if (e.fallback == bridge::Default::kFalse || e.fallback == bridge::Default::kTrue) {
-      out[e.type] = bool_bytes(e.fallback == bridge::Default::kTrue);
-    } else if (e.fallback == bridge::Default::kEmpty) {
-      out[e.type] = Bytes{};
-    } else if (e.fallback == bridge::Default::kUnavailable) {
-      out[e.type] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
+    if (auto value = schema_default(e)) {
+      out[e.type] = std::move(*value);
     }
   }
   return out;
