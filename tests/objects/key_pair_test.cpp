@@ -149,12 +149,23 @@ TEST_F(KeyPairTest, NonSensitiveExtractableTokenKeyShowsItsPrivateParts) {
   BIGNUM* product = BN_new();
   BN_mul(product, bp, bq, ctx);
   EXPECT_EQ(BN_cmp(product, bn), 0);  // the primes really are this key's
-  BN_free(bp);
-  BN_free(bq);
-  BN_free(bn);
-  BN_free(product);
+  // d is this key's private exponent: (m^e)^d = m mod n. (Its big-endian encoding has no
+  // leading zero bytes, so it may be shorter than n: about one key in 256.)
+  const Bytes e = *attr(*layer_, priv_h, CKA_PUBLIC_EXPONENT);
+  BIGNUM* be = BN_bin2bn(e.data(), static_cast<int>(e.size()), nullptr);
+  BIGNUM* bd = BN_bin2bn(d->data(), static_cast<int>(d->size()), nullptr);
+  BIGNUM* plain = BN_new();
+  BIGNUM* c = BN_new();
+  BIGNUM* back = BN_new();
+  BN_set_word(plain, 0x1234567);
+  BN_mod_exp(c, plain, be, bn, ctx);
+  BN_mod_exp(back, c, bd, bn, ctx);
+  EXPECT_EQ(BN_cmp(back, plain), 0);
+  EXPECT_LE(d->size(), n.size());
+  for (BIGNUM* b : {bp, bq, bn, product, be, bd, plain, c, back}) {
+    BN_free(b);
+  }
   BN_CTX_free(ctx);
-  EXPECT_EQ(d->size(), n.size());
   // CKA_SENSITIVE may go FALSE -> TRUE (not back); then the parts are hidden, in this layer and
   // in the next (persisted: CNG's Export Policy itself is fixed at finalize).
   Template up;
