@@ -332,9 +332,10 @@ typedef struct _NCRYPT_CIPHER_PADDING_INFO {
  * NCryptCreatePersistedKey(..., NCRYPT_GENERIC_SECRET_ALGORITHM, ...); Length 8..4096 bits in
  * steps of 8 (default 256); Algorithm Group NCRYPT_GENERIC_SECRET_ALGORITHM_GROUP.
  * HMAC: NCryptSignHash / NCryptVerifySignature with dwFlags 0 or NCRYPT_SILENT_FLAG
- * (NCRYPT_PAD_PKCS1/PSS_FLAG → NTE_INVALID_PARAMETER, other bits NTE_BAD_FLAGS), pbHashValue = the whole message (any length, also 0 with a non-NULL
- * pointer), pPaddingInfo = NCRYPT_HMAC_PADDING_INFO naming the hash. Like ECDSA, the key type
- * implies the form of its padding information; its first member has the place and meaning of
+ * (NCRYPT_PAD_PKCS1/PSS_FLAG → NTE_INVALID_PARAMETER, other bits NTE_BAD_FLAGS), pbHashValue = the
+ * whole message (any length, also 0 with a non-NULL pointer), pPaddingInfo =
+ * NCRYPT_HMAC_PADDING_INFO naming the hash. Like ECDSA, the key type implies the form of its
+ * padding information; its first member has the place and meaning of
  * BCRYPT_PKCS1_PADDING_INFO.pszAlgId. cbMac asks for a truncated MAC (PKCS#11 *_HMAC_GENERAL):
  * sign writes the first cbMac bytes; verify needs cbSignature == cbMac (else NTE_BAD_SIGNATURE)
  * and compares in constant time. Key Usage needs NCRYPT_ALLOW_SIGNING_FLAG (NTE_PERM).
@@ -368,9 +369,10 @@ typedef struct _NCRYPT_HMAC_PADDING_INFO {
  * unwrapped key (u"AES", u"GENERIC_SECRET", u"RSA", or an EC id: an EC PKCS#8 key becomes an
  * "ECDH_<curve>" key, which signs and agrees, as for a PKCS#8 import on Windows; a named curve
  * in the id must match) — missing: NTE_INVALID_PARAMETER; not matching the unwrapped key:
- * NTE_BAD_DATA; an id the model does not know: NTE_NOT_SUPPORTED. NCRYPTBUFFER_PKCS_KEY_NAME, NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG
- * and NCRYPT_OVERWRITE_KEY_FLAG work as for a plaintext import. A wrapped length that cannot
- * be is NTE_BAD_LEN; an integrity (or padding) failure on unwrap is NTE_BAD_DATA. */
+ * NTE_BAD_DATA; an id the model does not know: NTE_NOT_SUPPORTED. NCRYPTBUFFER_PKCS_KEY_NAME,
+ * NCRYPT_DO_NOT_FINALIZE_FLAG, NCRYPT_MACHINE_KEY_FLAG and NCRYPT_OVERWRITE_KEY_FLAG work as for a
+ * plaintext import. A wrapped length that cannot be is NTE_BAD_LEN; an integrity (or padding)
+ * failure on unwrap is NTE_BAD_DATA. */
 #define NCRYPT_AES_WRAP_PAD_KEY_BLOB u"Rfc5649KeyWrapPadBlob"
 #define NCRYPT_AES_WRAP_PKCS7_KEY_BLOB u"Rfc3394Pkcs7KeyWrapBlob"
 

@@ -16,7 +16,7 @@ struct KeyView {
   CK_OBJECT_CLASS object_class =
       CKO_PRIVATE_KEY;             // CKO_PRIVATE_KEY / CKO_PUBLIC_KEY / CKO_SECRET_KEY
   CK_KEY_TYPE key_type = CKK_RSA;  // CKK_RSA / CKK_EC / CKK_AES / CKK_GENERIC_SECRET
-  CK_ULONG bits = 0;               // RSA modulus bits, EC field bits, secret bits (8 × CKA_VALUE_LEN)
+  CK_ULONG bits = 0;  // RSA modulus bits, EC field bits, secret bits (8 × CKA_VALUE_LEN)
   // The CNG key for private operations (sign, decrypt, derive) and for every operation of a
   // secret key; 0 for public objects.
   // The object layer keeps it open for the object's lifetime.

@@ -23,7 +23,7 @@
 #define CKR_OPERATION_CANCEL_FAILED (0x202UL)
 #endif
 
-// ---- Mechanisms new in 3.0 -----------------------------------------------------------------------
+// ---- Mechanisms new in 3.0 ----------------------------------------------------------------
 #ifndef CKM_AES_KEY_WRAP_KWP
 #define CKM_AES_KEY_WRAP_KWP (0x210BUL)  // RFC 5649 AES key wrap with padding
 #endif

@@ -32,8 +32,7 @@ TEST_P(CngkeyScopeTest, RsaKeyRoundTrip) {
   std::string scope_in_parens = "(";
   scope_in_parens += scope();
   scope_in_parens += ')';
-  EXPECT_NE(shown.at("Key type").find(scope_in_parens), std::string::npos)
-      << shown.at("Key type");
+  EXPECT_NE(shown.at("Key type").find(scope_in_parens), std::string::npos) << shown.at("Key type");
   EXPECT_FALSE(shown.at("Unique name").empty());
   EXPECT_TRUE(shown.contains("Modified"));
   EXPECT_EQ(shown.at("Public key SHA-1"), created.at("Public key SHA-1"));

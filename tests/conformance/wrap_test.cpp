@@ -172,7 +172,8 @@ TEST_F(WrapTest, Rfc5649Vectors) {
   EXPECT_EQ(Hex(Wrap(CKM_AES_KEY_WRAP_KWP, k, key20)),
             Hex(FromHex("138bdeaa9b8fa7fc61f97742e72248ee5ae6ae5360d1ae6a5f54f373fa543b6a")));
   const CK_OBJECT_HANDLE key7 = Secret(CKK_GENERIC_SECRET, FromHex("466f7250617369"), false);
-  EXPECT_EQ(Hex(Wrap(CKM_AES_KEY_WRAP_KWP, k, key7)), Hex(FromHex("afbeb0f07dfbf5419200f2ccb50bb24f")));
+  EXPECT_EQ(Hex(Wrap(CKM_AES_KEY_WRAP_KWP, k, key7)),
+            Hex(FromHex("afbeb0f07dfbf5419200f2ccb50bb24f")));
   // RFC 5649's default IV given explicitly; another is refused.
   Bytes iv = FromHex("A65959A6");
   CK_MECHANISM m{CKM_AES_KEY_WRAP_KWP, iv.data(), 4};
@@ -231,10 +232,13 @@ TEST_F(WrapTest, UnwrapsOpenSslWrappedSecretKeysSessionAndToken) {
   // Token keys are persisted CNG keys: found again after re-initialisation.
   Reinitialize();
   s_ = OpenSession();
-  const auto found = FindByLabel(s_, CKO_SECRET_KEY, "unwrapped-" + std::to_string(CKM_AES_KEY_WRAP_KWP) + "-t");
+  const auto found =
+      FindByLabel(s_, CKO_SECRET_KEY, "unwrapped-" + std::to_string(CKM_AES_KEY_WRAP_KWP) + "-t");
   ASSERT_EQ(found.size(), 1U);
   EXPECT_EQ(GetUlong(s_, found[0], CKA_VALUE_LEN), 24UL);
-  EXPECT_TRUE(FindByLabel(s_, CKO_SECRET_KEY, "unwrapped-" + std::to_string(CKM_AES_KEY_WRAP_KWP) + "-s").empty());
+  EXPECT_TRUE(
+      FindByLabel(s_, CKO_SECRET_KEY, "unwrapped-" + std::to_string(CKM_AES_KEY_WRAP_KWP) + "-s")
+          .empty());
 }
 
 TEST_F(WrapTest, SensitiveExtractableKeyIsWrappedButNeverRevealed) {
@@ -396,7 +400,8 @@ TEST_F(WrapTest, UnwrapErrors) {
     Template t;
     aes_template(t);
     EXPECT_CKR(CKR_KEY_FUNCTION_NOT_PERMITTED, Unwrap(CKM_AES_KEY_WRAP, no_unwrap, good, t, &h));
-    EXPECT_CKR(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, Unwrap(CKM_AES_KEY_WRAP, generic, good, t, &h));
+    EXPECT_CKR(CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT,
+               Unwrap(CKM_AES_KEY_WRAP, generic, good, t, &h));
     EXPECT_CKR(CKR_UNWRAPPING_KEY_HANDLE_INVALID, Unwrap(CKM_AES_KEY_WRAP, 0x7777, good, t, &h));
     EXPECT_CKR(CKR_OK, Unwrap(CKM_AES_KEY_WRAP, k, good, t, &h));
     Bytes bad = good;
@@ -443,7 +448,8 @@ TEST_F(WrapTest, UnwrapErrors) {
     const CK_SESSION_HANDLE ro = OpenSession(kUserSlot, false);
     CK_MECHANISM m{CKM_AES_KEY_WRAP, nullptr, 0};
     Bytes w = good;
-    EXPECT_CKR(CKR_SESSION_READ_ONLY, f_->C_UnwrapKey(ro, &m, k, w.data(), 24, t.data(), t.size(), &h));
+    EXPECT_CKR(CKR_SESSION_READ_ONLY,
+               f_->C_UnwrapKey(ro, &m, k, w.data(), 24, t.data(), t.size(), &h));
     Bytes iv(8, 0);
     CK_MECHANISM bad_iv{CKM_AES_KEY_WRAP, iv.data(), 8};
     EXPECT_CKR(CKR_MECHANISM_PARAM_INVALID,
@@ -496,7 +502,9 @@ TEST_F(WrapTest, WrapAndUnwrapTemplates) {
   EXPECT_FALSE(GetBool(s_, h, CKA_EXTRACTABLE));
   EXPECT_TRUE(GetBool(s_, h, CKA_DECRYPT));
   Template conflict;
-  conflict.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES).Bool(CKA_EXTRACTABLE, true);
+  conflict.Ulong(CKA_CLASS, CKO_SECRET_KEY)
+      .Ulong(CKA_KEY_TYPE, CKK_AES)
+      .Bool(CKA_EXTRACTABLE, true);
   EXPECT_CKR(CKR_TEMPLATE_INCONSISTENT, Unwrap(CKM_AES_KEY_WRAP, k, wrapped, conflict, &h));
   // Read back (array attribute: size, then types and lengths, then values), also after
   // re-initialisation.

@@ -90,8 +90,7 @@ TEST(AesBlock, UpdateOutputAndHoldBack) {
   const p11::KeyView view = key->view();
 
   // Encryption returns whole blocks as soon as they are complete.
-  auto enc =
-      start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
+  auto enc = start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
   EXPECT_EQ(enc->update_output_size(15), 0U);
   EXPECT_TRUE(enc->update_output(Bytes(plain.begin(), plain.begin() + 15)).empty());
   EXPECT_EQ(enc->update_output_size(1), 16U);
@@ -103,8 +102,7 @@ TEST(AesBlock, UpdateOutputAndHoldBack) {
   EXPECT_EQ(enc->final(), Bytes(cipher.begin() + 32, cipher.end()));
 
   // CBC_PAD decryption keeps the last block back, even a complete one.
-  auto dec =
-      start_sw(OpKind::kDecrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
+  auto dec = start_sw(OpKind::kDecrypt, mechanism(CKM_AES_CBC_PAD, iv.data(), 16), &view);
   EXPECT_EQ(dec->update_output_size(16), 0U);
   EXPECT_TRUE(dec->update_output(Bytes(cipher.begin(), cipher.begin() + 16)).empty());
   EXPECT_EQ(dec->update_output_size(32), 32U);
@@ -232,9 +230,8 @@ TEST(AesBlock, ParameterAndKeyErrors) {
   no_handle.ncrypt_key = 0;
   EXPECT_EQ(start(OpKind::kEncrypt, ecb, no_handle), CKR_KEY_HANDLE_INVALID);
   // Not a TPM mechanism.
-  EXPECT_EQ(
-      rv_of([&] { static_cast<void>(start_sw(OpKind::kEncrypt, ecb, &view, true)); }),
-      CKR_MECHANISM_INVALID);
+  EXPECT_EQ(rv_of([&] { static_cast<void>(start_sw(OpKind::kEncrypt, ecb, &view, true)); }),
+            CKR_MECHANISM_INVALID);
 }
 
 // The CNG key's own Key Usage is enforced by NCrypt: AES needs NCRYPT_ALLOW_DECRYPT_FLAG for
@@ -339,8 +336,7 @@ TEST(AesBlock, OperationsHoldTheKeyOwner) {
   auto view = std::make_unique<p11::KeyView>(key->view());
   const Bytes value = key->value;
   key.reset();
-  auto op =
-      start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC, iv.data(), 16), view.get());
+  auto op = start_sw(OpKind::kEncrypt, mechanism(CKM_AES_CBC, iv.data(), 16), view.get());
   view.reset();
   EXPECT_FALSE(owner.expired());
   const Bytes plain = random_bytes(32);

@@ -3,13 +3,12 @@
 // captured from stderr and searched for the PIN and every private component (raw bytes, hex
 // in both cases): none may appear, while the calls themselves must.
 #include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -141,8 +140,9 @@ TEST_F(TraceTest, LoginAndPrivateKeyImportTraceNoSecret) {
   EXPECT_NE(trace.find(", " + std::to_string(pin.size()) + ") -> 0x00000000 (CKR_OK)"),
             std::string::npos)
       << trace;
-  EXPECT_NE(trace.find("cng-pkcs11: C_CreateObject(" + std::to_string(session) + ", [{type=0x0, len="),
-            std::string::npos)
+  EXPECT_NE(
+      trace.find("cng-pkcs11: C_CreateObject(" + std::to_string(session) + ", [{type=0x0, len="),
+      std::string::npos)
       << trace;
   EXPECT_NE(trace.find("{type=0x123, len=" + std::to_string(d.size()) + "}"), std::string::npos)
       << trace;  // CKA_PRIVATE_EXPONENT: its length, not its value
