@@ -1,49 +1,8 @@
 #include "json.h"
 
+#include "text.h"
+
 namespace cngkey {
-namespace {
-
-// Length of the valid UTF-8 sequence at text[i], or 0 when it is not one.
-std::size_t utf8_sequence(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  std::size_t extra = 0;
-  char32_t cp = 0;
-  char32_t min_cp = 0;
-  if (lead < 0x80) {
-    return 1;
-  }
-  if ((lead & 0xE0) == 0xC0) {
-    extra = 1;
-    cp = lead & 0x1Fu;
-    min_cp = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    extra = 2;
-    cp = lead & 0x0Fu;
-    min_cp = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    extra = 3;
-    cp = lead & 0x07u;
-    min_cp = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + extra >= text.size()) {
-    return 0;
-  }
-  for (std::size_t k = 1; k <= extra; ++k) {
-    const auto cont = static_cast<unsigned char>(text[i + k]);
-    if ((cont & 0xC0) != 0x80) {
-      return 0;
-    }
-    cp = (cp << 6) | (cont & 0x3Fu);
-  }
-  if (cp < min_cp || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return extra + 1;
-}
-
-}  // namespace
 
 std::string json_string(std::string_view utf8) {
   std::string out = "\"";
@@ -66,7 +25,8 @@ std::string json_string(std::string_view utf8) {
       out.push_back(kDigits[u >> 4]);
       out.push_back(kDigits[u & 0x0F]);
     } else if (u >= 0x80) {
-      const std::size_t length = utf8_sequence(utf8, i);
+      char32_t cp = 0;
+      const std::size_t length = utf8_sequence(utf8, i, cp);
       if (length == 0) {
         out += "\\ufffd";
         ++i;

@@ -43,42 +43,52 @@ std::optional<char32_t> next_utf16(std::u16string_view utf16, std::size_t& i) {
 
 }  // namespace
 
+std::size_t utf8_sequence(std::string_view text, std::size_t i, char32_t& cp) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  std::size_t extra = 0;
+  char32_t min_cp = 0;
+  if (lead < 0x80) {
+    cp = lead;
+    return 1;
+  }
+  if ((lead & 0xE0) == 0xC0) {
+    extra = 1;
+    cp = lead & 0x1Fu;
+    min_cp = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    extra = 2;
+    cp = lead & 0x0Fu;
+    min_cp = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    extra = 3;
+    cp = lead & 0x07u;
+    min_cp = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + extra >= text.size()) {  // truncated sequence
+    return 0;
+  }
+  for (std::size_t k = 1; k <= extra; ++k) {
+    const auto cont = static_cast<unsigned char>(text[i + k]);
+    if ((cont & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (cont & 0x3Fu);
+  }
+  if (cp < min_cp || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    return 0;
+  }
+  return extra + 1;
+}
+
 std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
   std::u16string out;
   std::size_t i = 0;
   while (i < utf8.size()) {
-    const auto lead = static_cast<unsigned char>(utf8[i]);
-    std::size_t extra = 0;
     char32_t cp = 0;
-    char32_t min_cp = 0;
-    if (lead < 0x80) {
-      cp = lead;
-    } else if ((lead & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = lead & 0x1Fu;
-      min_cp = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = lead & 0x0Fu;
-      min_cp = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = lead & 0x07u;
-      min_cp = 0x10000;
-    } else {
-      return std::nullopt;
-    }
-    if (i + extra >= utf8.size()) {  // truncated sequence
-      return std::nullopt;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cont = static_cast<unsigned char>(utf8[i + k]);
-      if ((cont & 0xC0) != 0x80) {
-        return std::nullopt;
-      }
-      cp = (cp << 6) | (cont & 0x3Fu);
-    }
-    if (cp < min_cp || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    const std::size_t length = utf8_sequence(utf8, i, cp);
+    if (length == 0) {
       return std::nullopt;
     }
     if (cp >= 0x10000) {
@@ -87,7 +97,7 @@ std::optional<std::u16string> utf8_to_utf16(std::string_view utf8) {
     } else {
       out.push_back(static_cast<char16_t>(cp));
     }
-    i += extra + 1;
+    i += length;
   }
   return out;
 }

@@ -2,8 +2,7 @@
 
 #include <openssl/crypto.h>
 
-#include <string_view>
-
+#include "bridge/ncrypt_props.h"
 #include "bridge/status_map.h"
 
 namespace p11::mech {
@@ -16,14 +15,6 @@ std::uint8_t g_empty_byte = 0;
 std::mutex& fallback_lock() {
   static auto* const lock = new std::mutex;  // leaky: operations may end in atexit handlers
   return *lock;
-}
-
-void set_chaining_mode(NCRYPT_KEY_HANDLE key, const char16_t* mode) {
-  const std::u16string_view name(mode);
-  const SECURITY_STATUS status = NCryptSetProperty(
-      key, NCRYPT_CHAINING_MODE_PROPERTY, reinterpret_cast<PBYTE>(const_cast<char16_t*>(mode)),
-      static_cast<DWORD>((name.size() + 1) * sizeof(char16_t)), 0);
-  check_status(status, NcryptContext::kGeneral, "NCryptSetProperty(Chaining Mode)");
 }
 
 }  // namespace
@@ -50,7 +41,8 @@ std::size_t AesKey::crypt(bool encrypt, const char16_t* mode, NCRYPT_CIPHER_PADD
   SECURITY_STATUS status = ERROR_SUCCESS;
   {
     const std::lock_guard guard(lock_ != nullptr ? *lock_ : fallback_lock());
-    set_chaining_mode(key_, mode);
+    bridge::set_string_property(key_, NCRYPT_CHAINING_MODE_PROPERTY, mode, 0,
+                                NcryptContext::kGeneral);
     status = encrypt ? NCryptEncrypt(key_, in_ptr, in_len, &info, out_ptr, out_len, &written,
                                      NCRYPT_PAD_CIPHER_FLAG)
                      : NCryptDecrypt(key_, in_ptr, in_len, &info, out_ptr, out_len, &written,

@@ -105,10 +105,8 @@ std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFac
     case CKA_PUBLIC_KEY_INFO:
       return bridge::spki_der(facts.pub);
     case CKA_SENSITIVE:
-      return bool_bytes((facts.export_policy & NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG) == 0);
     case CKA_EXTRACTABLE:
-      return bool_bytes((facts.export_policy &
-                         (NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG)) != 0);
+      return export_policy_attribute(info.type, facts.export_policy);
     default:
       break;
   }
@@ -198,6 +196,14 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
     }
   }
   return out;
+}
+
+Bytes export_policy_attribute(CK_ATTRIBUTE_TYPE type, DWORD export_policy) {
+  if (type == CKA_SENSITIVE) {
+    return bool_bytes((export_policy & NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG) == 0);
+  }
+  return bool_bytes(
+      (export_policy & (NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG)) != 0);
 }
 
 std::optional<Bytes> schema_default(const bridge::SchemaEntry& entry) {

@@ -36,6 +36,10 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
                          CK_OBJECT_CLASS object_class, const AttrMap& overlay,
                          const std::u16string& key_name, const std::string& unique_id);
 
+// CKA_SENSITIVE or CKA_EXTRACTABLE as a key's Export Policy says (§5.2): sensitive unless
+// plaintext export is allowed; extractable when any export is.
+Bytes export_policy_attribute(CK_ATTRIBUTE_TYPE type, DWORD export_policy);
+
 // The value a schema entry defaults to when nothing else gives one; nullopt for kNone.
 std::optional<Bytes> schema_default(const bridge::SchemaEntry& entry);
 

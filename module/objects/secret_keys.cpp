@@ -9,6 +9,7 @@
 #include "bridge/ncrypt_props.h"
 #include "bridge/utf.h"
 #include "core/p11_error.h"
+#include "mechanisms/secret_ops.h"
 #include "objects/key_naming.h"
 #include "objects/template_rules.h"
 
@@ -28,7 +29,6 @@ constexpr std::array kSecretTypes = {
 };
 
 constexpr std::size_t kCheckValueBytes = 3;
-constexpr std::size_t kAesBlock = 16;
 
 // Key Usage bits from the usage attributes (the attribute table names each one's bit). A key
 // with CKA_WRAP or CKA_UNWRAP also gets NCRYPT_ALLOW_KEY_IMPORT_FLAG: CNG asks it of a
@@ -133,21 +133,24 @@ std::optional<SecretBytes> export_value(const CngKey& key) {
   }
 }
 
-// AES-ECB of a zero block through NCrypt (the key is not yet shared: no lock needed).
-std::optional<Bytes> aes_zero_block_check(NCRYPT_KEY_HANDLE h) {
-  bridge::set_string_property(h, NCRYPT_CHAINING_MODE_PROPERTY, BCRYPT_CHAIN_MODE_ECB, 0,
-                              NcryptContext::kProperty);
-  std::array<std::uint8_t, kAesBlock> zero{};
-  std::array<std::uint8_t, kAesBlock> out{};
+// AES-ECB of a zero block, through the cipher path every AES operation takes (mode and
+// NCryptEncrypt under the handle's lock). nullopt when CNG refuses (a key without any cipher
+// usage).
+std::optional<Bytes> aes_zero_block_check(NCRYPT_KEY_HANDLE h,
+                                          const std::shared_ptr<std::mutex>& lock) {
+  KeyView view;
+  view.ncrypt_key = h;
+  view.handle_lock = lock;
+  std::array<std::uint8_t, mech::kAesBlock> zero{};
+  std::array<std::uint8_t, mech::kAesBlock> out{};
   NCRYPT_CIPHER_PADDING_INFO info{
       sizeof(NCRYPT_CIPHER_PADDING_INFO), NCRYPT_CIPHER_NO_PADDING_FLAG, nullptr, 0, nullptr, 0};
-  DWORD written = 0;
-  const SECURITY_STATUS st = NCryptEncrypt(h, zero.data(), kAesBlock, &info, out.data(), kAesBlock,
-                                           &written, NCRYPT_PAD_CIPHER_FLAG);
-  bridge::set_string_property(h, NCRYPT_CHAINING_MODE_PROPERTY, BCRYPT_CHAIN_MODE_CBC, 0,
-                              NcryptContext::kProperty);
-  if (st != ERROR_SUCCESS || written != kAesBlock) {
-    return std::nullopt;  // e.g. a key without any cipher usage: no check value
+  try {
+    if (mech::AesKey(view).crypt(true, BCRYPT_CHAIN_MODE_ECB, info, zero, out) != out.size()) {
+      return std::nullopt;
+    }
+  } catch (const P11Error&) {
+    return std::nullopt;
   }
   return Bytes(out.begin(), out.begin() + kCheckValueBytes);
 }
@@ -167,28 +170,46 @@ std::optional<Bytes> aes_check_of_value(NCRYPT_PROV_HANDLE provider, ByteView va
                       0) != ERROR_SUCCESS) {
     return std::nullopt;
   }
-  return aes_zero_block_check(scratch.h);
+  return aes_zero_block_check(scratch.h, std::make_shared<std::mutex>());
 }
 
-// The check value of a finalized key h; value when the caller knows it.
+// The check value of a finalized key; value when the caller knows it. AES asks the key itself
+// first; a value (given, or exported where the Export Policy lets it out) serves otherwise.
 std::optional<Bytes> check_value_of(const SecretKeyType& type, const SlotContext& slot,
                                     const CngKey& key, std::optional<ByteView> value) {
+  if (type.check == Check::kZeroBlockEcb) {
+    if (auto check = aes_zero_block_check(key.handle(), key.lock())) {
+      return check;
+    }
+  }
   std::optional<SecretBytes> exported;
   if (!value) {  // known here only when the key may leave in the clear (or is ephemeral)
     exported = export_value(key);
-    if (exported) {
-      value = ByteView(*exported);
+    if (!exported) {
+      return std::nullopt;
     }
+    value = ByteView(*exported);
   }
-  if (type.check == Check::kSha1OfValue) {
-    return value ? std::optional<Bytes>(sha1_check(*value)) : std::nullopt;
-  }
-  return value ? aes_check_of_value(slot.provider, *value) : aes_zero_block_check(key.handle());
+  return type.check == Check::kSha1OfValue ? sha1_check(*value)
+                                           : aes_check_of_value(slot.provider, *value);
+}
+
+// What the object layer reads from a secret CNG key, once per object.
+struct SecretFacts {
+  DWORD length_bits = 0;
+  DWORD export_policy = 0;
+  DWORD key_usage = 0;
+};
+
+SecretFacts read_secret_facts(NCRYPT_KEY_HANDLE h) {
+  return {bridge::get_dword_property(h, NCRYPT_LENGTH_PROPERTY).value_or(0),
+          bridge::get_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0),
+          bridge::get_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY).value_or(0)};
 }
 
 // What CNG itself says of a secret key's attribute.
 std::optional<Bytes> from_cng(CK_ATTRIBUTE_TYPE type, const SecretKeyType& key_type,
-                              NCRYPT_KEY_HANDLE h, const std::u16string& name) {
+                              const SecretFacts& facts, const std::u16string& name) {
   switch (type) {
     case CKA_CLASS:
       return ulong_bytes(CKO_SECRET_KEY);
@@ -197,23 +218,16 @@ std::optional<Bytes> from_cng(CK_ATTRIBUTE_TYPE type, const SecretKeyType& key_t
     case CKA_LABEL:
       return to_bytes(utf16_to_utf8(name));
     case CKA_VALUE_LEN:
-      return ulong_bytes(bridge::get_dword_property(h, NCRYPT_LENGTH_PROPERTY).value_or(0) / 8);
+      return ulong_bytes(facts.length_bits / 8);
     case CKA_SENSITIVE:
-    case CKA_EXTRACTABLE: {
-      const DWORD policy = bridge::get_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0);
-      if (type == CKA_SENSITIVE) {
-        return bool_bytes((policy & NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG) == 0);
-      }
-      return bool_bytes(
-          (policy & (NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG)) != 0);
-    }
+    case CKA_EXTRACTABLE:
+      return export_policy_attribute(type, facts.export_policy);
     default:
       break;
   }
   const auto* info = bridge::attribute_info(type);
   if (info != nullptr && info->source == bridge::CngSource::kKeyUsage) {
-    const DWORD usage = bridge::get_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY).value_or(0);
-    return bool_bytes((usage & info->usage_bit) != 0);
+    return bool_bytes((facts.key_usage & info->usage_bit) != 0);
   }
   return std::nullopt;
 }
@@ -230,6 +244,7 @@ AttrMap secret_attrs(const SecretKeyType& key_type, const CngKey& key, const Att
           ? utf16_to_utf8(bridge::get_string_property(key.handle(), NCRYPT_UNIQUE_NAME_PROPERTY)
                               .value_or(key.name()))
           : random_hex(16);
+  const SecretFacts facts = read_secret_facts(key.handle());
   AttrMap out;
   for (const bridge::SchemaEntry& e : schema->entries) {
     if (e.flags & bridge::kSensitive) {
@@ -257,7 +272,7 @@ AttrMap secret_attrs(const SecretKeyType& key_type, const CngKey& key, const Att
         }
       }
     }
-    if (auto value = from_cng(e.type, key_type, key.handle(), key.name())) {
+    if (auto value = from_cng(e.type, key_type, facts, key.name())) {
       out[e.type] = std::move(*value);
       continue;
     }
