@@ -8,8 +8,8 @@
 // (template <-> PublicKeyValues <-> BCRYPT blob, template -> PKCS#8 import blob, private blob
 // -> sensitive attribute values), the key-generation rule (template -> NCrypt algorithm and
 // Length), the Key Usage rule, the private-export blob type and the C_GetMechanismInfo key
-// size unit and range. The generic code (objects/, mechanisms/) asks the descriptor and never
-// names a CKK_* itself. The descriptors live in bridge/ rather than objects/ because the
+// size unit and range. The generic code (objects/, mechanisms/) asks the descriptor instead of
+// branching on CKK_* values. The descriptors live in bridge/ rather than objects/ because the
 // mechanism layer reads them too (key sizes) and bridge/ is the part below both; the codecs
 // sit beside the blob helpers (key_blobs.h) they build on. The mechanism rows naming a key type
 // stay in mechanisms/registry.cpp (one table for mechanisms); cng_model/ registers the CNG
