@@ -161,6 +161,17 @@ void session_cancel(ModuleState& /*state*/, Session& session, CK_FLAGS flags) {
       session.end(bit.kind);
     }
   }
+  struct MessageBit {
+    CK_FLAGS flag;
+    MessageKind kind;
+  };
+  constexpr MessageBit kMessageBits[] = {{CKF_MESSAGE_ENCRYPT, MessageKind::kEncrypt},
+                                         {CKF_MESSAGE_DECRYPT, MessageKind::kDecrypt}};
+  for (const auto& bit : kMessageBits) {
+    if ((flags & bit.flag) != 0) {
+      session.end_message(bit.kind);
+    }
+  }
   if ((flags & CKF_FIND_OBJECTS) != 0) {
     session.find.reset();
   }

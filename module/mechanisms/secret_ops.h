@@ -37,6 +37,15 @@ class AesKey {
   std::shared_ptr<std::mutex> lock_;
 };
 
+// One AES-GCM encryption or decryption through NCrypt's GCM chaining mode
+// (BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO). Encrypt writes in.size() bytes of ciphertext to out
+// and the tag (4..16 bytes, its size) to tag; decrypt checks tag first and releases nothing on a
+// mismatch (CKR_ENCRYPTED_DATA_INVALID). Shared by C_Encrypt/C_Decrypt and the message-based
+// functions.
+void gcm_crypt(const AesKey& key, bool encrypt, std::span<const std::uint8_t> iv,
+               std::span<const std::uint8_t> aad, std::span<const std::uint8_t> in,
+               std::span<std::uint8_t> out, std::span<std::uint8_t> tag);
+
 // The largest input one NCrypt call takes (its lengths are DWORDs), less a tag's room.
 inline constexpr std::size_t kMaxNcryptInput = 0xFFFFFFFFUL - 2 * kAesBlock;
 
