@@ -7,6 +7,7 @@
 //   CKU_SO: accepted when the slot has no read-only session (else CKR_SESSION_READ_ONLY_EXISTS).
 //     While the SO is logged in, read-only sessions cannot be opened
 //     (CKR_SESSION_READ_WRITE_SO_EXISTS).
+//     What the SO may do beyond the user: set CKA_TRUSTED to TRUE (objects/template_rules.h).
 //   CKU_CONTEXT_SPECIFIC: no operation ever needs re-authentication, so
 //     CKR_OPERATION_NOT_INITIALIZED.
 // Closing the last session of a slot logs the application out of it.
