@@ -32,7 +32,6 @@ namespace mech {
 
 namespace {
 
-constexpr CK_ULONG kMaxGcmIv = 256;        // bytes, as for CK_GCM_PARAMS
 constexpr CK_ULONG kMinRandomIvBits = 64;  // see CKG_GENERATE_RANDOM above
 constexpr unsigned kCounterBits = 64;      // the counter's width (std::uint64_t)
 
@@ -43,10 +42,10 @@ CK_GCM_MESSAGE_PARAMS decode(MessageParam param, bool encrypt) {
   }
   CK_GCM_MESSAGE_PARAMS p{};
   std::memcpy(&p, param.data, sizeof(p));  // the caller's pointer need not be aligned
-  if (p.pIv == nullptr || p.ulIvLen < 1 || p.ulIvLen > kMaxGcmIv) {
+  if (p.pIv == nullptr || !gcm_iv_len_ok(p.ulIvLen)) {
     fail(CKR_MECHANISM_PARAM_INVALID, "the GCM IV must be 1..256 bytes");
   }
-  if (p.ulTagBits < 32 || p.ulTagBits > 128 || p.ulTagBits % 8 != 0) {
+  if (!gcm_tag_bits_ok(p.ulTagBits)) {
     fail(CKR_MECHANISM_PARAM_INVALID, "the GCM tag must be 32..128 bits, a multiple of 8");
   }
   if (p.pTag == nullptr) {
