@@ -50,9 +50,10 @@ const Group kKey = {
 
 // §4.8 public key attributes.
 const Group kPublicKey = {
-    {CKA_PRIVATE, CGP, D::kFalse}, {CKA_SUBJECT, CGMP, D::kEmpty},      {CKA_ENCRYPT, CG, D::kTrue},
-    {CKA_VERIFY, CG, D::kTrue},    {CKA_VERIFY_RECOVER, CG, D::kFalse}, {CKA_WRAP, CG, D::kFalse},
-    {CKA_TRUSTED, RO, D::kFalse},  {CKA_PUBLIC_KEY_INFO, RO, D::kNone},
+    {CKA_PRIVATE, CGP, D::kFalse},       {CKA_SUBJECT, CGMP, D::kEmpty},
+    {CKA_ENCRYPT, CG, D::kTrue},         {CKA_VERIFY, CG, D::kTrue},
+    {CKA_VERIFY_RECOVER, CG, D::kFalse}, {CKA_WRAP, CG, D::kFalse},
+    {CKA_TRUSTED, CGMP, D::kFalse},      {CKA_PUBLIC_KEY_INFO, RO, D::kNone},
 };
 
 // §4.9 private key attributes. CKA_SENSITIVE defaults to TRUE and CKA_EXTRACTABLE to FALSE,
@@ -90,7 +91,7 @@ const Group kSecretKey = {
     {CKA_NEVER_EXTRACTABLE, RO, D::kFalse},
     {CKA_CHECK_VALUE, C, D::kNone},  // §4.10: given at creation, it must match the value
     {CKA_WRAP_WITH_TRUSTED, CGMP | kOnlyToTrue, D::kFalse},
-    {CKA_TRUSTED, RO, D::kFalse},
+    {CKA_TRUSTED, CGMP, D::kFalse},
     // §4.10: the attributes a key wrapped / unwrapped with this key must have (an attribute
     // array, persisted serialised as a custom property).
     {CKA_WRAP_TEMPLATE, CG, D::kEmpty},
@@ -99,11 +100,14 @@ const Group kSecretKey = {
     {CKA_VALUE_LEN, G, D::kNone},
 };
 
+// CKA_TRUSTED (certificates, public and secret keys) may be set to TRUE only in the Security
+// Officer's session: objects/template_rules.h check_officer_only, on every template.
+
 // §4.6 certificates and §4.6.3 X.509 public key certificates. Subject, issuer and serial are
 // derived from CKA_VALUE when the template leaves them out.
 const Group kCertificate = {
     {CKA_CERTIFICATE_TYPE, C | kRequiredCreate, D::kNone},
-    {CKA_TRUSTED, C, D::kFalse},
+    {CKA_TRUSTED, C | M, D::kFalse},
     {CKA_CERTIFICATE_CATEGORY, C, D::kNone},
     {CKA_CHECK_VALUE, C, D::kNone},
     {CKA_START_DATE, C | M, D::kEmpty},

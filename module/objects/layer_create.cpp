@@ -29,6 +29,8 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair
     std::span<const CK_ATTRIBUTE> public_template, std::span<const CK_ATTRIBUTE> private_template) {
   const AttrMap pub = parse_template(public_template);
   const AttrMap priv = parse_template(private_template);
+  check_officer_only(pub, s.security_officer);
+  check_officer_only(priv, s.security_officer);
   if (attr_true(priv, CKA_TOKEN) || attr_true(pub, CKA_TOKEN)) {
     check_token_write(s);
   }
@@ -41,6 +43,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair
 CK_OBJECT_HANDLE ObjectLayerImpl::create_object(const SessionContext& s,
                                                 std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap t = parse_template(tmpl);
+  check_officer_only(t, s.security_officer);
   const auto cls = attr_ulong(t, CKA_CLASS);
   if (!cls) {
     fail(CKR_TEMPLATE_INCOMPLETE, "CKA_CLASS is required");
@@ -158,6 +161,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::generate_key(const SessionContext& s,
                                                const CK_MECHANISM& mechanism,
                                                std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap t = parse_template(tmpl);
+  check_officer_only(t, s.security_officer);
   if (attr_true(t, CKA_TOKEN)) {
     check_token_write(s);
   }
@@ -208,6 +212,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_secret_key(const SessionContext& s, con
 CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
                                               std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
+  check_officer_only(changes, s.security_officer);
   Object source;
   {
     std::shared_lock lock(mutex_);
@@ -284,6 +289,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
     fail(CKR_MECHANISM_INVALID, "only CKM_ECDH1_DERIVE derives keys");
   }
   const AttrMap t = parse_template(tmpl);
+  check_officer_only(t, s.security_officer);
   const KeyView view = key_view(s, base_key);
   Object base;
   {

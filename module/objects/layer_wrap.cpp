@@ -185,6 +185,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
   check_kek(spec, kek, kek.can_unwrap, CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
   AttrMap t = parse_template(tmpl);
   merge_unwrap_template(t, unwrap_template_of(unwrapping_key));
+  check_officer_only(t, s.security_officer);  // also what the unwrap template asks for
   const auto cls = attr_ulong(t, CKA_CLASS);
   const auto key_type = attr_ulong(t, CKA_KEY_TYPE);
   if (!cls || !key_type) {

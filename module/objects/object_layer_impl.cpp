@@ -372,6 +372,7 @@ void ObjectLayerImpl::persist_changes(const Object& o, const AttrMap& changes) {
 void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
                                           std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
+  check_officer_only(changes, s.security_officer);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_changes(*o, changes, schema_of(*o), TemplateOp::kSet);
