@@ -80,7 +80,7 @@ std::string ncrypt_sign_check(NCRYPT_KEY_HANDLE key) {
                                             static_cast<DWORD>(digest.size()), sig.data(),
                                             static_cast<DWORD>(sig.size()), &size, 0);
   if (st != 0) {
-    return "sign-failed";
+    return "sign-status-" + std::to_string(static_cast<std::uint32_t>(st));
   }
   sig.resize(size);
   const auto pkey = ncrypt_test::pkey_from_bcrypt_public(export_public(key));
@@ -164,9 +164,13 @@ std::vector<std::string> ncrypt_state(const std::vector<std::string>& template_k
     const std::string line = n + " " + public_hash(h);
     const bool old =
         std::find(template_keys.begin(), template_keys.end(), line) != template_keys.end();
+    // A refused signature is part of the state (a public-only key, left when C_DestroyObject
+    // removes the private half of a pair, cannot sign); a wrong one is a broken key.
     const std::string sign = ncrypt_sign_check(h);
-    lines.push_back("key " + n + (old ? " old" : " new") + " prop=" + property(h) +
-                    (sign.empty() ? "" : " BROKEN " + sign));
+    lines.push_back("key " + n + (old ? " old" : " new") + " prop=" + property(h) + " sign=" +
+                    (sign.empty()                  ? "ok"
+                     : sign == "signature-invalid" ? "BROKEN"
+                                                   : sign));
     NCryptFreeObject(h);
   }
   if (state != nullptr) {

@@ -8,7 +8,7 @@
  *
  * It interposes the calls that change a directory or a file's content (open/openat and their
  * 64-bit and fortified names, write, pwrite, fsync, fdatasync, fchmod, close of a descriptor
- * opened for writing, rename, renameat,
+ * written to, rename, renameat,
  * renameat2, link, linkat, unlink, unlinkat, mkdir, mkdirat, rmdir). Only calls on a path
  * under FAULT_PATH, or on a descriptor opened there, are looked at; everything else passes
  * through untouched. Control (environment, read once at load):
@@ -46,9 +46,9 @@ static int g_readonly;
 static atomic_int g_armed;
 static atomic_long g_calls;
 static char g_fired[512];
-/* Descriptors opened under the prefix: kWatched, plus kWritable when opened for writing (only
- * those count at close(), where a deferred write error can surface). */
-enum { kWatched = 1, kWritable = 2 };
+/* Descriptors opened under the prefix: kWatched, plus kWritten once written to (only those
+ * count at close(), where a deferred write error can surface). */
+enum { kWatched = 1, kWritten = 2 };
 static atomic_uchar g_tracked[MAX_TRACKED_FD];
 
 static int errno_from_name(const char* name) {
@@ -113,10 +113,15 @@ static int path_watched(int dirfd, const char* path) {
   return getcwd(cwd, sizeof cwd) != NULL && under_prefix_abs(cwd);
 }
 
-static void set_tracked(int fd, int watched, int flags) {
+static void set_tracked(int fd, int bits) {
   if (fd >= 0 && fd < MAX_TRACKED_FD) {
-    const int bits = watched ? kWatched | ((flags & (O_WRONLY | O_RDWR)) ? kWritable : 0) : 0;
     atomic_store(&g_tracked[fd], (unsigned char)bits);
+  }
+}
+
+static void mark_written(int fd, ssize_t result) {
+  if (result > 0 && fd_tracked(fd)) {
+    atomic_fetch_or(&g_tracked[fd], kWritten);
   }
 }
 
@@ -164,7 +169,7 @@ static mode_t mode_arg(int flags, va_list ap) {
     return -1;                                              \
   }                                                         \
   const int fd = call;                                      \
-  set_tracked(fd, watched, flags);                          \
+  set_tracked(fd, watched ? kWatched : 0);                  \
   return fd;
 
 typedef int (*open_fn)(const char*, int, ...);
@@ -247,19 +252,25 @@ typedef int (*fchmod_fn)(int, mode_t);
 EXPORT ssize_t write(int fd, const void* buf, size_t count) {
   REAL(write, write_fn);
   FD_GUARD("write", fd, 1);
-  return real_write(fd, buf, count);
+  const ssize_t n = real_write(fd, buf, count);
+  mark_written(fd, n);
+  return n;
 }
 
 EXPORT ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
   REAL(pwrite, pwrite_fn);
   FD_GUARD("pwrite", fd, 1);
-  return real_pwrite(fd, buf, count, offset);
+  const ssize_t n = real_pwrite(fd, buf, count, offset);
+  mark_written(fd, n);
+  return n;
 }
 
 EXPORT ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
   REAL(pwrite64, pwrite_fn);
   FD_GUARD("pwrite", fd, 1);
-  return real_pwrite64(fd, buf, count, offset);
+  const ssize_t n = real_pwrite64(fd, buf, count, offset);
+  mark_written(fd, n);
+  return n;
 }
 
 EXPORT int fsync(int fd) {
@@ -282,8 +293,8 @@ EXPORT int fchmod(int fd, mode_t mode) {
 
 EXPORT int close(int fd) {
   REAL(close, fd_fn);
-  const int written = fd >= 0 && fd < MAX_TRACKED_FD && (g_tracked[fd] & kWritable);
-  set_tracked(fd, 0, 0);
+  const int written = fd >= 0 && fd < MAX_TRACKED_FD && (g_tracked[fd] & kWritten);
+  set_tracked(fd, 0);
   if (written) {
     char what[32];
     fd_name(fd, what, sizeof what);

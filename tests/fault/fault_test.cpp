@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
@@ -50,11 +51,30 @@ std::vector<std::string> leftovers(const fs::path& dir) {
   std::vector<std::string> out;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with(".tmp-") || name.starts_with(".cng-pkcs11-probe-")) {
+    if (name.starts_with(".tmp-") || name.starts_with(".cng-pkcs11-probe-")) {  // old probe name
       out.push_back(fs::relative(entry.path(), dir).string());
     }
   }
   return out;
+}
+
+// Calls whose failure need not fail the operation: the deletion of a temporary file (a
+// probe's, or one a failed write leaves: the outcome is already decided), and the slot's
+// writability probe, which only asks whether the store is write protected (EACCES, EPERM,
+// EROFS): any other failure there is no answer, and the write itself then reports its own.
+bool is_cleanup(const std::string& fired) {
+  return fired.starts_with("unlinkat(.tmp-") || fired.starts_with("unlink(.tmp-");
+}
+
+bool may_succeed(const std::string& fired, const ErrnoCase& e) {
+  const bool slot_probe = fired.starts_with("open(.tmp-probe-");
+  return is_cleanup(fired) ||
+         (slot_probe && std::string(e.name) != "EROFS" && std::string(e.name) != "EACCES");
+}
+
+bool cleanup_of(const std::string& fired, const std::string& left) {
+  const std::string name = fs::path(left).filename().string();
+  return is_cleanup(fired) && fired.find("(" + name + ")") != std::string::npos;
 }
 
 class FaultTest : public ::testing::TestWithParam<const char*> {
@@ -140,9 +160,20 @@ TEST_P(FaultTest, EveryFaultPointGivesTheSpecifiedErrorAndLeavesTheStoreWhole) {
       runs.push_back(std::move(r));
     }
   }
+  // A fault on the deletion of a temporary file leaves that file: it must be the only one, and
+  // the next listing must sweep it once stale (aged here past kStaleTempSeconds).
   std::vector<fs::path> dirs;
-  for (const Run& r : runs) {
+  std::vector<std::string> left_before(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    Run& r = runs[i];
     dirs.push_back(r.dir);
+    for (const auto& left : leftovers(r.dir)) {
+      if (cleanup_of(r.result["fired"], left)) {
+        fs::last_write_time(r.dir / left, fs::file_time_type::clock::now() - std::chrono::hours(1));
+      } else {
+        left_before[i] += " left " + left + ";";
+      }
+    }
   }
   const auto seen = states(dirs);
   std::vector<std::string> points_seen(static_cast<std::size_t>(points) + 1);
@@ -152,7 +183,7 @@ TEST_P(FaultTest, EveryFaultPointGivesTheSpecifiedErrorAndLeavesTheStoreWhole) {
     std::string problems;
     const std::string want = std::to_string(expected_code(op, *r.e));
     const std::string& rv = r.result["rv"];
-    if (rv != want) {
+    if (rv != want && !(rv == "0" && may_succeed(r.result["fired"], *r.e))) {
       problems += " returned " + rv + " instead of " + want + ";";
     }
     if (r.result["after"] != "ok") {
@@ -163,8 +194,9 @@ TEST_P(FaultTest, EveryFaultPointGivesTheSpecifiedErrorAndLeavesTheStoreWhole) {
     } else if (rv == "0" && seen[i] != after) {
       problems += " success reported, the change is missing;";
     }
+    problems += left_before[i];
     for (const auto& left : leftovers(r.dir)) {
-      problems += " left " + left + ";";
+      problems += " " + left + " not swept by a listing;";
     }
     if (!problems.empty()) {
       ADD_FAILURE() << op << " fault " << r.n << "/" << points << " " << r.e->name << " at "
