@@ -55,8 +55,8 @@ std::vector<CK_OBJECT_HANDLE> find(CK_SESSION_HANDLE s, std::vector<Attr> attrs)
   return out;
 }
 
-CK_OBJECT_HANDLE private_key(CK_SESSION_HANDLE s, const std::string& label) {
-  const auto found = find(s, {{CKA_CLASS, ulong_bytes(CKO_PRIVATE_KEY)}, {CKA_LABEL, str(label)}});
+CK_OBJECT_HANDLE object(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const std::string& label) {
+  const auto found = find(s, {{CKA_CLASS, ulong_bytes(cls)}, {CKA_LABEL, str(label)}});
   return found.size() == 1 ? found[0] : CK_INVALID_HANDLE;
 }
 
@@ -198,8 +198,10 @@ bool run_p11_op(const std::string& op, const std::filesystem::path& root, CK_RV&
     after = "setup-failed";
     return true;
   }
-  const CK_OBJECT_HANDLE victim = private_key(s, "victim");
-  const CK_OBJECT_HANDLE bystander = private_key(s, "bystander");
+  const CK_OBJECT_HANDLE victim = object(s, CKO_PRIVATE_KEY, "victim");
+  const CK_OBJECT_HANDLE bystander = object(s, CKO_PRIVATE_KEY, "bystander");
+  const CK_OBJECT_HANDLE old_cert = object(s, CKO_CERTIFICATE, "old-cert");
+  const CK_OBJECT_HANDLE old_data = object(s, CKO_DATA, "old-data");
   bool known = true;
   arm(true);
   if (op == "p11_generate") {
@@ -210,6 +212,10 @@ bool run_p11_op(const std::string& op, const std::filesystem::path& root, CK_RV&
     rv = p11()->C_SetAttributeValue(s, victim, t.data(), 1);
   } else if (op == "p11_destroy") {
     rv = p11()->C_DestroyObject(s, victim);
+  } else if (op == "p11_destroy_cert") {
+    rv = p11()->C_DestroyObject(s, old_cert);
+  } else if (op == "p11_destroy_data") {
+    rv = p11()->C_DestroyObject(s, old_data);
   } else if (op == "p11_cert") {
     rv = create(s, certificate("new-cert", der));
   } else if (op == "p11_data") {

@@ -215,7 +215,7 @@ TEST_P(FaultTest, EveryFaultPointGivesTheSpecifiedErrorAndLeavesTheStoreWhole) {
 INSTANTIATE_TEST_SUITE_P(Store, FaultTest,
                          ::testing::Values("nc_create", "nc_overwrite", "nc_property", "nc_delete",
                                            "p11_generate", "p11_label", "p11_destroy", "p11_cert",
-                                           "p11_data"),
+                                           "p11_data", "p11_destroy_cert", "p11_destroy_data"),
                          [](const ::testing::TestParamInfo<const char*>& p) {
                            return std::string(p.param);
                          });
