@@ -31,6 +31,10 @@ constexpr std::array kRows = {
     Row{NTE_INVALID_PARAMETER, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
     Row{NTE_BAD_TYPE, C::kImport, CKR_ATTRIBUTE_VALUE_INVALID},
     Row{NTE_NOT_SUPPORTED, C::kKeyGen, CKR_KEY_SIZE_RANGE},
+    // Writing the key store: NTE_PERM is the store's EACCES / EPERM / EROFS (errno table).
+    Row{NTE_PERM, C::kKeyGen, CKR_TOKEN_WRITE_PROTECTED},
+    Row{NTE_PERM, C::kImport, CKR_TOKEN_WRITE_PROTECTED},
+    Row{NTE_PERM, C::kPersist, CKR_TOKEN_WRITE_PROTECTED},
     // Key wrapping (cng_model ncrypt.h, "Key wrapping"): the exported key's Export Policy
     // refuses, or its length does not fit the blob type (RFC 3394 needs multiples of 8).
     Row{NTE_NOT_SUPPORTED, C::kWrap, CKR_KEY_UNEXTRACTABLE},
@@ -80,6 +84,9 @@ constexpr std::array kRows = {
     Row{NTE_DEVICE_NOT_READY, C::kGeneral, CKR_DEVICE_ERROR},
     Row{NTE_DEVICE_NOT_FOUND, C::kGeneral, CKR_TOKEN_NOT_PRESENT},
     Row{NTE_TOKEN_KEYSET_STORAGE_FULL, C::kGeneral, CKR_DEVICE_MEMORY},
+    // cng_model's errno table gives NTE_SYS_ERR for an I/O error of the store (EIO): a device
+    // problem of the token.
+    Row{NTE_SYS_ERR, C::kGeneral, CKR_DEVICE_ERROR},
     Row{NTE_VBS_UNAVAILABLE, C::kGeneral, CKR_FUNCTION_FAILED},
 };
 
@@ -96,7 +103,7 @@ CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept {
       return row.rv;
     }
   }
-  return CKR_FUNCTION_FAILED;  // NTE_FAIL, NTE_INTERNAL_ERROR, NTE_SYS_ERR and the unknown
+  return CKR_FUNCTION_FAILED;  // NTE_FAIL, NTE_INTERNAL_ERROR and the unknown
 }
 
 void check_status(SECURITY_STATUS status, NcryptContext context, const char* what) {

@@ -20,6 +20,8 @@ enum class NcryptContext {
   kUnwrap,    // NCryptImportKey under a key-encryption key (C_UnwrapKey)
   kExport,    // NCryptExportKey of private parts
   kProperty,  // NCryptGet/SetProperty for attributes
+  kPersist,   // NCryptSetProperty(NCRYPT_PERSIST_FLAG) on a token key, NCryptDeleteKey: the
+              // key store is written
   kDerive,    // NCryptSecretAgreement / NCryptDeriveKey
 };
 

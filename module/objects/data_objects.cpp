@@ -132,8 +132,8 @@ std::map<std::string, std::vector<std::uint8_t>> data_store_properties(const Obj
   return props;
 }
 
-CK_RV data_store_rv(const std::exception& e) noexcept {
-  switch (cng::data_store_error_status(e)) {
+CK_RV object_store_rv(long status) noexcept {
+  switch (status) {
     case NTE_PERM:
       return CKR_TOKEN_WRITE_PROTECTED;
     case NTE_INVALID_PARAMETER:  // beyond the file format's limits
@@ -143,6 +143,10 @@ CK_RV data_store_rv(const std::exception& e) noexcept {
     default:
       return CKR_DEVICE_ERROR;
   }
+}
+
+CK_RV data_store_rv(const std::exception& e) noexcept {
+  return object_store_rv(cng::data_store_error_status(e));
 }
 
 }  // namespace p11::objects

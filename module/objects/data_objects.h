@@ -24,7 +24,9 @@ void check_data_values(const AttrMap& values, bool token);
 ObjectPtr data_object_from_store(const cng::StoredDataObject& stored);
 // The store properties that carry a data object's attributes.
 std::map<std::string, std::vector<std::uint8_t>> data_store_properties(const Object& data);
-// The CK_RV for a data store failure.
+// The CK_RV for a failure of the data or the certificate store (both report the same
+// statuses: the errno table's for I/O, NTE_INVALID_PARAMETER beyond the file format's limits).
+CK_RV object_store_rv(long status) noexcept;
 CK_RV data_store_rv(const std::exception& e) noexcept;
 
 }  // namespace p11::objects

@@ -218,7 +218,7 @@ void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class
     }
     const std::u16string name = bridge::custom_property_name(*info, object_class == CKO_PUBLIC_KEY);
     bridge::set_property(key, name.c_str(), to_stored(*info, value), NCRYPT_PERSIST_FLAG,
-                         NcryptContext::kProperty);
+                         NcryptContext::kPersist);
   }
 }
 
@@ -236,7 +236,7 @@ Bytes stored_class(CK_OBJECT_CLASS cls) {
 
 void mark_public_only(NCRYPT_KEY_HANDLE key) {
   bridge::set_property(key, kClassProperty, stored_class(CKO_PUBLIC_KEY), NCRYPT_PERSIST_FLAG,
-                       NcryptContext::kProperty);
+                       NcryptContext::kPersist);
 }
 
 bool is_public_only(NCRYPT_KEY_HANDLE key) {

@@ -18,8 +18,7 @@ namespace p11::objects {
 namespace {
 
 CK_RV cert_store_rv(const std::exception& e) {
-  const long st = cng::cert_store_error_status(e);
-  return st == static_cast<long>(NTE_PERM) ? CKR_TOKEN_WRITE_PROTECTED : CKR_DEVICE_ERROR;
+  return object_store_rv(cng::cert_store_error_status(e));
 }
 
 }  // namespace

@@ -35,8 +35,7 @@ const bridge::Schema& schema_of(const Object& o) {
 }
 
 CK_RV cert_store_rv(const std::exception& e) {
-  const long st = cng::cert_store_error_status(e);
-  return st == static_cast<long>(NTE_PERM) ? CKR_TOKEN_WRITE_PROTECTED : CKR_DEVICE_ERROR;
+  return object_store_rv(cng::cert_store_error_status(e));
 }
 
 }  // namespace
@@ -197,7 +196,7 @@ void ObjectLayerImpl::delete_token_key(const std::u16string& name) {
   const SECURITY_STATUS st =
       NCryptOpenKey(context_.provider, &victim, name.c_str(), 0, context_.scope_flag);
   if (st == ERROR_SUCCESS) {
-    check_status(NCryptDeleteKey(victim, 0), NcryptContext::kGeneral, "NCryptDeleteKey");
+    check_status(NCryptDeleteKey(victim, 0), NcryptContext::kPersist, "NCryptDeleteKey");
   } else if (st != NTE_BAD_KEYSET) {  // already deleted elsewhere: nothing to do
     check_status(st, NcryptContext::kOpenKey, "NCryptOpenKey");
   }

@@ -18,27 +18,43 @@ namespace fs = std::filesystem;
 
 constexpr int kProbeAttempts = 8;
 
-// Unique enough with O_EXCL / mkdir's EEXIST as the real guarantee.
+// Retries a call interrupted by a signal.
+template <class F>
+int retry_eintr(F call) {
+  int result = 0;
+  do {
+    result = call();
+  } while (result < 0 && errno == EINTR);
+  return result;
+}
+
+// Only these say "this process may not write here"; any other failure (a full disk, an I/O
+// error) is not write protection: the write itself reports it with its own error.
+bool denied(int err) { return err == EACCES || err == EPERM || err == EROFS; }
+
+// Unique enough with O_EXCL / mkdir's EEXIST as the real guarantee. The store's temporary-file
+// prefix: a probe that could not be deleted is swept with the store's stale temporary files.
 std::string probe_name() {
   static std::atomic<unsigned long> counter{0};
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ".cng-pkcs11-probe-" + std::to_string(::getpid()) + "-" + std::to_string(ts.tv_nsec) +
-         "-" + std::to_string(counter.fetch_add(1));
+  return ".tmp-probe-" + std::to_string(::getpid()) + "-" + std::to_string(ts.tv_nsec) + "-" +
+         std::to_string(counter.fetch_add(1));
 }
 
 bool can_create_file_in(const fs::path& dir) {
   for (int attempt = 0; attempt < kProbeAttempts; ++attempt) {
     const fs::path probe = dir / probe_name();
-    const int fd =
-        ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    const int fd = retry_eintr([&] {
+      return ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    });
     if (fd >= 0) {
       ::close(fd);
-      ::unlink(probe.c_str());
+      (void)retry_eintr([&] { return ::unlink(probe.c_str()); });
       return true;
     }
     if (errno != EEXIST) {
-      return false;
+      return !denied(errno);
     }
   }
   return false;
@@ -47,12 +63,12 @@ bool can_create_file_in(const fs::path& dir) {
 bool can_create_dir_in(const fs::path& dir) {
   for (int attempt = 0; attempt < kProbeAttempts; ++attempt) {
     const fs::path probe = dir / probe_name();
-    if (::mkdir(probe.c_str(), 0700) == 0) {
-      ::rmdir(probe.c_str());
+    if (retry_eintr([&] { return ::mkdir(probe.c_str(), 0700); }) == 0) {
+      (void)retry_eintr([&] { return ::rmdir(probe.c_str()); });
       return true;
     }
     if (errno != EEXIST) {
-      return false;
+      return !denied(errno);
     }
   }
   return false;

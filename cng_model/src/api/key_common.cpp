@@ -33,9 +33,9 @@ void check_legacy_key_spec(DWORD spec) {
 const KeyStore& store_for_new_key(const ProviderContext& context, Scope scope,
                                   const std::u16string& name, bool overwrite) {
   const KeyStore& store = context.store(scope);
-  if (!store.writable()) {
-    fail(NTE_PERM, "access denied: cannot create keys in " + store.dir().string());
-  }
+  // Fails early as Windows does (NTE_PERM when the store may not be written), with the cause
+  // of any other failure (a full disk is not a permission problem).
+  store.check_writable();
   if (!overwrite) {
     require(!store.exists(name), NTE_EXISTS, "a key of this name already exists");
   }

@@ -16,6 +16,8 @@ constexpr std::array kErrnoMap = {
     std::pair{EACCES, NTE_PERM},
     std::pair{EPERM, NTE_PERM},
     std::pair{EROFS, NTE_PERM},
+    // A file where a directory of the store path must be: the store can never be written there.
+    std::pair{ENOTDIR, NTE_PERM},
     std::pair{ENOENT, NTE_BAD_KEYSET},
     std::pair{EEXIST, NTE_EXISTS},
     std::pair{ENOMEM, NTE_NO_MEMORY},

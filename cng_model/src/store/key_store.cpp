@@ -166,6 +166,8 @@ bool KeyStore::writable() const {
   }
 }
 
+void KeyStore::check_writable() const { StoreDirectory::open(dir_, true).check_writable(); }
+
 std::filesystem::path object_store_dir(bool machine, std::string_view provider_subdirectory,
                                        std::string_view leaf) {
   auto dir = KeyStore::default_dir(machine ? Scope::kMachine : Scope::kUser);

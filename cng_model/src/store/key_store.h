@@ -59,6 +59,9 @@ class KeyStore {
   [[nodiscard]] std::vector<KeyListing> list() const;
   // True when this process may create files in the store (creating the directory if needed).
   [[nodiscard]] bool writable() const;
+  // The same check, throwing the status of the failure: NTE_PERM when the process may not
+  // write, the errno-mapped status (NTE_TOKEN_KEYSET_STORAGE_FULL, NTE_SYS_ERR) otherwise.
+  void check_writable() const;
 
  private:
   std::filesystem::path dir_;

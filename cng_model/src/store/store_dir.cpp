@@ -32,7 +32,8 @@ constexpr std::size_t kFirstReadBytes = 8 * 1024;
   fail_errno(err, what + " '" + path.string() + "'");
 }
 
-// Retries a system call interrupted by a signal.
+// Retries a system call interrupted by a signal (every call here that can return EINTR: a
+// signal must never turn into a failed store operation).
 template <class F>
 auto retry_eintr(F call) {
   for (;;) {
@@ -67,22 +68,24 @@ void make_dirs(const std::filesystem::path& path) {
     if (part.empty() || part == part.root_directory() || part == "." || part == "..") {
       continue;
     }
-    if (::mkdir(prefix.c_str(), 0700) != 0) {
+    if (retry_eintr([&] { return ::mkdir(prefix.c_str(), 0700); }) != 0) {
       if (errno == EEXIST) {
         continue;
       }
       fail_at(errno, "cannot create store directory", prefix);
     }
-    const UniqueFd created(::open(prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    const UniqueFd created(retry_eintr(
+        [&] { return ::open(prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }));
     if (created.valid()) {
       (void)::fchmod(created.get(), 0700);
     }
     // Make the new entry durable in its parent.
     const auto parent =
         prefix.has_parent_path() ? prefix.parent_path() : std::filesystem::path(".");
-    const UniqueFd parent_fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const UniqueFd parent_fd(
+        retry_eintr([&] { return ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
     if (parent_fd.valid()) {
-      (void)::fsync(parent_fd.get());
+      (void)retry_eintr([&] { return ::fsync(parent_fd.get()); });
     }
   }
 }
@@ -108,7 +111,9 @@ UniqueFd::~UniqueFd() {
 }
 
 StoreDirectory StoreDirectory::open(const std::filesystem::path& dir, bool create) {
-  const auto open_dir = [&] { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); };
+  const auto open_dir = [&] {
+    return retry_eintr([&] { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+  };
   int fd = open_dir();
   if (fd < 0 && errno == ENOENT && create) {
     make_dirs(dir);
@@ -137,8 +142,10 @@ bool StoreDirectory::contains(const std::string& name) const {
 bool StoreDirectory::read(const std::string& name, std::size_t max_bytes, SecureBytes& out,
                           bool known_regular) const {
   // O_NONBLOCK: a FIFO planted at the path must not hang the reader.
-  const UniqueFd file(
-      ::openat(fd_.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  const UniqueFd file(retry_eintr([&] {
+    return ::openat(fd_.get(), name.c_str(),
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  }));
   if (!file.valid()) {
     if (errno == ENOENT) {
       return false;
@@ -189,8 +196,10 @@ std::string StoreDirectory::write_temp(std::span<const std::uint8_t> bytes, bool
   int fd = -1;
   for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
     name = random_temp_name();
-    fd = ::openat(fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    fd = retry_eintr([&] {
+      return ::openat(fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0600);
+    });
     if (fd < 0 && errno != EEXIST) {
       fail_at(errno, "cannot write to store directory", path_);
     }
@@ -200,7 +209,8 @@ std::string StoreDirectory::write_temp(std::span<const std::uint8_t> bytes, bool
   }
   UniqueFd file(fd);
   try {
-    if (::fchmod(file.get(), 0600) != 0) {  // exact mode whatever the umask
+    if (retry_eintr([&] { return ::fchmod(file.get(), 0600); }) !=
+        0) {  // exact mode whatever the umask
       fail_at(errno, "cannot set the mode of", path_ / name);
     }
     std::size_t done = 0;
@@ -212,21 +222,23 @@ std::string StoreDirectory::write_temp(std::span<const std::uint8_t> bytes, bool
       }
       done += static_cast<std::size_t>(n);
     }
-    if (durable && ::fsync(file.get()) != 0) {
+    if (durable && retry_eintr([&] { return ::fsync(file.get()); }) != 0) {
       fail_at(errno, "cannot flush", path_ / name);
     }
-    if (::close(file.release()) != 0) {
+    // EINTR from close(): Linux has released the descriptor anyway, and the data is flushed.
+    if (::close(file.release()) != 0 && errno != EINTR) {
       fail_at(errno, "cannot close", path_ / name);
     }
   } catch (...) {
-    (void)::unlinkat(fd_.get(), name.c_str(), 0);
+    (void)retry_eintr([&] { return ::unlinkat(fd_.get(), name.c_str(), 0); });
     throw;
   }
   return name;
 }
 
 void StoreDirectory::sync() const {
-  if (::fsync(fd_.get()) != 0 && errno != EINVAL) {  // EINVAL: no directory sync on this fs
+  if (retry_eintr([&] { return ::fsync(fd_.get()); }) != 0 &&
+      errno != EINVAL) {  // EINVAL: no directory sync on this fs
     fail_at(errno, "cannot flush store directory", path_);
   }
 }
@@ -235,16 +247,20 @@ WriteResult StoreDirectory::write(const std::string& name, std::span<const std::
                                   WriteMode mode) {
   const std::string temp = write_temp(bytes, true);
   const int dir = fd_.get();
-  const auto drop_temp = [&] { (void)::unlinkat(dir, temp.c_str(), 0); };
+  const auto drop_temp = [&] {
+    (void)retry_eintr([&] { return ::unlinkat(dir, temp.c_str(), 0); });
+  };
   try {
     switch (mode) {
       case WriteMode::kReplace:
-        if (::renameat(dir, temp.c_str(), dir, name.c_str()) != 0) {
+        if (retry_eintr([&] { return ::renameat(dir, temp.c_str(), dir, name.c_str()); }) != 0) {
           fail_at(errno, "cannot replace", path_ / name);
         }
         break;
       case WriteMode::kCreateExclusive:
-        if (::renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_NOREPLACE) != 0) {
+        if (retry_eintr([&] {
+              return ::renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_NOREPLACE);
+            }) != 0) {
           if (errno == EEXIST) {
             drop_temp();
             return WriteResult::kAlreadyExists;
@@ -253,7 +269,7 @@ WriteResult StoreDirectory::write(const std::string& name, std::span<const std::
             fail_at(errno, "cannot create", path_ / name);
           }
           // link() never replaces an existing name either.
-          if (::linkat(dir, temp.c_str(), dir, name.c_str(), 0) != 0) {
+          if (retry_eintr([&] { return ::linkat(dir, temp.c_str(), dir, name.c_str(), 0); }) != 0) {
             if (errno == EEXIST) {
               drop_temp();
               return WriteResult::kAlreadyExists;
@@ -265,7 +281,9 @@ WriteResult StoreDirectory::write(const std::string& name, std::span<const std::
         break;
       case WriteMode::kReplaceExisting:
         // Exchange fails with ENOENT when the name is absent: replace-if-present atomically.
-        if (::renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE) == 0) {
+        if (retry_eintr([&] {
+              return ::renameat2(dir, temp.c_str(), dir, name.c_str(), RENAME_EXCHANGE);
+            }) == 0) {
           drop_temp();  // now holds the previous content
           break;
         }
@@ -280,7 +298,7 @@ WriteResult StoreDirectory::write(const std::string& name, std::span<const std::
           drop_temp();
           return WriteResult::kAbsent;
         }
-        if (::renameat(dir, temp.c_str(), dir, name.c_str()) != 0) {
+        if (retry_eintr([&] { return ::renameat(dir, temp.c_str(), dir, name.c_str()); }) != 0) {
           fail_at(errno, "cannot replace", path_ / name);
         }
         break;
@@ -294,7 +312,7 @@ WriteResult StoreDirectory::write(const std::string& name, std::span<const std::
 }
 
 bool StoreDirectory::remove(const std::string& name) {
-  if (::unlinkat(fd_.get(), name.c_str(), 0) != 0) {
+  if (retry_eintr([&] { return ::unlinkat(fd_.get(), name.c_str(), 0); }) != 0) {
     if (errno == ENOENT) {
       return false;
     }
@@ -306,7 +324,8 @@ bool StoreDirectory::remove(const std::string& name) {
 
 std::vector<StoreDirectory::Entry> StoreDirectory::names(bool (*accept)(std::string_view)) const {
   std::vector<Entry> out;
-  const int listing_fd = ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int listing_fd =
+      retry_eintr([&] { return ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
   if (listing_fd < 0) {
     fail_at(errno, "cannot list store directory", path_);
   }
@@ -324,7 +343,7 @@ std::vector<StoreDirectory::Entry> StoreDirectory::names(bool (*accept)(std::str
       struct stat st {};
       if (::fstatat(fd_.get(), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
           now - st.st_mtime > kStaleTempSeconds) {
-        (void)::unlinkat(fd_.get(), entry->d_name, 0);
+        (void)retry_eintr([&] { return ::unlinkat(fd_.get(), entry->d_name, 0); });
       }
       continue;
     }
@@ -335,10 +354,15 @@ std::vector<StoreDirectory::Entry> StoreDirectory::names(bool (*accept)(std::str
   return out;
 }
 
+void StoreDirectory::check_writable() const {
+  const std::string temp = write_temp({}, false);
+  // A probe file that cannot be deleted is a stale temporary file for names() to sweep.
+  (void)retry_eintr([&] { return ::unlinkat(fd_.get(), temp.c_str(), 0); });
+}
+
 bool StoreDirectory::probe_writable() const noexcept {
   try {
-    const std::string temp = write_temp({}, false);
-    (void)::unlinkat(fd_.get(), temp.c_str(), 0);
+    check_writable();
     return true;
   } catch (...) {
     return false;

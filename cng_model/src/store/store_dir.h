@@ -85,6 +85,9 @@ class StoreDirectory {
   [[nodiscard]] std::vector<Entry> names(bool (*accept)(std::string_view)) const;
   // Creates and deletes a temporary file: true when this process may write here.
   [[nodiscard]] bool probe_writable() const noexcept;
+  // The same probe, throwing the errno-mapped status of the call that failed (NTE_PERM when
+  // the process may not write, NTE_TOKEN_KEYSET_STORAGE_FULL when the disk is full, ...).
+  void check_writable() const;
 
  private:
   StoreDirectory(std::filesystem::path path, UniqueFd fd)
