@@ -182,6 +182,40 @@ TEST_F(MultiProcessTest, PublicKeyDestroyedAloneStaysDestroyed) {
   EXPECT_EQ(files, 0U);
 }
 
+// A key file of another owner could have been planted: the token does not show its objects
+// (until it is the user's own again), and CNG_PKCS11_DEBUG says why.
+TEST_F(MultiProcessTest, KeyFileOfAnotherOwnerIsNotExposed) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give a file to another uid";
+  }
+  CK_SESSION_HANDLE s = OpenSession();
+  ASSERT_TRUE(GenerateEc(s, EcParamsP256(), {.token = true, .label = "planted"}).ok());
+  ASSERT_CKR(CKR_OK, f_->C_Finalize(nullptr));
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(user_dir())) {
+    if (entry.is_regular_file() && entry.path().filename().string().size() == 32) {
+      files.push_back(entry.path().string());
+    }
+  }
+  ASSERT_EQ(files.size(), 1U);
+  ASSERT_EQ(::chown(files[0].c_str(), 65534, 65534), 0);
+  ::setenv("CNG_PKCS11_DEBUG", "1", 1);
+  ::testing::internal::CaptureStderr();
+  ASSERT_CKR(CKR_OK, f_->C_Initialize(nullptr));
+  s = OpenSession();
+  const bool hidden = FindByLabel(s, CKO_PRIVATE_KEY, "planted").empty() &&
+                      FindByLabel(s, CKO_PUBLIC_KEY, "planted").empty();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ::unsetenv("CNG_PKCS11_DEBUG");
+  EXPECT_TRUE(hidden);
+  EXPECT_NE(log.find(files[0] + "': owned by uid 65534"), std::string::npos) << log;
+
+  ASSERT_EQ(::chown(files[0].c_str(), 0, 0), 0);
+  Reinitialize();
+  s = OpenSession();
+  EXPECT_EQ(FindByLabel(s, CKO_PRIVATE_KEY, "planted").size(), 1U);
+}
+
 // C_GenerateKeyPair of a token P-256 pair; its CK_RV (failure is expected when full).
 CK_RV GenerateTokenEc(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const std::string& label) {
   Template pub;
