@@ -182,6 +182,19 @@ TEST_F(MultiProcessTest, PublicKeyDestroyedAloneStaysDestroyed) {
   EXPECT_EQ(files, 0U);
 }
 
+// A process that has the pair loaded sees another process destroy its public object.
+TEST_F(MultiProcessTest, PublicKeyDestroyedInAnotherProcessGoesHereToo) {
+  CK_SESSION_HANDLE s = OpenSession();
+  const KeyPair kp = GenerateEc(s, EcParamsP256(), {.token = true, .label = "pub-elsewhere"});
+  ASSERT_TRUE(kp.ok());
+  ASSERT_EQ(FindByLabel(s, CKO_PUBLIC_KEY, "pub-elsewhere").size(), 1U);
+  const ChildOutcome other = RunHelper({"destroy-pub", "0", "pub-elsewhere"});
+  ASSERT_TRUE(other.exited && other.exit_code == 0) << other.Describe();
+  EXPECT_EQ(ParseKeyValues(other.output).at("pub_count"), "1") << other.output;
+  EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-elsewhere").empty());
+  EXPECT_EQ(FindByLabel(s, CKO_PRIVATE_KEY, "pub-elsewhere").size(), 1U);
+}
+
 // A key file of another owner could have been planted: the token does not show its objects
 // (until it is the user's own again), and CNG_PKCS11_DEBUG says why.
 TEST_F(MultiProcessTest, KeyFileOfAnotherOwnerIsNotExposed) {
