@@ -1,6 +1,10 @@
 // cng_key_store_issues.h: the key files a provider's store leaves out of NCryptEnumKeys,
 // damaged (cannot be parsed) or refused (owner or mode not trusted), for tools such as cngkey
 // that must show them. Not part of ncrypt.h (Windows has no such call). C++ only.
+//
+// NCryptOpenKey of such a key: NTE_PERM when refused; a damaged one still opens, as a handle
+// that only NCryptDeleteKey and NCryptFreeObject accept (properties NTE_BAD_DATA, operations
+// NTE_BAD_KEY_STATE), so that a damaged key can always be deleted and its name freed.
 #pragma once
 
 #include <string>
