@@ -1,6 +1,7 @@
 // `cngkey create`, `show` and `delete`.
 #include <iostream>
 
+#include "cng_key_store_issues.h"
 #include "commands.h"
 #include "public_key_export.h"
 #include "text.h"
@@ -16,6 +17,23 @@ std::optional<DWORD> find_legacy_spec(const Handle& provider, const Options& opt
     }
   }
   return std::nullopt;
+}
+
+// Fails with the store's reason when the key's file is refused (not trusted: owner or mode)
+// or, unless damaged_ok, damaged.
+void check_key_file(const Handle& provider, const Options& options, bool damaged_ok) {
+  cng::KeyStoreIssue issue;
+  bool found = false;
+  check(cng::CngGetKeyIssue(provider.get(), options.name.c_str(), scope_flags(options.scope),
+                            &issue, &found),
+        "NCryptOpenKey");
+  if (found && issue.refused) {
+    throw NcryptError("NCryptOpenKey", NTE_PERM, "refused: " + issue.reason);
+  }
+  if (found && !damaged_ok) {
+    throw NcryptError("NCryptOpenKey", NTE_BAD_DATA,
+                      "damaged: " + issue.reason + " (cngkey delete removes it)");
+  }
 }
 
 }  // namespace
@@ -55,6 +73,7 @@ int run_create(const Options& options) {
 
 int run_show(const Options& options) {
   const Handle provider = open_provider(options.provider);
+  check_key_file(provider, options, false);
   const Handle key = open_key(provider, options.name, options.scope);
   if (options.json) {
     std::cout << key_report_json(key.get(), find_legacy_spec(provider, options),
@@ -69,6 +88,8 @@ int run_show(const Options& options) {
 
 int run_delete(const Options& options) {
   const Handle provider = open_provider(options.provider);
+  // A damaged key opens (for deleting only); a refused one is not ours to delete.
+  check_key_file(provider, options, true);
   Handle key = open_key(provider, options.name, options.scope);
   const SECURITY_STATUS status = NCryptDeleteKey(key.get(), 0);
   if (status == ERROR_SUCCESS) {

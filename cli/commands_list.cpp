@@ -1,9 +1,11 @@
-// `cngkey list`: the keys of one scope, one tab-separated line each, sorted by name.
+// `cngkey list`: the keys of one scope, one tab-separated line each, sorted by name; then the
+// key files the store leaves out, "(file NAME)<TAB>damaged: …" or "refused: …", by file name.
 #include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
 
+#include "cng_key_store_issues.h"
 #include "commands.h"
 #include "json.h"
 #include "text.h"
@@ -74,6 +76,24 @@ std::string json_entry(const Options& options, const KeyEntry& entry, const Long
   return object.str();
 }
 
+// "damaged: <reason>" or "refused: <reason>".
+std::string issue_text(const cng::KeyStoreIssue& issue) {
+  return std::string(issue.refused ? "refused: " : "damaged: ") + issue.reason;
+}
+
+// A key file left out of the enumeration: its name is unknown (the file is named from a hash
+// of it), so the file name stands in for it.
+std::string json_issue(const Options& options, const cng::KeyStoreIssue& issue) {
+  JsonObject object;
+  object.add("name", json_null())
+      .add("file", json_string(issue.file))
+      .add("status", json_string(issue.refused ? "refused" : "damaged"))
+      .add("reason", json_string(issue.reason))
+      .add("scope", json_string(scope_name(options.scope)))
+      .add("provider", json_string(provider_name(options.provider)));
+  return object.str();
+}
+
 }  // namespace
 
 std::vector<KeyEntry> enumerate_keys(const Handle& provider, Scope scope) {
@@ -124,6 +144,17 @@ int run_list(const Options& options) {
       row += long_columns(*fields);
     }
     std::cout << row << '\n';
+  }
+  std::vector<cng::KeyStoreIssue> issues;
+  check(cng::CngListKeyStoreIssues(provider.get(), scope_flags(options.scope), &issues),
+        "NCryptEnumKeys");
+  for (const cng::KeyStoreIssue& issue : issues) {
+    if (options.json) {
+      json_entries.push_back(json_issue(options, issue));
+    } else {
+      std::cout << "(file " << issue.file << ")\t" << escape_field(issue_text(issue)) << '\t'
+                << scope_name(options.scope) << '\n';
+    }
   }
   if (options.json) {
     std::cout << json_array(json_entries, true) << '\n';

@@ -433,7 +433,11 @@ KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& nam
     out.public_key = public_only_object(key, facts, {});
     return out;
   }
+  const bool public_destroyed = is_public_destroyed(h);
   for (const bool is_private : {true, false}) {
+    if (!is_private && public_destroyed) {
+      continue;  // its public object was destroyed alone (key_objects.h)
+    }
     auto obj = std::make_shared<Object>();
     obj->object_class = is_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
     obj->subtype = facts.pub.key_type;

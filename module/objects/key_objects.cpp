@@ -244,6 +244,17 @@ bool is_public_only(NCRYPT_KEY_HANDLE key) {
   return stored && *stored == stored_class(CKO_PUBLIC_KEY);
 }
 
+void mark_public_destroyed(NCRYPT_KEY_HANDLE key) {
+  const Bytes destroyed{1};
+  bridge::set_property(key, kPublicDestroyedProperty, destroyed, NCRYPT_PERSIST_FLAG,
+                       NcryptContext::kProperty);
+}
+
+bool is_public_destroyed(NCRYPT_KEY_HANDLE key) {
+  const auto stored = bridge::get_property(key, kPublicDestroyedProperty);
+  return stored && *stored == Bytes{1};
+}
+
 bool has_custom_property(CK_ATTRIBUTE_TYPE type) {
   const auto* info = bridge::attribute_info(type);
   return info != nullptr && persisted_in_custom(*info);

@@ -57,6 +57,14 @@ inline constexpr char16_t kClassProperty[] = u"PKCS11 Class";
 void mark_public_only(NCRYPT_KEY_HANDLE key);  // flags NCRYPT_PERSIST_FLAG; throws on failure
 bool is_public_only(NCRYPT_KEY_HANDLE key);
 
+// The public object of a token key pair destroyed alone (C_DestroyObject): CNG cannot delete
+// half a key, so the key carries the persisted custom property "PKCS11 Pub Destroyed" = 1 and
+// no process shows that public object again; the private key stays usable, and destroying it
+// too deletes the CNG key.
+inline constexpr char16_t kPublicDestroyedProperty[] = u"PKCS11 Pub Destroyed";
+void mark_public_destroyed(NCRYPT_KEY_HANDLE key);  // NCRYPT_PERSIST_FLAG; throws on failure
+bool is_public_destroyed(NCRYPT_KEY_HANDLE key);
+
 // Whether an attribute of this class is persisted as a custom property.
 bool has_custom_property(CK_ATTRIBUTE_TYPE type);
 

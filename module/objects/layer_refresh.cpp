@@ -111,6 +111,11 @@ void ObjectLayerImpl::refresh_keys() {
       erase(priv->handle);
       entry->second.private_handle = CK_INVALID_HANDLE;
     }
+    if (!public_only && pub && priv && pub->key && is_public_destroyed(pub->key->handle())) {
+      // Another process destroyed the public object alone (key_objects.h).
+      erase(pub->handle);
+      entry->second.public_handle = CK_INVALID_HANDLE;
+    }
     entry->second.stamp = stamp_of(entry->second.file);
   }
   for (auto& [name, pair] : opened) {

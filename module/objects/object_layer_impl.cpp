@@ -438,9 +438,21 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
           return;
         }
       }
-      // CNG cannot delete half a key pair: the public object of a key pair whose private
-      // key still exists is hidden from this layer (until the next C_Initialize), its key
-      // untouched.
+      // CNG cannot delete half a key pair: the public object of a token key pair whose
+      // private key still exists is marked destroyed on the key (key_objects.h), so that no
+      // process shows it again; the private key is untouched.
+      if (o->token && o->key && o->key->persisted() && lookup(o->twin)) {
+        try {
+          mark_public_destroyed(o->key->handle());
+          touch_key(o->key->name());
+        } catch (const P11Error& e) {
+          // A full store has no room for the mark: the object is hidden in this process only,
+          // so that a pair can still be destroyed (public, then private: deleting the key).
+          if (e.rv() != CKR_DEVICE_MEMORY) {
+            throw;
+          }
+        }
+      }
       erase(object);
       return;
     case CKO_SECRET_KEY:

@@ -1,13 +1,17 @@
 #include "store_probe.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace slots {
@@ -17,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kProbeAttempts = 8;
+constexpr std::string_view kProbePrefix = ".cng-pkcs11-probe-";
 
 // Retries a call interrupted by a signal.
 template <class F>
@@ -28,18 +33,56 @@ int retry_eintr(F call) {
   return result;
 }
 
-// Only these say "this process may not write here"; any other failure (a full disk, an I/O
-// error) is not write protection: the write itself reports it with its own error.
+// Only these say "this process may not write here"; any other failure is not write protection.
+// A full file system (no block or inode left, the quota reached) must leave deleting possible,
+// and the calls that need room report "storage full" themselves; an I/O error likewise.
 bool denied(int err) { return err == EACCES || err == EPERM || err == EROFS; }
 
-// Unique enough with O_EXCL / mkdir's EEXIST as the real guarantee. The store's temporary-file
-// prefix: a probe that could not be deleted is swept with the store's stale temporary files.
+// Unique enough with O_EXCL / mkdir's EEXIST as the real guarantee. The pid comes first, so
+// that a probe left by a process killed between create and delete can be swept.
 std::string probe_name() {
   static std::atomic<unsigned long> counter{0};
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ".tmp-probe-" + std::to_string(::getpid()) + "-" + std::to_string(ts.tv_nsec) + "-" +
-         std::to_string(counter.fetch_add(1));
+  return std::string(kProbePrefix) + std::to_string(::getpid()) + "-" + std::to_string(ts.tv_nsec) +
+         "-" + std::to_string(counter.fetch_add(1));
+}
+
+// The pid a probe name starts with; 0 when it does not parse.
+pid_t probe_pid(std::string_view name) {
+  name.remove_prefix(kProbePrefix.size());
+  pid_t pid = 0;
+  std::size_t digits = 0;
+  for (; digits < name.size() && name[digits] >= '0' && name[digits] <= '9' && digits < 9;
+       ++digits) {
+    pid = pid * 10 + (name[digits] - '0');
+  }
+  return digits < name.size() && name[digits] == '-' ? pid : 0;
+}
+
+// Deletes the probes of processes that no longer run (killed between create and delete). A
+// probe is empty and only ever deleted by its creator otherwise, so a pid reused since only
+// delays the sweep; a process in another pid namespace that still runs at worst finds its
+// probe gone, which its unlink ignores.
+void sweep_dead_probes(const fs::path& dir) {
+  const std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(dir.c_str()), &::closedir);
+  if (!listing) {
+    return;
+  }
+  while (const dirent* entry = ::readdir(listing.get())) {
+    const std::string_view name = entry->d_name;
+    if (!name.starts_with(kProbePrefix)) {
+      continue;
+    }
+    const pid_t pid = probe_pid(name);
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) {
+      continue;  // running (or not ours to signal: EPERM means it runs)
+    }
+    const fs::path probe = dir / entry->d_name;
+    if (::unlink(probe.c_str()) != 0 && errno == EISDIR) {
+      (void)::rmdir(probe.c_str());
+    }
+  }
 }
 
 bool can_create_file_in(const fs::path& dir) {
@@ -96,6 +139,7 @@ bool store_writable(const fs::path& dir) noexcept {
     if (!fs::is_directory(existing, ec)) {
       return false;
     }
+    sweep_dead_probes(existing);
     return existing == dir.lexically_normal() ? can_create_file_in(existing)
                                               : can_create_dir_in(existing);
   } catch (...) {  // allocation failure: report "not writable", never throw

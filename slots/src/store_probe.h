@@ -8,8 +8,10 @@ namespace slots {
 // True when a file can be created in dir, or, when dir does not exist yet, when a directory can
 // be created in its nearest existing ancestor (the store creates missing directories itself).
 // Tries it for real (permissions, read-only mounts, ACLs, capabilities all count) and removes
-// the probe again. Only a refusal (EACCES, EPERM, EROFS) means not writable: a full disk or an
-// I/O error is no write protection. An empty path is not writable.
+// the probe again. An empty path is not writable. Only a refusal (EACCES, EPERM, EROFS) means not
+// writable: a full file system (ENOSPC, EDQUOT) or an I/O error is no write protection: destroying
+// must stay possible, and creating reports "storage full" itself. Probes left by processes that no
+// longer run (killed mid-probe) are deleted on the way.
 bool store_writable(const std::filesystem::path& dir) noexcept;
 
 }  // namespace slots

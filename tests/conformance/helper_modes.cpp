@@ -198,6 +198,24 @@ int MachineReadOnlyProbe(CK_FUNCTION_LIST* f) {
   return 0;
 }
 
+// destroy-pub <slot> <label>: destroys the public key objects of that label (their private
+// keys stay).
+int DestroyPublic(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, const std::string& label) {
+  CK_SESSION_HANDLE s = 0;
+  CK_RV rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s);
+  Print("open", RvName(rv));
+  if (rv != CKR_OK) {
+    return 1;
+  }
+  const auto pubs = FindLabeled(f, s, CKO_PUBLIC_KEY, label);
+  Print("pub_count", std::to_string(pubs.size()));
+  for (CK_OBJECT_HANDLE o : pubs) {
+    rv = f->C_DestroyObject(s, o);
+    Print("destroy", RvName(rv));
+  }
+  return rv == CKR_OK ? 0 : 1;
+}
+
 }  // namespace
 
 int RunHelperMode(int argc, char** argv) {
@@ -223,6 +241,8 @@ int RunHelperMode(int argc, char** argv) {
     code = GenToken(f, std::strtoul(argv[1], nullptr, 10), argv[2], FromHex(argv[3]));
   } else if (mode == "dump" && argc == 3) {
     code = Dump(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
+  } else if (mode == "destroy-pub" && argc == 3) {
+    code = DestroyPublic(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
   } else if (mode == "machine-ro-probe") {
     code = MachineReadOnlyProbe(f);
   } else if (mode.rfind("data-", 0) == 0) {

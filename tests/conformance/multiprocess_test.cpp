@@ -2,10 +2,15 @@
 // attributes, session keys do not, scopes are separate; the machine slot is write-protected
 // for a user who cannot write the machine store.
 #include <grp.h>
+#include <openssl/evp.h>
 #include <pwd.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
+#include "ossl_support.h"
 #include "p11_fixture.h"
 #include "subprocess.h"
 
@@ -132,6 +137,163 @@ TEST_F(MultiProcessTest, MachineSlotWriteProtectedForUnprivilegedUser) {
   const ChildOutcome after = RunHelper({"dump", "1", "nobody-ro"});
   PointStoresAt(user_dir(), machine_dir());
   EXPECT_EQ(ParseKeyValues(after.output).at("priv_count"), "0") << after.output;
+}
+
+// The public object of a token pair destroyed alone stays destroyed: after C_Finalize and
+// C_Initialize and in another process. The private key stays usable; destroying it too deletes
+// the CNG key.
+TEST_F(MultiProcessTest, PublicKeyDestroyedAloneStaysDestroyed) {
+  CK_SESSION_HANDLE s = OpenSession();
+  const KeyPair kp = GenerateEc(s, EcParamsP256(), {.token = true, .label = "pub-gone"});
+  ASSERT_TRUE(kp.ok());
+  const Bytes point = GetBytes(s, kp.pub, CKA_EC_POINT);
+  ASSERT_CKR(CKR_OK, f_->C_DestroyObject(s, kp.pub));
+  EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-gone").empty());
+
+  Reinitialize();
+  s = OpenSession();
+  EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-gone").empty()) << "back after C_Initialize";
+  const auto privs = FindByLabel(s, CKO_PRIVATE_KEY, "pub-gone");
+  ASSERT_EQ(privs.size(), 1U);
+  // The private key still signs, and the signature verifies under the old public key.
+  CK_MECHANISM ecdsa{CKM_ECDSA_SHA256, nullptr, 0};
+  const Bytes data = {'k', 'e', 'p', 't'};
+  const Bytes sig = Sign(s, &ecdsa, privs[0], data);
+  const PKey pub = EcPublicKey(EcParamsP256(), point);
+  ASSERT_TRUE(pub);
+  EXPECT_TRUE(VerifyEcdsa(pub.get(), EVP_sha256(), data, sig, false));
+
+  const ChildOutcome other = RunHelper({"dump", "0", "pub-gone"});
+  ASSERT_TRUE(other.exited && other.exit_code == 0) << other.Describe();
+  const auto kv = ParseKeyValues(other.output);
+  EXPECT_EQ(kv.at("priv_count"), "1") << other.output;
+  EXPECT_EQ(kv.at("pub_count"), "0") << "back in another process: " << other.output;
+
+  ASSERT_CKR(CKR_OK, f_->C_DestroyObject(s, privs[0]));
+  Reinitialize();
+  s = OpenSession();
+  EXPECT_TRUE(FindByLabel(s, CKO_PRIVATE_KEY, "pub-gone").empty());
+  EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-gone").empty());
+  // No key file is left in the user store.
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(user_dir())) {
+    files += entry.is_regular_file() && entry.path().filename().string().size() == 32 ? 1 : 0;
+  }
+  EXPECT_EQ(files, 0U);
+}
+
+// A process that has the pair loaded sees another process destroy its public object.
+TEST_F(MultiProcessTest, PublicKeyDestroyedInAnotherProcessGoesHereToo) {
+  CK_SESSION_HANDLE s = OpenSession();
+  const KeyPair kp = GenerateEc(s, EcParamsP256(), {.token = true, .label = "pub-elsewhere"});
+  ASSERT_TRUE(kp.ok());
+  ASSERT_EQ(FindByLabel(s, CKO_PUBLIC_KEY, "pub-elsewhere").size(), 1U);
+  const ChildOutcome other = RunHelper({"destroy-pub", "0", "pub-elsewhere"});
+  ASSERT_TRUE(other.exited && other.exit_code == 0) << other.Describe();
+  EXPECT_EQ(ParseKeyValues(other.output).at("pub_count"), "1") << other.output;
+  EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-elsewhere").empty());
+  EXPECT_EQ(FindByLabel(s, CKO_PRIVATE_KEY, "pub-elsewhere").size(), 1U);
+}
+
+// A key file of another owner could have been planted: the token does not show its objects
+// (until it is the user's own again), and CNG_PKCS11_DEBUG says why.
+TEST_F(MultiProcessTest, KeyFileOfAnotherOwnerIsNotExposed) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give a file to another uid";
+  }
+  CK_SESSION_HANDLE s = OpenSession();
+  ASSERT_TRUE(GenerateEc(s, EcParamsP256(), {.token = true, .label = "planted"}).ok());
+  ASSERT_CKR(CKR_OK, f_->C_Finalize(nullptr));
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(user_dir())) {
+    if (entry.is_regular_file() && entry.path().filename().string().size() == 32) {
+      files.push_back(entry.path().string());
+    }
+  }
+  ASSERT_EQ(files.size(), 1U);
+  ASSERT_EQ(::chown(files[0].c_str(), 65534, 65534), 0);
+  ::setenv("CNG_PKCS11_DEBUG", "1", 1);
+  ::testing::internal::CaptureStderr();
+  ASSERT_CKR(CKR_OK, f_->C_Initialize(nullptr));
+  s = OpenSession();
+  const bool hidden = FindByLabel(s, CKO_PRIVATE_KEY, "planted").empty() &&
+                      FindByLabel(s, CKO_PUBLIC_KEY, "planted").empty();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ::unsetenv("CNG_PKCS11_DEBUG");
+  EXPECT_TRUE(hidden);
+  EXPECT_NE(log.find(files[0] + "': owned by uid 65534"), std::string::npos) << log;
+
+  ASSERT_EQ(::chown(files[0].c_str(), 0, 0), 0);
+  Reinitialize();
+  s = OpenSession();
+  EXPECT_EQ(FindByLabel(s, CKO_PRIVATE_KEY, "planted").size(), 1U);
+}
+
+// C_GenerateKeyPair of a token P-256 pair; its CK_RV (failure is expected when full).
+CK_RV GenerateTokenEc(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const std::string& label) {
+  Template pub;
+  Template priv;
+  pub.Bool(CKA_TOKEN, true).Str(CKA_LABEL, label).Raw(CKA_EC_PARAMS, EcParamsP256());
+  priv.Bool(CKA_TOKEN, true).Str(CKA_LABEL, label).Bool(CKA_SIGN, true);
+  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE hpriv = CK_INVALID_HANDLE;
+  return f->C_GenerateKeyPair(s, &mech, pub.data(), pub.size(), priv.data(), priv.size(), &hpub,
+                              &hpriv);
+}
+
+// A full store (no inode left) is not write-protected: R/W sessions open and objects can be
+// destroyed; what needs room says CKR_DEVICE_MEMORY.
+TEST_F(MultiProcessTest, FullStoreStaysWritableAndSaysDeviceMemory) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to mount a tmpfs";
+  }
+  const std::string small = user_dir() + "/small";
+  ASSERT_EQ(::mkdir(small.c_str(), 0700), 0);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m,nr_inodes=6,mode=0700") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  }
+  struct Unmount {  // also when an assertion ends the test early
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } const unmount{small};
+  PointStoresAt(small, machine_dir());
+  Reinitialize();
+  CK_SESSION_HANDLE s = OpenSession();
+  int kept = 0;
+  CK_RV last = CKR_OK;
+  for (int i = 0; i < 12 && last == CKR_OK; ++i) {
+    last = GenerateTokenEc(f_, s, "fill-" + std::to_string(i));
+    kept += last == CKR_OK ? 1 : 0;
+  }
+  EXPECT_EQ(last, CKR_DEVICE_MEMORY);
+  ASSERT_GT(kept, 0);
+
+  Reinitialize();  // the slot probes the full store afresh
+  CK_TOKEN_INFO info{};
+  ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(kUserSlot, &info));
+  EXPECT_EQ(info.flags & CKF_WRITE_PROTECTED, 0UL);
+  CK_SESSION_HANDLE rw = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, f_->C_OpenSession(kUserSlot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
+                                       nullptr, &rw));
+  const auto privs = FindByLabel(rw, CKO_PRIVATE_KEY, "fill-0");
+  const auto pubs = FindByLabel(rw, CKO_PUBLIC_KEY, "fill-0");
+  ASSERT_EQ(privs.size(), 1U);
+  ASSERT_EQ(pubs.size(), 1U);
+  // Keeping the public half of a pair alone needs room (the key is rewritten): no room, no
+  // change. Destroying the public object first, then the private key (the whole key) works.
+  EXPECT_CKR(CKR_DEVICE_MEMORY, f_->C_DestroyObject(rw, privs[0]));
+  EXPECT_EQ(FindByLabel(rw, CKO_PRIVATE_KEY, "fill-0").size(), 1U);
+  EXPECT_CKR(CKR_OK, f_->C_DestroyObject(rw, pubs[0]));
+  EXPECT_CKR(CKR_OK, f_->C_DestroyObject(rw, privs[0]));
+  EXPECT_TRUE(FindByLabel(rw, CKO_PRIVATE_KEY, "fill-0").empty());
+  // The freed room takes a new key again.
+  EXPECT_CKR(CKR_OK, GenerateTokenEc(f_, rw, "again"));
+  ASSERT_CKR(CKR_OK, f_->C_CloseSession(rw));
+  ASSERT_CKR(CKR_OK, f_->C_Finalize(nullptr));
+  ::umount2(small.c_str(), MNT_DETACH);
+  PointStoresAt(user_dir(), machine_dir());
+  ASSERT_CKR(CKR_OK, f_->C_Initialize(nullptr));
 }
 
 }  // namespace

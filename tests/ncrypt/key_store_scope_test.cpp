@@ -1,6 +1,11 @@
 // NCryptOpenKey / NCryptDeleteKey, user and machine scopes, corrupt files, lazy loading.
-#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <vector>
+
+#include "cng_key_store_issues.h"
 #include "ncrypt_test_support.h"
 #include "store/key_file.h"
 #include "store/key_store.h"
@@ -88,7 +93,9 @@ TEST_F(OpenDeleteTest, ScopesAreSeparateNamespaces) {
   }
 }
 
-TEST_F(OpenDeleteTest, CorruptFileIsBadDataOthersUnaffected) {
+// A corrupt key file opens (without parsing) only so that it can be deleted: everything else
+// fails, the other keys are unaffected, and once deleted its name is free again.
+TEST_F(OpenDeleteTest, CorruptFileOpensOnlyForDeleteOthersUnaffected) {
   EXPECT_OK(NCryptFreeObject(create_key(u"ECDSA_P256", u"good")));
   EXPECT_OK(NCryptFreeObject(create_key(u"ECDSA_P256", u"bad")));
   const auto bad = key_file(user_dir(), u"bad");
@@ -98,16 +105,69 @@ TEST_F(OpenDeleteTest, CorruptFileIsBadDataOthersUnaffected) {
     f.put('\x5a');
   }
   NCRYPT_KEY_HANDLE key = 0;
-  EXPECT_STATUS(NTE_BAD_DATA, NCryptOpenKey(provider_, &key, u"bad", 0, 0));
-  ASSERT_OK(NCryptOpenKey(provider_, &key, u"good", 0, 0));
+  ASSERT_OK(NCryptOpenKey(provider_, &key, u"bad", 0, 0));
+  DWORD size = 0;
+  EXPECT_STATUS(NTE_BAD_DATA,
+                NCryptGetProperty(key, NCRYPT_ALGORITHM_PROPERTY, nullptr, 0, &size, 0));
+  EXPECT_STATUS(NTE_BAD_DATA, set_dword(key, NCRYPT_LENGTH_PROPERTY, 256));
   Bytes hash(32, 3);
   BYTE sig[64];
-  DWORD size = 0;
+  EXPECT_STATUS(NTE_BAD_KEY_STATE,
+                NCryptSignHash(key, nullptr, hash.data(), 32, sig, sizeof sig, &size, 0));
+  Bytes out;
+  EXPECT_STATUS(NTE_BAD_KEY_STATE, try_export(key, BCRYPT_ECCPUBLIC_BLOB, out));
+  EXPECT_STATUS(NTE_INVALID_HANDLE, NCryptFinalizeKey(key, 0));
+  // A corrupt file blocks its name for a create without overwrite until it is removed.
+  NCRYPT_KEY_HANDLE blocked = 0;
+  EXPECT_STATUS(NTE_EXISTS,
+                NCryptCreatePersistedKey(provider_, &blocked, u"ECDSA_P256", u"bad", 0, 0));
+  ASSERT_OK(NCryptDeleteKey(key, 0));
+  EXPECT_FALSE(std::filesystem::exists(bad));
+  EXPECT_OK(NCryptFreeObject(create_key(u"ECDSA_P256", u"bad")));  // the name is free again
+
+  ASSERT_OK(NCryptOpenKey(provider_, &key, u"good", 0, 0));
   EXPECT_OK(NCryptSignHash(key, nullptr, hash.data(), 32, sig, sizeof sig, &size, 0));
   EXPECT_OK(NCryptFreeObject(key));
-  // Truncated to nothing: still NTE_BAD_DATA, not a crash.
+  // Truncated to nothing: still opens for delete, not a crash.
   std::filesystem::resize_file(bad, 0);
-  EXPECT_STATUS(NTE_BAD_DATA, NCryptOpenKey(provider_, &key, u"bad", 0, 0));
+  ASSERT_OK(NCryptOpenKey(provider_, &key, u"bad", 0, 0));
+  EXPECT_STATUS(NTE_BAD_DATA,
+                NCryptGetProperty(key, NCRYPT_ALGORITHM_PROPERTY, nullptr, 0, &size, 0));
+  ASSERT_OK(NCryptDeleteKey(key, 0));
+  EXPECT_FALSE(std::filesystem::exists(bad));
+}
+
+// A key file of another owner (or readable by others) could have been planted or swapped:
+// NCryptOpenKey refuses it (NTE_PERM), NCryptEnumKeys leaves it out, and the issue says why.
+TEST_F(OpenDeleteTest, UntrustedKeyFileIsRefused) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give a file to another uid";
+  }
+  EXPECT_OK(NCryptFreeObject(create_key(u"ECDSA_P256", u"planted")));
+  EXPECT_OK(NCryptFreeObject(create_key(u"ECDSA_P256", u"loose")));
+  ASSERT_EQ(::chown(key_file(user_dir(), u"planted").c_str(), 65534, 65534), 0);
+  ASSERT_EQ(::chmod(key_file(user_dir(), u"loose").c_str(), 0644), 0);
+  NCRYPT_KEY_HANDLE key = 0;
+  EXPECT_STATUS(NTE_PERM, NCryptOpenKey(provider_, &key, u"planted", 0, 0));
+  EXPECT_STATUS(NTE_PERM, NCryptOpenKey(provider_, &key, u"loose", 0, 0));
+  NCryptKeyName* item = nullptr;
+  PVOID state = nullptr;
+  EXPECT_STATUS(NTE_NO_MORE_ITEMS, NCryptEnumKeys(provider_, nullptr, &item, &state, 0));
+  if (state != nullptr) {
+    NCryptFreeBuffer(state);
+  }
+  cng::KeyStoreIssue issue;
+  bool found = false;
+  ASSERT_OK(cng::CngGetKeyIssue(provider_, u"planted", 0, &issue, &found));
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(issue.refused);
+  EXPECT_EQ(issue.reason, "owned by uid 65534, not 0");
+  std::vector<cng::KeyStoreIssue> issues;
+  ASSERT_OK(cng::CngListKeyStoreIssues(provider_, 0, &issues));
+  ASSERT_EQ(issues.size(), 2U);
+  for (const auto& i : issues) {
+    EXPECT_TRUE(i.refused);
+  }
 }
 
 // Opening parses only the record; the private part is parsed at its first use. A file whose

@@ -2,12 +2,16 @@
 // child process when running as root.
 #include "store_probe.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
+#include <string>
 
 namespace {
 
@@ -87,3 +91,53 @@ TEST_F(StoreProbe, UnusablePaths) {
 }
 
 }  // namespace
+
+// A full store (no inode left) still counts as writable: it is not write-protected, only full,
+// and destroying objects must stay possible.
+TEST_F(StoreProbe, FullFileSystemIsWritable) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to mount a tmpfs";
+  }
+  const fs::path small = root_ / "small";
+  fs::create_directory(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k,nr_inodes=3,mode=0700") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  }
+  // Use up the inodes (the root directory holds one).
+  int made = 0;
+  for (int i = 0; i < 8; ++i) {
+    const int fd = ::open((small / ("f" + std::to_string(i))).c_str(), O_WRONLY | O_CREAT, 0600);
+    if (fd < 0) {
+      EXPECT_EQ(errno, ENOSPC);
+      break;
+    }
+    ::close(fd);
+    ++made;
+  }
+  EXPECT_GT(made, 0);
+  EXPECT_TRUE(slots::store_writable(small));
+  EXPECT_TRUE(slots::store_writable(small / "keys"));  // a missing store under a full one
+  ::umount2(small.c_str(), MNT_DETACH);
+}
+
+// Probes left by a process killed between creating and deleting them are swept; a running
+// process's probe is not.
+TEST_F(StoreProbe, ProbesOfDeadProcessesAreSwept) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::_exit(0);
+  }
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // reaped: the pid runs no more
+  const fs::path dead_file = root_ / (".cng-pkcs11-probe-" + std::to_string(child) + "-1-0");
+  const fs::path dead_dir = root_ / (".cng-pkcs11-probe-" + std::to_string(child) + "-2-0");
+  const fs::path live = root_ / (".cng-pkcs11-probe-" + std::to_string(::getpid()) + "-3-0");
+  for (const auto& p : {dead_file, live}) {
+    ::close(::open(p.c_str(), O_WRONLY | O_CREAT, 0600));
+  }
+  fs::create_directory(dead_dir);
+  EXPECT_TRUE(slots::store_writable(root_));
+  EXPECT_FALSE(fs::exists(dead_file));
+  EXPECT_FALSE(fs::exists(dead_dir));
+  EXPECT_TRUE(fs::exists(live));
+}

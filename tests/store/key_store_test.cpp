@@ -1,7 +1,9 @@
 // KeyStore in one process: operations, naming, modes, links, corruption, scopes.
 #include "store/key_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -196,17 +198,22 @@ TEST_F(KeyStoreTest, CorruptFileAffectsOnlyThatKey) {
 TEST_F(KeyStoreTest, UnrelatedFilesAndTemporaryFilesAreIgnored) {
   store_.store(sample_record(u"real"), false);
   const Bytes real = test::read_file(file_of(u"real"));
-  test::write_file(store_.dir() / ".tmp-0123456789abcdef", real);  // a live writer's file
+  // A live writer holds the lock on its temporary file; a dead writer's lock is free, however
+  // recent the file.
+  const fs::path live = store_.dir() / ".tmp-0123456789abcdef";
+  test::write_file(live, real);
+  const int live_fd = ::open(live.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(live_fd, 0);
+  ASSERT_EQ(::flock(live_fd, LOCK_EX), 0);
   test::write_file(store_.dir() / ".tmp-fedcba9876543210", real);  // a dead writer's file
-  const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(2);
-  fs::last_write_time(store_.dir() / ".tmp-fedcba9876543210", stale);
   test::write_file(store_.dir() / "README", {'x'});
   fs::create_directory(store_.dir() / "0123456789abcdef0123456789abcdef");
 
   const auto listed = store_.list();
+  ::close(live_fd);
   ASSERT_EQ(listed.size(), 1U);
   EXPECT_EQ(listed[0].name, u"real");
-  EXPECT_TRUE(fs::exists(store_.dir() / ".tmp-0123456789abcdef"));
+  EXPECT_TRUE(fs::exists(live));
   EXPECT_FALSE(fs::exists(store_.dir() / ".tmp-fedcba9876543210"));
 }
 

@@ -57,26 +57,39 @@ SECURITY_STATUS WINAPI NCryptOpenKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_HA
     check_legacy_key_spec(dwLegacyKeySpec);
     const Scope scope = scope_from_flags(dwFlags);
     const KeyStore& store = provider->context()->store(scope);
-    // Absent: NTE_BAD_KEYSET; corrupt: NTE_BAD_DATA. Not permitted: NTE_PERM — Windows reports
-    // access denial as NTE_BAD_KEYSET too, which hides the cause; we keep the precise code.
-    KeyRecord record = store.load(name);
-    require(record.provider.empty() || u16_iequals(record.provider, provider->provider().name()),
-            NTE_BAD_KEYSET, "the key belongs to another provider");
-    const auto algorithm = parse_key_algorithm(record.algorithm);
-    require(algorithm.has_value(), NTE_BAD_DATA, "key file names an unknown algorithm");
+    // Absent: NTE_BAD_KEYSET. Not permitted or not trusted (owner, mode): NTE_PERM — Windows
+    // reports access denial as NTE_BAD_KEYSET too, which hides the cause; we keep the precise
+    // code. Damaged (the file cannot be parsed, NTE_BAD_DATA): the open still succeeds, with a
+    // handle that can only be deleted or freed (every other use fails NTE_BAD_DATA or
+    // NTE_BAD_KEY_STATE): opening for NCryptDeleteKey must not need to parse, or a corrupt key
+    // could never be removed and would keep its name forever.
     auto key = std::make_shared<KeyObject>(provider->context(), store);
-    key->algorithm = algorithm->algorithm;
-    key->generic_curve = algorithm->generic_curve;
-    key->curve = algorithm->curve;
-    if (key->curve == Curve::kNone && is_ec(key->algorithm)) {
-      try {
-        key->curve = curve_from_name(record.curve_name);
-      } catch (const CngError&) {
-        fail(NTE_BAD_DATA, "key file names an unknown curve");
+    try {
+      KeyRecord record = store.load(name);
+      require(record.provider.empty() || u16_iequals(record.provider, provider->provider().name()),
+              NTE_BAD_KEYSET, "the key belongs to another provider");
+      const auto algorithm = parse_key_algorithm(record.algorithm);
+      require(algorithm.has_value(), NTE_BAD_DATA, "key file names an unknown algorithm");
+      key->algorithm = algorithm->algorithm;
+      key->generic_curve = algorithm->generic_curve;
+      key->curve = algorithm->curve;
+      if (key->curve == Curve::kNone && is_ec(key->algorithm)) {
+        try {
+          key->curve = curve_from_name(record.curve_name);
+        } catch (const CngError&) {
+          fail(NTE_BAD_DATA, "key file names an unknown curve");
+        }
       }
+      key->record = std::move(record);
+      key->state = KeyState::kFinalized;  // the private part is parsed at first use
+    } catch (const CngError& e) {
+      if (e.status() != NTE_BAD_DATA) {
+        throw;
+      }
+      key->record = KeyRecord{};
+      key->record.name = name;
+      key->state = KeyState::kDamaged;
     }
-    key->record = std::move(record);
-    key->state = KeyState::kFinalized;  // the private part is parsed at first use
     *phKey = HandleTable::instance().insert(std::move(key));
   });
 }
@@ -90,7 +103,8 @@ SECURITY_STATUS WINAPI NCryptDeleteKey(NCRYPT_KEY_HANDLE hKey, DWORD dwFlags) {
       std::lock_guard lock(key->mutex);
       // Only a finalized persisted key has a file; a key never finalized (or ephemeral) is
       // just released. On failure (e.g. NTE_PERM) the handle stays valid.
-      if (key->persisted() && key->state == KeyState::kFinalized) {
+      if (key->persisted() &&
+          (key->state == KeyState::kFinalized || key->state == KeyState::kDamaged)) {
         key->store()->remove(key->record.name);
       }
     }

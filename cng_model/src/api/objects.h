@@ -54,7 +54,8 @@ class ProviderObject final : public Object {
   std::shared_ptr<const ProviderContext> context_;
 };
 
-enum class KeyState { kCreated, kFinalized };
+// kDamaged: opened from a key file that cannot be parsed; it can only be deleted or freed.
+enum class KeyState { kCreated, kFinalized, kDamaged };
 
 class KeyObject final : public Object {
  public:

@@ -15,6 +15,12 @@ std::u16string property_name_arg(LPCWSTR name) {
   return u16_arg(name, NCRYPT_MAX_PROPERTY_NAME, "invalid property name");
 }
 
+// A damaged key (NCryptOpenKey of a file that cannot be parsed) has no properties to read or set.
+void require_intact(const KeyObject& key) {
+  require(key.state != KeyState::kDamaged, NTE_BAD_DATA,
+          "the key file is damaged: the key can only be deleted");
+}
+
 // Copies a value to the caller and turns stored offsets into pointers into its buffer.
 void write_property(const PropertyValue& value, PBYTE out, DWORD out_size, DWORD* pcbResult) {
   write_output(value.bytes, out, out_size, pcbResult);
@@ -42,6 +48,7 @@ SECURITY_STATUS WINAPI NCryptGetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszPrope
     PropertyValue value;
     switch (object->kind()) {
       case ObjectKind::kKey:
+        require_intact(static_cast<const KeyObject&>(*object));
         value = get_key_property(static_cast<KeyObject&>(*object), name, dwFlags);
         break;
       case ObjectKind::kProvider:
@@ -68,6 +75,7 @@ SECURITY_STATUS WINAPI NCryptSetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszPrope
     const auto value = input_span(pbInput, cbInput, "pbInput is NULL");
     switch (object->kind()) {
       case ObjectKind::kKey:
+        require_intact(static_cast<const KeyObject&>(*object));
         set_key_property(static_cast<KeyObject&>(*object), name, value, dwFlags);
         return;
       case ObjectKind::kProvider:

@@ -54,7 +54,8 @@ CertStore::CertStore(bool machine, std::string_view provider_subdirectory)
 
 std::vector<StoredCertificate> CertStore::list() const {
   std::vector<StoredCertificate> out;
-  const auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false);
+  const auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false,
+                                        scope_root_dir(machine_));
   if (!dir.is_open()) {
     return out;
   }
@@ -80,7 +81,8 @@ std::string CertStore::add(const std::vector<std::uint8_t>& der,
   require_x509(der);
   StoredCertificate cert{cert_file::certificate_id(der), der, properties};
   const auto bytes = cert_file::encode(cert);
-  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), true);
+  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), true,
+                                  scope_root_dir(machine_));
   dir.write(cert.id, bytes, WriteMode::kReplace);
   return cert.id;
 }
@@ -88,7 +90,8 @@ std::string CertStore::add(const std::vector<std::uint8_t>& der,
 void CertStore::set_properties(const std::string& id,
                                const std::map<std::string, std::vector<std::uint8_t>>& properties) {
   require(cert_file::is_certificate_id(id), NTE_NOT_FOUND, "certificate not found");
-  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false);
+  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false,
+                                  scope_root_dir(machine_));
   require(dir.is_open(), NTE_NOT_FOUND, "certificate not found");
   SecureBytes buffer;
   auto cert = read_cert(dir, id, buffer);
@@ -102,13 +105,16 @@ void CertStore::set_properties(const std::string& id,
 
 void CertStore::remove(const std::string& id) {
   require(cert_file::is_certificate_id(id), NTE_NOT_FOUND, "certificate not found");
-  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false);
+  auto dir = StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), false,
+                                  scope_root_dir(machine_));
   require(dir.is_open() && dir.remove(id), NTE_NOT_FOUND, "certificate not found");
 }
 
 bool CertStore::writable() const {
   try {
-    return StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), true).probe_writable();
+    return StoreDirectory::open(cert_dir(machine_, provider_subdirectory_), true,
+                                scope_root_dir(machine_))
+        .probe_writable();
   } catch (const CngError&) {
     return false;
   }

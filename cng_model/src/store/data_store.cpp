@@ -41,7 +41,8 @@ DataStore::DataStore(bool machine, std::string_view provider_subdirectory)
 
 std::vector<StoredDataObject> DataStore::list() const {
   std::vector<StoredDataObject> out;
-  const auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false);
+  const auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false,
+                                        scope_root_dir(machine_));
   if (!dir.is_open()) {
     return out;
   }
@@ -65,7 +66,8 @@ std::vector<StoredDataObject> DataStore::list() const {
 std::string DataStore::add(const std::map<std::string, std::vector<std::uint8_t>>& properties) {
   StoredDataObject object{data_file::new_id(), properties};
   auto bytes = data_file::encode(object);  // limits checked before anything is created
-  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), true);
+  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), true,
+                                  scope_root_dir(machine_));
   // Create-exclusive: a (astronomically unlikely) id collision draws another id instead of
   // replacing someone else's object.
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -83,7 +85,8 @@ void DataStore::set_properties(const std::string& id,
   require(data_file::is_data_id(id), NTE_NOT_FOUND, "data object not found");
   const StoredDataObject object{id, properties};
   const auto bytes = data_file::encode(object);
-  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false);
+  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false,
+                                  scope_root_dir(machine_));
   require(dir.is_open(), NTE_NOT_FOUND, "data object not found");
   // Replace only if still present: a concurrent remove() is not undone.
   require(dir.write(id, bytes, WriteMode::kReplaceExisting) == WriteResult::kWritten, NTE_NOT_FOUND,
@@ -92,13 +95,16 @@ void DataStore::set_properties(const std::string& id,
 
 void DataStore::remove(const std::string& id) {
   require(data_file::is_data_id(id), NTE_NOT_FOUND, "data object not found");
-  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false);
+  auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false,
+                                  scope_root_dir(machine_));
   require(dir.is_open() && dir.remove(id), NTE_NOT_FOUND, "data object not found");
 }
 
 bool DataStore::writable() const {
   try {
-    return StoreDirectory::open(data_dir(machine_, provider_subdirectory_), true).probe_writable();
+    return StoreDirectory::open(data_dir(machine_, provider_subdirectory_), true,
+                                scope_root_dir(machine_))
+        .probe_writable();
   } catch (const CngError&) {
     return false;
   }

@@ -87,13 +87,13 @@ std::string KeyStore::file_name_for(std::u16string_view key_name) {
 }
 
 bool KeyStore::exists(std::u16string_view key_name) const {
-  const auto dir = StoreDirectory::open(dir_, false);
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
   return dir.is_open() && dir.contains(file_name_for(key_name));
 }
 
 void KeyStore::store(const KeyRecord& record, bool overwrite) {
   const SecureBytes bytes = key_file::encode(record);  // invalid records fail before any I/O
-  auto dir = StoreDirectory::open(dir_, true);
+  auto dir = StoreDirectory::open(dir_, true, scope_root_dir(scope_ == Scope::kMachine));
   const auto result = dir.write(file_name_for(record.name), bytes,
                                 overwrite ? WriteMode::kReplace : WriteMode::kCreateExclusive);
   require(result == WriteResult::kWritten, NTE_EXISTS, "a key of this name already exists");
@@ -101,14 +101,14 @@ void KeyStore::store(const KeyRecord& record, bool overwrite) {
 
 void KeyStore::update(const KeyRecord& record) {
   const SecureBytes bytes = key_file::encode(record);
-  auto dir = StoreDirectory::open(dir_, false);
+  auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
   require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
   const auto result = dir.write(file_name_for(record.name), bytes, WriteMode::kReplaceExisting);
   require(result == WriteResult::kWritten, NTE_BAD_KEYSET, "key not found");
 }
 
 KeyRecord KeyStore::load(std::u16string_view key_name) const {
-  const auto dir = StoreDirectory::open(dir_, false);
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
   require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
   const std::string file = file_name_for(key_name);
   SecureBytes bytes;
@@ -127,13 +127,28 @@ KeyRecord KeyStore::load(std::u16string_view key_name) const {
 }
 
 void KeyStore::remove(std::u16string_view key_name) {
-  auto dir = StoreDirectory::open(dir_, false);
+  auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
   require(dir.is_open() && dir.remove(file_name_for(key_name)), NTE_BAD_KEYSET, "key not found");
 }
 
-std::vector<KeyListing> KeyStore::list() const {
+namespace {
+
+// What listing says about one file it cannot list: refused (NTE_PERM) or damaged (the rest).
+KeyFileIssue issue_for(const StoreDirectory& dir, const std::string& file, const CngError& e) {
+  if (e.status() == NTE_PERM) {
+    if (auto problem = dir.ownership_problem_of(file)) {
+      return {file, true, std::move(*problem)};
+    }
+    return {file, true, e.what()};
+  }
+  return {file, false, e.what()};
+}
+
+}  // namespace
+
+std::vector<KeyListing> KeyStore::list(std::vector<KeyFileIssue>* issues) const {
   std::vector<KeyListing> out;
-  const auto dir = StoreDirectory::open(dir_, false);
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
   if (!dir.is_open()) {
     return out;
   }
@@ -146,27 +161,60 @@ std::vector<KeyListing> KeyStore::list() const {
         continue;  // deleted meanwhile
       }
       KeyListing listing = key_file::decode_listing(buffer);
-      if (file_name_for(listing.name) == entry.name) {  // a misplaced file is not that key
-        out.push_back(std::move(listing));
+      // A misplaced file is not that key.
+      require(file_name_for(listing.name) == entry.name, NTE_BAD_DATA,
+              "file holds a different key name");
+      out.push_back(std::move(listing));
+    } catch (const CngError& e) {
+      // Corrupt, refused or not a regular file: that key alone is left out (and reported).
+      if (issues != nullptr) {
+        issues->push_back(issue_for(dir, entry.name, e));
       }
-    } catch (const CngError&) {
-      // Corrupt, unreadable or not a regular file: that key alone is skipped.
     }
   }
   std::sort(out.begin(), out.end(),
             [](const KeyListing& a, const KeyListing& b) { return a.name < b.name; });
+  if (issues != nullptr) {
+    std::sort(issues->begin(), issues->end(),
+              [](const KeyFileIssue& a, const KeyFileIssue& b) { return a.file < b.file; });
+  }
   return out;
+}
+
+std::optional<KeyFileIssue> KeyStore::issue_of(std::u16string_view key_name) const {
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+  if (!dir.is_open()) {
+    return std::nullopt;
+  }
+  const std::string file = file_name_for(key_name);
+  try {
+    (void)load(key_name);
+    return std::nullopt;
+  } catch (const CngError& e) {
+    if (e.status() == NTE_BAD_KEYSET) {
+      return std::nullopt;
+    }
+    return issue_for(dir, file, e);
+  }
 }
 
 bool KeyStore::writable() const {
   try {
-    return StoreDirectory::open(dir_, true).probe_writable();
+    return StoreDirectory::open(dir_, true, scope_root_dir(scope_ == Scope::kMachine))
+        .probe_writable();
   } catch (const CngError&) {
     return false;
   }
 }
 
 void KeyStore::check_writable() const { StoreDirectory::open(dir_, true).check_writable(); }
+std::filesystem::path scope_root_dir(bool machine) {
+  try {
+    return KeyStore::default_dir(machine ? Scope::kMachine : Scope::kUser);
+  } catch (const CngError&) {
+    return {};
+  }
+}
 
 std::filesystem::path object_store_dir(bool machine, std::string_view provider_subdirectory,
                                        std::string_view leaf) {

@@ -25,6 +25,13 @@ namespace cng {
 
 enum class Scope { kUser, kMachine };
 
+// A key file that listing leaves out.
+struct KeyFileIssue {
+  std::string file;      // its name in the store directory
+  bool refused = false;  // true: not trusted (owner or mode); false: damaged (cannot be parsed)
+  std::string reason;    // "owned by uid 1000, not 0", "mode 0644 (…)", or the parse error
+};
+
 class KeyStore {
  public:
   KeyStore(std::filesystem::path dir, Scope scope);
@@ -50,13 +57,17 @@ class KeyStore {
   // Atomically replaces an existing key's file (properties changed after finalize);
   // NTE_BAD_KEYSET when absent (never recreates a key deleted meanwhile).
   void update(const KeyRecord& record);
-  // NTE_BAD_KEYSET when absent, NTE_BAD_DATA when corrupt, NTE_PERM when unreadable.
+  // NTE_BAD_KEYSET when absent, NTE_BAD_DATA when corrupt, NTE_PERM when unreadable or not
+  // trusted (owner or mode, store_dir.h).
   [[nodiscard]] KeyRecord load(std::u16string_view key_name) const;
   // NTE_BAD_KEYSET when absent, NTE_PERM when not allowed.
   void remove(std::u16string_view key_name);
   // Every readable, well-formed key in the scope, sorted by name (empty when the directory
-  // does not exist; NTE_PERM when it may not be read). Reads each file once.
-  [[nodiscard]] std::vector<KeyListing> list() const;
+  // does not exist; NTE_PERM when it may not be read). Reads each file once. With issues, the
+  // key files left out (damaged or refused) are reported there, sorted by file name.
+  [[nodiscard]] std::vector<KeyListing> list(std::vector<KeyFileIssue>* issues = nullptr) const;
+  // The issue of one key's file, nullopt when it is absent or fine.
+  [[nodiscard]] std::optional<KeyFileIssue> issue_of(std::u16string_view key_name) const;
   // True when this process may create files in the store (creating the directory if needed).
   [[nodiscard]] bool writable() const;
   // The same check, throwing the status of the failure: NTE_PERM when the process may not
@@ -67,6 +78,10 @@ class KeyStore {
   std::filesystem::path dir_;
   Scope scope_;
 };
+
+// The scope's directory (KeyStore::default_dir), whose own owner and mode guard every store
+// beneath it (store_dir.h); empty when it cannot be determined.
+std::filesystem::path scope_root_dir(bool machine);
 
 // The directory of one of the scope's object stores kept beside the keys (leaf "certs" or
 // "data") in a provider's store subdirectory of the scope directory ("platform" for the

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,8 +23,6 @@ namespace cng::store_io {
 namespace {
 
 constexpr std::string_view kTempPrefix = ".tmp-";
-// Covers a typical key file (RSA-4096 PKCS#8 is about 2.4 kB); larger ones take a second read.
-constexpr std::size_t kFirstReadBytes = 8 * 1024;
 
 [[noreturn]] void fail_at(int err, const std::string& what, const std::filesystem::path& path) {
   if (err == ELOOP) {
@@ -92,7 +91,80 @@ void make_dirs(const std::filesystem::path& path) {
 
 bool rename_flags_unsupported(int err) { return err == EINVAL || err == ENOSYS || err == ENOTSUP; }
 
+// Deletes a leftover temporary file when no writer holds its lock (the writer died: the kernel
+// released it). A live writer holds it from creation to rename, so its file is never touched.
+void sweep_temp(int dir_fd, const char* name) {
+  const UniqueFd file(
+      ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!file.valid() || ::flock(file.get(), LOCK_EX | LOCK_NB) != 0) {
+    return;
+  }
+  // Unlink only the very file locked (the name may have been reused meanwhile).
+  struct stat held {};
+  struct stat named {};
+  if (::fstat(file.get(), &held) == 0 && S_ISREG(held.st_mode) &&
+      ::fstatat(dir_fd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 && held.st_ino == named.st_ino &&
+      held.st_dev == named.st_dev) {
+    (void)::unlinkat(dir_fd, name, 0);
+  }
+}
+
+// Applies the directory rules to the ancestors of dir up to scope_root (when dir is beneath
+// it): the scope directory and a provider subdirectory guard the store as much as its leaf.
+void check_ancestors(const std::filesystem::path& dir, const std::filesystem::path& scope_root) {
+  if (scope_root.empty()) {
+    return;
+  }
+  auto root = scope_root.lexically_normal();
+  if (!root.has_filename()) {
+    root = root.parent_path();
+  }
+  auto p = dir.lexically_normal();
+  if (!p.has_filename()) {
+    p = p.parent_path();
+  }
+  while (p != root && p.has_relative_path()) {
+    p = p.parent_path();
+    const auto rel = p.lexically_relative(root);
+    if (rel.empty() || *rel.begin() == "..") {
+      return;  // not beneath the scope directory
+    }
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+      return;  // gone meanwhile: the opened leaf is checked anyway
+    }
+    if (const auto problem = ownership_problem(st.st_uid, st.st_mode, true)) {
+      note_refused(p, *problem);
+      fail(NTE_PERM, "refused store directory '" + p.string() + "': " + *problem);
+    }
+  }
+}
+
 }  // namespace
+
+std::optional<std::string> ownership_problem(uid_t owner, mode_t mode, bool directory) {
+  const uid_t self = ::geteuid();
+  // A directory may also belong to root (the machine store, a parent set up by the admin);
+  // a file must be the user's own: anyone else could have planted or swapped it.
+  if (owner != self && !(directory && owner == 0)) {
+    return "owned by uid " + std::to_string(owner) + ", not " + std::to_string(self);
+  }
+  const mode_t forbidden = directory ? mode_t{022} : mode_t{077};
+  if ((mode & forbidden) != 0) {
+    std::array<char, 8> octal{};
+    std::snprintf(octal.data(), octal.size(), "%04o", static_cast<unsigned>(mode & 07777));
+    return std::string("mode ") + octal.data() +
+           (directory ? " (writable by group or others)" : " (group or others have access)");
+  }
+  return std::nullopt;
+}
+
+void note_refused(const std::filesystem::path& path, const std::string& reason) noexcept {
+  const char* debug = ::secure_getenv("CNG_PKCS11_DEBUG");
+  if (debug != nullptr && debug[0] != '\0' && std::string_view(debug) != "0") {
+    std::fprintf(stderr, "cng-pkcs11: refused '%s': %s\n", path.c_str(), reason.c_str());
+  }
+}
 
 UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
   if (this != &other) {
@@ -110,7 +182,8 @@ UniqueFd::~UniqueFd() {
   }
 }
 
-StoreDirectory StoreDirectory::open(const std::filesystem::path& dir, bool create) {
+StoreDirectory StoreDirectory::open(const std::filesystem::path& dir, bool create,
+                                    const std::filesystem::path& scope_root) {
   const auto open_dir = [&] {
     return retry_eintr([&] { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
   };
@@ -125,7 +198,17 @@ StoreDirectory StoreDirectory::open(const std::filesystem::path& dir, bool creat
     }
     fail_at(errno, "cannot open store directory", dir);
   }
-  return {dir, UniqueFd(fd)};
+  UniqueFd owned(fd);
+  struct stat st {};
+  if (::fstat(owned.get(), &st) != 0) {
+    fail_at(errno, "cannot stat store directory", dir);
+  }
+  if (const auto problem = ownership_problem(st.st_uid, st.st_mode, true)) {
+    note_refused(dir, *problem);
+    fail(NTE_PERM, "refused store directory '" + dir.string() + "': " + *problem);
+  }
+  check_ancestors(dir, scope_root);
+  return {dir, std::move(owned)};
 }
 
 bool StoreDirectory::contains(const std::string& name) const {
@@ -139,8 +222,16 @@ bool StoreDirectory::contains(const std::string& name) const {
   fail_at(errno, "cannot look up", path_ / name);
 }
 
+std::optional<std::string> StoreDirectory::ownership_problem_of(const std::string& name) const {
+  struct stat st {};
+  if (::fstatat(fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+    return std::nullopt;
+  }
+  return ownership_problem(st.st_uid, st.st_mode, false);
+}
+
 bool StoreDirectory::read(const std::string& name, std::size_t max_bytes, SecureBytes& out,
-                          bool known_regular) const {
+                          bool /*known_regular*/) const {
   // O_NONBLOCK: a FIFO planted at the path must not hang the reader.
   const UniqueFd file(retry_eintr([&] {
     return ::openat(fd_.get(), name.c_str(),
@@ -152,30 +243,21 @@ bool StoreDirectory::read(const std::string& name, std::size_t max_bytes, Secure
     }
     fail_at(errno, "cannot read", path_ / name);
   }
-  std::size_t got = 0;
-  if (known_regular) {
-    // One read() of a regular file returns everything up to end-of-file: a short read means the
-    // whole (small) file is in; only a full buffer needs the size.
-    out.resize(std::min(kFirstReadBytes, max_bytes + 1));
-    const ssize_t n = retry_eintr([&] { return ::read(file.get(), out.data(), out.size()); });
-    if (n < 0) {
-      fail(NTE_BAD_DATA, "cannot read '" + (path_ / name).string() + "' as a regular file");
-    }
-    got = static_cast<std::size_t>(n);
-    if (got < out.size()) {
-      out.resize(got);
-      return true;
-    }
-  }
+  // One fstat() answers type, owner, mode and size (the owner check needs it anyway).
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) {
     fail_at(errno, "cannot stat", path_ / name);
   }
   require(S_ISREG(st.st_mode), NTE_BAD_DATA, "store entry is not a regular file");
+  if (const auto problem = ownership_problem(st.st_uid, st.st_mode, false)) {
+    note_refused(path_ / name, *problem);
+    fail(NTE_PERM, "refused '" + (path_ / name).string() + "': " + *problem);
+  }
   require(static_cast<std::uintmax_t>(st.st_size) <= max_bytes, NTE_BAD_DATA,
           "store file too large");
   // Files are replaced by rename, never rewritten in place: the size is final.
-  out.resize(std::max(got, static_cast<std::size_t>(st.st_size)));
+  out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
   while (got < out.size()) {
     const ssize_t n =
         retry_eintr([&] { return ::read(file.get(), out.data() + got, out.size() - got); });
@@ -191,23 +273,36 @@ bool StoreDirectory::read(const std::string& name, std::size_t max_bytes, Secure
   return true;
 }
 
-std::string StoreDirectory::write_temp(std::span<const std::uint8_t> bytes, bool durable) const {
+StoreDirectory::TempFile StoreDirectory::write_temp(std::span<const std::uint8_t> bytes,
+                                                    bool durable) const {
   std::string name;
-  int fd = -1;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+  UniqueFd file;
+  for (int attempt = 0; attempt < 16 && !file.valid(); ++attempt) {
     name = random_temp_name();
-    fd = retry_eintr([&] {
+    file = UniqueFd(retry_eintr([&] {
       return ::openat(fd_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                       0600);
-    });
-    if (fd < 0 && errno != EEXIST) {
-      fail_at(errno, "cannot write to store directory", path_);
+    }));
+    if (!file.valid()) {
+      if (errno != EEXIST) {
+        fail_at(errno, "cannot write to store directory", path_);
+      }
+      continue;
+    }
+    // The lock marks the file as live until the caller is done with it (sweep_temp). A sweeper
+    // that got in between create and lock has unlinked the file: take another name.
+    struct stat st {};
+    if (retry_eintr([&] { return ::flock(file.get(), LOCK_EX); }) != 0 ||
+        ::fstat(file.get(), &st) != 0) {
+      fail_at(errno, "cannot lock", path_ / name);
+    }
+    if (st.st_nlink == 0) {
+      file = UniqueFd();
     }
   }
-  if (fd < 0) {
+  if (!file.valid()) {
     fail(NTE_SYS_ERR, "cannot create a unique temporary file in '" + path_.string() + "'");
   }
-  UniqueFd file(fd);
   try {
     if (retry_eintr([&] { return ::fchmod(file.get(), 0600); }) !=
         0) {  // exact mode whatever the umask
@@ -225,15 +320,11 @@ std::string StoreDirectory::write_temp(std::span<const std::uint8_t> bytes, bool
     if (durable && retry_eintr([&] { return ::fsync(file.get()); }) != 0) {
       fail_at(errno, "cannot flush", path_ / name);
     }
-    // EINTR from close(): Linux has released the descriptor anyway, and the data is flushed.
-    if (::close(file.release()) != 0 && errno != EINTR) {
-      fail_at(errno, "cannot close", path_ / name);
-    }
   } catch (...) {
     (void)retry_eintr([&] { return ::unlinkat(fd_.get(), name.c_str(), 0); });
     throw;
   }
-  return name;
+  return {std::move(name), std::move(file)};
 }
 
 void StoreDirectory::sync() const {
@@ -245,7 +336,9 @@ void StoreDirectory::sync() const {
 
 WriteResult StoreDirectory::write(const std::string& name, std::span<const std::uint8_t> bytes,
                                   WriteMode mode) {
-  const std::string temp = write_temp(bytes, true);
+  // The temporary file stays open (and locked) until it is renamed or dropped.
+  const TempFile written = write_temp(bytes, true);
+  const std::string& temp = written.name;
   const int dir = fd_.get();
   const auto drop_temp = [&] {
     (void)retry_eintr([&] { return ::unlinkat(dir, temp.c_str(), 0); });
@@ -335,16 +428,10 @@ std::vector<StoreDirectory::Entry> StoreDirectory::names(bool (*accept)(std::str
     ::close(listing_fd);
     fail_at(err, "cannot list store directory", path_);
   }
-  const std::time_t now = std::time(nullptr);
   while (const dirent* entry = ::readdir(dir.get())) {
     const std::string_view name = entry->d_name;
     if (name.starts_with(kTempPrefix)) {
-      // Left by a writer that died; a live writer keeps its file for milliseconds only.
-      struct stat st {};
-      if (::fstatat(fd_.get(), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          now - st.st_mtime > kStaleTempSeconds) {
-        (void)retry_eintr([&] { return ::unlinkat(fd_.get(), entry->d_name, 0); });
-      }
+      sweep_temp(fd_.get(), entry->d_name);  // never listed; deleted once its writer is gone
       continue;
     }
     if ((entry->d_type == DT_REG || entry->d_type == DT_UNKNOWN) && accept(name)) {
@@ -355,15 +442,19 @@ std::vector<StoreDirectory::Entry> StoreDirectory::names(bool (*accept)(std::str
 }
 
 void StoreDirectory::check_writable() const {
-  const std::string temp = write_temp({}, false);
-  // A probe file that cannot be deleted is a stale temporary file for names() to sweep.
-  (void)retry_eintr([&] { return ::unlinkat(fd_.get(), temp.c_str(), 0); });
+  const TempFile temp = write_temp({}, false);
+  // A probe file that cannot be deleted is a temporary file for names() to sweep once unlocked.
+  (void)retry_eintr([&] { return ::unlinkat(fd_.get(), temp.name.c_str(), 0); });
 }
 
 bool StoreDirectory::probe_writable() const noexcept {
   try {
     check_writable();
     return true;
+  } catch (const CngError& e) {
+    // A full store (no space or no inode left) is still writable: deleting must stay possible,
+    // and the calls that need room fail with the storage-full status themselves.
+    return e.status() == NTE_TOKEN_KEYSET_STORAGE_FULL;
   } catch (...) {
     return false;
   }

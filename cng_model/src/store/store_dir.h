@@ -7,9 +7,22 @@
 //   then renamed into place (create-exclusive: renameat2(RENAME_NOREPLACE), or link()+unlink()
 //   where unsupported; replace: rename(); replace-existing: renameat2(RENAME_EXCHANGE), falling
 //   back to a check and rename()), and the directory is fsynced. A crash leaves each file whole
-//   or absent; leftover temporary files are never listed and are deleted once stale.
+//   or absent.
+// - A writer holds an advisory lock (flock) on its temporary file from creation until the file
+//   is renamed or dropped. Listing deletes every temporary file whose lock is free: its writer
+//   is gone (the kernel released the lock), whatever its age, its pid or its pid namespace.
+//   Such a file is never recovered, even when the final file is missing: its writer never
+//   reported success (a create that did not complete), or it holds an update of a key that a
+//   deleter removed meanwhile or the content an exchange replaced. Renaming it into place
+//   would resurrect a key its owner was told was never created, or was deleted.
+// - StrictModes: a store directory must belong to the effective uid (or root) and not be
+//   writable by group or others; a file must belong to the effective uid and give group and
+//   others no access. Otherwise NTE_PERM ("access denied": the store refuses to trust it; the
+//   cause names the path and the owner or mode), and with CNG_PKCS11_DEBUG set a line on stderr.
 // - EACCES / EPERM / EROFS surface as NTE_PERM with the path and cause; nothing is written.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -53,20 +66,28 @@ enum class WriteMode {
 };
 enum class WriteResult { kWritten, kAlreadyExists, kAbsent };
 
-// How long a leftover temporary file must be untouched before names() deletes it.
-inline constexpr int kStaleTempSeconds = 600;
+// Why a store entry with this owner and mode may not be trusted (see above); nullopt when it
+// may. directory: the rules for a store directory, else those for a file.
+std::optional<std::string> ownership_problem(uid_t owner, mode_t mode, bool directory);
+// Writes "cng-pkcs11: refused 'path': reason" to stderr when CNG_PKCS11_DEBUG is set.
+void note_refused(const std::filesystem::path& path, const std::string& reason) noexcept;
 
 class StoreDirectory {
  public:
   // Opens the directory. With create, creates it and its missing parents (0700) first; without,
-  // an absent directory gives a StoreDirectory for which is_open() is false.
-  static StoreDirectory open(const std::filesystem::path& dir, bool create);
+  // an absent directory gives a StoreDirectory for which is_open() is false. NTE_PERM when
+  // the directory, or one of its ancestors up to scope_root (when beneath it), is not trusted.
+  static StoreDirectory open(const std::filesystem::path& dir, bool create,
+                             const std::filesystem::path& scope_root = {});
 
   [[nodiscard]] bool is_open() const noexcept { return fd_.valid(); }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
   // Whether something exists at name (not followed).
   [[nodiscard]] bool contains(const std::string& name) const;
+  // Why the file at name may not be trusted (ownership_problem), nullopt when it may or when
+  // it cannot be looked at.
+  [[nodiscard]] std::optional<std::string> ownership_problem_of(const std::string& name) const;
   // Reads a regular file whole into out; false when absent. NTE_PERM when unreadable (or a
   // symbolic link), NTE_BAD_DATA when not a regular file or larger than max_bytes.
   // known_regular (the directory listing said so) lets a small file be read with one read()
@@ -83,7 +104,8 @@ class StoreDirectory {
   // The regular (or untyped) entries accepted by the predicate, in directory order.
   // Deletes stale temporary files on the way (best effort).
   [[nodiscard]] std::vector<Entry> names(bool (*accept)(std::string_view)) const;
-  // Creates and deletes a temporary file: true when this process may write here.
+  // Creates and deletes a temporary file: true when this process may write here, also when
+  // the file system is full (ENOSPC, EDQUOT): writable, just without room.
   [[nodiscard]] bool probe_writable() const noexcept;
   // The same probe, throwing the errno-mapped status of the call that failed (NTE_PERM when
   // the process may not write, NTE_TOKEN_KEYSET_STORAGE_FULL when the disk is full, ...).
@@ -92,8 +114,12 @@ class StoreDirectory {
  private:
   StoreDirectory(std::filesystem::path path, UniqueFd fd)
       : path_(std::move(path)), fd_(std::move(fd)) {}
-  // Creates a fresh temporary file (0600) holding bytes, fsynced when durable; returns its name.
-  [[nodiscard]] std::string write_temp(std::span<const std::uint8_t> bytes, bool durable) const;
+  struct TempFile {
+    std::string name;
+    UniqueFd fd;  // open and locked: the file is live while this is held
+  };
+  // Creates a fresh temporary file (0600) holding bytes, fsynced when durable.
+  [[nodiscard]] TempFile write_temp(std::span<const std::uint8_t> bytes, bool durable) const;
   void sync() const;
 
   std::filesystem::path path_;
