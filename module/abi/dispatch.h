@@ -27,6 +27,7 @@ namespace p11::abi {
 // (trace::format_args, empty when tracing is off).
 template <class Body>
 CK_RV guarded(const char* function, const std::string& args, Body&& body) noexcept {
+  const EntryPointScope entry_point(function);  // the per-function rows of the status table
   CK_RV rv = CKR_GENERAL_ERROR;
   const char* cause = nullptr;
   try {

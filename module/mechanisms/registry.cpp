@@ -82,7 +82,7 @@ constexpr std::array kRows = {
     MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, kPairClasses, H::kSha512,
                   kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
     MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, kPairClasses, H::kNone, CKF_DERIVE | kEcFlags,
-                  A::kEcdh, nullptr, nullptr},
+                  A::kEcdh, decoded_by_caller, nullptr},
     MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, kNoKeyClasses, H::kSha1, CKF_DIGEST, kNothing,
                   nullptr, make_digest_operation},
     MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, kNoKeyClasses, H::kSha224, CKF_DIGEST, kNothing,
@@ -100,7 +100,7 @@ constexpr std::array kRows = {
     MechanismSpec{CKM_GENERIC_SECRET_KEY_GEN, F::kKeyGen, CKK_GENERIC_SECRET, kSecretClasses,
                   H::kNone, CKF_GENERATE, A::kGenericSecret, nullptr, nullptr},
     MechanismSpec{CKM_AES_ECB, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
-                  decode_no_params, make_aes_block_operation},
+                  nullptr, make_aes_block_operation},
     MechanismSpec{CKM_AES_CBC, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
                   decode_aes_iv_params, make_aes_block_operation},
     MechanismSpec{CKM_AES_CBC_PAD, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher,
@@ -111,29 +111,29 @@ constexpr std::array kRows = {
                   decode_aes_gcm_params, make_aes_gcm_operation},
     // Key wrapping (objects/layer_wrap.cpp decodes the parameter: it has no operation).
     MechanismSpec{CKM_AES_KEY_WRAP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
-                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, decoded_by_caller, nullptr},
     MechanismSpec{CKM_AES_KEY_WRAP_PAD, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
-                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, decoded_by_caller, nullptr},
     MechanismSpec{CKM_AES_KEY_WRAP_KWP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
-                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, decoded_by_caller, nullptr},
     MechanismSpec{CKM_SHA_1_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA_1_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA224_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA224_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA256_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA256_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA384_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA384_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA512_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA512_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
 };
@@ -150,6 +150,19 @@ const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept {
 }
 
 std::span<const MechanismSpec> all_mechanisms() noexcept { return kRows; }
+
+void decode_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism, DecodedParams& out) {
+  if (spec.decode != nullptr) {
+    spec.decode(spec, mechanism, out);
+    return;
+  }
+  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
+    fail(CKR_MECHANISM_PARAM_INVALID, "this mechanism takes no parameter");
+  }
+}
+
+void decoded_by_caller(const MechanismSpec& /*spec*/, const CK_MECHANISM& /*mechanism*/,
+                       DecodedParams& /*out*/) noexcept {}
 
 namespace {
 
