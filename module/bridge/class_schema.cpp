@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "bridge/attribute_map.h"
+#include "core/unload.h"
 
 namespace p11::bridge {
 
@@ -196,8 +197,14 @@ struct AllSchemas {
                                        &generic_secret, &aes_secret, &x509,       &data};
 };
 
+const AllSchemas* g_schemas = nullptr;  // freed at unload (core/unload.h)
+
 const AllSchemas& schemas() {
-  static const auto* all = new AllSchemas();  // leaky: usable from atexit handlers
+  static const AllSchemas* const all = [] {
+    g_schemas = new AllSchemas();
+    release_at_unload([]() noexcept { delete g_schemas; });
+    return g_schemas;
+  }();
   return *all;
 }
 

@@ -4,6 +4,9 @@
 #include <array>
 #include <mutex>
 
+#include "core/no_destructor.h"
+#include "core/unload.h"
+
 namespace p11 {
 namespace mech {
 
@@ -248,23 +251,39 @@ std::vector<MechanismEntry> mechanism_table_for(const slots::Capabilities& caps)
   return table;
 }
 
-// One table per distinct capability set ever probed (in practice one per provider), never
-// freed: a reference handed out stays valid across C_Finalize / C_Initialize.
+namespace {
+
+struct CachedTable {
+  slots::Capabilities caps;
+  std::vector<MechanismEntry> table;
+};
+std::vector<CachedTable*>* g_table_cache = nullptr;  // freed at unload (core/unload.h)
+
+}  // namespace
+
+// One table per distinct capability set ever probed (in practice one per provider), kept
+// until the library is unloaded: a reference handed out stays valid across C_Finalize /
+// C_Initialize.
 const std::vector<MechanismEntry>& mechanism_table(const slots::Capabilities& caps) {
-  struct Cached {
-    slots::Capabilities caps;
-    std::vector<MechanismEntry> table;
-  };
-  static auto* const mutex = new std::mutex;
-  static auto* const cache = new std::vector<Cached*>;
+  static NoDestructor<std::mutex> mutex;
   const std::lock_guard lock(*mutex);
-  for (const Cached* cached : *cache) {
+  if (g_table_cache == nullptr) {
+    g_table_cache = new std::vector<CachedTable*>;
+    release_at_unload([]() noexcept {
+      for (const CachedTable* cached : *g_table_cache) {
+        delete cached;
+      }
+      delete g_table_cache;
+    });
+  }
+  for (const CachedTable* cached : *g_table_cache) {
     if (cached->caps == caps) {
       return cached->table;
     }
   }
-  cache->push_back(new Cached{caps, mechanism_table_for(caps)});
-  return cache->back()->table;
+  g_table_cache->reserve(g_table_cache->size() + 1);
+  g_table_cache->push_back(new CachedTable{caps, mechanism_table_for(caps)});
+  return g_table_cache->back()->table;
 }
 
 CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, const slots::Capabilities& caps) {

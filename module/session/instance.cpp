@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/fork_guard.h"
+#include "core/unload.h"
 
 namespace p11 {
 
@@ -29,6 +30,22 @@ struct Instance {
 };
 
 constinit Instance g_instance;
+
+// Constructed when the library is loaded, so destroyed when it is unloaded (or at exit): frees
+// the process-wide caches unless the library is still initialised (core/unload.h).
+struct ReleaseAtUnload {
+  ReleaseAtUnload() = default;
+  ReleaseAtUnload(const ReleaseAtUnload&) = delete;
+  ReleaseAtUnload& operator=(const ReleaseAtUnload&) = delete;
+  ~ReleaseAtUnload() {
+    // A thread still inside C_Initialize/C_Finalize at exit keeps the caches (a leak at exit).
+    std::unique_lock guard(init_mutex(), std::try_to_lock);
+    if (guard.owns_lock() && !g_instance.live.load()) {
+      run_unload_releases();
+    }
+  }
+};
+const ReleaseAtUnload g_release_at_unload;
 
 bool is_current() noexcept {
   return g_instance.live.load() && g_instance.generation.load() == fork_generation();
@@ -60,6 +77,8 @@ void initialize_library(const CK_C_INITIALIZE_ARGS* args) {
   install_fork_handlers();
   std::lock_guard guard(init_mutex());
   require(!is_current(), CKR_CRYPTOKI_ALREADY_INITIALIZED, "already initialised");
+  // After the library's static destructors freed its caches (an atexit handler).
+  require(!unload_released(), CKR_FUNCTION_FAILED, "C_Initialize after the library was unloaded");
 
   auto locks = choose_locks(args);
   std::unique_ptr<RwLock> lock = locks->make_rwlock();
