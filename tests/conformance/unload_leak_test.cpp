@@ -1,8 +1,9 @@
 // Loading and unloading the module many times does not grow the heap: 200 cycles of dlopen,
-// C_GetFunctionList, C_Initialize, some work (a session key pair, a signature, a search),
-// C_Finalize and dlclose, measured with glibc's mallinfo2() (bytes in use). Whatever one cycle
-// allocates must be freed by C_Finalize or when the library is unloaded. Warm-up cycles come first so that one-time allocations of the
-// libraries that stay loaded (libc, libcrypto, which this executable links too) are not counted.
+// C_GetFunctionList, C_Initialize, some work (a session key pair, a signature, a search, the
+// mechanism list), C_Finalize and dlclose, measured with glibc's mallinfo2() (bytes in use).
+// Whatever one cycle allocates must be freed by C_Finalize or when the library is unloaded.
+// Warm-up cycles come first so that one-time allocations of the libraries that stay loaded
+// (libc, libcrypto, which this executable links too) are not counted.
 #include <dlfcn.h>
 #include <malloc.h>
 
