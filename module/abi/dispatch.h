@@ -3,7 +3,8 @@
 //   2. hold the library lock shared for the whole call,
 //   3. for session functions: look the session up and lock it for the whole call,
 //   4. call the implementation (which throws P11Error on failure and returns void or a CK_RV),
-//   5. map exceptions: P11Error → its CK_RV, slots::ProviderError → the SECURITY_STATUS table,
+//   5. map exceptions: P11Error → its CK_RV, slots::ProviderError → the SECURITY_STATUS table
+//      (whose per-function rows apply to this C_* function: EntryPointScope),
 //      std::bad_alloc → CKR_HOST_MEMORY, anything else → CKR_GENERAL_ERROR,
 //   6. trace the call when CNG_PKCS11_DEBUG is set: one line with the arguments as the caller
 //      passed them (core/trace_args.h: numbers, types, lengths, addresses; never a value).
@@ -27,6 +28,7 @@ namespace p11::abi {
 // (trace::format_args, empty when tracing is off).
 template <class Body>
 CK_RV guarded(const char* function, const std::string& args, Body&& body) noexcept {
+  const EntryPointScope entry_point(function);  // the per-function rows of the status table
   CK_RV rv = CKR_GENERAL_ERROR;
   const char* cause = nullptr;
   try {

@@ -6,6 +6,7 @@
 
 #include "bridge/attribute_map.h"
 #include "bridge/key_types/key_type.h"
+#include "core/unload.h"
 
 namespace p11::bridge {
 
@@ -185,8 +186,14 @@ struct AllSchemas {
   }
 };
 
+const AllSchemas* g_schemas = nullptr;  // freed at unload (core/unload.h)
+
 const AllSchemas& schemas() {
-  static const auto* all = new AllSchemas();  // leaky: usable from atexit handlers
+  static const AllSchemas* const all = [] {
+    g_schemas = new AllSchemas();
+    release_at_unload([]() noexcept { delete g_schemas; });
+    return g_schemas;
+  }();
   return *all;
 }
 

@@ -4,6 +4,7 @@
 
 #include "bridge/key_types/key_type.h"
 #include "core/p11_error.h"
+#include "core/unload.h"
 
 namespace p11::bridge {
 

@@ -3,10 +3,30 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace p11 {
 
 namespace {
+
+// The C_* function this thread is serving (EntryPointScope); nullptr outside a call.
+thread_local const char* t_entry_point = nullptr;
+
+// What a status means for one C_* function, whatever NCrypt call produced it. These rows win
+// over the context rows below.
+struct CallRow {
+  SECURITY_STATUS status;
+  std::string_view function;
+  CK_RV rv;
+};
+
+constexpr std::array kCallRows = {
+    // The store refused a write (EACCES, EPERM, EROFS surface as NTE_PERM): changing or
+    // destroying a token object then meets a write-protected token (PKCS#11 3.0 §5.7 lists
+    // CKR_TOKEN_WRITE_PROTECTED for both); the key's own functions are not in question.
+    CallRow{NTE_PERM, "C_SetAttributeValue", CKR_TOKEN_WRITE_PROTECTED},
+    CallRow{NTE_PERM, "C_DestroyObject", CKR_TOKEN_WRITE_PROTECTED},
+};
 
 struct Row {
   SECURITY_STATUS status;
@@ -92,7 +112,20 @@ constexpr std::array kRows = {
 
 }  // namespace
 
+EntryPointScope::EntryPointScope(const char* function) noexcept : previous_(t_entry_point) {
+  t_entry_point = function;
+}
+
+EntryPointScope::~EntryPointScope() { t_entry_point = previous_; }
+
 CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept {
+  if (t_entry_point != nullptr) {
+    for (const CallRow& row : kCallRows) {
+      if (row.status == status && row.function == t_entry_point) {
+        return row.rv;
+      }
+    }
+  }
   for (const Row& row : kRows) {
     if (row.status == status && row.context == context) {
       return row.rv;

@@ -1,5 +1,7 @@
 // SECURITY_STATUS → CK_RV: the one table for the NCrypt error space (reference/cng-model.md §5.3).
-// Some statuses mean different things depending on the call, so the caller names its context.
+// Some statuses mean different things depending on the call, so the caller names its context:
+// the NCrypt operation (NcryptContext, passed along) and the C_* function being served
+// (EntryPointScope, set once per call by the dispatcher).
 #pragma once
 
 #include "core/p11_error.h"
@@ -23,6 +25,19 @@ enum class NcryptContext {
   kPersist,   // NCryptSetProperty(NCRYPT_PERSIST_FLAG) on a token key, NCryptDeleteKey: the
               // key store is written
   kDerive,    // NCryptSecretAgreement / NCryptDeriveKey
+};
+
+// Names the C_* function this thread serves while it lives (abi/dispatch.h sets it around
+// every call); rv_from_status consults the per-function rows for it first.
+class EntryPointScope {
+ public:
+  explicit EntryPointScope(const char* function) noexcept;
+  EntryPointScope(const EntryPointScope&) = delete;
+  EntryPointScope& operator=(const EntryPointScope&) = delete;
+  ~EntryPointScope();
+
+ private:
+  const char* previous_;
 };
 
 CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "core/no_destructor.h"
+
 namespace p11 {
 
 namespace {
@@ -28,7 +30,7 @@ void install_fork_handlers() noexcept {
 }
 
 std::mutex& init_mutex() noexcept {
-  static auto* m = new std::mutex;  // leaky: usable from atexit handlers after static teardown
+  static NoDestructor<std::mutex> m;  // usable from atexit handlers after static teardown
   return *m;
 }
 

@@ -68,7 +68,7 @@ struct EcdhParams {
   std::span<const std::uint8_t> peer_point;
 };
 
-EcdhParams decode_params(const CK_MECHANISM& mechanism) {
+EcdhParams decode_ecdh_params(const CK_MECHANISM& mechanism) {
   if (mechanism.pParameter == nullptr ||
       mechanism.ulParameterLen != sizeof(CK_ECDH1_DERIVE_PARAMS)) {
     fail(CKR_MECHANISM_PARAM_INVALID, "CK_ECDH1_DERIVE_PARAMS required");
@@ -219,7 +219,7 @@ std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyVi
   const mech::MechanismSpec& spec = mech::offered_mechanism(mechanism.mechanism, CKF_DERIVE, caps);
   require(spec.family == mech::Family::kEcdh, CKR_MECHANISM_INVALID, "not an ECDH mechanism");
   mech::check_key_use(spec, key, CKO_PRIVATE_KEY, key.can_derive);
-  const mech::EcdhParams params = mech::decode_params(mechanism);
+  const mech::EcdhParams params = mech::decode_ecdh_params(mechanism);
   mech::check_key_size(spec, key, caps);
 
   const mech::Curve& curve = mech::curve_of(key);

@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "bridge/key_types/key_type.h"
+#include "core/no_destructor.h"
+#include "core/unload.h"
 
 namespace p11 {
 namespace mech {
@@ -84,7 +86,7 @@ constexpr std::array kRows = {
     MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, kPairClasses, H::kSha512,
                   kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
     MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, kPairClasses, H::kNone, CKF_DERIVE | kEcFlags,
-                  A::kEcdh, nullptr, nullptr},
+                  A::kEcdh, decoded_by_caller, nullptr},
     MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, kNoKeyClasses, H::kSha1, CKF_DIGEST, kNothing,
                   nullptr, make_digest_operation},
     MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, kNoKeyClasses, H::kSha224, CKF_DIGEST, kNothing,
@@ -102,7 +104,7 @@ constexpr std::array kRows = {
     MechanismSpec{CKM_GENERIC_SECRET_KEY_GEN, F::kKeyGen, CKK_GENERIC_SECRET, kSecretClasses,
                   H::kNone, CKF_GENERATE, A::kGenericSecret, nullptr, nullptr},
     MechanismSpec{CKM_AES_ECB, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
-                  decode_no_params, make_aes_block_operation},
+                  nullptr, make_aes_block_operation},
     MechanismSpec{CKM_AES_CBC, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
                   decode_aes_iv_params, make_aes_block_operation},
     MechanismSpec{CKM_AES_CBC_PAD, F::kAesBlock, CKK_AES, kSecretClasses, H::kNone, kCipher,
@@ -115,29 +117,29 @@ constexpr std::array kRows = {
                   decode_aes_gcm_params, make_aes_gcm_operation},
     // Key wrapping (objects/layer_wrap.cpp decodes the parameter: it has no operation).
     MechanismSpec{CKM_AES_KEY_WRAP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
-                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, decoded_by_caller, nullptr},
     MechanismSpec{CKM_AES_KEY_WRAP_PAD, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
-                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, decoded_by_caller, nullptr},
     MechanismSpec{CKM_AES_KEY_WRAP_KWP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
-                  CKF_WRAP | CKF_UNWRAP, A::kAes, nullptr, nullptr},
+                  CKF_WRAP | CKF_UNWRAP, A::kAes, decoded_by_caller, nullptr},
     MechanismSpec{CKM_SHA_1_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA_1_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha1,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA224_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA224_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha224,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA256_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA256_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha256,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA384_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA384_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha384,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
     MechanismSpec{CKM_SHA512_HMAC, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
-                  kSignVerify, A::kGenericSecret, decode_no_params, make_hmac_operation},
+                  kSignVerify, A::kGenericSecret, decode_hmac_params, make_hmac_operation},
     MechanismSpec{CKM_SHA512_HMAC_GENERAL, F::kHmac, CKK_GENERIC_SECRET, kSecretClasses, H::kSha512,
                   kSignVerify, A::kGenericSecret, decode_hmac_general_params, make_hmac_operation},
 };
@@ -154,6 +156,19 @@ const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept {
 }
 
 std::span<const MechanismSpec> all_mechanisms() noexcept { return kRows; }
+
+void decode_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism, DecodedParams& out) {
+  if (spec.decode != nullptr) {
+    spec.decode(spec, mechanism, out);
+    return;
+  }
+  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
+    fail(CKR_MECHANISM_PARAM_INVALID, "this mechanism takes no parameter");
+  }
+}
+
+void decoded_by_caller(const MechanismSpec& /*spec*/, const CK_MECHANISM& /*mechanism*/,
+                       DecodedParams& /*out*/) noexcept {}
 
 bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept {
   return caps.has(spec.needs);
@@ -222,23 +237,39 @@ std::vector<MechanismEntry> mechanism_table_for(const slots::Capabilities& caps)
   return table;
 }
 
-// One table per distinct capability set ever probed (in practice one per provider), never
-// freed: a reference handed out stays valid across C_Finalize / C_Initialize.
+namespace {
+
+struct CachedTable {
+  slots::Capabilities caps;
+  std::vector<MechanismEntry> table;
+};
+std::vector<CachedTable*>* g_table_cache = nullptr;  // freed at unload (core/unload.h)
+
+}  // namespace
+
+// One table per distinct capability set ever probed (in practice one per provider), kept
+// until the library is unloaded: a reference handed out stays valid across C_Finalize /
+// C_Initialize.
 const std::vector<MechanismEntry>& mechanism_table(const slots::Capabilities& caps) {
-  struct Cached {
-    slots::Capabilities caps;
-    std::vector<MechanismEntry> table;
-  };
-  static auto* const mutex = new std::mutex;
-  static auto* const cache = new std::vector<Cached*>;
+  static NoDestructor<std::mutex> mutex;
   const std::lock_guard lock(*mutex);
-  for (const Cached* cached : *cache) {
+  if (g_table_cache == nullptr) {
+    g_table_cache = new std::vector<CachedTable*>;
+    release_at_unload([]() noexcept {
+      for (const CachedTable* cached : *g_table_cache) {
+        delete cached;
+      }
+      delete g_table_cache;
+    });
+  }
+  for (const CachedTable* cached : *g_table_cache) {
     if (cached->caps == caps) {
       return cached->table;
     }
   }
-  cache->push_back(new Cached{caps, mechanism_table_for(caps)});
-  return cache->back()->table;
+  g_table_cache->reserve(g_table_cache->size() + 1);
+  g_table_cache->push_back(new CachedTable{caps, mechanism_table_for(caps)});
+  return g_table_cache->back()->table;
 }
 
 CK_MECHANISM_INFO mechanism_info(CK_MECHANISM_TYPE type, const slots::Capabilities& caps) {

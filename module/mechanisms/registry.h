@@ -81,8 +81,9 @@ struct MechanismSpec {
   HashAlg hash;            // hash of a hash-combined or digest mechanism; kNone for raw
   CK_FLAGS flags;          // C_GetMechanismInfo flags
   slots::Abilities needs;  // offered on a slot whose capabilities have all of these
-  ParamDecoder decode;     // nullptr: the mechanism takes no parameter (one given is ignored);
-                           // decode_no_params: one given is CKR_MECHANISM_PARAM_INVALID
+  ParamDecoder decode;     // nullptr: the mechanism takes no parameter, and one given is
+                           // CKR_MECHANISM_PARAM_INVALID (decode_params);
+                           // decoded_by_caller: the path that runs it reads the parameter
   OpFactory make;          // nullptr: no sign/verify/encrypt/decrypt/digest operation
 };
 
@@ -90,6 +91,14 @@ struct MechanismSpec {
 const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept;
 // All rows, in C_GetMechanismList order.
 std::span<const MechanismSpec> all_mechanisms() noexcept;
+
+// Decodes the mechanism's parameter with the row's decoder; for a row without one, a parameter
+// given at all (pParameter != NULL or ulParameterLen != 0) is CKR_MECHANISM_PARAM_INVALID.
+void decode_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism, DecodedParams& out);
+// The decoder of rows whose parameter their own path reads (key wrap in objects/layer_wrap.cpp,
+// ECDH in ecdh_derive.cpp): does nothing here.
+void decoded_by_caller(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                       DecodedParams& out) noexcept;
 
 // Key sizes the provider supports for a key type, in the unit C_GetMechanismInfo reports:
 // bits for RSA (modulus) and EC (field size), bytes for AES and generic secrets (PKCS#11
@@ -131,7 +140,9 @@ std::unique_ptr<Operation> make_sign_verify_operation(OpKind kind, const Mechani
 std::unique_ptr<Operation> make_cipher_operation(OpKind kind, const MechanismSpec& spec,
                                                  const DecodedParams& params, const KeyView* key);
 // Secret-key mechanisms (aes_block_ops.cpp, aes_ctr_gcm.cpp, hmac_ops.cpp, secret_params.cpp).
-void decode_no_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism, DecodedParams& out);
+// HMAC without a parameter (CKR_MECHANISM_PARAM_INVALID when one is given): a full-size MAC.
+void decode_hmac_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                        DecodedParams& out);
 void decode_aes_iv_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
                           DecodedParams& out);
 void decode_aes_ctr_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,

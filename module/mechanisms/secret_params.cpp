@@ -35,14 +35,12 @@ using MacGeneralParams = CK_ULONG;
 
 }  // namespace
 
-void decode_no_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
-                      DecodedParams& out) {
+void decode_hmac_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                        DecodedParams& out) {
   if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
     bad_param("this mechanism takes no parameter");
   }
-  if (spec.family == Family::kHmac) {
-    out.mac_bytes = hash_spec(spec.hash).size;
-  }
+  out.mac_bytes = hash_spec(spec.hash).size;
 }
 
 void decode_aes_iv_params(const MechanismSpec& /*spec*/, const CK_MECHANISM& mechanism,

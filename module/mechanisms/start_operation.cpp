@@ -110,9 +110,7 @@ std::unique_ptr<Operation> start_operation(OpKind kind, const CK_MECHANISM& mech
     mech::check_key_use(spec, *key, mech::key_class_for(spec, kind), (*key).*mech::usage_for(kind));
   }
   mech::DecodedParams params;
-  if (spec.decode != nullptr) {
-    spec.decode(spec, mechanism, params);
-  }
+  mech::decode_params(spec, mechanism, params);
   if (kind != OpKind::kDigest) {
     mech::check_key_size(spec, *key, caps);
   }

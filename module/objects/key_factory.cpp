@@ -13,6 +13,7 @@
 #include "bridge/status_map.h"
 #include "bridge/utf.h"
 #include "core/p11_error.h"
+#include "mechanisms/registry.h"
 #include "objects/key_naming.h"
 #include "objects/secret_keys.h"
 #include "objects/template_rules.h"
@@ -288,9 +289,8 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
     fail(CKR_MECHANISM_INVALID, "not a key pair generation mechanism");
   }
   const CK_KEY_TYPE key_type = type->key_type;
-  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
-    fail(CKR_MECHANISM_PARAM_INVALID, "key pair generation takes no parameter");
-  }
+  mech::DecodedParams no_params;  // the rows say: no parameter
+  mech::decode_params(*mech::find_mechanism(mechanism.mechanism), mechanism, no_params);
   const bridge::Schema& pub_schema = *bridge::schema_for(CKO_PUBLIC_KEY, key_type);
   const bridge::Schema& priv_schema = *bridge::schema_for(CKO_PRIVATE_KEY, key_type);
   validate_template(public_template, pub_schema, TemplateOp::kGenerate);
@@ -384,21 +384,57 @@ KeyPairObjects unwrap_private_key(const SlotContext& slot, const AttrMap& tmpl,
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }
 
+namespace {
+
+// NCryptExportKey (wrapping_key 0: in the clear) into a wiping buffer; NTE_* as NCrypt says.
+SECURITY_STATUS export_blob(NCRYPT_KEY_HANDLE key, NCRYPT_KEY_HANDLE wrapping_key,
+                            const char16_t* blob_type, SecretBytes& out) {
+  DWORD size = 0;
+  SECURITY_STATUS st = NCryptExportKey(key, wrapping_key, blob_type, nullptr, nullptr, 0, &size, 0);
+  if (st == ERROR_SUCCESS) {
+    out.resize(size);
+    st = NCryptExportKey(key, wrapping_key, blob_type, nullptr, out.data(), size, &size, 0);
+    out.resize(size);
+  }
+  return st;
+}
+
+// A key-encryption key for one copy: an ephemeral AES-256 key of the slot's provider.
+void make_copy_kek(const SlotContext& slot, PendingKey& kek) {
+  check_status(NCryptCreatePersistedKey(slot.provider, &kek.h, NCRYPT_AES_ALGORITHM, nullptr, 0, 0),
+               NcryptContext::kKeyGen, "NCryptCreatePersistedKey (copy key-encryption key)");
+  bridge::set_dword_property(kek.h, NCRYPT_LENGTH_PROPERTY, 256, 0, NcryptContext::kKeyGen);
+  check_status(NCryptFinalizeKey(kek.h, 0), NcryptContext::kKeyGen, "NCryptFinalizeKey");
+}
+
+}  // namespace
+
 KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& source,
                                          const AttrMap& attrs, CK_SESSION_HANDLE owner) {
   if (!source.key) {
     fail(CKR_OBJECT_HANDLE_INVALID, "not a key over CNG");
   }
-  const SECURITY_STATUS probe = [&] {
-    DWORD size = 0;
-    return NCryptExportKey(source.key->handle(), 0, NCRYPT_PKCS8_PRIVATE_KEY_BLOB, nullptr, nullptr,
-                           0, &size, 0);
-  }();
-  if (probe == NTE_NOT_SUPPORTED || probe == NTE_PERM) {
-    fail(CKR_KEY_UNEXTRACTABLE, "the CNG key's Export Policy forbids the copy");
+  // CNG copies key material only by export (NCrypt has no duplicate, here or on Windows): in
+  // the clear when the Export Policy allows plaintext export (every session key, inside this
+  // process), else wrapped under an ephemeral AES key of the provider when it allows export.
+  const NCRYPT_KEY_HANDLE h = source.key->handle();
+  SecretBytes blob;
+  PendingKey kek;
+  const bool plaintext = export_blob(h, 0, NCRYPT_PKCS8_PRIVATE_KEY_BLOB, blob) == ERROR_SUCCESS;
+  if (!plaintext && slot.capabilities.aes) {
+    make_copy_kek(slot, kek);
+    if (export_blob(h, kek.h, NCRYPT_AES_WRAP_PAD_KEY_BLOB, blob) != ERROR_SUCCESS) {
+      NCryptFreeObject(kek.release());
+    }
   }
-  const SecretBytes pkcs8 = bridge::export_key(source.key->handle(), NCRYPT_PKCS8_PRIVATE_KEY_BLOB,
-                                               NcryptContext::kExport);
+  if (!plaintext && kek.h == 0) {
+    // A key that may not leave cannot become a second persisted key. C_CopyObject has no
+    // CKR_KEY_UNEXTRACTABLE; CKR_ACTION_PROHIBITED is its code for "underlying policy
+    // restrictions on the token" (PKCS#11 3.0 §5.1.6). CKA_COPYABLE stays TRUE: a session copy
+    // (CKA_TOKEN=FALSE) shares the CNG key and works.
+    fail(CKR_ACTION_PROHIBITED, "the CNG key's Export Policy forbids a token copy");
+  }
+  const WrappedKey wrapped{kek.h, NCRYPT_AES_WRAP_PAD_KEY_BLOB, blob};
   const KeyTypeDescriptor* type = bridge::find_key_type(CKO_PRIVATE_KEY, source.subtype);
   if (type == nullptr) {
     fail(CKR_GENERAL_ERROR, "a private key object of an unregistered key type");
@@ -408,7 +444,8 @@ KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& 
   const AttrMap props = without_key_material(priv);
   AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}, {CKA_ID, priv.at(CKA_ID)}};
   auto key = create_named(slot, true, priv, [&](const char16_t* name) {
-    return import_pkcs8(slot, name, pkcs8, true, *type, props, pub);
+    return plaintext ? import_pkcs8(slot, name, blob, true, *type, props, pub)
+                     : import_pkcs8(slot, name, {}, true, *type, props, pub, &wrapped);
   });
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }

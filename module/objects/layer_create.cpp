@@ -256,17 +256,24 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
     // A new persisted CNG key of the same value: the source must let its value out (every
     // session key does, inside this process; a token key only when not sensitive).
     const std::optional<SecretBytes> value = secret_key_value(source);
-    if (!value) {
-      fail(CKR_KEY_UNEXTRACTABLE, "the CNG key's Export Policy forbids the copy");
+    if (!value) {  // CKR_ACTION_PROHIBITED: see copy_private_key_to_token
+      fail(CKR_ACTION_PROHIBITED, "the CNG key's Export Policy forbids the copy");
     }
     const ObjectPtr copy = import_secret_key(context_, source.subtype, attrs, *value, s.handle);
     std::unique_lock lock(mutex_);
     return register_secret(copy);
   }
+  if (source.object_class == CKO_PUBLIC_KEY && to_token) {
+    // A new persisted public-only CNG key of the same value (a public value always leaves),
+    // with a unique id of its own.
+    attrs.erase(CKA_UNIQUE_ID);
+    const ObjectPtr copy =
+        create_token_public_key(context_, public_values(attrs, source.subtype), attrs);
+    std::unique_lock lock(mutex_);
+    return register_public_only(copy);
+  }
   if (to_token) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID,
-         "only private keys, secret keys, certificates and data objects can become token "
-         "objects");
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "this object class cannot become a token object");
   }
   // A session copy: a new object over the same CNG key (or secret), no new key material.
   auto copy = std::make_shared<Object>(source);

@@ -10,6 +10,7 @@
 #include "bridge/ncrypt_props.h"
 #include "bridge/utf.h"
 #include "core/p11_error.h"
+#include "mechanisms/registry.h"
 #include "mechanisms/secret_ops.h"
 #include "objects/key_naming.h"
 #include "objects/template_rules.h"
@@ -330,9 +331,8 @@ ObjectPtr generate_secret_key(const SlotContext& slot, const CK_MECHANISM& mecha
   if (type == nullptr) {
     fail(CKR_MECHANISM_INVALID, "not a secret key generation mechanism");
   }
-  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
-    fail(CKR_MECHANISM_PARAM_INVALID, "secret key generation takes no parameter");
-  }
+  mech::DecodedParams no_params;  // the rows say: no parameter
+  mech::decode_params(*mech::find_mechanism(mechanism.mechanism), mechanism, no_params);
   if (attr_ulong(tmpl, CKA_CLASS).value_or(CKO_SECRET_KEY) != CKO_SECRET_KEY ||
       attr_ulong(tmpl, CKA_KEY_TYPE).value_or(type->key_type) != type->key_type) {
     fail(CKR_TEMPLATE_INCONSISTENT, "CKA_CLASS/CKA_KEY_TYPE do not fit the mechanism");

@@ -154,16 +154,25 @@ AttrMap parse_template(std::span<const CK_ATTRIBUTE> tmpl) {
 
 std::optional<AttrMap> parse_find_template(std::span<const CK_ATTRIBUTE> tmpl) {
   AttrMap out;
+  bool matches_nothing = false;
   for (const CK_ATTRIBUTE& a : tmpl) {
-    if (bridge::attribute_info(a.type) == nullptr || (a.pValue == nullptr && a.ulValueLen != 0)) {
-      return std::nullopt;
+    // A length without a value is a malformed argument (§5.7), wherever it stands.
+    if (a.pValue == nullptr && a.ulValueLen != 0) {
+      fail(CKR_ARGUMENTS_BAD, attr_name(a.type) + " has a length but no value");
+    }
+    if (bridge::attribute_info(a.type) == nullptr) {
+      matches_nothing = true;
+      continue;
     }
     const auto* p = static_cast<const std::uint8_t*>(a.pValue);
     Bytes value(p, p + (p != nullptr ? a.ulValueLen : 0));
     const auto [it, inserted] = out.emplace(a.type, value);
     if (!inserted && it->second != value) {
-      return std::nullopt;  // the same attribute with two values matches nothing
+      matches_nothing = true;  // the same attribute with two values matches nothing
     }
+  }
+  if (matches_nothing) {
+    return std::nullopt;
   }
   return out;
 }

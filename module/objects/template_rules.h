@@ -25,8 +25,9 @@ AttrMap parse_template(std::span<const CK_ATTRIBUTE> tmpl);
 Bytes encode_attribute_array(const AttrMap& attrs);
 AttrMap decode_attribute_array(ByteView encoded);  // CKR_GENERAL_ERROR when malformed
 
-// For C_FindObjectsInit: never fails on content; nullopt when the template can match nothing
-// (an attribute type this module does not know).
+// For C_FindObjectsInit: CKR_ARGUMENTS_BAD for an attribute with a length but no value;
+// otherwise never fails on content: nullopt when the template can match nothing (an attribute
+// type this module does not know, or one attribute given two values).
 std::optional<AttrMap> parse_find_template(std::span<const CK_ATTRIBUTE> tmpl);
 
 // Checks every attribute may appear in a template of this operation:

@@ -1,8 +1,10 @@
-// The initialised library: one published Instance per C_Initialize, reached by every call
-// through a shared hold of its library lock. Instances are never freed once published (a late
-// or racing caller may still hold the pointer; clients call C_Finalize from atexit handlers):
-// C_Finalize destroys the instance's state (and returns application mutexes) and marks it dead,
-// and a forked child abandons its parent's instance untouched.
+// The initialised library: one instance per process, reached by every call through a shared
+// hold of its library lock. The instance record itself lives in static storage and is never
+// destroyed (a late or racing caller may still look at it; clients call C_Finalize from
+// atexit handlers), so unloading the library leaves nothing behind. C_Finalize first turns new
+// calls away (so callers that keep coming cannot starve it), waits for the calls in flight,
+// then frees the instance's state and library lock (returning application mutexes). A forked
+// child abandons its parent's lock and state untouched.
 #pragma once
 
 #include "session/module_state.h"

@@ -186,11 +186,12 @@ TEST_F(ImportCopyTest, KeytoolCopiesItsSessionKeyToTheToken) {
                               reinterpret_cast<PBYTE>(&policy), sizeof policy, &size, 0),
             ERROR_SUCCESS);
   EXPECT_EQ(policy, 0u);
-  // A token key that is not exportable cannot be copied to another token key.
+  // A token key that is not exportable cannot be copied to another token key: the policy of
+  // the token forbids it (CKR_ACTION_PROHIBITED; C_CopyObject has no CKR_KEY_UNEXTRACTABLE).
   Template again;
   again.text(CKA_LABEL, "second");
   EXPECT_EQ(rv_of([&] { layer_->copy_object(rw_, token_key, again.span()); }),
-            CKR_KEY_UNEXTRACTABLE);
+            CKR_ACTION_PROHIBITED);
 }
 
 TEST_F(ImportCopyTest, TokenKeyCopiedToSessionSharesTheCngKey) {

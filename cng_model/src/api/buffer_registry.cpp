@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "api/testing_hooks.h"
+#include "core/no_destructor.h"
 
 namespace cng::api {
 
@@ -15,10 +16,28 @@ struct Registry {
   std::unordered_map<void*, std::unique_ptr<CallerBuffer>> buffers;
 };
 
+// Never destroyed (usable from atexit handlers after static destructors) and in static
+// storage, so it goes with the library's mapping.
 Registry& registry() {
-  static auto* r = new Registry();  // leaky: usable from atexit handlers
+  static NoDestructor<Registry> r;
   return *r;
 }
+
+// Constructed when the library is loaded, so destroyed when it is unloaded (or at exit): an
+// empty registry gives back its buckets and stays usable.
+struct TrimAtUnload {
+  TrimAtUnload() = default;
+  TrimAtUnload(const TrimAtUnload&) = delete;
+  TrimAtUnload& operator=(const TrimAtUnload&) = delete;
+  ~TrimAtUnload() {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (r.buffers.empty()) {
+      decltype(r.buffers)().swap(r.buffers);
+    }
+  }
+};
+const TrimAtUnload g_trim_at_unload;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "api/testing_hooks.h"
+#include "core/no_destructor.h"
 
 namespace cng::api {
 
@@ -23,14 +24,37 @@ struct HandleTable::Shard {
 };
 
 HandleTable& HandleTable::instance() {
-  static auto* table = new HandleTable();
-  return *table;
+  static HandleTable table;  // no members: trivially destructible
+  return table;
 }
 
 HandleTable::Shard& HandleTable::shard_for(ULONG_PTR handle) const noexcept {
-  static auto* all = new std::array<Shard, kShards>();  // leaky, like the table
+  static NoDestructor<std::array<Shard, kShards>> all;
   return (*all)[(handle >> kKindBits) % kShards];
 }
+
+void HandleTable::trim_empty_shards() noexcept {
+  for (ULONG_PTR i = 0; i < kShards; ++i) {
+    Shard& shard = instance().shard_for(i << kKindBits);
+    std::unique_lock lock(shard.mutex);
+    if (shard.objects.empty()) {
+      decltype(shard.objects)().swap(shard.objects);  // an empty map owns no buckets
+    }
+  }
+}
+
+namespace {
+
+// Constructed when the library is loaded, so destroyed when it is unloaded (or at exit).
+struct TrimAtUnload {
+  TrimAtUnload() = default;
+  TrimAtUnload(const TrimAtUnload&) = delete;
+  TrimAtUnload& operator=(const TrimAtUnload&) = delete;
+  ~TrimAtUnload() { HandleTable::trim_empty_shards(); }
+};
+const TrimAtUnload g_trim_at_unload;
+
+}  // namespace
 
 ULONG_PTR HandleTable::insert(std::shared_ptr<Object> object) {
   testing::maybe_fail_allocation();

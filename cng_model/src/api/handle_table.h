@@ -31,7 +31,12 @@ class Object {
 
 class HandleTable {
  public:
-  static HandleTable& instance();  // leaky singleton: usable from atexit handlers
+  // Never destroyed, and in static storage: usable from atexit handlers after static
+  // destructors, and nothing of it outlives the library's mapping.
+  static HandleTable& instance();
+  // Gives back the heap memory of the shards that hold no handle (the table stays usable).
+  // Runs when the library is unloaded or the process exits.
+  static void trim_empty_shards() noexcept;
 
   ULONG_PTR insert(std::shared_ptr<Object> object);
   // nullptr when absent.

@@ -12,6 +12,7 @@
 #include "bridge/key_types/key_type.h"
 #include "bridge/ncrypt_props.h"
 #include "core/p11_error.h"
+#include "core/unload.h"
 
 namespace p11::bridge {
 
@@ -20,30 +21,37 @@ namespace {
 using namespace codec;  // NOLINT(google-build-using-namespace): the shared codec helpers
 using D = Default;
 
-const std::array<CurveInfo, 3>& curves() {
-  static const auto* table = new std::array<CurveInfo, 3>{{
-      {"prime256v1",
-       NCRYPT_ECDSA_P256_ALGORITHM,
-       NCRYPT_ECDH_P256_ALGORITHM,
-       u"nistP256",
-       {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07},
-       32,
-       256},
-      {"secp384r1",
-       NCRYPT_ECDSA_P384_ALGORITHM,
-       NCRYPT_ECDH_P384_ALGORITHM,
-       u"nistP384",
-       {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22},
-       48,
-       384},
-      {"secp521r1",
-       NCRYPT_ECDSA_P521_ALGORITHM,
-       NCRYPT_ECDH_P521_ALGORITHM,
-       u"nistP521",
-       {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23},
-       66,
-       521},
-  }};
+using CurveTable = std::array<CurveInfo, 3>;
+const CurveTable* g_curves = nullptr;  // freed at unload (core/unload.h)
+
+const CurveTable& curves() {
+  static const CurveTable* const table = [] {
+    g_curves = new CurveTable{{
+        {"prime256v1",
+         NCRYPT_ECDSA_P256_ALGORITHM,
+         NCRYPT_ECDH_P256_ALGORITHM,
+         u"nistP256",
+         {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07},
+         32,
+         256},
+        {"secp384r1",
+         NCRYPT_ECDSA_P384_ALGORITHM,
+         NCRYPT_ECDH_P384_ALGORITHM,
+         u"nistP384",
+         {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22},
+         48,
+         384},
+        {"secp521r1",
+         NCRYPT_ECDSA_P521_ALGORITHM,
+         NCRYPT_ECDH_P521_ALGORITHM,
+         u"nistP521",
+         {0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23},
+         66,
+         521},
+    }};
+    release_at_unload([]() noexcept { delete g_curves; });
+    return g_curves;
+  }();
   return *table;
 }
 
