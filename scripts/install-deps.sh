@@ -19,5 +19,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   opensc softhsm2 swtpm swtpm-tools libnss3-tools \
   libengine-pkcs11-openssl openjdk-17-jdk-headless firefox-esr python3 \
   util-linux passwd procps \
-  dpkg-dev p11-kit p11-kit-modules gnutls-bin man-db >/dev/null
+  dpkg-dev p11-kit p11-kit-modules gnutls-bin man-db xxd >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports pkcs11-provider >/dev/null

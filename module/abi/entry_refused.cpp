@@ -11,8 +11,10 @@
 //   C_VerifyRecoverInit/VerifyRecover
 //   C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate
 //                                  no CKF_DUAL_CRYPTO_OPERATIONS
-//   the 20 message-based functions of 3.0 (C_MessageEncryptInit … C_MessageVerifyFinal)
-//                                  no message-based (AEAD) mechanisms
+//   the 10 message-based signing and verification functions of 3.0 (C_MessageSignInit …
+//                                  C_MessageVerifyFinal): no mechanism has CKF_MESSAGE_SIGN /
+//                                  CKF_MESSAGE_VERIFY (message-based encryption and decryption:
+//                                  entry_message.cpp, CKM_AES_GCM)
 // CKR_FUNCTION_NOT_PARALLEL:
 //   C_GetFunctionStatus, C_CancelFunction   legacy functions; the answer the spec requires
 //
@@ -105,41 +107,13 @@ CK_RV C_CancelFunction(CK_SESSION_HANDLE h) noexcept {
   }
 #define P11_REFUSE_FINAL(name) \
   CK_RV C_##name(CK_SESSION_HANDLE h) noexcept { return call_session<kUnsupported>("C_" #name, h); }
-P11_REFUSE_INIT(MessageEncryptInit)
-P11_REFUSE_INIT(MessageDecryptInit)
 P11_REFUSE_INIT(MessageSignInit)
 P11_REFUSE_INIT(MessageVerifyInit)
-P11_REFUSE_FINAL(MessageEncryptFinal)
-P11_REFUSE_FINAL(MessageDecryptFinal)
 P11_REFUSE_FINAL(MessageSignFinal)
 P11_REFUSE_FINAL(MessageVerifyFinal)
 #undef P11_REFUSE_INIT
 #undef P11_REFUSE_FINAL
 
-CK_RV C_EncryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR a, CK_ULONG al,
-                       CK_BYTE_PTR t, CK_ULONG tl, CK_BYTE_PTR c, CK_ULONG_PTR cl) noexcept {
-  return call_session<kUnsupported>("C_EncryptMessage", h, p, pl, a, al, t, tl, c, cl);
-}
-CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR a,
-                            CK_ULONG al) noexcept {
-  return call_session<kUnsupported>("C_EncryptMessageBegin", h, p, pl, a, al);
-}
-CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR t,
-                           CK_ULONG tl, CK_BYTE_PTR c, CK_ULONG_PTR cl, CK_FLAGS f) noexcept {
-  return call_session<kUnsupported>("C_EncryptMessageNext", h, p, pl, t, tl, c, cl, f);
-}
-CK_RV C_DecryptMessage(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR a, CK_ULONG al,
-                       CK_BYTE_PTR c, CK_ULONG cl, CK_BYTE_PTR t, CK_ULONG_PTR tl) noexcept {
-  return call_session<kUnsupported>("C_DecryptMessage", h, p, pl, a, al, c, cl, t, tl);
-}
-CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR a,
-                            CK_ULONG al) noexcept {
-  return call_session<kUnsupported>("C_DecryptMessageBegin", h, p, pl, a, al);
-}
-CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR c,
-                           CK_ULONG cl, CK_BYTE_PTR t, CK_ULONG_PTR tl, CK_FLAGS f) noexcept {
-  return call_session<kUnsupported>("C_DecryptMessageNext", h, p, pl, c, cl, t, tl, f);
-}
 CK_RV C_SignMessage(CK_SESSION_HANDLE h, CK_VOID_PTR p, CK_ULONG pl, CK_BYTE_PTR d, CK_ULONG dl,
                     CK_BYTE_PTR s, CK_ULONG_PTR sl) noexcept {
   return call_session<kUnsupported>("C_SignMessage", h, p, pl, d, dl, s, sl);

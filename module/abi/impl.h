@@ -4,6 +4,9 @@
 // CKR_BUFFER_TOO_SMALL after filling the needed length, or C_GetAttributeValue's results).
 #pragma once
 
+#include <cstdint>
+#include <span>
+
 #include "session/module_state.h"
 #include "session/session.h"
 
@@ -72,6 +75,8 @@ void unwrap_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism
                 CK_ATTRIBUTE_PTR tmpl, CK_ULONG count, CK_OBJECT_HANDLE_PTR key);
 
 // ---- cryptographic operations (impl_crypto.cpp) -----------------------------------------------
+// The caller's input buffer; NULL with a nonzero length is CKR_ARGUMENTS_BAD.
+std::span<const std::uint8_t> input(CK_BYTE_PTR data, CK_ULONG len);
 // kind selects sign/verify/encrypt/decrypt/digest; the entry points bind it.
 void operation_init(ModuleState& state, Session& session, OpKind kind, CK_MECHANISM_PTR mechanism,
                     CK_OBJECT_HANDLE key);
@@ -93,6 +98,22 @@ void verify_final(ModuleState& state, Session& session, CK_BYTE_PTR signature,
 void digest_key(ModuleState& state, Session& session, CK_OBJECT_HANDLE key);
 void seed_random(ModuleState& state, Session& session, CK_BYTE_PTR seed, CK_ULONG seed_len);
 void generate_random(ModuleState& state, Session& session, CK_BYTE_PTR out, CK_ULONG out_len);
+
+// ---- message-based encryption and decryption (impl_message.cpp) -------------------------------
+// kind selects the direction; the entry points bind it.
+void message_init(ModuleState& state, Session& session, MessageKind kind,
+                  CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key);
+// C_EncryptMessage / C_DecryptMessage: one whole message, with the size-query convention.
+CK_RV crypt_message(ModuleState& state, Session& session, MessageKind kind, CK_VOID_PTR param,
+                    CK_ULONG param_len, CK_BYTE_PTR aad, CK_ULONG aad_len, CK_BYTE_PTR in,
+                    CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len);
+void message_begin(ModuleState& state, Session& session, MessageKind kind, CK_VOID_PTR param,
+                   CK_ULONG param_len, CK_BYTE_PTR aad, CK_ULONG aad_len);
+// C_EncryptMessageNext / C_DecryptMessageNext, with the size-query convention.
+CK_RV message_next(ModuleState& state, Session& session, MessageKind kind, CK_VOID_PTR param,
+                   CK_ULONG param_len, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out,
+                   CK_ULONG_PTR out_len, CK_FLAGS flags);
+void message_final(ModuleState& state, Session& session, MessageKind kind);
 
 // ---- refused functions (see entry_refused.cpp for the decision table) -------------------------
 template <CK_RV Rv>

@@ -40,11 +40,6 @@ class EndUnlessKept {
   bool keep_ = false;
 };
 
-std::span<const std::uint8_t> input(CK_BYTE_PTR data, CK_ULONG len) {
-  require(data != nullptr || len == 0, CKR_ARGUMENTS_BAD, "input pointer is NULL");
-  return {data, data == nullptr ? 0 : len};
-}
-
 // The length-query / CKR_BUFFER_TOO_SMALL half of the output convention. Returns true when the
 // caller's buffer can take `needed` bytes; otherwise sets *out_len and keeps the operation.
 bool output_fits(std::size_t needed, CK_BYTE_PTR out, CK_ULONG_PTR out_len, EndUnlessKept& guard) {
@@ -63,6 +58,11 @@ void deliver(const std::vector<std::uint8_t>& result, CK_BYTE_PTR out, CK_ULONG_
 }
 
 }  // namespace
+
+std::span<const std::uint8_t> input(CK_BYTE_PTR data, CK_ULONG len) {
+  require(data != nullptr || len == 0, CKR_ARGUMENTS_BAD, "input pointer is NULL");
+  return {data, data == nullptr ? 0 : len};
+}
 
 void operation_init(ModuleState& state, Session& session, OpKind kind, CK_MECHANISM_PTR mechanism,
                     CK_OBJECT_HANDLE key) {

@@ -37,6 +37,15 @@ ObjectLayer& objects_of(ModuleState& state, const Session& session) {
   return *state.slot(session.slot_id()).objects;
 }
 
+// The session's context with the slot's login state (what the object layer needs to know of it).
+SessionContext context_of(ModuleState& state, const Session& session) {
+  SessionContext context = session.context();
+  SlotState& slot = state.slot(session.slot_id());
+  const std::lock_guard lock(*slot.mutex);
+  context.security_officer = slot.login == LoginState::kSecurityOfficer;
+  return context;
+}
+
 }  // namespace
 
 void create_object(ModuleState& state, Session& session, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count,
@@ -44,7 +53,7 @@ void create_object(ModuleState& state, Session& session, CK_ATTRIBUTE_PTR tmpl, 
   const auto attrs = attributes(tmpl, count);
   require(object != nullptr, CKR_ARGUMENTS_BAD, "phObject is NULL");
   check_may_create(session, attrs);
-  *object = objects_of(state, session).create_object(session.context(), attrs);
+  *object = objects_of(state, session).create_object(context_of(state, session), attrs);
 }
 
 void copy_object(ModuleState& state, Session& session, CK_OBJECT_HANDLE object,
@@ -52,7 +61,7 @@ void copy_object(ModuleState& state, Session& session, CK_OBJECT_HANDLE object,
   const auto attrs = attributes(tmpl, count);
   require(new_object != nullptr, CKR_ARGUMENTS_BAD, "phNewObject is NULL");
   check_may_create(session, attrs);
-  *new_object = objects_of(state, session).copy_object(session.context(), object, attrs);
+  *new_object = objects_of(state, session).copy_object(context_of(state, session), object, attrs);
 }
 
 void destroy_object(ModuleState& state, Session& session, CK_OBJECT_HANDLE object) {
@@ -75,7 +84,7 @@ CK_RV get_attribute_value(ModuleState& state, Session& session, CK_OBJECT_HANDLE
 void set_attribute_value(ModuleState& state, Session& session, CK_OBJECT_HANDLE object,
                          CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
   const auto attrs = attributes(tmpl, count);
-  objects_of(state, session).set_attribute_value(session.context(), object, attrs);
+  objects_of(state, session).set_attribute_value(context_of(state, session), object, attrs);
 }
 
 void find_objects_init(ModuleState& state, Session& session, CK_ATTRIBUTE_PTR tmpl,
@@ -115,7 +124,8 @@ void generate_key_pair(ModuleState& state, Session& session, CK_MECHANISM_PTR me
   check_may_create(session, pub);
   check_may_create(session, priv);
   const auto [public_handle, private_handle] =
-      objects_of(state, session).generate_key_pair(session.context(), *mechanism, pub, priv);
+      objects_of(state, session)
+          .generate_key_pair(context_of(state, session), *mechanism, pub, priv);
   *public_key = public_handle;
   *private_key = private_handle;
 }
@@ -126,7 +136,7 @@ void generate_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechani
   require(key != nullptr, CKR_ARGUMENTS_BAD, "phKey is NULL");
   const auto attrs = attributes(tmpl, count);
   check_may_create(session, attrs);
-  *key = objects_of(state, session).generate_key(session.context(), *mechanism, attrs);
+  *key = objects_of(state, session).generate_key(context_of(state, session), *mechanism, attrs);
 }
 
 void derive_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism,
@@ -136,7 +146,8 @@ void derive_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism
   require(key != nullptr, CKR_ARGUMENTS_BAD, "phKey is NULL");
   const auto attrs = attributes(tmpl, count);
   check_may_create(session, attrs);
-  *key = objects_of(state, session).derive_key(session.context(), *mechanism, base_key, attrs);
+  *key = objects_of(state, session)
+             .derive_key(context_of(state, session), *mechanism, base_key, attrs);
 }
 
 // C_WrapKey: the output convention of §5.2 (pWrappedKey NULL: the length; too small:
@@ -169,7 +180,7 @@ void unwrap_key(ModuleState& state, Session& session, CK_MECHANISM_PTR mechanism
   const auto attrs = attributes(tmpl, count);
   check_may_create(session, attrs);
   *key = objects_of(state, session)
-             .unwrap_key(session.context(), *mechanism, unwrapping_key,
+             .unwrap_key(context_of(state, session), *mechanism, unwrapping_key,
                          {wrapped, wrapped == nullptr ? 0 : wrapped_len}, attrs);
 }
 

@@ -7,6 +7,7 @@
 //   CKU_SO: accepted when the slot has no read-only session (else CKR_SESSION_READ_ONLY_EXISTS).
 //     While the SO is logged in, read-only sessions cannot be opened
 //     (CKR_SESSION_READ_WRITE_SO_EXISTS).
+//     What the SO may do beyond the user: set CKA_TRUSTED to TRUE (objects/template_rules.h).
 //   CKU_CONTEXT_SPECIFIC: no operation ever needs re-authentication, so
 //     CKR_OPERATION_NOT_INITIALIZED.
 // Closing the last session of a slot logs the application out of it.
@@ -159,6 +160,17 @@ void session_cancel(ModuleState& /*state*/, Session& session, CK_FLAGS flags) {
   for (const auto& bit : kBits) {
     if ((flags & bit.flag) != 0) {
       session.end(bit.kind);
+    }
+  }
+  struct MessageBit {
+    CK_FLAGS flag;
+    MessageKind kind;
+  };
+  constexpr MessageBit kMessageBits[] = {{CKF_MESSAGE_ENCRYPT, MessageKind::kEncrypt},
+                                         {CKF_MESSAGE_DECRYPT, MessageKind::kDecrypt}};
+  for (const auto& bit : kMessageBits) {
+    if ((flags & bit.flag) != 0) {
+      session.end_message(bit.kind);
     }
   }
   if ((flags & CKF_FIND_OBJECTS) != 0) {

@@ -1,9 +1,11 @@
 #include "bridge/class_schema.h"
 
-#include <array>
 #include <initializer_list>
+#include <span>
+#include <vector>
 
 #include "bridge/attribute_map.h"
+#include "bridge/key_types/key_type.h"
 
 namespace p11::bridge {
 
@@ -54,7 +56,7 @@ const Group kPublicKey = {
     {CKA_VERIFY, CG, D::kTrue},
     {CKA_VERIFY_RECOVER, CG, D::kFalse},
     {CKA_WRAP, CG, D::kFalse},
-    {CKA_TRUSTED, RO, D::kFalse},
+    {CKA_TRUSTED, CGMP, D::kFalse},
     {CKA_PUBLIC_KEY_INFO, RO, D::kNone},
     // What a key wrapped under this one must have (RSA wrapping, objects/layer_wrap.cpp).
     {CKA_WRAP_TEMPLATE, CG, D::kEmpty},
@@ -80,40 +82,8 @@ const Group kPrivateKey = {
     {kCkaNssDb, C | P | kOptional, D::kNone},
 };
 
-// §6.1 RSA.
-const Group kRsaPublic = {
-    {CKA_MODULUS, C | kRequiredCreate, D::kNone},
-    {CKA_MODULUS_BITS, G | kRequiredGenerate, D::kNone},
-    {CKA_PUBLIC_EXPONENT, CG | kRequiredCreate, D::kNone},
-};
-// CKA_MODULUS_BITS is a public key attribute; shown on the private key too (read-only),
-// as pkcs11-tool and others ask the private object for its size.
-const Group kRsaPrivate = {
-    {CKA_MODULUS, C | kRequiredCreate, D::kNone},
-    {CKA_MODULUS_BITS, RO, D::kNone},
-    {CKA_PUBLIC_EXPONENT, C | kRequiredCreate, D::kNone},
-    {CKA_PRIVATE_EXPONENT, C | kSensitive | kRequiredCreate, D::kNone},
-    {CKA_PRIME_1, C | kSensitive | kRequiredCreate, D::kNone},
-    {CKA_PRIME_2, C | kSensitive | kRequiredCreate, D::kNone},
-    {CKA_EXPONENT_1, C | kSensitive, D::kNone},
-    {CKA_EXPONENT_2, C | kSensitive, D::kNone},
-    {CKA_COEFFICIENT, C | kSensitive, D::kNone},
-};
-
-// §6.3 elliptic curve.
-const Group kEcPublic = {
-    {CKA_EC_PARAMS, CG | kRequiredCreate | kRequiredGenerate, D::kNone},
-    {CKA_EC_POINT, C | kRequiredCreate, D::kNone},
-};
-// The public value is shown on the private object too (clients read it there); in a
-// C_CreateObject template it is accepted and the key's own value wins.
-const Group kEcPrivate = {
-    {CKA_EC_PARAMS, C | kRequiredCreate, D::kNone},
-    {CKA_EC_POINT, C, D::kNone},
-    {CKA_VALUE, C | kSensitive | kRequiredCreate, D::kNone},
-};
-
-// §4.10 secret keys (CNG AES and generic-secret keys, objects/secret_keys.h).
+// §4.10 secret keys (CNG AES and generic-secret keys, objects/secret_keys.h). The key types'
+// own attributes (§6) are in their descriptors (key_types/).
 const Group kSecretKey = {
     {CKA_PRIVATE, CGP, D::kTrue},
     {CKA_SENSITIVE, CGMP | kOnlyToTrue, D::kTrue},
@@ -128,7 +98,7 @@ const Group kSecretKey = {
     {CKA_NEVER_EXTRACTABLE, RO, D::kFalse},
     {CKA_CHECK_VALUE, C, D::kNone},  // §4.10: given at creation, it must match the value
     {CKA_WRAP_WITH_TRUSTED, CGMP | kOnlyToTrue, D::kFalse},
-    {CKA_TRUSTED, RO, D::kFalse},
+    {CKA_TRUSTED, CGMP, D::kFalse},
     // §4.10: the attributes a key wrapped / unwrapped with this key must have (an attribute
     // array, persisted serialised as a custom property).
     {CKA_WRAP_TEMPLATE, CG, D::kEmpty},
@@ -137,11 +107,14 @@ const Group kSecretKey = {
     {CKA_VALUE_LEN, G, D::kNone},
 };
 
+// CKA_TRUSTED (certificates, public and secret keys) may be set to TRUE only in the Security
+// Officer's session: objects/template_rules.h check_officer_only, on every template.
+
 // §4.6 certificates and §4.6.3 X.509 public key certificates. Subject, issuer and serial are
 // derived from CKA_VALUE when the template leaves them out.
 const Group kCertificate = {
     {CKA_CERTIFICATE_TYPE, C | kRequiredCreate, D::kNone},
-    {CKA_TRUSTED, C, D::kFalse},
+    {CKA_TRUSTED, C | M, D::kFalse},
     {CKA_CERTIFICATE_CATEGORY, C, D::kNone},
     {CKA_CHECK_VALUE, C, D::kNone},
     {CKA_START_DATE, C | M, D::kEmpty},
@@ -167,11 +140,15 @@ const Group kData = {
     {CKA_VALUE, C | M, D::kEmpty},
 };
 
+using Entries = std::span<const SchemaEntry>;
+
+Entries entries_of(const Group& group) { return {group.begin(), group.size()}; }
+
 // Later groups override earlier entries of the same type (e.g. the private key's CKA_PRIVATE).
-Schema compose(CK_OBJECT_CLASS cls, CK_ULONG subtype, std::initializer_list<const Group*> groups) {
+Schema compose(CK_OBJECT_CLASS cls, CK_ULONG subtype, std::initializer_list<Entries> groups) {
   Schema s{cls, subtype, {}};
-  for (const Group* g : groups) {
-    for (const SchemaEntry& e : *g) {
+  for (const Entries g : groups) {
+    for (const SchemaEntry& e : g) {
       bool replaced = false;
       for (SchemaEntry& have : s.entries) {
         if (have.type == e.type) {
@@ -187,21 +164,32 @@ Schema compose(CK_OBJECT_CLASS cls, CK_ULONG subtype, std::initializer_list<cons
   return s;
 }
 
+// Key schemas come from the key type registry (key_types/key_type.h): the common groups plus
+// the type's own entries.
 struct AllSchemas {
-  Schema rsa_private =
-      compose(CKO_PRIVATE_KEY, CKK_RSA, {&kStorage, &kKey, &kPrivateKey, &kRsaPrivate});
-  Schema rsa_public =
-      compose(CKO_PUBLIC_KEY, CKK_RSA, {&kStorage, &kKey, &kPublicKey, &kRsaPublic});
-  Schema ec_private =
-      compose(CKO_PRIVATE_KEY, CKK_EC, {&kStorage, &kKey, &kPrivateKey, &kEcPrivate});
-  Schema ec_public = compose(CKO_PUBLIC_KEY, CKK_EC, {&kStorage, &kKey, &kPublicKey, &kEcPublic});
-  Schema generic_secret =
-      compose(CKO_SECRET_KEY, CKK_GENERIC_SECRET, {&kStorage, &kKey, &kSecretKey});
-  Schema aes_secret = compose(CKO_SECRET_KEY, CKK_AES, {&kStorage, &kKey, &kSecretKey});
-  Schema x509 = compose(CKO_CERTIFICATE, CKC_X_509, {&kStorage, &kCertificate});
-  Schema data = compose(CKO_DATA, kDataSubtype, {&kStorage, &kData});
-  std::array<const Schema*, 8> list = {&rsa_private,    &rsa_public, &ec_private, &ec_public,
-                                       &generic_secret, &aes_secret, &x509,       &data};
+  std::vector<Schema> schemas;
+  std::vector<const Schema*> list;
+  AllSchemas() {
+    const Entries storage = entries_of(kStorage);
+    const Entries key = entries_of(kKey);
+    for (const KeyTypeDescriptor* type : all_key_types()) {
+      const CK_KEY_TYPE k = type->key_type;
+      if (type->pair != nullptr) {
+        schemas.push_back(
+            compose(CKO_PRIVATE_KEY, k,
+                    {storage, key, entries_of(kPrivateKey), type->pair->private_entries}));
+        schemas.push_back(compose(
+            CKO_PUBLIC_KEY, k, {storage, key, entries_of(kPublicKey), type->pair->public_entries}));
+      } else {
+        schemas.push_back(compose(CKO_SECRET_KEY, k, {storage, key, entries_of(kSecretKey)}));
+      }
+    }
+    schemas.push_back(compose(CKO_CERTIFICATE, CKC_X_509, {storage, entries_of(kCertificate)}));
+    schemas.push_back(compose(CKO_DATA, kDataSubtype, {storage, entries_of(kData)}));
+    for (const Schema& schema : schemas) {
+      list.push_back(&schema);
+    }
+  }
 };
 
 const AllSchemas& schemas() {

@@ -46,8 +46,9 @@ struct Schema {
 inline constexpr CK_ULONG kDataSubtype = 0;
 
 // The schema of a supported (class, key type / certificate type); nullptr otherwise.
-// Supported: CKO_PRIVATE_KEY / CKO_PUBLIC_KEY with CKK_RSA or CKK_EC, CKO_SECRET_KEY with
-// CKK_GENERIC_SECRET or CKK_AES, CKO_CERTIFICATE with CKC_X_509, CKO_DATA (kDataSubtype).
+// Supported: the key types of the registry (key_types/key_type.h: CKO_PRIVATE_KEY and
+// CKO_PUBLIC_KEY of key pair types, CKO_SECRET_KEY of secret types), CKO_CERTIFICATE with
+// CKC_X_509, CKO_DATA (kDataSubtype).
 const Schema* schema_for(CK_OBJECT_CLASS object_class, CK_ULONG subtype) noexcept;
 std::span<const Schema* const> all_schemas() noexcept;
 

@@ -1,7 +1,8 @@
-// CNG key blobs <-> PKCS#11 key values (reference/cng-model.md §2.6), using OpenSSL 3 for
-// DER (SubjectPublicKeyInfo, PKCS#8) and EC point arithmetic. Malformed input from the
-// PKCS#11 side throws P11Error(CKR_ATTRIBUTE_VALUE_INVALID); a malformed blob coming back
-// from NCrypt throws P11Error(CKR_DEVICE_ERROR).
+// CNG key blobs <-> PKCS#11 key values (reference/cng-model.md §2.6): the values every key
+// pair type shares, and the entry points that dispatch to the key type's codec
+// (key_types/key_type.h; the codecs use OpenSSL 3 for PKCS#8 and EC point arithmetic).
+// Malformed input from the PKCS#11 side throws P11Error(CKR_ATTRIBUTE_VALUE_INVALID); a
+// malformed blob coming back from NCrypt throws P11Error(CKR_DEVICE_ERROR).
 #pragma once
 
 #include <optional>
@@ -40,12 +41,12 @@ struct PublicKeyValues {
   CK_ULONG bits = 0;                 // RSA modulus bits / EC curve bits
 };
 
-// From NCryptExportKey(BCRYPT_RSAPUBLIC_BLOB or BCRYPT_ECCPUBLIC_BLOB).
-PublicKeyValues parse_public_blob(ByteView blob);
 // BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB (ECDSA magic) for NCryptImportKey.
 Bytes make_public_blob(const PublicKeyValues& key);
 // CKA_PUBLIC_KEY_INFO: DER SubjectPublicKeyInfo (encoded without validating the key).
 Bytes spki_der(const PublicKeyValues& key);
+// SEQUENCE { algorithm, BIT STRING subjectPublicKey }: what the codecs' spki_der assemble.
+Bytes spki_from_parts(ByteView algorithm_identifier, ByteView subject_public_key);
 // Checks with OpenSSL that the values make a valid public key (CKR_ATTRIBUTE_VALUE_INVALID…).
 void validate_public_key(const PublicKeyValues& key);
 // DER helpers: a tag-length-value, and an INTEGER from big-endian magnitude bytes.
@@ -59,20 +60,6 @@ Bytes nss_key_id(const PublicKeyValues& key);
 Bytes der_octet_string(ByteView content);
 // Accepts the DER form and, as many modules do, the raw point; nullopt when neither.
 std::optional<Bytes> ec_point_from_attribute(ByteView value, const CurveInfo& curve);
-
-// One component of an exported private blob (RSAFULLPRIVATE or ECCPRIVATE), by attribute:
-// CKA_PRIVATE_EXPONENT, CKA_PRIME_1/2, CKA_EXPONENT_1/2, CKA_COEFFICIENT, CKA_VALUE (EC d).
-SecretBytes private_component(ByteView private_blob, CK_ATTRIBUTE_TYPE type);
-
-// Private key parts from a C_CreateObject template, as PKCS#8 PrivateKeyInfo DER for
-// NCryptImportKey. For RSA, missing CRT parts are computed from d, p, q.
-struct RsaPrivateParts {
-  Bytes modulus, public_exponent;
-  SecretBytes private_exponent, prime1, prime2, exponent1, exponent2, coefficient;
-};
-SecretBytes rsa_pkcs8(const RsaPrivateParts& parts);
-// EC: d plus the curve; also returns the public point (computed as d·G).
-SecretBytes ec_pkcs8(const CurveInfo& curve, ByteView d, Bytes& point_out);
 
 // Strips leading zero bytes of a big-endian integer (keeps one byte for zero).
 Bytes strip_leading_zeros(ByteView value);

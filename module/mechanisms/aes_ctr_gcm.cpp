@@ -159,31 +159,14 @@ class AesGcmOperation final : public CipherOperation {
     }
     const std::size_t data_len = encrypting() ? buffer_.size() : buffer_.size() - tag_bytes_;
     std::vector<std::uint8_t> out(encrypting() ? data_len + tag_bytes_ : data_len);
-    Block tag{};
-    if (!encrypting()) {
-      std::memcpy(tag.data(), buffer_.data() + data_len, tag_bytes_);
-    }
-    BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO auth{};
-    auth.cbSize = sizeof(auth);
-    auth.dwInfoVersion = BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO_VERSION;
-    auth.pbNonce = iv_.data();
-    auth.cbNonce = static_cast<ULONG>(iv_.size());
-    auth.pbAuthData = aad_.empty() ? nullptr : aad_.data();
-    auth.cbAuthData = static_cast<ULONG>(aad_.size());
-    auth.pbTag = tag.data();
-    auth.cbTag = static_cast<ULONG>(tag_bytes_);
-    NCRYPT_CIPHER_PADDING_INFO info{sizeof(NCRYPT_CIPHER_PADDING_INFO),
-                                    NCRYPT_CIPHER_OTHER_PADDING_FLAG,
-                                    nullptr,
-                                    0,
-                                    reinterpret_cast<PUCHAR>(&auth),
-                                    sizeof(auth)};
-    const std::size_t written = key_.crypt(encrypting(), BCRYPT_CHAIN_MODE_GCM, info,
-                                           std::span<const std::uint8_t>(buffer_).first(data_len),
-                                           std::span<std::uint8_t>(out).first(data_len));
-    require(written == data_len, CKR_GENERAL_ERROR, "short GCM output");
+    const auto data = std::span<const std::uint8_t>(buffer_).first(data_len);
     if (encrypting()) {
-      std::memcpy(out.data() + data_len, tag.data(), tag_bytes_);
+      gcm_crypt(key_, true, iv_, aad_, data, std::span<std::uint8_t>(out).first(data_len),
+                std::span<std::uint8_t>(out).subspan(data_len));
+    } else {
+      Block tag{};
+      std::memcpy(tag.data(), buffer_.data() + data_len, tag_bytes_);
+      gcm_crypt(key_, false, iv_, aad_, data, out, std::span<std::uint8_t>(tag).first(tag_bytes_));
     }
     buffer_.clear();
     return out;
@@ -214,6 +197,32 @@ class AesGcmOperation final : public CipherOperation {
 };
 
 }  // namespace
+
+void gcm_crypt(const AesKey& key, bool encrypt, std::span<const std::uint8_t> iv,
+               std::span<const std::uint8_t> aad, std::span<const std::uint8_t> in,
+               std::span<std::uint8_t> out, std::span<std::uint8_t> tag) {
+  require(out.size() >= in.size() && !iv.empty() && tag.size() >= 4 && tag.size() <= kAesBlock,
+          CKR_GENERAL_ERROR, "bad GCM call");
+  BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO auth{};
+  auth.cbSize = sizeof(auth);
+  auth.dwInfoVersion = BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO_VERSION;
+  // NCrypt takes non-const pointers; it only reads the nonce and the additional data.
+  auth.pbNonce = const_cast<PUCHAR>(iv.data());
+  auth.cbNonce = static_cast<ULONG>(iv.size());
+  auth.pbAuthData = aad.empty() ? nullptr : const_cast<PUCHAR>(aad.data());
+  auth.cbAuthData = static_cast<ULONG>(aad.size());
+  auth.pbTag = tag.data();
+  auth.cbTag = static_cast<ULONG>(tag.size());
+  NCRYPT_CIPHER_PADDING_INFO info{sizeof(NCRYPT_CIPHER_PADDING_INFO),
+                                  NCRYPT_CIPHER_OTHER_PADDING_FLAG,
+                                  nullptr,
+                                  0,
+                                  reinterpret_cast<PUCHAR>(&auth),
+                                  sizeof(auth)};
+  const std::size_t written =
+      key.crypt(encrypt, BCRYPT_CHAIN_MODE_GCM, info, in, out.first(in.size()));
+  require(written == in.size(), CKR_GENERAL_ERROR, "short GCM output");
+}
 
 std::unique_ptr<Operation> make_aes_ctr_operation(OpKind kind, const MechanismSpec& /*spec*/,
                                                   const DecodedParams& params, const KeyView* key) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <mutex>
 
+#include "bridge/key_types/key_type.h"
+
 namespace p11 {
 namespace mech {
 
@@ -109,7 +111,9 @@ constexpr std::array kRows = {
                   A::kAes, decode_aes_iv_params, make_aes_block_operation},
     MechanismSpec{CKM_AES_CTR, F::kAesCtr, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
                   decode_aes_ctr_params, make_aes_ctr_operation},
-    MechanismSpec{CKM_AES_GCM, F::kAesGcm, CKK_AES, kSecretClasses, H::kNone, kCipher, A::kAes,
+    // Also message-based (C_MessageEncryptInit & co., mechanisms/aes_gcm_message.cpp).
+    MechanismSpec{CKM_AES_GCM, F::kAesGcm, CKK_AES, kSecretClasses, H::kNone,
+                  kCipher | CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT, A::kAes,
                   decode_aes_gcm_params, make_aes_gcm_operation},
     // Key wrapping (objects/layer_wrap.cpp decodes the parameter: it has no operation).
     MechanismSpec{CKM_AES_KEY_WRAP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,
@@ -153,12 +157,6 @@ const MechanismSpec* find_mechanism(CK_MECHANISM_TYPE type) noexcept {
 
 std::span<const MechanismSpec> all_mechanisms() noexcept { return kRows; }
 
-namespace {
-
-KeySizeRange range_of(slots::BitRange bits) noexcept { return {bits.min_bits, bits.max_bits}; }
-
-}  // namespace
-
 bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept {
   return caps.has(spec.needs);
 }
@@ -168,24 +166,13 @@ CK_FLAGS flags_on(const MechanismSpec& spec, const slots::Capabilities& caps) no
 }
 
 KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& caps) noexcept {
-  switch (key_type) {
-    case CKK_RSA:
-      return range_of(caps.rsa_bits);
-    case CKK_EC:
-      return range_of(caps.ec_bits());
-    case CKK_AES:  // in bytes, as PKCS#11 counts AES and generic-secret sizes
-      return caps.aes ? KeySizeRange{16, 32} : KeySizeRange{0, 0};
-    case CKK_GENERIC_SECRET:
-      return caps.generic_secret ? KeySizeRange{NCRYPT_GENERIC_SECRET_MIN_LENGTH / 8,
-                                                NCRYPT_GENERIC_SECRET_MAX_LENGTH / 8}
-                                 : KeySizeRange{0, 0};
-    default:
-      return {0, 0};
-  }
+  const bridge::KeyTypeDescriptor* type = bridge::find_key_type(key_type);
+  return type != nullptr ? type->size_range(caps) : KeySizeRange{0, 0};
 }
 
 CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept {
-  return key_type == CKK_AES || key_type == CKK_GENERIC_SECRET ? 8 : 1;
+  const bridge::KeyTypeDescriptor* type = bridge::find_key_type(key_type);
+  return type != nullptr ? type->size_unit_bits : 1;
 }
 
 CK_OBJECT_CLASS key_class_for(const MechanismSpec& spec, OpKind kind) noexcept {

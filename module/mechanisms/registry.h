@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 
+#include "bridge/key_types/key_type.h"
 #include "mechanisms/hashes.h"
 #include "mechanisms/operation.h"
 
@@ -80,7 +81,7 @@ using OpFactory = std::unique_ptr<Operation> (*)(OpKind kind, const MechanismSpe
 struct MechanismSpec {
   CK_MECHANISM_TYPE type;
   Family family;
-  CK_KEY_TYPE key_type;    // CKK_RSA / CKK_EC / CKK_AES / CKK_GENERIC_SECRET;
+  CK_KEY_TYPE key_type;    // a registered key type (bridge/key_types/key_type.h);
                            // CK_UNAVAILABLE_INFORMATION for digests
   KeyClasses key_classes;  // the key object class each operation kind needs
   HashAlg hash;            // hash of a hash-combined or digest mechanism; kNone for raw
@@ -101,14 +102,12 @@ std::span<const MechanismSpec> all_mechanisms() noexcept;
 // Key sizes the provider supports for a key type, in the unit C_GetMechanismInfo reports:
 // bits for RSA (modulus) and EC (field size), bytes for AES and generic secrets (PKCS#11
 // reports symmetric key sizes in bytes).
-struct KeySizeRange {
-  CK_ULONG min_bits;
-  CK_ULONG max_bits;
-};
-// From the slot's capabilities, probed at C_Initialize: RSA from the provider's Lengths, EC
-// from the curves it has, AES and generic secrets when it keeps such keys; {0,0} otherwise.
+using KeySizeRange = bridge::KeySizeRange;
+// From the slot's capabilities, probed at C_Initialize, as the key type's descriptor reads
+// them (RSA from the provider's Lengths, EC from the curves it has, AES and generic secrets
+// when it keeps such keys); {0,0} for unregistered key types.
 KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& caps) noexcept;
-// Bits per unit of key_size_range: 8 for CKK_AES and CKK_GENERIC_SECRET, else 1.
+// Bits per unit of key_size_range (the descriptor's: 8 for AES and generic secrets, else 1).
 CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept;
 // True when the slot offers the row: its capabilities have every ability the row needs.
 bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept;

@@ -37,6 +37,25 @@ class AesKey {
   std::shared_ptr<std::mutex> lock_;
 };
 
+// The GCM limits of CK_GCM_PARAMS and CK_GCM_MESSAGE_PARAMS: an IV of 1..256 bytes (what CNG
+// accepts as a GCM nonce) and a tag of 32..128 bits in whole bytes.
+inline constexpr CK_ULONG kMaxGcmIv = 256;
+[[nodiscard]] constexpr bool gcm_iv_len_ok(CK_ULONG bytes) noexcept {
+  return bytes >= 1 && bytes <= kMaxGcmIv;
+}
+[[nodiscard]] constexpr bool gcm_tag_bits_ok(CK_ULONG bits) noexcept {
+  return bits >= 32 && bits <= 128 && bits % 8 == 0;
+}
+
+// One AES-GCM encryption or decryption through NCrypt's GCM chaining mode
+// (BCRYPT_AUTHENTICATED_CIPHER_MODE_INFO). Encrypt writes in.size() bytes of ciphertext to out
+// and the tag (4..16 bytes, its size) to tag; decrypt checks tag first and releases nothing on a
+// mismatch (CKR_ENCRYPTED_DATA_INVALID). Shared by C_Encrypt/C_Decrypt and the message-based
+// functions.
+void gcm_crypt(const AesKey& key, bool encrypt, std::span<const std::uint8_t> iv,
+               std::span<const std::uint8_t> aad, std::span<const std::uint8_t> in,
+               std::span<std::uint8_t> out, std::span<std::uint8_t> tag);
+
 // The largest input one NCrypt call takes (its lengths are DWORDs), less a tag's room.
 inline constexpr std::size_t kMaxNcryptInput = 0xFFFFFFFFUL - 2 * kAesBlock;
 

@@ -30,10 +30,8 @@ struct GcmParams240 {
 };
 static_assert(sizeof(GcmParams240) != sizeof(CK_GCM_PARAMS), "GCM layouts must differ in size");
 
-constexpr CK_ULONG kMaxGcmIv = 256;
-
 // PKCS#11's CK_MAC_GENERAL_PARAMS (a CK_ULONG: the MAC length in bytes); p11-kit lacks it.
-using MacGeneralParams = CK_ULONG;  // what CNG accepts as a GCM nonce
+using MacGeneralParams = CK_ULONG;
 
 }  // namespace
 
@@ -85,14 +83,14 @@ void decode_aes_gcm_params(const MechanismSpec& /*spec*/, const CK_MECHANISM& me
   } else {
     bad_param("CK_GCM_PARAMS required");
   }
-  if (params.pIv == nullptr || params.ulIvLen < 1 || params.ulIvLen > kMaxGcmIv) {
+  if (params.pIv == nullptr || !gcm_iv_len_ok(params.ulIvLen)) {
     bad_param("the GCM IV must be 1..256 bytes");
   }
   if (params.ulAADLen != 0 &&
       (params.pAAD == nullptr || params.ulAADLen > std::numeric_limits<ULONG>::max())) {
     bad_param("bad GCM additional data");
   }
-  if (params.ulTagBits < 32 || params.ulTagBits > 128 || params.ulTagBits % 8 != 0) {
+  if (!gcm_tag_bits_ok(params.ulTagBits)) {
     bad_param("the GCM tag must be 32..128 bits, a multiple of 8");
   }
   out.iv = {params.pIv, params.ulIvLen};

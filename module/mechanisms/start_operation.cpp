@@ -66,8 +66,10 @@ void check_key_size(const MechanismSpec& spec, const KeyView& key,
   if (key.bits % unit != 0 || size < range.min_bits || size > range.max_bits) {
     fail(CKR_KEY_SIZE_RANGE, "key size outside the mechanism's range");
   }
-  if (spec.key_type == CKK_AES && key.bits != 128 && key.bits != 192 && key.bits != 256) {
-    fail(CKR_KEY_SIZE_RANGE, "AES keys are 16, 24 or 32 bytes");
+  // Secret key types may allow only some lengths within the range (AES: 16, 24 or 32 bytes).
+  const bridge::KeyTypeDescriptor* type = bridge::find_key_type(spec.key_type);
+  if (type != nullptr && type->secret != nullptr && !type->secret->length_ok(key.bits / 8)) {
+    fail(CKR_KEY_SIZE_RANGE, "key length not one the key type has");
   }
 }
 

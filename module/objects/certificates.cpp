@@ -141,10 +141,7 @@ ObjectPtr certificate_from_template(const AttrMap& tmpl) {
   if (attr_ulong(tmpl, CKA_CERTIFICATE_TYPE) != CKC_X_509) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "only X.509 certificates");
   }
-  if (attr_true(tmpl, CKA_TRUSTED)) {
-    // Trust is the security officer's to give; there is no SO here (no PIN model).
-    fail(CKR_ATTRIBUTE_READ_ONLY, "CKA_TRUSTED cannot be set");
-  }
+  // CKA_TRUSTED=TRUE was checked against the session (check_officer_only).
   const AttrMap derived = derived_from_der(tmpl.at(CKA_VALUE));
   AttrMap attrs = with_defaults(tmpl, x509_schema());
   // The certificate is the authority for what it says: the caller's copies must agree

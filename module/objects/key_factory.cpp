@@ -8,6 +8,7 @@
 
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
+#include "bridge/key_types/key_type.h"
 #include "bridge/ncrypt_props.h"
 #include "bridge/status_map.h"
 #include "bridge/utf.h"
@@ -35,21 +36,15 @@ AttrMap without_key_material(AttrMap attrs) {
   return attrs;
 }
 
-DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
+using bridge::KeyTypeDescriptor;
+
+// Key Usage bits from the private key's attributes, by the key type's usage rules.
+DWORD usage_bits(const AttrMap& priv, const KeyTypeDescriptor& type) {
   DWORD usage = 0;
-  if (attr_true(priv, CKA_SIGN)) {
-    usage |= NCRYPT_ALLOW_SIGNING_FLAG;
-  }
-  // CKM_RSA_X_509 signing is the raw RSA private operation, which CNG offers only as
-  // NCryptDecrypt without padding: an RSA signing key also carries the decrypt usage bit.
-  // (Raw signing makes any such key a decryption primitive anyway; CKA_DECRYPT itself stays
-  // in its custom property and the module enforces it.)
-  if (key_type == CKK_RSA &&
-      (attr_true(priv, CKA_DECRYPT) || attr_true(priv, CKA_UNWRAP) || attr_true(priv, CKA_SIGN))) {
-    usage |= NCRYPT_ALLOW_DECRYPT_FLAG;
-  }
-  if (key_type == CKK_EC && attr_true(priv, CKA_DERIVE)) {
-    usage |= NCRYPT_ALLOW_KEY_AGREEMENT_FLAG;
+  for (const bridge::UsageRule& rule : type.pair->usage) {
+    if (attr_true(priv, rule.attribute)) {
+      usage |= rule.usage_bit;
+    }
   }
   return usage;
 }
@@ -57,18 +52,18 @@ DWORD usage_bits(const AttrMap& priv, CK_KEY_TYPE key_type) {
 // Sets the creation-time properties and (persisted keys) the custom properties, then
 // finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
 // properties go in before finalize so the key file is written once.
-bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, CK_KEY_TYPE key_type,
-                            const AttrMap& priv, const AttrMap& pub, DWORD rsa_bits) {
-  if (rsa_bits != 0) {
-    bridge::set_dword_property(h, NCRYPT_LENGTH_PROPERTY, rsa_bits, 0, NcryptContext::kKeyGen);
+bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, const KeyTypeDescriptor& type,
+                            const AttrMap& priv, const AttrMap& pub, DWORD length_bits) {
+  if (length_bits != 0) {
+    bridge::set_dword_property(h, NCRYPT_LENGTH_PROPERTY, length_bits, 0, NcryptContext::kKeyGen);
   }
   bridge::set_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY, export_policy(persisted, priv), 0,
                              NcryptContext::kKeyGen);
-  bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(priv, key_type), 0,
+  bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(priv, type), 0,
                              NcryptContext::kKeyGen);
   if (persisted) {
-    write_custom_properties(h, CKO_PRIVATE_KEY, key_type, priv);
-    write_custom_properties(h, CKO_PUBLIC_KEY, key_type, pub);
+    write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, priv);
+    write_custom_properties(h, CKO_PUBLIC_KEY, type.key_type, pub);
   }
   const SECURITY_STATUS st = NCryptFinalizeKey(h, 0);
   if (st == NTE_EXISTS) {
@@ -144,16 +139,14 @@ void reject_unsupported_true(const AttrMap& attrs) {
   }
 }
 
-// Key-type defaults the generic schema cannot express: EC keys neither encrypt nor decrypt.
+// Key-type defaults the generic schema cannot express: usages no mechanism of the type
+// serves (EC keys neither encrypt nor decrypt) are FALSE unless the template asks.
 // (CKA_DERIVE=TRUE on an RSA key is kept as asked, as clients send it in generic templates
 // (tpm2-pkcs11 #565); no RSA derive mechanism exists, so it permits nothing.)
-void key_type_defaults(AttrMap& attrs, const AttrMap& tmpl, CK_KEY_TYPE key_type) {
-  if (key_type != CKK_EC) {
-    return;
-  }
-  for (const CK_ATTRIBUTE_TYPE type : {CKA_DECRYPT, CKA_ENCRYPT}) {
-    if (attrs.contains(type) && !tmpl.contains(type)) {
-      attrs[type] = bool_bytes(false);
+void key_type_defaults(AttrMap& attrs, const AttrMap& tmpl, const KeyTypeDescriptor& type) {
+  for (const CK_ATTRIBUTE_TYPE usage : type.pair->unserved_usages) {
+    if (attrs.contains(usage) && !tmpl.contains(usage)) {
+      attrs[usage] = bool_bytes(false);
     }
   }
 }
@@ -165,48 +158,15 @@ void check_class_and_type(const AttrMap& tmpl, CK_OBJECT_CLASS cls, CK_KEY_TYPE 
   }
 }
 
-DWORD checked_rsa_bits(const SlotContext& slot, const AttrMap& pub) {
-  const CK_ULONG bits = attr_ulong(pub, CKA_MODULUS_BITS).value_or(0);
-  if (const auto e = pub.find(CKA_PUBLIC_EXPONENT); e != pub.end()) {
-    if (bridge::strip_leading_zeros(e->second) != Bytes{0x01, 0x00, 0x01}) {
-      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG generates RSA keys with exponent 65537 only");
-    }
-  }
-  NCRYPT_SUPPORTED_LENGTHS lengths{512, 16384, 8, 2048};
-  if (const auto raw = bridge::get_property(slot.provider, NCRYPT_LENGTHS_PROPERTY);
-      raw && raw->size() == sizeof lengths) {
-    std::memcpy(&lengths, raw->data(), sizeof lengths);
-  }
-  const DWORD incr = lengths.dwIncrement == 0 ? 1 : lengths.dwIncrement;
-  if (bits < lengths.dwMinLength || bits > lengths.dwMaxLength ||
-      (bits - lengths.dwMinLength) % incr != 0) {
-    fail(CKR_KEY_SIZE_RANGE, "RSA modulus size not supported by the provider");
-  }
-  return static_cast<DWORD>(bits);
-}
-
-const bridge::CurveInfo& checked_curve(const AttrMap& attrs) {
-  const Bytes& params = attrs.at(CKA_EC_PARAMS);
-  if (const bridge::CurveInfo* curve = bridge::curve_by_params(params)) {
-    return *curve;
-  }
-  // An OID, a printable curve name or explicit parameters of another curve: well-formed but
-  // not a curve CNG offers. Anything else is not CKA_EC_PARAMS at all.
-  if (!params.empty() && (params[0] == 0x06 || params[0] == 0x13 || params[0] == 0x30)) {
-    fail(CKR_CURVE_NOT_SUPPORTED, "only P-256, P-384 and P-521 (as OIDs)");
-  }
-  fail(CKR_ATTRIBUTE_VALUE_INVALID, "malformed CKA_EC_PARAMS");
-}
-
 // The attributes of an imported (or unwrapped) private key: not generated here, so no
 // history (PKCS#11 §4.9 footnotes).
 AttrMap imported_private_attrs(const AttrMap& tmpl, const bridge::Schema& schema,
-                               CK_KEY_TYPE key_type) {
+                               const KeyTypeDescriptor& type) {
   AttrMap priv = with_defaults(tmpl, schema);
-  key_type_defaults(priv, tmpl, key_type);
+  key_type_defaults(priv, tmpl, type);
   reject_unsupported_true(priv);
   priv[CKA_CLASS] = ulong_bytes(CKO_PRIVATE_KEY);
-  priv[CKA_KEY_TYPE] = ulong_bytes(key_type);
+  priv[CKA_KEY_TYPE] = ulong_bytes(type.key_type);
   priv[CKA_LOCAL] = bool_bytes(false);
   priv[CKA_KEY_GEN_MECHANISM] = ulong_bytes(CK_UNAVAILABLE_INFORMATION);
   priv[CKA_ALWAYS_SENSITIVE] = bool_bytes(false);
@@ -220,10 +180,9 @@ AttrMap imported_private_attrs(const AttrMap& tmpl, const bridge::Schema& schema
 // PKCS#8 in the clear, or (wrapped non-null) wrapped under a key-encryption key: then the
 // blob is the wrapping and NCRYPTBUFFER_PKCS_ALG_ID names the algorithm expected inside.
 NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, ByteView pkcs8,
-                               bool persisted, CK_KEY_TYPE key_type, const AttrMap& priv,
+                               bool persisted, const KeyTypeDescriptor& type, const AttrMap& priv,
                                const AttrMap& pub, const WrappedKey* wrapped = nullptr) {
-  const char16_t* alg_id = key_type == CKK_RSA ? NCRYPT_RSA_ALGORITHM : NCRYPT_ECDH_ALGORITHM;
-  ImportParameters params(name, wrapped != nullptr ? alg_id : nullptr);
+  ImportParameters params(name, wrapped != nullptr ? type.pair->pkcs8_algorithm : nullptr);
   const ByteView blob = wrapped != nullptr ? wrapped->data : pkcs8;
   PendingKey pending;
   const SECURITY_STATUS st = NCryptImportKey(
@@ -236,7 +195,7 @@ NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, By
   }
   check_status(st, wrapped != nullptr ? NcryptContext::kUnwrap : NcryptContext::kImport,
                "NCryptImportKey");
-  if (!configure_and_finalize(pending.h, persisted, key_type, priv, pub, 0)) {
+  if (!configure_and_finalize(pending.h, persisted, type, priv, pub, 0)) {
     return 0;
   }
   return pending.release();
@@ -324,14 +283,11 @@ std::shared_ptr<CngKey> keep_public_half(const SlotContext& slot, const Object& 
 KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& mechanism,
                                  const AttrMap& public_template, const AttrMap& private_template,
                                  CK_SESSION_HANDLE owner) {
-  CK_KEY_TYPE key_type = 0;
-  if (mechanism.mechanism == CKM_RSA_PKCS_KEY_PAIR_GEN) {
-    key_type = CKK_RSA;
-  } else if (mechanism.mechanism == CKM_EC_KEY_PAIR_GEN) {
-    key_type = CKK_EC;
-  } else {
+  const KeyTypeDescriptor* type = bridge::find_key_type_by_generator(mechanism.mechanism);
+  if (type == nullptr || type->pair == nullptr) {
     fail(CKR_MECHANISM_INVALID, "not a key pair generation mechanism");
   }
+  const CK_KEY_TYPE key_type = type->key_type;
   if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
     fail(CKR_MECHANISM_PARAM_INVALID, "key pair generation takes no parameter");
   }
@@ -344,8 +300,8 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
 
   AttrMap pub = with_defaults(public_template, pub_schema);
   AttrMap priv = with_defaults(private_template, priv_schema);
-  key_type_defaults(pub, public_template, key_type);
-  key_type_defaults(priv, private_template, key_type);
+  key_type_defaults(pub, public_template, *type);
+  key_type_defaults(priv, private_template, *type);
   reject_unsupported_true(pub);
   reject_unsupported_true(priv);
   pair_attributes(priv, pub, private_template, public_template);
@@ -362,27 +318,20 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
   priv[CKA_ALWAYS_SENSITIVE] = bool_bytes(attr_true(priv, CKA_SENSITIVE));
   priv[CKA_NEVER_EXTRACTABLE] = bool_bytes(!attr_true(priv, CKA_EXTRACTABLE));
 
-  DWORD rsa_bits = 0;
-  const char16_t* algorithm = NCRYPT_RSA_ALGORITHM;
-  if (key_type == CKK_RSA) {
-    rsa_bits = checked_rsa_bits(slot, pub);
-  } else {
-    // §5.4.3: a CNG EC key is ECDSA or ECDH from creation; ECDH keys can also sign.
-    const bridge::CurveInfo& curve = checked_curve(pub);
-    algorithm = attr_true(priv, CKA_DERIVE) ? curve.ecdh_algorithm : curve.ecdsa_algorithm;
-  }
+  const bridge::KeyGenPlan plan = type->pair->generation(slot.provider, pub, priv);
   const AttrMap priv_props = without_key_material(priv);
   AttrMap pub_props = without_key_material(pub);
   pub_props.erase(CKA_MODULUS_BITS);
   auto key = create_named(slot, persisted, priv, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
     PendingKey pending;
-    const SECURITY_STATUS st =
-        NCryptCreatePersistedKey(slot.provider, &pending.h, algorithm, name, 0, slot.scope_flag);
+    const SECURITY_STATUS st = NCryptCreatePersistedKey(slot.provider, &pending.h, plan.algorithm,
+                                                        name, 0, slot.scope_flag);
     if (st == NTE_EXISTS) {
       return 0;
     }
     check_status(st, NcryptContext::kKeyGen, "NCryptCreatePersistedKey");
-    if (!configure_and_finalize(pending.h, persisted, key_type, priv_props, pub_props, rsa_bits)) {
+    if (!configure_and_finalize(pending.h, persisted, *type, priv_props, pub_props,
+                                plan.length_bits)) {
       return 0;
     }
     return pending.release();
@@ -393,28 +342,12 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
 
 KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
                                   CK_SESSION_HANDLE owner) {
-  const CK_KEY_TYPE key_type = attr_ulong(tmpl, CKA_KEY_TYPE).value_or(CKK_RSA);
-  const bridge::Schema* schema = bridge::schema_for(CKO_PRIVATE_KEY, key_type);
-  if (schema == nullptr) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID, "only RSA and EC private keys");
-  }
-  validate_template(tmpl, *schema, TemplateOp::kCreate);
-  AttrMap priv = imported_private_attrs(tmpl, *schema, key_type);
-  const auto secret = [&](CK_ATTRIBUTE_TYPE t) {
-    const auto it = tmpl.find(t);
-    return it == tmpl.end() ? SecretBytes() : SecretBytes(it->second.begin(), it->second.end());
-  };
-  SecretBytes pkcs8;
-  if (key_type == CKK_RSA) {
-    bridge::RsaPrivateParts parts{tmpl.at(CKA_MODULUS),         tmpl.at(CKA_PUBLIC_EXPONENT),
-                                  secret(CKA_PRIVATE_EXPONENT), secret(CKA_PRIME_1),
-                                  secret(CKA_PRIME_2),          secret(CKA_EXPONENT_1),
-                                  secret(CKA_EXPONENT_2),       secret(CKA_COEFFICIENT)};
-    pkcs8 = bridge::rsa_pkcs8(parts);
-  } else {
-    Bytes point;
-    pkcs8 = bridge::ec_pkcs8(checked_curve(tmpl), secret(CKA_VALUE), point);
-  }
+  const KeyTypeDescriptor& type = bridge::key_type_for_template(
+      CKO_PRIVATE_KEY, attr_ulong(tmpl, CKA_KEY_TYPE).value_or(CKK_RSA));
+  const bridge::Schema& schema = *bridge::schema_for(CKO_PRIVATE_KEY, type.key_type);
+  validate_template(tmpl, schema, TemplateOp::kCreate);
+  AttrMap priv = imported_private_attrs(tmpl, schema, type);
+  const SecretBytes pkcs8 = type.pair->pkcs8_from_template(tmpl);
   const bool persisted = attr_true(priv, CKA_TOKEN);
   const AttrMap props = without_key_material(priv);
   AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}};
@@ -422,22 +355,23 @@ KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
     pub[CKA_ID] = priv.at(CKA_ID);
   }
   auto key = create_named(slot, persisted, priv, [&](const char16_t* name) {
-    return import_pkcs8(slot, name, pkcs8, persisted, key_type, props, pub);
+    return import_pkcs8(slot, name, pkcs8, persisted, type, props, pub);
   });
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }
 
 KeyPairObjects unwrap_private_key(const SlotContext& slot, const AttrMap& tmpl,
                                   const WrappedKey& wrapped, CK_SESSION_HANDLE owner) {
-  const CK_KEY_TYPE key_type = attr_ulong(tmpl, CKA_KEY_TYPE).value_or(CKK_RSA);
-  const bridge::Schema* schema = bridge::schema_for(CKO_PRIVATE_KEY, key_type);
-  if (schema == nullptr) {
-    fail(CKR_TEMPLATE_INCONSISTENT, "only RSA and EC private keys are unwrapped");
+  const KeyTypeDescriptor* type =
+      bridge::find_key_type(CKO_PRIVATE_KEY, attr_ulong(tmpl, CKA_KEY_TYPE).value_or(CKK_RSA));
+  if (type == nullptr) {
+    fail(CKR_TEMPLATE_INCONSISTENT, "only private keys of a key pair type are unwrapped");
   }
+  const bridge::Schema* schema = bridge::schema_for(CKO_PRIVATE_KEY, type->key_type);
   // The key material comes from the wrapping: the template may name what a generation
   // template may (no modulus, no private value).
   validate_template(tmpl, *schema, TemplateOp::kGenerate);
-  const AttrMap priv = imported_private_attrs(tmpl, *schema, key_type);
+  const AttrMap priv = imported_private_attrs(tmpl, *schema, *type);
   const bool persisted = attr_true(priv, CKA_TOKEN);
   const AttrMap props = without_key_material(priv);
   AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}};
@@ -445,7 +379,7 @@ KeyPairObjects unwrap_private_key(const SlotContext& slot, const AttrMap& tmpl,
     pub[CKA_ID] = priv.at(CKA_ID);
   }
   auto key = create_named(slot, persisted, priv, [&](const char16_t* name) {
-    return import_pkcs8(slot, name, {}, persisted, key_type, props, pub, &wrapped);
+    return import_pkcs8(slot, name, {}, persisted, *type, props, pub, &wrapped);
   });
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }
@@ -465,20 +399,23 @@ KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& 
   }
   const SecretBytes pkcs8 = bridge::export_key(source.key->handle(), NCRYPT_PKCS8_PRIVATE_KEY_BLOB,
                                                NcryptContext::kExport);
-  const CK_KEY_TYPE key_type = source.subtype;
+  const KeyTypeDescriptor* type = bridge::find_key_type(CKO_PRIVATE_KEY, source.subtype);
+  if (type == nullptr) {
+    fail(CKR_GENERAL_ERROR, "a private key object of an unregistered key type");
+  }
   AttrMap priv = attrs;
   priv[CKA_TOKEN] = bool_bytes(true);
   const AttrMap props = without_key_material(priv);
   AttrMap pub = {{CKA_LABEL, priv.at(CKA_LABEL)}, {CKA_ID, priv.at(CKA_ID)}};
   auto key = create_named(slot, true, priv, [&](const char16_t* name) {
-    return import_pkcs8(slot, name, pkcs8, true, key_type, props, pub);
+    return import_pkcs8(slot, name, pkcs8, true, *type, props, pub);
   });
   return objects_over(slot, std::move(key), priv, pub, owner, true);
 }
 
 bool is_secret_key(NCRYPT_KEY_HANDLE h) {
   const auto algorithm = bridge::get_string_property(h, NCRYPT_ALGORITHM_PROPERTY);
-  return algorithm && secret_type_for_algorithm(*algorithm) != nullptr;
+  return algorithm && bridge::find_key_type_of_cng_key(CKO_SECRET_KEY, *algorithm, h) != nullptr;
 }
 
 KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name) {

@@ -6,6 +6,7 @@
 
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
+#include "bridge/key_types/key_type.h"
 #include "bridge/ncrypt_props.h"
 #include "bridge/utf.h"
 #include "core/p11_error.h"
@@ -78,7 +79,6 @@ namespace {
 std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFacts& facts,
                               CK_OBJECT_CLASS cls, const std::u16string& key_name,
                               const std::string& unique_id) {
-  const bool rsa = facts.pub.key_type == CKK_RSA;
   switch (info.type) {
     case CKA_CLASS:
       return ulong_bytes(cls);
@@ -92,16 +92,6 @@ std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFac
       std::string id = facts.unique_name.empty() ? unique_id : utf16_to_utf8(facts.unique_name);
       return to_bytes(cls == CKO_PUBLIC_KEY ? id + "/public" : id);
     }
-    case CKA_MODULUS:
-      return rsa ? std::optional<Bytes>(facts.pub.modulus) : std::nullopt;
-    case CKA_PUBLIC_EXPONENT:
-      return rsa ? std::optional<Bytes>(facts.pub.public_exponent) : std::nullopt;
-    case CKA_MODULUS_BITS:
-      return rsa ? std::optional<Bytes>(ulong_bytes(facts.pub.bits)) : std::nullopt;
-    case CKA_EC_PARAMS:
-      return rsa ? std::nullopt : std::optional<Bytes>(facts.pub.curve->ec_params);
-    case CKA_EC_POINT:
-      return rsa ? std::nullopt : std::optional<Bytes>(bridge::der_octet_string(facts.pub.point));
     case CKA_PUBLIC_KEY_INFO:
       return bridge::spki_der(facts.pub);
     case CKA_SENSITIVE:
@@ -110,14 +100,16 @@ std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFac
     default:
       break;
   }
+  if (auto value = facts.type->pair->public_attribute(info.type, facts.pub)) {
+    return value;  // the key type's own public values (CKA_MODULUS, CKA_EC_POINT, ...)
+  }
   if (info.source == CngSource::kKeyUsage) {
-    bool allowed = (facts.key_usage & info.usage_bit) != 0;
-    // CNG's usage word is generic; PKCS#11 asks per key type: RSA decrypts/wraps, only ECDH
-    // keys agree (ECDSA keys cannot), and public halves do in software what the bit permits.
-    if (info.usage_bit == NCRYPT_ALLOW_DECRYPT_FLAG) {
-      allowed = allowed && rsa;
-    } else if (info.usage_bit == NCRYPT_ALLOW_KEY_AGREEMENT_FLAG) {
-      allowed = allowed && facts.is_ecdh() && cls == CKO_PRIVATE_KEY;
+    // CNG's usage word is generic; PKCS#11 asks per key type (RSA decrypts/wraps, only ECDH
+    // keys agree), and public halves do in software what the bit permits, except agreeing.
+    const DWORD shown = facts.type->pair->shown_usage(facts.algorithm);
+    bool allowed = (facts.key_usage & shown & info.usage_bit) != 0;
+    if (info.usage_bit == NCRYPT_ALLOW_KEY_AGREEMENT_FLAG) {
+      allowed = allowed && cls == CKO_PRIVATE_KEY;
     }
     return bool_bytes(allowed);
   }
@@ -126,22 +118,16 @@ std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFac
 
 }  // namespace
 
-bool CngKeyFacts::is_ecdh() const noexcept { return algorithm.rfind(u"ECDH", 0) == 0; }
-
 CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key) {
   CngKeyFacts facts;
   facts.algorithm = bridge::get_string_property(key, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
-  const bool rsa = facts.algorithm == NCRYPT_RSA_ALGORITHM;
-  if (!rsa && bridge::curve_by_cng_name(facts.algorithm) == nullptr) {
-    // Generic "ECDSA"/"ECDH" keys name their curve separately; others are not for PKCS#11.
-    const auto curve = bridge::get_string_property(key, NCRYPT_ECC_CURVE_NAME_PROPERTY);
-    if (!curve || bridge::curve_by_cng_name(*curve) == nullptr) {
-      fail(CKR_KEY_TYPE_INCONSISTENT, "CNG key of an algorithm PKCS#11 objects cannot show");
-    }
+  facts.type = bridge::find_key_type_of_cng_key(CKO_PRIVATE_KEY, facts.algorithm, key);
+  if (facts.type == nullptr) {
+    fail(CKR_KEY_TYPE_INCONSISTENT, "CNG key of an algorithm PKCS#11 objects cannot show");
   }
-  const SecretBytes blob = bridge::export_key(
-      key, rsa ? BCRYPT_RSAPUBLIC_BLOB : BCRYPT_ECCPUBLIC_BLOB, NcryptContext::kGeneral);
-  facts.pub = bridge::parse_public_blob(blob);
+  const SecretBytes blob =
+      bridge::export_key(key, facts.type->pair->public_blob_type, NcryptContext::kGeneral);
+  facts.pub = facts.type->pair->parse_public_blob(blob);
   facts.key_usage =
       bridge::get_dword_property(key, NCRYPT_KEY_USAGE_PROPERTY).value_or(NCRYPT_ALLOW_ALL_USAGES);
   facts.export_policy = bridge::get_dword_property(key, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0);

@@ -10,18 +10,19 @@
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
+#include "bridge/key_types/key_type.h"
 #include "objects/object.h"
 
 namespace p11::objects {
 
 // Everything the object layer reads from one open CNG key.
 struct CngKeyFacts {
+  const bridge::KeyTypeDescriptor* type = nullptr;  // a key pair type
   bridge::PublicKeyValues pub;
   std::u16string algorithm;  // "Algorithm Name": "RSA", "ECDSA_P256", "ECDH_P384", …
   DWORD key_usage = 0;
   DWORD export_policy = 0;
   std::u16string unique_name;  // "Unique Name" of a persisted key, empty for ephemeral keys
-  [[nodiscard]] bool is_ecdh() const noexcept;
 };
 
 // Reads the facts (NCryptExportKey of the public blob plus a few properties).

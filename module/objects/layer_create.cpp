@@ -3,8 +3,10 @@
 
 #include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
+#include "bridge/key_types/key_type.h"
 #include "core/p11_error.h"
 #include "mechanisms/operation.h"
+#include "mechanisms/registry.h"
 #include "objects/certificates.h"
 #include "objects/data_objects.h"
 #include "objects/object_layer_impl.h"
@@ -20,28 +22,6 @@ CK_RV cert_store_rv(const std::exception& e) {
   return st == static_cast<long>(NTE_PERM) ? CKR_TOKEN_WRITE_PROTECTED : CKR_DEVICE_ERROR;
 }
 
-// The parts of a public key a C_CreateObject template gives.
-bridge::PublicKeyValues public_values(const AttrMap& t, CK_KEY_TYPE key_type) {
-  bridge::PublicKeyValues v;
-  v.key_type = key_type;
-  if (key_type == CKK_RSA) {
-    v.modulus = bridge::strip_leading_zeros(t.at(CKA_MODULUS));
-    v.public_exponent = bridge::strip_leading_zeros(t.at(CKA_PUBLIC_EXPONENT));
-    return v;
-  }
-  v.curve = bridge::curve_by_params(t.at(CKA_EC_PARAMS));
-  if (v.curve == nullptr) {
-    fail(CKR_CURVE_NOT_SUPPORTED, "only P-256, P-384 and P-521");
-  }
-  auto point = bridge::ec_point_from_attribute(t.at(CKA_EC_POINT), *v.curve);
-  if (!point) {
-    fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_EC_POINT is not an uncompressed point");
-  }
-  v.point = std::move(*point);
-  v.bits = v.curve->bits;
-  return v;
-}
-
 }  // namespace
 
 std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair(
@@ -49,6 +29,8 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair
     std::span<const CK_ATTRIBUTE> public_template, std::span<const CK_ATTRIBUTE> private_template) {
   const AttrMap pub = parse_template(public_template);
   const AttrMap priv = parse_template(private_template);
+  check_officer_only(pub, s.security_officer);
+  check_officer_only(priv, s.security_officer);
   if (attr_true(priv, CKA_TOKEN) || attr_true(pub, CKA_TOKEN)) {
     check_token_write(s);
   }
@@ -61,6 +43,7 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair
 CK_OBJECT_HANDLE ObjectLayerImpl::create_object(const SessionContext& s,
                                                 std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap t = parse_template(tmpl);
+  check_officer_only(t, s.security_officer);
   const auto cls = attr_ulong(t, CKA_CLASS);
   if (!cls) {
     fail(CKR_TEMPLATE_INCOMPLETE, "CKA_CLASS is required");
@@ -135,13 +118,20 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, con
          "only RSA and EC public keys");
   }
   validate_template(t, *schema, TemplateOp::kCreate);
-  const bridge::PublicKeyValues values = public_values(t, key_type);
-  if (attr_true(t, CKA_TOKEN)) {
-    bridge::validate_public_key(values);  // before anything is stored
-    AttrMap attrs = with_defaults(t, *schema);
-    if (key_type == CKK_EC) {
-      attrs[CKA_ENCRYPT] = bool_bytes(false);
+  const bridge::KeyPairRules& rules = *bridge::key_type_for_template(CKO_PUBLIC_KEY, key_type).pair;
+  const bridge::PublicKeyValues values = rules.public_from_template(t);
+  // Usages no mechanism of the type serves are FALSE (EC public keys do not encrypt).
+  const auto unserved_false = [&](AttrMap& attrs) {
+    for (const CK_ATTRIBUTE_TYPE usage : rules.unserved_usages) {
+      if (attrs.contains(usage)) {
+        attrs[usage] = bool_bytes(false);
+      }
     }
+  };
+  if (attr_true(t, CKA_TOKEN)) {
+    rules.validate(values);  // before anything is stored
+    AttrMap attrs = with_defaults(t, *schema);
+    unserved_false(attrs);
     const ObjectPtr obj = create_token_public_key(context_, values, attrs);
     std::unique_lock lock(mutex_);
     return register_public_only(obj);
@@ -151,22 +141,16 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_public_key(const SessionContext& s, con
   obj->subtype = key_type;
   obj->owner = s.handle;
   obj->attrs = with_defaults(t, *schema);
-  if (key_type == CKK_EC) {
-    obj->attrs[CKA_EC_POINT] = bridge::der_octet_string(values.point);
-    obj->attrs[CKA_ENCRYPT] = bool_bytes(false);
-  } else {
-    obj->attrs[CKA_MODULUS] = values.modulus;
-    obj->attrs[CKA_PUBLIC_EXPONENT] = values.public_exponent;
-  }
-  bridge::validate_public_key(values);
-  obj->attrs[CKA_PUBLIC_KEY_INFO] = bridge::spki_der(values);
-  if (key_type == CKK_RSA) {
-    CK_ULONG bits = (values.modulus.size() - 1) * 8;
-    for (unsigned top = values.modulus[0]; top != 0; top >>= 1) {
-      ++bits;
+  unserved_false(obj->attrs);
+  rules.validate(values);
+  // The type's public values in their canonical form (CKA_MODULUS without leading zeros,
+  // CKA_MODULUS_BITS, CKA_EC_POINT as a DER OCTET STRING).
+  for (const bridge::SchemaEntry& e : schema->entries) {
+    if (auto value = rules.public_attribute(e.type, values)) {
+      obj->attrs[e.type] = std::move(*value);
     }
-    obj->attrs[CKA_MODULUS_BITS] = ulong_bytes(bits);
   }
+  obj->attrs[CKA_PUBLIC_KEY_INFO] = rules.spki_der(values);
   obj->attrs[CKA_LOCAL] = bool_bytes(false);
   obj->attrs[CKA_UNIQUE_ID] = to_bytes(random_hex(16));
   std::unique_lock lock(mutex_);
@@ -177,6 +161,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::generate_key(const SessionContext& s,
                                                const CK_MECHANISM& mechanism,
                                                std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap t = parse_template(tmpl);
+  check_officer_only(t, s.security_officer);
   if (attr_true(t, CKA_TOKEN)) {
     check_token_write(s);
   }
@@ -227,6 +212,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_secret_key(const SessionContext& s, con
 CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT_HANDLE object,
                                               std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
+  check_officer_only(changes, s.security_officer);
   Object source;
   {
     std::shared_lock lock(mutex_);
@@ -303,13 +289,15 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
     fail(CKR_MECHANISM_INVALID, "only CKM_ECDH1_DERIVE derives keys");
   }
   const AttrMap t = parse_template(tmpl);
+  check_officer_only(t, s.security_officer);
   const KeyView view = key_view(s, base_key);
   Object base;
   {
     std::shared_lock lock(mutex_);
     base = *require(base_key);
   }
-  if (view.object_class != CKO_PRIVATE_KEY || view.key_type != CKK_EC) {
+  if (view.object_class != CKO_PRIVATE_KEY ||
+      view.key_type != mech::find_mechanism(CKM_ECDH1_DERIVE)->key_type) {
     fail(CKR_KEY_TYPE_INCONSISTENT, "ECDH needs an EC private key");
   }
   if (!view.can_derive) {
@@ -325,7 +313,9 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
   }
   validate_template(t, *schema, TemplateOp::kGenerate);
   const CK_ULONG value_len = attr_ulong(t, CKA_VALUE_LEN).value_or(0);
-  if (key_type == CKK_AES && value_len != 16 && value_len != 24 && value_len != 32) {
+  // A type with fixed lengths (AES) needs one; others take the derived length as asked.
+  if (const bridge::SecretKeyRules* rules = bridge::find_key_type(key_type)->secret;
+      rules->aes_lengths && !rules->length_ok(value_len)) {
     fail(value_len == 0 ? CKR_TEMPLATE_INCOMPLETE : CKR_ATTRIBUTE_VALUE_INVALID,
          "AES keys need CKA_VALUE_LEN 16, 24 or 32");
   }

@@ -59,17 +59,9 @@ void check_kek(const mech::MechanismSpec& spec, const KeyView& kek, CK_OBJECT_CL
 
 // The mechanism that generates keys of a class and type (CKM_VENDOR_DEFINED for none).
 CK_MECHANISM_TYPE key_type_generator(CK_OBJECT_CLASS cls, CK_KEY_TYPE key_type) {
-  if (cls == CKO_SECRET_KEY) {
-    const SecretKeyType* type = secret_type_for_key(key_type);
-    return type != nullptr ? type->generate_mechanism : CKM_VENDOR_DEFINED;
-  }
-  if (cls == CKO_PRIVATE_KEY && key_type == CKK_RSA) {
-    return CKM_RSA_PKCS_KEY_PAIR_GEN;
-  }
-  if (cls == CKO_PRIVATE_KEY && key_type == CKK_EC) {
-    return CKM_EC_KEY_PAIR_GEN;
-  }
-  return CKM_VENDOR_DEFINED;
+  const bridge::KeyTypeDescriptor* type = bridge::find_key_type(key_type);
+  return type != nullptr && type->key_class() == cls ? type->generate_mechanism
+                                                     : CKM_VENDOR_DEFINED;
 }
 
 // CKA_UNWRAP_TEMPLATE merged into the caller's template (§4.10): its attributes are added;
@@ -186,6 +178,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
             CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
   AttrMap t = parse_template(tmpl);
   merge_unwrap_template(t, unwrap_template_of(unwrapping_key));
+  check_officer_only(t, s.security_officer);  // also what the unwrap template asks for
   const auto cls = attr_ulong(t, CKA_CLASS);
   const auto key_type = attr_ulong(t, CKA_KEY_TYPE);
   if (!cls || !key_type) {

@@ -7,13 +7,14 @@
 #include <optional>
 #include <string>
 
+#include "bridge/attr_values.h"
 #include "bridge/bytes.h"
 #include "ncrypt.h"
 #include "pkcs11/pkcs11_all.h"
 
 namespace p11::objects {
 
-using AttrMap = std::map<CK_ATTRIBUTE_TYPE, Bytes>;
+using AttrMap = bridge::AttrMap;
 
 // One open NCrypt key, shared by every object over it (the private and public key objects,
 // token->session copies) and by the KeyViews of operations in flight: the handle stays open
@@ -60,12 +61,12 @@ struct Object {
 
 using ObjectPtr = std::shared_ptr<Object>;
 
-// Typed reads of stored values (memcpy, no aliasing); nullopt when absent or malformed.
-std::optional<bool> attr_bool(const AttrMap& attrs, CK_ATTRIBUTE_TYPE type);
-std::optional<CK_ULONG> attr_ulong(const AttrMap& attrs, CK_ATTRIBUTE_TYPE type);
-bool attr_true(const AttrMap& attrs, CK_ATTRIBUTE_TYPE type);  // absent = FALSE
-Bytes bool_bytes(bool value);
-Bytes ulong_bytes(CK_ULONG value);
+// Typed reads of stored values (bridge/attr_values.h).
+using bridge::attr_bool;
+using bridge::attr_true;
+using bridge::attr_ulong;
+using bridge::bool_bytes;
+using bridge::ulong_bytes;
 
 // A process-wide, monotonic, never reused object handle (unique across slots, so a handle of
 // another slot is simply unknown here).

@@ -19,6 +19,9 @@ namespace p11 {
 struct SessionContext {
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
   bool read_write = false;  // CKF_RW_SESSION (token objects may be created/changed only RW)
+  // The Security Officer is logged in to the slot (C_Login(CKU_SO); SO sessions are R/W): only
+  // then may CKA_TRUSTED be set to TRUE.
+  bool security_officer = false;
 };
 
 class ObjectLayer {

@@ -6,6 +6,7 @@
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
+#include "bridge/key_types/key_type.h"
 #include "bridge/ncrypt_props.h"
 #include "core/p11_error.h"
 #include "objects/certificates.h"
@@ -224,11 +225,14 @@ std::optional<SecretBytes> ObjectLayerImpl::read_sensitive(const Object& o,
   if (o.object_class != CKO_PRIVATE_KEY || !o.key) {
     return std::nullopt;
   }
+  const bridge::KeyTypeDescriptor* key_type = bridge::find_key_type(CKO_PRIVATE_KEY, o.subtype);
+  if (key_type == nullptr) {
+    return std::nullopt;
+  }
   try {
-    const SecretBytes blob = bridge::export_key(
-        o.key->handle(), o.subtype == CKK_RSA ? BCRYPT_RSAFULLPRIVATE_BLOB : BCRYPT_ECCPRIVATE_BLOB,
-        NcryptContext::kExport);
-    return bridge::private_component(blob, type);
+    const SecretBytes blob = bridge::export_key(o.key->handle(), key_type->pair->private_blob_type,
+                                                NcryptContext::kExport);
+    return key_type->pair->private_attribute(blob, type);
   } catch (const P11Error&) {
     return std::nullopt;  // CNG refuses the export (policy): the value stays sensitive
   }
@@ -308,21 +312,8 @@ KeyView ObjectLayerImpl::key_view(const SessionContext& /*s*/, CK_OBJECT_HANDLE 
   KeyView v;
   v.object_class = o->object_class;
   v.key_type = o->subtype;
-  if (o->object_class == CKO_SECRET_KEY) {
-    v.bits = attr_ulong(o->attrs, CKA_VALUE_LEN).value_or(0) * 8;
-  } else if (o->subtype == CKK_RSA) {
-    const auto n = o->attrs.find(CKA_MODULUS);
-    if (n != o->attrs.end() && !n->second.empty()) {
-      const Bytes m = bridge::strip_leading_zeros(n->second);
-      CK_ULONG bits = (m.size() - 1) * 8;
-      for (unsigned top = m[0]; top != 0; top >>= 1) {
-        ++bits;
-      }
-      v.bits = bits;
-    }
-  } else if (const auto p = o->attrs.find(CKA_EC_PARAMS); p != o->attrs.end()) {
-    const bridge::CurveInfo* curve = bridge::curve_by_params(p->second);
-    v.bits = curve != nullptr ? curve->bits : 0;
+  if (const auto* type = bridge::find_key_type(o->object_class, o->subtype)) {
+    v.bits = type->key_bits(o->attrs);
   }
   if (o->key) {
     v.ncrypt_key = o->object_class != CKO_PUBLIC_KEY ? o->key->handle() : 0;
@@ -381,6 +372,7 @@ void ObjectLayerImpl::persist_changes(const Object& o, const AttrMap& changes) {
 void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
                                           std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
+  check_officer_only(changes, s.security_officer);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_changes(*o, changes, schema_of(*o), TemplateOp::kSet);

@@ -6,6 +6,7 @@
 #include "bridge/cipher_key_blob.h"
 #include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
+#include "bridge/key_types/key_type.h"
 #include "bridge/ncrypt_props.h"
 #include "bridge/utf.h"
 #include "core/p11_error.h"
@@ -17,16 +18,8 @@ namespace p11::objects {
 
 namespace {
 
-using Check = SecretKeyType::Check;
-
-// The secret key types: one row each. Lengths in bytes, as CKA_VALUE_LEN counts them.
-constexpr std::array kSecretTypes = {
-    SecretKeyType{CKK_AES, NCRYPT_AES_ALGORITHM, CKM_AES_KEY_GEN, 16, 32, true,
-                  Check::kZeroBlockEcb},
-    SecretKeyType{CKK_GENERIC_SECRET, NCRYPT_GENERIC_SECRET_ALGORITHM, CKM_GENERIC_SECRET_KEY_GEN,
-                  NCRYPT_GENERIC_SECRET_MIN_LENGTH / 8, NCRYPT_GENERIC_SECRET_MAX_LENGTH / 8, false,
-                  Check::kSha1OfValue},
-};
+using Check = bridge::SecretKeyRules::Check;
+using SecretKeyType = bridge::KeyTypeDescriptor;  // a descriptor with secret rules
 
 constexpr std::size_t kCheckValueBytes = 3;
 
@@ -179,7 +172,7 @@ std::optional<Bytes> aes_check_of_value(NCRYPT_PROV_HANDLE provider, ByteView va
 // first; a value (given, or exported where the Export Policy lets it out) serves otherwise.
 std::optional<Bytes> check_value_of(const SecretKeyType& type, const SlotContext& slot,
                                     const CngKey& key, std::optional<ByteView> value) {
-  if (type.check == Check::kZeroBlockEcb) {
+  if (type.secret->check == Check::kZeroBlockEcb) {
     if (auto check = aes_zero_block_check(key.handle(), key.lock())) {
       return check;
     }
@@ -192,8 +185,8 @@ std::optional<Bytes> check_value_of(const SecretKeyType& type, const SlotContext
     }
     value = ByteView(*exported);
   }
-  return type.check == Check::kSha1OfValue ? sha1_check(*value)
-                                           : aes_check_of_value(slot.provider, *value);
+  return type.secret->check == Check::kSha1OfValue ? sha1_check(*value)
+                                                   : aes_check_of_value(slot.provider, *value);
 }
 
 // What the object layer reads from a secret CNG key, once per object.
@@ -320,39 +313,18 @@ ObjectPtr object_over(const SlotContext& slot, const SecretKeyType& type,
 
 }  // namespace
 
-bool SecretKeyType::length_ok(CK_ULONG bytes) const noexcept {
-  if (aes_lengths) {
-    return bytes == 16 || bytes == 24 || bytes == 32;
-  }
-  return bytes >= min_bytes && bytes <= max_bytes;
+namespace {
+
+const SecretKeyType* secret_type_for_mechanism(CK_MECHANISM_TYPE generate_mechanism) noexcept {
+  const SecretKeyType* type = bridge::find_key_type_by_generator(generate_mechanism);
+  return type != nullptr && type->secret != nullptr ? type : nullptr;
 }
 
 const SecretKeyType* secret_type_for_key(CK_KEY_TYPE key_type) noexcept {
-  for (const SecretKeyType& t : kSecretTypes) {
-    if (t.key_type == key_type) {
-      return &t;
-    }
-  }
-  return nullptr;
+  return bridge::find_key_type(CKO_SECRET_KEY, key_type);
 }
 
-const SecretKeyType* secret_type_for_algorithm(std::u16string_view cng_algorithm) noexcept {
-  for (const SecretKeyType& t : kSecretTypes) {
-    if (cng_algorithm == t.cng_algorithm) {
-      return &t;
-    }
-  }
-  return nullptr;
-}
-
-const SecretKeyType* secret_type_for_mechanism(CK_MECHANISM_TYPE generate_mechanism) noexcept {
-  for (const SecretKeyType& t : kSecretTypes) {
-    if (t.generate_mechanism == generate_mechanism) {
-      return &t;
-    }
-  }
-  return nullptr;
-}
+}  // namespace
 
 ObjectPtr generate_secret_key(const SlotContext& slot, const CK_MECHANISM& mechanism,
                               const AttrMap& tmpl, CK_SESSION_HANDLE owner) {
@@ -373,7 +345,7 @@ ObjectPtr generate_secret_key(const SlotContext& slot, const CK_MECHANISM& mecha
   if (!length) {
     fail(CKR_TEMPLATE_INCOMPLETE, "CKA_VALUE_LEN is required");
   }
-  if (!type->length_ok(*length)) {
+  if (!type->secret->length_ok(*length)) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_VALUE_LEN not supported for this key type");
   }
   AttrMap attrs = with_defaults(tmpl, schema);
@@ -410,7 +382,7 @@ ObjectPtr import_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const
   if (type == nullptr) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "only AES and generic secret keys");
   }
-  if (!type->length_ok(value.size())) {
+  if (!type->secret->length_ok(value.size())) {
     fail(CKR_ATTRIBUTE_VALUE_INVALID, "the key value's length does not fit the key type");
   }
   const SecretBytes blob = bridge::cipher_key_blob(type->cng_algorithm, value);
@@ -437,9 +409,10 @@ ObjectPtr unwrap_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const
   const CK_ULONG bytes =
       bridge::get_dword_property(key->handle(), NCRYPT_LENGTH_PROPERTY).value_or(0) / 8;
   const auto asked = attr_ulong(attrs, CKA_VALUE_LEN);
-  if (!type->length_ok(bytes) || (asked && *asked != bytes)) {
+  if (!type->secret->length_ok(bytes) || (asked && *asked != bytes)) {
     delete_persisted(slot, *key);
-    fail(asked && type->length_ok(bytes) ? CKR_TEMPLATE_INCONSISTENT : CKR_WRAPPED_KEY_INVALID,
+    fail(asked && type->secret->length_ok(bytes) ? CKR_TEMPLATE_INCONSISTENT
+                                                 : CKR_WRAPPED_KEY_INVALID,
          "the unwrapped key's length does not fit the template");
   }
   const std::optional<Bytes> check = check_value_of(*type, slot, *key, std::nullopt);
@@ -454,7 +427,7 @@ ObjectPtr unwrap_secret_key(const SlotContext& slot, CK_KEY_TYPE key_type, const
 ObjectPtr open_secret_key(const std::shared_ptr<CngKey>& key) {
   const auto algorithm =
       bridge::get_string_property(key->handle(), NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
-  const SecretKeyType* type = secret_type_for_algorithm(algorithm);
+  const SecretKeyType* type = bridge::find_key_type_of_cng_key(CKO_SECRET_KEY, algorithm, 0);
   if (type == nullptr) {
     fail(CKR_KEY_TYPE_INCONSISTENT, "not a secret key algorithm");
   }

@@ -23,28 +23,13 @@
 
 #include <memory>
 #include <optional>
-#include <string_view>
 
 #include "objects/key_factory.h"
 
 namespace p11::objects {
 
-// One row per secret key type: its registration on this floor (key type, CNG algorithm,
-// generation mechanism, value lengths in bytes, check value rule).
-struct SecretKeyType {
-  CK_KEY_TYPE key_type;
-  const char16_t* cng_algorithm;
-  CK_MECHANISM_TYPE generate_mechanism;
-  CK_ULONG min_bytes;
-  CK_ULONG max_bytes;
-  bool aes_lengths;  // only 16, 24 or 32 bytes
-  enum class Check : std::uint8_t { kZeroBlockEcb, kSha1OfValue } check;
-  [[nodiscard]] bool length_ok(CK_ULONG bytes) const noexcept;
-};
-
-const SecretKeyType* secret_type_for_key(CK_KEY_TYPE key_type) noexcept;
-const SecretKeyType* secret_type_for_algorithm(std::u16string_view cng_algorithm) noexcept;
-const SecretKeyType* secret_type_for_mechanism(CK_MECHANISM_TYPE generate_mechanism) noexcept;
+// The secret key types are descriptors of the key type registry (bridge/key_types/aes.cpp,
+// generic_secret.cpp): CNG algorithm, generation mechanism, value lengths, check value rule.
 
 // C_GenerateKey (CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN): tmpl parsed; token keys already
 // checked against the session by the caller. Returns the object without a handle.

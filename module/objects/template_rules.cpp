@@ -168,6 +168,15 @@ std::optional<AttrMap> parse_find_template(std::span<const CK_ATTRIBUTE> tmpl) {
   return out;
 }
 
+void check_officer_only(const AttrMap& tmpl, bool security_officer) {
+  static constexpr CK_ATTRIBUTE_TYPE kOfficerOnlyTrue[] = {CKA_TRUSTED};
+  for (const CK_ATTRIBUTE_TYPE type : kOfficerOnlyTrue) {
+    if (!security_officer && attr_true(tmpl, type)) {
+      fail(CKR_ATTRIBUTE_READ_ONLY, attr_name(type) + " is set to TRUE by the SO only");
+    }
+  }
+}
+
 void validate_template(const AttrMap& tmpl, const bridge::Schema& schema, TemplateOp op) {
   const std::uint32_t allowed = allowed_for(op);
   for (const auto& [type, value] : tmpl) {

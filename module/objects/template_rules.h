@@ -34,6 +34,13 @@ std::optional<AttrMap> parse_find_template(std::span<const CK_ATTRIBUTE> tmpl);
 // a required one missing (create/generate) -> CKR_TEMPLATE_INCOMPLETE.
 void validate_template(const AttrMap& tmpl, const bridge::Schema& schema, TemplateOp op);
 
+// Attributes only the Security Officer may set to TRUE (PKCS#11 3.0 §4.4 table footnote: "Can
+// only be set to CK_TRUE by the SO user"; CKA_TRUSTED): TRUE in a template of any other
+// session is CKR_ATTRIBUTE_READ_ONLY (§4.1.1: read-only under certain circumstances; SoftHSMv2
+// answers the same). FALSE is anyone's to set. Every create, generate, derive, unwrap, copy and
+// set path calls this with its template.
+void check_officer_only(const AttrMap& tmpl, bool security_officer);
+
 // The template plus the schema's defaults for everything it leaves out.
 AttrMap with_defaults(const AttrMap& tmpl, const bridge::Schema& schema);
 

@@ -58,6 +58,25 @@
 #define CKF_END_OF_MESSAGE (0x1UL)
 #endif
 
+// ---- IV generators and the message-based GCM parameter (3.0 current mechanisms, AES-GCM) ----
+// Guarded by CKG_NO_GENERATE so a header that already has them wins.
+#ifndef CKG_NO_GENERATE
+#define CKG_NO_GENERATE (0x0UL)       // the IV is the caller's, used as given
+#define CKG_GENERATE (0x1UL)          // the token makes the non-fixed part (method its own)
+#define CKG_GENERATE_COUNTER (0x2UL)  // the non-fixed part is a counter starting at zero
+#define CKG_GENERATE_RANDOM (0x3UL)   // the non-fixed part is random
+typedef CK_ULONG CK_GENERATOR_FUNCTION;
+typedef struct CK_GCM_MESSAGE_PARAMS {
+  CK_BYTE_PTR pIv;
+  CK_ULONG ulIvLen;
+  CK_ULONG ulIvFixedBits;  // leading (most significant) bits of pIv kept when generating
+  CK_GENERATOR_FUNCTION ivGenerator;
+  CK_BYTE_PTR pTag;  // encrypt: receives the tag; decrypt: the tag to check
+  CK_ULONG ulTagBits;
+} CK_GCM_MESSAGE_PARAMS;
+typedef CK_GCM_MESSAGE_PARAMS *CK_GCM_MESSAGE_PARAMS_PTR;
+#endif
+
 // ---- 2.40 types p11-kit 0.24 does not name ---------------------------------------------------
 // (Repeating a typedef of the same type is valid C11 and C++, so no guard is needed.)
 typedef CK_ULONG CK_EC_KDF_TYPE;  // CK_ECDH1_DERIVE_PARAMS.kdf: CKD_NULL, CKD_SHA1_KDF, …

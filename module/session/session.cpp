@@ -30,7 +30,30 @@ void Session::end_all() noexcept {
     slot.operation.reset();
     slot.updated = false;
   }
+  for (auto& message : messages_) {
+    message.reset();
+  }
   find.reset();
+}
+
+MessageOperation& Session::message(MessageKind kind) {
+  auto& slot = messages_[static_cast<std::size_t>(kind)];
+  require(slot != nullptr, CKR_OPERATION_NOT_INITIALIZED, "no message-based operation");
+  return *slot;
+}
+
+bool Session::has_message(MessageKind kind) const noexcept {
+  return messages_[static_cast<std::size_t>(kind)] != nullptr;
+}
+
+void Session::start_message(MessageKind kind, std::unique_ptr<MessageOperation> operation) {
+  auto& slot = messages_[static_cast<std::size_t>(kind)];
+  require(slot == nullptr, CKR_OPERATION_ACTIVE, "a message-based operation is active");
+  slot = std::move(operation);
+}
+
+void Session::end_message(MessageKind kind) noexcept {
+  messages_[static_cast<std::size_t>(kind)].reset();
 }
 
 }  // namespace p11

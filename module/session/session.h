@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/locking.h"
+#include "mechanisms/message_operation.h"
 #include "mechanisms/operation.h"
 #include "objects/object_layer.h"
 
@@ -47,6 +48,14 @@ class Session {
   void end(OpKind kind) noexcept;
   void end_all() noexcept;
 
+  // The message-based operation of a direction (C_MessageEncryptInit / C_MessageDecryptInit);
+  // CKR_OPERATION_NOT_INITIALIZED when there is none.
+  MessageOperation& message(MessageKind kind);
+  [[nodiscard]] bool has_message(MessageKind kind) const noexcept;
+  // CKR_OPERATION_ACTIVE when one of the direction is running.
+  void start_message(MessageKind kind, std::unique_ptr<MessageOperation> operation);
+  void end_message(MessageKind kind) noexcept;
+
   // Set (under the session mutex) when the session is closed while others still hold it.
   bool closed = false;
   std::optional<FindState> find;
@@ -59,6 +68,7 @@ class Session {
   bool read_write_;
   std::unique_ptr<Mutex> mutex_;
   std::array<ActiveOperation, 5> operations_{};
+  std::array<std::unique_ptr<MessageOperation>, 2> messages_{};
 };
 
 }  // namespace p11

@@ -152,9 +152,11 @@ TEST_F(Sessions, RefusedFunctionsByDecision) {
   EXPECT_EQ(p11->C_WrapKey(h, nullptr, 0, 0, buf, &len), CKR_ARGUMENTS_BAD)
       << "implemented (AES key wrap): the arguments are checked";
   EXPECT_EQ(p11->C_UnwrapKey(h, nullptr, 0, buf, 1, nullptr, 0, nullptr), CKR_ARGUMENTS_BAD);
-  EXPECT_EQ(p11->C_MessageEncryptInit(h, nullptr, 0), CKR_FUNCTION_NOT_SUPPORTED);
+  EXPECT_EQ(p11->C_MessageEncryptInit(h, nullptr, 0), CKR_ARGUMENTS_BAD)
+      << "implemented (AES-GCM): a NULL mechanism with nothing to end is a bad argument";
   EXPECT_EQ(p11->C_EncryptMessage(h, nullptr, 0, nullptr, 0, buf, 1, buf, &len),
-            CKR_FUNCTION_NOT_SUPPORTED);
+            CKR_OPERATION_NOT_INITIALIZED);
+  EXPECT_EQ(p11->C_SignMessage(h, nullptr, 0, buf, 1, buf, &len), CKR_FUNCTION_NOT_SUPPORTED);
   EXPECT_EQ(p11->C_VerifyMessageNext(h, nullptr, 0, buf, 1, buf, 1), CKR_FUNCTION_NOT_SUPPORTED);
   // The session is still checked first.
   EXPECT_EQ(p11->C_InitPIN(h + 1000, nullptr, 0), CKR_SESSION_HANDLE_INVALID);

@@ -1,0 +1,53 @@
+// Helpers the key type codecs (rsa.cpp, ec.cpp) share: RAII owners of the OpenSSL objects
+// they use, reading and writing BCRYPT blob fields, and building an EVP_PKEY / PKCS#8 from
+// key parts. Internal to bridge/key_types/.
+#pragma once
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+#include "bridge/bytes.h"
+#include "ncrypt.h"
+
+namespace p11::bridge::codec {
+
+// The one set of deleters of the key codecs.
+struct Deleter {
+  void operator()(BIGNUM* p) const noexcept { BN_clear_free(p); }
+  void operator()(BN_CTX* p) const noexcept { BN_CTX_free(p); }
+  void operator()(EC_GROUP* p) const noexcept { EC_GROUP_free(p); }
+  void operator()(EC_POINT* p) const noexcept { EC_POINT_free(p); }
+  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
+  void operator()(EVP_PKEY_CTX* p) const noexcept { EVP_PKEY_CTX_free(p); }
+  void operator()(OSSL_PARAM_BLD* p) const noexcept { OSSL_PARAM_BLD_free(p); }
+  void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
+  void operator()(PKCS8_PRIV_KEY_INFO* p) const noexcept { PKCS8_PRIV_KEY_INFO_free(p); }
+};
+template <class T>
+using Owned = std::unique_ptr<T, Deleter>;
+
+// Malformed blobs from NCrypt: CKR_DEVICE_ERROR; bad values from the PKCS#11 side:
+// CKR_ATTRIBUTE_VALUE_INVALID; OpenSSL failing: CKR_FUNCTION_FAILED.
+[[noreturn]] void bad_blob(const char* what);
+[[noreturn]] void bad_value(const char* what);
+[[noreturn]] void openssl_failed(const char* what);
+
+// Little-endian ULONG fields of BCRYPT blob headers (the caller checks the size).
+ULONG read_ulong(ByteView blob, std::size_t at);
+void put_ulong(Bytes& out, ULONG v);
+// The next n bytes of a blob at `at` (advanced); CKR_DEVICE_ERROR when the blob is short.
+ByteView take(ByteView blob, std::size_t& at, std::size_t n);
+
+Owned<BIGNUM> to_bn(ByteView v);
+// An EVP_PKEY of type "RSA"/"EC" from parameters; CKR_ATTRIBUTE_VALUE_INVALID when the parts
+// do not form a valid key.
+Owned<EVP_PKEY> pkey_from_params(const char* type, OSSL_PARAM_BLD* bld, int selection);
+// PKCS#8 PrivateKeyInfo DER of a private key.
+SecretBytes to_pkcs8(EVP_PKEY* pkey);
+
+}  // namespace p11::bridge::codec
