@@ -198,6 +198,28 @@ wrap_unwrap() {
     p11s --read-object --type secrkey --id "f60$SLOT" -o unwrapped.key &&
     cmp unwrapped.key aes.key
 }
+# RSA-PKCS key wrapping of that AES key (pkcs11-tool 0.23 passes no CK_RSA_PKCS_OAEP_PARAMS to
+# C_WrapKey/C_UnwrapKey, so RSA-PKCS-OAEP is covered by the conformance suite only). Wrap under
+# the public half of an openssl key written to the token (--usage-wrap gives that half
+# CKA_WRAP; 0.23 ignores it on a public key written alone): openssl pkeyutl decrypts it to the
+# key's value. Unwrap with a token key pair what openssl pkeyutl encrypted: same value back.
+rsa_wrap_unwrap() {
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out wrapper.pem &&
+    openssl pkey -in wrapper.pem -outform DER -out wrapper.der &&
+    p11s --write-object wrapper.der --type privkey --id "b20$SLOT" --usage-wrap &&
+    p11s --wrap -m RSA-PKCS --id "b20$SLOT" --application-id "c30$SLOT" -o rsa-wrapped.bin &&
+    [ "$(stat -c %s rsa-wrapped.bin)" = 256 ] &&
+    openssl pkeyutl -decrypt -inkey wrapper.pem -in rsa-wrapped.bin -out rsa-wrapped.key &&
+    cmp rsa-wrapped.key aes.key &&
+    p11s --keypairgen --key-type rsa:2048 --id "b10$SLOT" --label "rsawrap-$SLOT" --usage-wrap &&
+    p11s --read-object --type pubkey --id "b10$SLOT" -o unwrapper.der &&
+    openssl pkey -pubin -inform DER -in unwrapper.der -out unwrapper.pem &&
+    openssl pkeyutl -encrypt -pubin -inkey unwrapper.pem -in aes.key -out rsa-enc.bin &&
+    p11s --unwrap -m RSA-PKCS --id "b10$SLOT" -i rsa-enc.bin --key-type AES: \
+      --application-id "f70$SLOT" --application-label "rsa-unwrapped-$SLOT" --extractable &&
+    p11s --read-object --type secrkey --id "f70$SLOT" -o rsa-unwrapped.key &&
+    cmp rsa-unwrapped.key aes.key
+}
 run_builtin_test() { p11s --test | tee test.txt && grep -q 'No errors' test.txt; }
 delete_objects() {
   p11s --delete-object --type cert --id "$RSA_ID" &&
@@ -242,6 +264,8 @@ for SLOT in $SLOTS; do
   step "slot $SLOT: generic secret (keygen GENERIC:32), SHA256-HMAC = openssl mac, verify" \
     hmac_generic
   step "slot $SLOT: AES-KEY-WRAP the AES key under a KEK, unwrap, same value" wrap_unwrap
+  step "slot $SLOT: RSA-PKCS wrap = openssl pkeyutl -decrypt; unwrap of pkeyutl -encrypt" \
+    rsa_wrap_unwrap
   step "slot $SLOT: list objects shows labels and ids" list_objects
   step "slot $SLOT: keys not visible in slot ${OTHER:-none}" other_slot_isolated
   step "slot $SLOT: pkcs11-tool --test" run_builtin_test

@@ -345,7 +345,7 @@ typedef struct _NCRYPT_CIPHER_PADDING_INFO {
 #define NCRYPT_GENERIC_SECRET_ALGORITHM_GROUP NCRYPT_GENERIC_SECRET_ALGORITHM
 #define NCRYPT_GENERIC_SECRET_MIN_LENGTH 8
 #define NCRYPT_GENERIC_SECRET_MAX_LENGTH 4096
-#define NCRYPT_SHA224_ALGORITHM u"SHA224" /* HMAC-SHA224 only; CNG has no SHA-224 */
+#define NCRYPT_SHA224_ALGORITHM u"SHA224" /* HMAC and RSA key-wrap OAEP only; CNG has none */
 typedef struct _NCRYPT_HMAC_PADDING_INFO {
   LPCWSTR pszAlgId; /* "SHA1", "SHA224", "SHA256", "SHA384", "SHA512" */
   ULONG cbMac;      /* 0: the full hash size; else 1..hash size bytes (truncated MAC) */
@@ -375,6 +375,39 @@ typedef struct _NCRYPT_HMAC_PADDING_INFO {
  * failure on unwrap is NTE_BAD_DATA. */
 #define NCRYPT_AES_WRAP_PAD_KEY_BLOB u"Rfc5649KeyWrapPadBlob"
 #define NCRYPT_AES_WRAP_PKCS7_KEY_BLOB u"Rfc3394Pkcs7KeyWrapBlob"
+
+/* ---- cng_model extension: RSA-encrypted key blobs (NCRYPT_RSA_WRAP_KEY_BLOB) ----
+ * A symmetric key (AES, GENERIC_SECRET) encrypted to an RSA key, RFC 8017 RSAES-PKCS1-v1_5 or
+ * RSAES-OAEP over the key's bytes (what PKCS#11 CKM_RSA_PKCS / CKM_RSA_PKCS_OAEP key wrapping
+ * makes). CNG has no such blob: its RSA keys wrap nothing inside the provider.
+ *   NCryptExportKey(hKey = the symmetric key, hExportKey = a finalized RSA key, public-only or
+ *     with its private part; no Key Usage needed, as for NCryptEncrypt): the output is the
+ *     RSA ciphertext, as long as the modulus. Export Policy as for the AES wrap blobs.
+ *   NCryptImportKey(hImportKey = a finalized RSA key with its private part and Key Usage
+ *     NCRYPT_ALLOW_DECRYPT_FLAG (else NTE_PERM), as for NCryptDecrypt): decrypts and imports
+ *     the bytes as a key of NCRYPTBUFFER_PKCS_ALG_ID (u"AES" or u"GENERIC_SECRET"; a known
+ *     asymmetric id is NTE_NOT_SUPPORTED). NCRYPTBUFFER_PKCS_KEY_NAME and the flags work as
+ *     for the AES wrap blobs.
+ * pParameterList, in both calls, names the padding as NCryptEncrypt's arguments would:
+ *   NCRYPTBUFFER_RSA_PADDING_FLAG  a DWORD: NCRYPT_PAD_PKCS1_FLAG or NCRYPT_PAD_OAEP_FLAG
+ *                                  (required).
+ *   NCRYPTBUFFER_RSA_OAEP_HASH     OAEP (required): the UTF-16 hash id (u"SHA1", u"SHA256",
+ *                                  u"SHA384", u"SHA512", or the model's u"SHA224"), used for
+ *                                  the OAEP digest and for MGF1 alike.
+ *   NCRYPTBUFFER_RSA_OAEP_LABEL    OAEP (optional): the label bytes (none: the empty label).
+ * Errors: the wrapping key not finalized NTE_BAD_KEY_STATE; not RSA, or (import) without its
+ * private part NTE_BAD_KEY; a missing, malformed or repeated padding buffer, another padding
+ * flag, an OAEP buffer with PKCS1, an unknown hash → NTE_INVALID_PARAMETER (MD5:
+ * NTE_NOT_SUPPORTED); hKey an RSA or EC key NTE_BAD_TYPE; the key too long for the modulus
+ * (more than k - 11 bytes for PKCS1, k - 2 * hash size - 2 for OAEP, k the modulus length)
+ * NTE_BAD_LEN; on import a cbData other than k NTE_BAD_LEN, a ciphertext that does not
+ * decrypt under the padding NTE_BAD_DATA (with PKCS1 and OpenSSL >= 3.2 implicit rejection
+ * gives a pseudo-random plaintext instead, which then fails or imports as some other key),
+ * bytes that are no key of the algorithm NTE_BAD_DATA / NTE_NOT_SUPPORTED. */
+#define NCRYPT_RSA_WRAP_KEY_BLOB u"RsaEncryptedKeyBlob"
+#define NCRYPTBUFFER_RSA_PADDING_FLAG 0x00008001 /* model extension (Windows uses < 0x100) */
+#define NCRYPTBUFFER_RSA_OAEP_HASH 0x00008002    /* model extension */
+#define NCRYPTBUFFER_RSA_OAEP_LABEL 0x00008003   /* model extension */
 
 /* NCryptBuffer types */
 #define NCRYPTBUFFER_VERSION 0

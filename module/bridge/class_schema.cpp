@@ -51,10 +51,16 @@ const Group kKey = {
 
 // §4.8 public key attributes.
 const Group kPublicKey = {
-    {CKA_PRIVATE, CGP, D::kFalse},       {CKA_SUBJECT, CGMP, D::kEmpty},
-    {CKA_ENCRYPT, CG, D::kTrue},         {CKA_VERIFY, CG, D::kTrue},
-    {CKA_VERIFY_RECOVER, CG, D::kFalse}, {CKA_WRAP, CG, D::kFalse},
-    {CKA_TRUSTED, CGMP, D::kFalse},      {CKA_PUBLIC_KEY_INFO, RO, D::kNone},
+    {CKA_PRIVATE, CGP, D::kFalse},
+    {CKA_SUBJECT, CGMP, D::kEmpty},
+    {CKA_ENCRYPT, CG, D::kTrue},
+    {CKA_VERIFY, CG, D::kTrue},
+    {CKA_VERIFY_RECOVER, CG, D::kFalse},
+    {CKA_WRAP, CG, D::kFalse},
+    {CKA_TRUSTED, CGMP, D::kFalse},
+    {CKA_PUBLIC_KEY_INFO, RO, D::kNone},
+    // What a key wrapped under this one must have (RSA wrapping, objects/layer_wrap.cpp).
+    {CKA_WRAP_TEMPLATE, CG, D::kEmpty},
 };
 
 // §4.9 private key attributes. CKA_SENSITIVE defaults to TRUE and CKA_EXTRACTABLE to FALSE,
@@ -71,6 +77,7 @@ const Group kPrivateKey = {
     {CKA_ALWAYS_SENSITIVE, RO, D::kFalse},
     {CKA_NEVER_EXTRACTABLE, RO, D::kFalse},
     {CKA_WRAP_WITH_TRUSTED, CGMP | kOnlyToTrue, D::kFalse},
+    {CKA_UNWRAP_TEMPLATE, CG, D::kEmpty},  // merged into what this key unwraps
     {CKA_ALWAYS_AUTHENTICATE, CG, D::kFalse},
     {CKA_PUBLIC_KEY_INFO, RO, D::kNone},
     {kCkaNssDb, C | P | kOptional, D::kNone},

@@ -198,8 +198,9 @@ std::unique_ptr<MessageOperation> start_message_operation(MessageKind kind,
   mech::check_key_use(spec, key, mech::key_class_for(spec, op),
                       encrypt ? key.can_encrypt : key.can_decrypt);
   // Every message brings its own parameter; the Init takes none.
-  mech::DecodedParams unused;
-  mech::decode_no_params(spec, mechanism, unused);
+  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
+    fail(CKR_MECHANISM_PARAM_INVALID, "the message operation's parameter comes with each message");
+  }
   mech::check_key_size(spec, key, caps);
   for (const auto& factory : mech::kMessageFactories) {
     if (factory.type == spec.type) {

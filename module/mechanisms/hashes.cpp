@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "ncrypt.h"
+
 namespace p11::mech {
 
 namespace {
@@ -46,6 +48,11 @@ std::size_t index_of(HashAlg alg) {
 }  // namespace
 
 const HashSpec& hash_spec(HashAlg alg) { return kHashes[index_of(alg)]; }
+
+const char16_t* model_hash_alg_id(HashAlg alg) {
+  // CNG has no SHA-224 hash id; cng_model names it for its extensions.
+  return alg == HashAlg::kSha224 ? NCRYPT_SHA224_ALGORITHM : hash_spec(alg).cng_alg_id;
+}
 
 const HashSpec* hash_by_digest_mechanism(CK_MECHANISM_TYPE type) noexcept {
   for (const auto& spec : kHashes) {

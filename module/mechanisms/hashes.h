@@ -38,6 +38,10 @@ const HashSpec& hash_spec(HashAlg alg);
 const HashSpec* hash_by_digest_mechanism(CK_MECHANISM_TYPE type) noexcept;
 const HashSpec* hash_by_kdf(CK_ULONG kdf) noexcept;
 
+// The hash id for cng_model extensions (HMAC, RSA key wrapping): the NCrypt id, or the
+// model's NCRYPT_SHA224_ALGORITHM for SHA-224.
+const char16_t* model_hash_alg_id(HashAlg alg);
+
 // The OpenSSL digest, fetched once per process and kept (a leaky static: EVP_sha256() & co.
 // would be re-fetched on every init).
 const EVP_MD* evp_md(HashAlg alg);

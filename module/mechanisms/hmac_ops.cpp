@@ -12,18 +12,13 @@ namespace p11::mech {
 
 namespace {
 
-const char16_t* hmac_alg_id(HashAlg alg) {
-  // CNG has no SHA-224 hash id; cng_model names it for HMAC only.
-  return alg == HashAlg::kSha224 ? NCRYPT_SHA224_ALGORITHM : hash_spec(alg).cng_alg_id;
-}
-
 class HmacOperation final : public Operation {
  public:
   HmacOperation(const KeyView& key, bool sign, HashAlg hash, std::size_t mac_bytes)
       : key_(key.ncrypt_key),
         key_owner_(key.key_owner),
         sign_(sign),
-        info_{hmac_alg_id(hash), static_cast<ULONG>(mac_bytes)},
+        info_{model_hash_alg_id(hash), static_cast<ULONG>(mac_bytes)},
         mac_bytes_(mac_bytes) {
     require(key_ != 0, CKR_KEY_HANDLE_INVALID, "secret key has no CNG key");
     require(mac_bytes_ >= 1 && mac_bytes_ <= hash_spec(hash).size, CKR_MECHANISM_PARAM_INVALID,

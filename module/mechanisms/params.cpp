@@ -20,14 +20,16 @@ T read_param(const CK_MECHANISM& mechanism, const char* name) {
   return value;
 }
 
-// The hash of a PSS/OAEP parameter: supported, usable by NCrypt, and the same for MGF1 (CNG
-// derives MGF1 from the one hash: it has no separate MGF parameter).
-const HashSpec& padding_hash(CK_MECHANISM_TYPE hash_alg, CK_RSA_PKCS_MGF_TYPE mgf) {
+// The hash of a PSS/OAEP parameter: supported, usable by NCrypt (SHA-224 only where the call
+// is a cng_model extension that knows it), and the same for MGF1 (CNG derives MGF1 from the
+// one hash: it has no separate MGF parameter).
+const HashSpec& padding_hash(CK_MECHANISM_TYPE hash_alg, CK_RSA_PKCS_MGF_TYPE mgf,
+                             bool model_hashes = false) {
   const HashSpec* hash = hash_by_digest_mechanism(hash_alg);
   if (hash == nullptr) {
     fail(CKR_MECHANISM_PARAM_INVALID, "unsupported hashAlg");
   }
-  if (hash->cng_alg_id == nullptr) {
+  if (hash->cng_alg_id == nullptr && !model_hashes) {
     fail(CKR_MECHANISM_PARAM_INVALID, "CNG has no SHA-224 for PSS/OAEP padding");
   }
   if (mgf != hash->mgf) {
@@ -53,10 +55,11 @@ void decode_pss_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
   out.salt_len = params.sLen;
 }
 
-void decode_oaep_params(const MechanismSpec& /*spec*/, const CK_MECHANISM& mechanism,
-                        DecodedParams& out) {
+namespace {
+
+void decode_oaep(const CK_MECHANISM& mechanism, DecodedParams& out, bool model_hashes) {
   const auto params = read_param<CK_RSA_PKCS_OAEP_PARAMS>(mechanism, "CK_RSA_PKCS_OAEP_PARAMS");
-  const HashSpec& hash = padding_hash(params.hashAlg, params.mgf);
+  const HashSpec& hash = padding_hash(params.hashAlg, params.mgf, model_hashes);
   // source 0 with no label is what several clients send for "no label".
   if (params.source != CKZ_DATA_SPECIFIED && params.source != 0) {
     fail(CKR_MECHANISM_PARAM_INVALID, "OAEP source must be CKZ_DATA_SPECIFIED");
@@ -70,6 +73,18 @@ void decode_oaep_params(const MechanismSpec& /*spec*/, const CK_MECHANISM& mecha
                                               params.ulSourceDataLen);
   }
   out.hash = hash.alg;
+}
+
+}  // namespace
+
+void decode_oaep_params(const MechanismSpec& /*spec*/, const CK_MECHANISM& mechanism,
+                        DecodedParams& out) {
+  decode_oaep(mechanism, out, false);
+}
+
+void decode_oaep_wrap_params(const MechanismSpec& /*spec*/, const CK_MECHANISM& mechanism,
+                             DecodedParams& out) {
+  decode_oaep(mechanism, out, true);
 }
 
 }  // namespace p11::mech

@@ -32,6 +32,8 @@ using H = HashAlg;
 using F = Family;
 using A = slots::Ability;
 constexpr slots::Abilities kNothing{};
+// RSA key wrapping of secret keys (objects/layer_wrap.cpp decodes the parameter), inside NCrypt.
+constexpr FlagGrant kRsaWrap{CKF_WRAP | CKF_UNWRAP, A::kRsaKeyWrap};
 
 // SHA-224 has no CNG algorithm id, so it cannot drive NCrypt's PSS or OAEP padding: there is
 // no CKM_SHA224_RSA_PKCS_PSS row, and PSS/OAEP parameters naming SHA-224 are rejected.
@@ -46,7 +48,7 @@ constexpr std::array kRows = {
     MechanismSpec{CKM_EC_KEY_PAIR_GEN, F::kKeyPairGen, CKK_EC, kPairClasses, H::kNone,
                   CKF_GENERATE_KEY_PAIR | kEcFlags, A::kEcKeys, nullptr, nullptr},
     MechanismSpec{CKM_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kNone, kSignVerify | kCipher,
-                  A::kRsa, nullptr, make_rsa_pkcs_operation},
+                  A::kRsa, nullptr, make_rsa_pkcs_operation, kRsaWrap},
     MechanismSpec{CKM_SHA1_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha1, kSignVerify,
                   A::kRsa, nullptr, make_sign_verify_operation},
     MechanismSpec{CKM_SHA224_RSA_PKCS, F::kRsaPkcs, CKK_RSA, kPairClasses, H::kSha224, kSignVerify,
@@ -70,7 +72,7 @@ constexpr std::array kRows = {
                   kSignVerify, A::kRsa | A::kRsaPssSha512, decode_pss_params,
                   make_sign_verify_operation},
     MechanismSpec{CKM_RSA_PKCS_OAEP, F::kRsaOaep, CKK_RSA, kPairClasses, H::kNone, kCipher,
-                  A::kRsa | A::kRsaOaep, decode_oaep_params, make_cipher_operation},
+                  A::kRsa | A::kRsaOaep, decode_oaep_params, make_cipher_operation, kRsaWrap},
     MechanismSpec{CKM_RSA_X_509, F::kRsaX509, CKK_RSA, kPairClasses, H::kNone,
                   kSignVerify | kCipher, A::kRsa | A::kRsaRaw, nullptr, make_rsa_pkcs_operation},
     MechanismSpec{CKM_ECDSA, F::kEcdsa, CKK_EC, kPairClasses, H::kNone, kSignVerify | kEcFlags,
@@ -174,6 +176,10 @@ bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noex
   return caps.has(spec.needs);
 }
 
+CK_FLAGS flags_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept {
+  return spec.flags | (caps.has(spec.extra.needs) ? spec.extra.flags : 0);
+}
+
 KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& caps) noexcept {
   const bridge::KeyTypeDescriptor* type = bridge::find_key_type(key_type);
   return type != nullptr ? type->size_range(caps) : KeySizeRange{0, 0};
@@ -222,7 +228,7 @@ namespace {
 
 CK_MECHANISM_INFO info_of(const mech::MechanismSpec& spec, const slots::Capabilities& caps) {
   const mech::KeySizeRange range = mech::key_size_range(spec.key_type, caps);
-  return CK_MECHANISM_INFO{range.min_bits, range.max_bits, spec.flags};
+  return CK_MECHANISM_INFO{range.min_bits, range.max_bits, mech::flags_on(spec, caps)};
 }
 
 }  // namespace

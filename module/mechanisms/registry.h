@@ -64,6 +64,12 @@ struct DecodedParams {
   CK_ULONG mac_bytes = 0;     // HMAC: MAC length (the hash size, or the _GENERAL parameter)
 };
 
+// Info flags a row offers only on a slot that has more abilities than the row needs.
+struct FlagGrant {
+  CK_FLAGS flags = 0;
+  slots::Abilities needs{};
+};
+
 struct MechanismSpec;
 // Throws CKR_MECHANISM_PARAM_INVALID.
 using ParamDecoder = void (*)(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
@@ -85,6 +91,8 @@ struct MechanismSpec {
                            // CKR_MECHANISM_PARAM_INVALID (decode_params);
                            // decoded_by_caller: the path that runs it reads the parameter
   OpFactory make;          // nullptr: no sign/verify/encrypt/decrypt/digest operation
+  // More flags where the slot can (CKM_RSA_PKCS/_OAEP: CKF_WRAP | CKF_UNWRAP of secret keys).
+  FlagGrant extra{};
 };
 
 // nullptr when the mechanism is unknown.
@@ -112,6 +120,9 @@ KeySizeRange key_size_range(CK_KEY_TYPE key_type, const slots::Capabilities& cap
 CK_ULONG key_size_unit_bits(CK_KEY_TYPE key_type) noexcept;
 // True when the slot offers the row: its capabilities have every ability the row needs.
 bool offered_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept;
+// The C_GetMechanismInfo flags of an offered row on a slot: its flags and the extra ones the
+// slot's abilities grant.
+CK_FLAGS flags_on(const MechanismSpec& spec, const slots::Capabilities& caps) noexcept;
 
 // The CKF_* bit an operation kind needs.
 CK_FLAGS flag_for(OpKind kind) noexcept;
@@ -134,6 +145,10 @@ void decode_pss_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
                        DecodedParams& out);
 void decode_oaep_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
                         DecodedParams& out);
+// CK_RSA_PKCS_OAEP_PARAMS for RSA key wrapping (objects/wrap_mechanisms): as
+// decode_oaep_params, and SHA-224 too (the wrap blob is a cng_model extension that knows it).
+void decode_oaep_wrap_params(const MechanismSpec& spec, const CK_MECHANISM& mechanism,
+                             DecodedParams& out);
 std::unique_ptr<Operation> make_sign_verify_operation(OpKind kind, const MechanismSpec& spec,
                                                       const DecodedParams& params,
                                                       const KeyView* key);

@@ -37,7 +37,7 @@ namespace mech {
 const MechanismSpec& offered_mechanism(CK_MECHANISM_TYPE type, CK_FLAGS needed_flag,
                                        const slots::Capabilities& caps) {
   const MechanismSpec* spec = find_mechanism(type);
-  if (spec == nullptr || (spec->flags & needed_flag) == 0 || !offered_on(*spec, caps)) {
+  if (spec == nullptr || !offered_on(*spec, caps) || (flags_on(*spec, caps) & needed_flag) == 0) {
     fail(CKR_MECHANISM_INVALID, "mechanism not supported for this operation");
   }
   return *spec;

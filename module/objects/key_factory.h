@@ -50,9 +50,12 @@ KeyPairObjects import_private_key(const SlotContext& slot, const AttrMap& tmpl,
 
 // A key wrapped under a key-encryption key (C_UnwrapKey): NCryptImportKey with hImportKey.
 struct WrappedKey {
-  NCRYPT_KEY_HANDLE unwrapping_key = 0;  // the AES key-encryption key
-  const char16_t* blob_type = nullptr;   // BCRYPT_AES_WRAP_KEY_BLOB, NCRYPT_AES_WRAP_*_KEY_BLOB
+  NCRYPT_KEY_HANDLE unwrapping_key = 0;  // the key-encryption key (AES, or an RSA private key)
+  const char16_t* blob_type = nullptr;   // objects/wrap_mechanisms.h
   ByteView data;
+  // The mechanism's parameter buffers (RSA: the padding), added to NCryptImportKey's list.
+  // Empty for the AES blobs, and for private keys (RSA wraps only secret keys).
+  std::span<const NCryptBuffer> parameters;
 };
 
 // C_UnwrapKey of a CKO_PRIVATE_KEY (RSA or EC, PKCS#8 inside the wrapping): tmpl is parsed and

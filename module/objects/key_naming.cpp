@@ -48,11 +48,12 @@ std::shared_ptr<CngKey> create_named(
   fail(CKR_FUNCTION_FAILED, "no free CNG key name");
 }
 
-ImportParameters::ImportParameters(const char16_t* name, const char16_t* algorithm) {
+ImportParameters::ImportParameters(const char16_t* name, const char16_t* algorithm,
+                                   std::span<const NCryptBuffer> extra) {
   const auto add = [this](std::u16string& text, const char16_t* value, ULONG type) {
     text = value;
-    buffers_[desc_.cBuffers++] = {static_cast<ULONG>((text.size() + 1) * sizeof(char16_t)), type,
-                                  text.data()};
+    buffers_.push_back(
+        {static_cast<ULONG>((text.size() + 1) * sizeof(char16_t)), type, text.data()});
   };
   if (name != nullptr) {
     add(name_, name, NCRYPTBUFFER_PKCS_KEY_NAME);
@@ -60,6 +61,8 @@ ImportParameters::ImportParameters(const char16_t* name, const char16_t* algorit
   if (algorithm != nullptr) {
     add(algorithm_, algorithm, NCRYPTBUFFER_PKCS_ALG_ID);
   }
+  buffers_.insert(buffers_.end(), extra.begin(), extra.end());
+  desc_.cBuffers = static_cast<ULONG>(buffers_.size());
   desc_.pBuffers = buffers_.data();
 }
 

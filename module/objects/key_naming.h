@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "objects/key_factory.h"
 
@@ -36,10 +37,12 @@ struct PendingKey {
 
 // The NCryptImportKey parameter list of a key import: NCRYPTBUFFER_PKCS_KEY_NAME for a
 // persisted key (name not null) and, for an unwrap, NCRYPTBUFFER_PKCS_ALG_ID naming the
-// unwrapped key's algorithm (algorithm not null). get() is null when there is neither.
+// unwrapped key's algorithm (algorithm not null) and the wrap mechanism's buffers (extra,
+// whose storage must outlive this). get() is null when there is none.
 class ImportParameters {
  public:
-  ImportParameters(const char16_t* name, const char16_t* algorithm);
+  ImportParameters(const char16_t* name, const char16_t* algorithm,
+                   std::span<const NCryptBuffer> extra = {});
   ImportParameters(const ImportParameters&) = delete;
   ImportParameters& operator=(const ImportParameters&) = delete;
   [[nodiscard]] NCryptBufferDesc* get() noexcept { return desc_.cBuffers != 0 ? &desc_ : nullptr; }
@@ -47,7 +50,7 @@ class ImportParameters {
  private:
   std::u16string name_;
   std::u16string algorithm_;
-  std::array<NCryptBuffer, 2> buffers_{};
+  std::vector<NCryptBuffer> buffers_;
   NCryptBufferDesc desc_{NCRYPTBUFFER_VERSION, 0, nullptr};
 };
 

@@ -267,8 +267,10 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
     // A new persisted public-only CNG key of the same value (a public value always leaves),
     // with a unique id of its own.
     attrs.erase(CKA_UNIQUE_ID);
+    const bridge::KeyPairRules& rules =
+        *bridge::key_type_for_template(CKO_PUBLIC_KEY, source.subtype).pair;
     const ObjectPtr copy =
-        create_token_public_key(context_, public_values(attrs, source.subtype), attrs);
+        create_token_public_key(context_, rules.public_from_template(attrs), attrs);
     std::unique_lock lock(mutex_);
     return register_public_only(copy);
   }

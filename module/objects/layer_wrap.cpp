@@ -1,13 +1,11 @@
 // ObjectLayerImpl: C_WrapKey and C_UnwrapKey (PKCS#11 3.0 §5.18) with the AES key-wrap
-// mechanisms. The wrapping happens inside NCrypt (cng_model ncrypt.h, "Key wrapping"):
-// NCryptExportKey / NCryptImportKey with the AES key-encryption key as hExportKey /
-// hImportKey, so no key value ever reaches the module.
-//   CKM_AES_KEY_WRAP      ⇄ BCRYPT_AES_WRAP_KEY_BLOB (RFC 3394; the key must be a multiple of
-//                           8 bytes, at least 16)
-//   CKM_AES_KEY_WRAP_PAD  ⇄ NCRYPT_AES_WRAP_PKCS7_KEY_BLOB (v2.40: RFC 3394 over the key
-//                           padded with PKCS#7)
-//   CKM_AES_KEY_WRAP_KWP  ⇄ NCRYPT_AES_WRAP_PAD_KEY_BLOB (RFC 5649)
-// What is wrapped: a secret key's value, or an RSA/EC private key's PKCS#8 PrivateKeyInfo.
+// mechanisms and RSA PKCS#1 v1.5 / OAEP. The wrapping happens inside NCrypt (cng_model
+// ncrypt.h, "Key wrapping" and "RSA-encrypted key blobs"): NCryptExportKey / NCryptImportKey
+// with the key-encryption key as hExportKey / hImportKey, so no key value ever reaches the
+// module. Which blob each mechanism makes: objects/wrap_mechanisms.h.
+// What is wrapped: a secret key's value, or (AES only) an RSA/EC private key's PKCS#8
+// PrivateKeyInfo. RSA wraps under the public key (CKA_WRAP) and unwraps with the private key
+// (CKA_UNWRAP); a session public key, which has no CNG key, is imported for the call.
 // The module enforces the PKCS#11 rules (CKA_WRAP/CKA_UNWRAP, CKA_EXTRACTABLE,
 // CKA_WRAP_WITH_TRUSTED) itself: session keys carry an internal Export Policy that lets them
 // out (key_factory.h), so CNG alone would not refuse. CKA_WRAP_TEMPLATE of the wrapping key:
@@ -15,7 +13,7 @@
 // CKR_KEY_NOT_WRAPPABLE). CKA_UNWRAP_TEMPLATE of the unwrapping key: merged into the unwrap
 // template; the same attribute with another value there is CKR_TEMPLATE_INCONSISTENT.
 #include <algorithm>
-#include <array>
+#include <optional>
 
 #include "bridge/class_schema.h"
 #include "bridge/status_map.h"
@@ -24,52 +22,29 @@
 #include "objects/object_layer_impl.h"
 #include "objects/secret_keys.h"
 #include "objects/template_rules.h"
+#include "objects/wrap_mechanisms.h"
 
 namespace p11::objects {
 
 namespace {
 
-constexpr std::array<std::uint8_t, 8> kRfc3394Iv = {0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6};
-constexpr std::array<std::uint8_t, 4> kRfc5649Iv = {0xA6, 0x59, 0x59, 0xA6};
-
-// The blob type of a key-wrap mechanism. Its parameter: none, or the mechanism's default IV
-// (RFC 3394's A6A6A6A6A6A6A6A6; RFC 5649's A65959A6); any other IV is
-// CKR_MECHANISM_PARAM_INVALID, as CNG knows only the defaults.
-const char16_t* blob_type_of(const CK_MECHANISM& mechanism) {
-  const bool kwp = mechanism.mechanism == CKM_AES_KEY_WRAP_KWP;
-  if (mechanism.pParameter != nullptr || mechanism.ulParameterLen != 0) {
-    const std::span<const std::uint8_t> iv =
-        kwp ? std::span<const std::uint8_t>(kRfc5649Iv) : std::span<const std::uint8_t>(kRfc3394Iv);
-    const auto* given = static_cast<const std::uint8_t*>(mechanism.pParameter);
-    if (given == nullptr || mechanism.ulParameterLen != iv.size() ||
-        !std::equal(iv.begin(), iv.end(), given)) {
-      fail(CKR_MECHANISM_PARAM_INVALID, "only the default key-wrap IV");
-    }
+// The mechanism's wrap row; the registry offers the wrap flags only for mechanisms with one.
+const WrapMechanism& wrap_row(CK_MECHANISM_TYPE type) {
+  const WrapMechanism* row = find_wrap_mechanism(type);
+  if (row == nullptr) {
+    fail(CKR_MECHANISM_INVALID, "not a key-wrap mechanism");
   }
-  switch (mechanism.mechanism) {
-    case CKM_AES_KEY_WRAP:
-      return BCRYPT_AES_WRAP_KEY_BLOB;
-    case CKM_AES_KEY_WRAP_PAD:
-      return NCRYPT_AES_WRAP_PKCS7_KEY_BLOB;
-    default:
-      return NCRYPT_AES_WRAP_PAD_KEY_BLOB;
-  }
+  return *row;
 }
 
-// The smallest wrapping a mechanism makes (a 16-byte key, or 1..8 bytes with KWP) and its
-// granularity: anything else cannot be a wrapped key (CKR_WRAPPED_KEY_LEN_RANGE).
-bool wrapped_length_ok(CK_MECHANISM_TYPE mechanism, std::size_t length) {
-  const std::size_t minimum = mechanism == CKM_AES_KEY_WRAP_KWP ? 16 : 24;
-  return length >= minimum && length % 8 == 0;
-}
-
-// The checks on the key-encryption key, in spec order: type (class AES secret), usage
-// attribute, CKA_ALLOWED_MECHANISMS, key size. bad_type is the call's
+// The checks on the key-encryption key, in spec order: type (the mechanism's class and key
+// type), usage attribute, CKA_ALLOWED_MECHANISMS, key size. bad_type is the call's
 // *_KEY_TYPE_INCONSISTENT.
-void check_kek(const mech::MechanismSpec& spec, const KeyView& kek, bool usage, CK_RV bad_type,
-               const slots::Capabilities& caps) {
-  if (kek.object_class != CKO_SECRET_KEY || kek.key_type != CKK_AES || kek.ncrypt_key == 0) {
-    fail(bad_type, "key wrapping needs an AES secret key");
+void check_kek(const mech::MechanismSpec& spec, const KeyView& kek, CK_OBJECT_CLASS cls,
+               CK_KEY_TYPE key_type, bool usage, CK_RV bad_type, const slots::Capabilities& caps) {
+  if (kek.object_class != cls || kek.key_type != key_type ||
+      (cls != CKO_PUBLIC_KEY && kek.ncrypt_key == 0)) {
+    fail(bad_type, "the key does not fit the key-wrap mechanism");
   }
   if (!usage) {
     fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "the key's CKA_WRAP/CKA_UNWRAP is FALSE");
@@ -106,15 +81,18 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
                                 CK_OBJECT_HANDLE wrapping_key, CK_OBJECT_HANDLE key) {
   const mech::MechanismSpec& spec =
       mech::offered_mechanism(mechanism.mechanism, CKF_WRAP, context_.capabilities);
-  const char16_t* blob_type = blob_type_of(mechanism);
+  WrapCall call(spec, wrap_row(mechanism.mechanism), mechanism);
+  const WrapMechanism& row = call.row();
   KeyView kek;
   try {
     kek = key_view(s, wrapping_key);
   } catch (const P11Error& e) {
     fail(e.rv() == CKR_KEY_HANDLE_INVALID ? CKR_WRAPPING_KEY_HANDLE_INVALID : e.rv(), e.what());
   }
-  check_kek(spec, kek, kek.can_wrap, CKR_WRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
+  check_kek(spec, kek, row.wrapping_class, row.kek_type, kek.can_wrap,
+            CKR_WRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
   Object target;
+  Object kek_object;
   bool kek_trusted = false;
   AttrMap wrap_template;
   {
@@ -126,14 +104,17 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
     }
     target = *o;
     if (const ObjectPtr w = lookup(wrapping_key)) {
+      kek_object = *w;
       kek_trusted = attr_true(w->attrs, CKA_TRUSTED);
       if (const auto it = w->attrs.find(CKA_WRAP_TEMPLATE); it != w->attrs.end()) {
         wrap_template = decode_attribute_array(it->second);
       }
     }
   }
-  if (target.object_class == CKO_PUBLIC_KEY || !target.key) {
-    fail(CKR_KEY_NOT_WRAPPABLE, "only secret and private keys are wrapped");
+  if (target.object_class == CKO_PUBLIC_KEY || !target.key ||
+      (target.object_class == CKO_PRIVATE_KEY && !row.wraps_private_keys)) {
+    fail(CKR_KEY_NOT_WRAPPABLE, row.wraps_private_keys ? "only secret and private keys are wrapped"
+                                                       : "this mechanism wraps only secret keys");
   }
   if (!attr_true(target.attrs, CKA_EXTRACTABLE)) {
     fail(CKR_KEY_UNEXTRACTABLE, "the key's CKA_EXTRACTABLE is FALSE");
@@ -147,13 +128,23 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
       fail(CKR_KEY_NOT_WRAPPABLE, "the key does not match the wrapping key's CKA_WRAP_TEMPLATE");
     }
   }
+  if (row.kek_type == CKK_RSA &&
+      !call.key_fits(attr_ulong(target.attrs, CKA_VALUE_LEN).value_or(0), kek)) {
+    fail(CKR_KEY_SIZE_RANGE, "the key is too long for the wrapping key's modulus");
+  }
+  // An RSA public key: its CNG key, or one imported for the call.
+  std::optional<PublicKeyHandle> public_kek;
+  if (row.wrapping_class == CKO_PUBLIC_KEY) {
+    public_kek.emplace(context_.provider, kek_object);
+  }
+  const NCRYPT_KEY_HANDLE kek_handle = public_kek ? public_kek->get() : kek.ncrypt_key;
   DWORD size = 0;
-  check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr, nullptr, 0,
-                               &size, 0),
+  check_status(NCryptExportKey(target.key->handle(), kek_handle, row.blob_type,
+                               call.export_parameters(), nullptr, 0, &size, 0),
                NcryptContext::kWrap, "NCryptExportKey");
   Bytes out(size);
-  check_status(NCryptExportKey(target.key->handle(), kek.ncrypt_key, blob_type, nullptr, out.data(),
-                               size, &size, 0),
+  check_status(NCryptExportKey(target.key->handle(), kek_handle, row.blob_type,
+                               call.export_parameters(), out.data(), size, &size, 0),
                NcryptContext::kWrap, "NCryptExportKey");
   out.resize(size);
   return out;
@@ -175,14 +166,16 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
                                              std::span<const CK_ATTRIBUTE> tmpl) {
   const mech::MechanismSpec& spec =
       mech::offered_mechanism(mechanism.mechanism, CKF_UNWRAP, context_.capabilities);
-  const char16_t* blob_type = blob_type_of(mechanism);
+  WrapCall call(spec, wrap_row(mechanism.mechanism), mechanism);
+  const WrapMechanism& row = call.row();
   KeyView kek;
   try {
     kek = key_view(s, unwrapping_key);
   } catch (const P11Error& e) {
     fail(e.rv() == CKR_KEY_HANDLE_INVALID ? CKR_UNWRAPPING_KEY_HANDLE_INVALID : e.rv(), e.what());
   }
-  check_kek(spec, kek, kek.can_unwrap, CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
+  check_kek(spec, kek, row.unwrapping_class, row.kek_type, kek.can_unwrap,
+            CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT, context_.capabilities);
   AttrMap t = parse_template(tmpl);
   merge_unwrap_template(t, unwrap_template_of(unwrapping_key));
   check_officer_only(t, s.security_officer);  // also what the unwrap template asks for
@@ -191,7 +184,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
   if (!cls || !key_type) {
     fail(CKR_TEMPLATE_INCOMPLETE, "C_UnwrapKey needs CKA_CLASS and CKA_KEY_TYPE");
   }
-  if (!wrapped_length_ok(mechanism.mechanism, wrapped.size())) {
+  if (!call.wrapped_length_ok(wrapped.size(), kek)) {
     fail(CKR_WRAPPED_KEY_LEN_RANGE, "not a length this mechanism wraps to");
   }
   // The slot must keep keys of that type (the key's generation mechanism is offered).
@@ -202,14 +195,16 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
   if (attr_true(t, CKA_TOKEN)) {
     check_token_write(s);
   }
-  const WrappedKey source{kek.ncrypt_key, blob_type, wrapped};
-  if (*cls == CKO_PRIVATE_KEY) {
+  const WrappedKey source{kek.ncrypt_key, row.blob_type, wrapped, call.buffers()};
+  if (*cls == CKO_PRIVATE_KEY && row.wraps_private_keys) {
     const KeyPairObjects pair = unwrap_private_key(context_, t, source, s.handle);
     std::unique_lock lock(mutex_);
     return register_pair(pair);
   }
   if (*cls != CKO_SECRET_KEY) {
-    fail(CKR_TEMPLATE_INCONSISTENT, "only secret and private keys are unwrapped");
+    fail(CKR_TEMPLATE_INCONSISTENT, row.wraps_private_keys
+                                        ? "only secret and private keys are unwrapped"
+                                        : "this mechanism unwraps only secret keys");
   }
   const bridge::Schema* schema = bridge::schema_for(CKO_SECRET_KEY, *key_type);
   if (schema == nullptr) {

@@ -90,7 +90,9 @@ std::shared_ptr<CngKey> import_named(const SlotContext& slot, const SecretKeyTyp
                                      const char16_t* blob_type, ByteView blob) {
   const bool persisted = attr_true(props, CKA_TOKEN);
   return create_named(slot, persisted, props, [&](const char16_t* name) -> NCRYPT_KEY_HANDLE {
-    ImportParameters params(name, wrapped != nullptr ? type.cng_algorithm : nullptr);
+    ImportParameters params(
+        name, wrapped != nullptr ? type.cng_algorithm : nullptr,
+        wrapped != nullptr ? wrapped->parameters : std::span<const NCryptBuffer>{});
     PendingKey pending;
     const SECURITY_STATUS st = NCryptImportKey(
         slot.provider, wrapped != nullptr ? wrapped->unwrapping_key : 0, blob_type, params.get(),

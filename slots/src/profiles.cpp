@@ -26,7 +26,7 @@ constexpr std::array kProfiles = {
         .hardware_slot = false,
         .required = true,
         .abilities = A::kRsaOaep | A::kRsaPss | A::kRsaPssSha384 | A::kRsaPssSha512 |
-                     A::kRsaPkcs1Sha224 | A::kRsaRaw,
+                     A::kRsaPkcs1Sha224 | A::kRsaRaw | A::kRsaKeyWrap,
     },
     // A TPM 2.0 behind the Platform Crypto Provider: PSS with SHA-1 and SHA-256 only, PKCS#1
     // signatures only with a CNG hash id; raw RSA is TPM2_RSA_Decrypt with the NULL scheme.

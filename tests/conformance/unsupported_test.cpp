@@ -1,5 +1,6 @@
 // Functions outside the module's mechanism set answer with a documented code, never a crash:
-// wrapping, secret-key generation, the 3.0 message-based and login-user functions.
+// RSA wrapping of private keys, secret-key generation, the 3.0 message-based and login-user
+// functions.
 #include "p11_fixture.h"
 
 namespace conf {
@@ -20,20 +21,30 @@ class UnsupportedTest : public P11Test {
   KeyPair kp_;
 };
 
-// Key wrapping is offered with the AES key-wrap mechanisms only (wrap_test.cpp): RSA
-// wrapping mechanisms are not.
-TEST_F(UnsupportedTest, RsaKeyWrapping) {
-  Template t;
-  t.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_AES);
-  CK_OBJECT_HANDLE h = 0;
-  CK_MECHANISM rsa{CKM_RSA_PKCS, nullptr, 0};
-  CK_ULONG len = 0;
-  EXPECT_CKR(CKR_MECHANISM_INVALID, f_->C_WrapKey(s_, &rsa, kp_.pub, kp_.priv, nullptr, &len));
-  CK_BYTE blob[256] = {};
-  EXPECT_CKR(CKR_MECHANISM_INVALID,
-             f_->C_UnwrapKey(s_, &rsa, kp_.priv, blob, sizeof blob, t.data(), t.size(), &h));
-  CK_MECHANISM oaep{CKM_RSA_PKCS_OAEP, nullptr, 0};
-  EXPECT_CKR(CKR_MECHANISM_INVALID, f_->C_WrapKey(s_, &oaep, kp_.pub, kp_.priv, nullptr, &len));
+// RSA key wrapping (rsa_wrap_test.cpp) is of secret keys: PKCS#11 defines no RSA wrapping of a
+// private key (CKR_KEY_NOT_WRAPPABLE), and an RSA unwrap makes no private key.
+TEST_F(UnsupportedTest, RsaWrappingOfPrivateKeys) {
+  Template pub;
+  pub.Ulong(CKA_MODULUS_BITS, 2048).Raw(CKA_PUBLIC_EXPONENT, {1, 0, 1}).Bool(CKA_WRAP, true);
+  Template priv;
+  priv.Bool(CKA_EXTRACTABLE, true).Bool(CKA_UNWRAP, true);
+  CK_MECHANISM gen{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  KeyPair kp;
+  ASSERT_CKR(CKR_OK, f_->C_GenerateKeyPair(s_, &gen, pub.data(), pub.size(), priv.data(),
+                                           priv.size(), &kp.pub, &kp.priv));
+  CK_RSA_PKCS_OAEP_PARAMS params{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
+  CK_MECHANISM mechs[] = {{CKM_RSA_PKCS, nullptr, 0}, {CKM_RSA_PKCS_OAEP, &params, sizeof params}};
+  for (CK_MECHANISM& m : mechs) {
+    CK_ULONG len = 0;
+    EXPECT_CKR(CKR_KEY_NOT_WRAPPABLE, f_->C_WrapKey(s_, &m, kp.pub, kp.priv, nullptr, &len));
+    EXPECT_CKR(CKR_KEY_NOT_WRAPPABLE, f_->C_WrapKey(s_, &m, kp.pub, kp_.priv, nullptr, &len));
+    Template t;
+    t.Ulong(CKA_CLASS, CKO_PRIVATE_KEY).Ulong(CKA_KEY_TYPE, CKK_RSA);
+    CK_OBJECT_HANDLE h = 0;
+    CK_BYTE blob[256] = {};
+    EXPECT_CKR(CKR_TEMPLATE_INCONSISTENT,
+               f_->C_UnwrapKey(s_, &m, kp.priv, blob, sizeof blob, t.data(), t.size(), &h));
+  }
 }
 
 TEST_F(UnsupportedTest, DualFunctionUpdates) {

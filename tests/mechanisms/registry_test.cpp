@@ -220,6 +220,25 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
             CKR_MECHANISM_INVALID);
 }
 
+// RSA key wrapping is of secret keys: the wrap flags come with the software KSP's RSA-wrap
+// blob (a profile ability), so the TPM slots, which keep no secret keys, do not offer them.
+TEST(MechanismTable, RsaWrapFlagsOnlyWhereTheProfileCanWrap) {
+  for (const CK_MECHANISM_TYPE type : {CKM_RSA_PKCS, CKM_RSA_PKCS_OAEP}) {
+    const CK_MECHANISM_INFO sw = p11::mechanism_info(type, software_caps());
+    EXPECT_EQ(sw.flags & (CKF_WRAP | CKF_UNWRAP), CKF_WRAP | CKF_UNWRAP);
+    const CK_MECHANISM_INFO tpm = p11::mechanism_info(type, platform_caps());
+    EXPECT_EQ(tpm.flags & (CKF_WRAP | CKF_UNWRAP), 0U);
+    EXPECT_EQ(tpm.flags & (CKF_ENCRYPT | CKF_DECRYPT), CKF_ENCRYPT | CKF_DECRYPT);
+    const slots::Capabilities& caps = platform_caps();
+    EXPECT_EQ(rv_of([&] { p11::mech::offered_mechanism(type, CKF_WRAP, caps); }),
+              CKR_MECHANISM_INVALID);
+    EXPECT_EQ(rv_of([&] { p11::mech::offered_mechanism(type, CKF_WRAP, software_caps()); }),
+              CKR_OK);
+  }
+  EXPECT_TRUE(software_caps().has(slots::Ability::kRsaKeyWrap));
+  EXPECT_FALSE(platform_caps().has(slots::Ability::kRsaKeyWrap));
+}
+
 CK_RV start(OpKind kind, const CK_MECHANISM& m, const p11::KeyView& key, bool tpm = false) {
   const slots::Capabilities& caps = tpm ? platform_caps() : software_caps();
   return rv_of([&] { static_cast<void>(p11::start_operation(kind, m, &key, caps)); });

@@ -66,7 +66,8 @@ TEST_F(ProfileTable, OneRowPerProviderInSlotIdOrder) {
   EXPECT_TRUE(profiles[1].hardware_slot);
   EXPECT_FALSE(profiles[1].required);
   // What the Platform Crypto Provider cannot do, the software KSP can.
-  for (const A a : {A::kRsaPssSha384, A::kRsaPssSha512, A::kRsaPkcs1Sha224}) {
+  // (RSA key wrapping is of secret keys, which only the software KSP keeps.)
+  for (const A a : {A::kRsaPssSha384, A::kRsaPssSha512, A::kRsaPkcs1Sha224, A::kRsaKeyWrap}) {
     EXPECT_TRUE(profiles[0].abilities.contains(a));
     EXPECT_FALSE(profiles[1].abilities.contains(a));
   }

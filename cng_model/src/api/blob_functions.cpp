@@ -6,6 +6,7 @@
 #include "api/key_common.h"
 #include "api/key_wrap.h"
 #include "api/output.h"
+#include "api/rsa_key_wrap.h"
 #include "core/u16.h"
 
 using namespace cng;
@@ -111,6 +112,13 @@ SECURITY_STATUS WINAPI NCryptExportKey(NCRYPT_KEY_HANDLE hKey, NCRYPT_KEY_HANDLE
       write_output(wrap_export(*key, *kek_material, *mode), pbOutput, cbOutput, pcbResult);
       return;
     }
+    if (is_rsa_wrap_blob(blob)) {
+      require(kek != nullptr, NTE_INVALID_PARAMETER, "an RSA key-wrap blob needs hExportKey");
+      const CipherPadding padding = rsa_wrap_padding(pParameterList);
+      const auto kek_material = rsa_wrapping_key(*kek, false);
+      write_output(rsa_wrap_export(*key, *kek_material, padding), pbOutput, cbOutput, pcbResult);
+      return;
+    }
     require(kek == nullptr, NTE_NOT_SUPPORTED, "only key-wrap blobs are exported under a key");
     const bool is_public = one_of(kPublicBlobs, blob);
     const bool is_private = one_of(kPrivateBlobs, blob);
@@ -181,6 +189,16 @@ SECURITY_STATUS WINAPI NCryptImportKey(NCRYPT_PROV_HANDLE hProvider, NCRYPT_KEY_
       const auto kek_material = wrapping_key(*kek);
       material =
           unwrap_import(provider->provider(), *kek_material, *mode, {pbData, cbData}, alg_id);
+    } else if (is_rsa_wrap_blob(blob)) {
+      require(kek != nullptr, NTE_INVALID_PARAMETER, "an RSA key-wrap blob needs hImportKey");
+      require(params.alg_id != nullptr, NTE_INVALID_PARAMETER,
+              "a wrapped key needs NCRYPTBUFFER_PKCS_ALG_ID");
+      const std::u16string alg_id =
+          string_buffer(*params.alg_id, NCRYPT_MAX_ALG_ID_LENGTH, "bad algorithm id buffer");
+      const CipherPadding padding = rsa_wrap_padding(pParameterList);
+      const auto kek_material = rsa_wrapping_key(*kek, true);
+      material =
+          rsa_unwrap_import(provider->provider(), *kek_material, padding, {pbData, cbData}, alg_id);
     } else {
       require(kek == nullptr, NTE_NOT_SUPPORTED, "only key-wrap blobs are imported under a key");
       material = provider->provider().import_blob(blob, {pbData, cbData});

@@ -35,6 +35,8 @@ enum class Ability : std::uint32_t {
   kRsaPkcs1Sha224 = 1U << 12,  // PKCS#1 v1.5 signatures over SHA-224, which has no CNG hash id
                                // (pszAlgId NULL, the caller's DigestInfo signed as is)
   kRsaRaw = 1U << 13,          // NCRYPT_NO_PADDING_FLAG: raw RSA encryption and decryption
+  kRsaKeyWrap = 1U << 14,      // NCRYPT_RSA_WRAP_KEY_BLOB (a cng_model extension): symmetric
+                               // keys exported/imported encrypted to an RSA key
 };
 
 // A set of abilities: what a provider has, or what a consumer needs (all of them).
