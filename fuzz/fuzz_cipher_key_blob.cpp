@@ -30,7 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const p11::SecretBytes blob = p11::bridge::cipher_key_blob(name, value);
   const auto parsed = p11::bridge::parse_cipher_key_blob(blob);
   fuzz::require(parsed.has_value() && parsed->algorithm == name &&
-                std::equal(parsed->value.begin(), parsed->value.end(), value.begin(),
-                           value.end()));
+                std::equal(parsed->value.begin(), parsed->value.end(), value.begin(), value.end()));
   return 0;
 }

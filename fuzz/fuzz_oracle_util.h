@@ -20,9 +20,7 @@ inline void require(bool ok) {
 
 struct OsslFree {
   void operator()(X509_PUBKEY* p) const noexcept { X509_PUBKEY_free(p); }
-  void operator()(ASN1_SEQUENCE_ANY* p) const noexcept {
-    sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free);
-  }
+  void operator()(ASN1_SEQUENCE_ANY* p) const noexcept { sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free); }
   void operator()(BIGNUM* p) const noexcept { BN_free(p); }
   void operator()(ASN1_OCTET_STRING* p) const noexcept { ASN1_OCTET_STRING_free(p); }
   void operator()(ASN1_OBJECT* p) const noexcept { ASN1_OBJECT_free(p); }

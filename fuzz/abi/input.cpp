@@ -16,7 +16,8 @@ struct AttrSpec {
 };
 
 const AttrSpec kAttrs[] = {
-    {CKA_CLASS, Kind::kUlong,
+    {CKA_CLASS,
+     Kind::kUlong,
      {CKO_DATA, CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY, CKO_SECRET_KEY, 0x99}},
     {CKA_KEY_TYPE, Kind::kUlong, {CKK_RSA, CKK_EC, CKK_AES, CKK_GENERIC_SECRET, CKK_DES3, 0x77}},
     {CKA_TOKEN, Kind::kBool, {}},
@@ -59,7 +60,7 @@ const AttrSpec kAttrs[] = {
     {CKA_WRAP_TEMPLATE, Kind::kBytes, {}},
     {CKA_ALLOWED_MECHANISMS, Kind::kBytes, {}},
     {CKA_OBJECT_ID, Kind::kBytes, {}},
-    {0x7FFFFFFFUL, Kind::kBytes, {}},          // unknown
+    {0x7FFFFFFFUL, Kind::kBytes, {}},  // unknown
     {CKA_VENDOR_DEFINED | 0x4321, Kind::kBytes, {}},
 };
 
@@ -174,7 +175,8 @@ Template State::attributes(CK_OBJECT_CLASS base_class) {
                                             : spec.values.begin()[at]));
     } else if (spec.type == CKA_EC_PARAMS && in.ConsumeBool()) {
       add(t, spec.type,
-          in.ConsumeBool() ? Buffer(kP256.begin(), kP256.end()) : Buffer(kP384.begin(), kP384.end()));
+          in.ConsumeBool() ? Buffer(kP256.begin(), kP256.end())
+                           : Buffer(kP384.begin(), kP384.end()));
     } else {
       add(t, spec.type, bytes(80));
     }
@@ -184,19 +186,37 @@ Template State::attributes(CK_OBJECT_CLASS base_class) {
 }
 
 Mechanism State::mechanism() {
-  static const CK_MECHANISM_TYPE kTypes[] = {
-      CKM_AES_KEY_GEN,     CKM_GENERIC_SECRET_KEY_GEN, CKM_EC_KEY_PAIR_GEN,
-      CKM_AES_ECB,         CKM_AES_CBC,                CKM_AES_CBC_PAD,
-      CKM_AES_CTR,         CKM_AES_GCM,                CKM_AES_KEY_WRAP,
-      CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP_KWP,      CKM_SHA256_HMAC,
-      CKM_SHA_1_HMAC_GENERAL, CKM_ECDSA,               CKM_ECDSA_SHA256,
-      CKM_ECDH1_DERIVE,    CKM_SHA_1,                  CKM_SHA256,
-      CKM_SHA512,          CKM_RSA_PKCS,               CKM_RSA_PKCS_OAEP,
-      CKM_RSA_PKCS_PSS,    CKM_SHA256_RSA_PKCS_PSS,    CKM_RSA_X_509,
-      CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_DES3_CBC,         CKM_VENDOR_DEFINED | 1};
+  static const CK_MECHANISM_TYPE kTypes[] = {CKM_AES_KEY_GEN,
+                                             CKM_GENERIC_SECRET_KEY_GEN,
+                                             CKM_EC_KEY_PAIR_GEN,
+                                             CKM_AES_ECB,
+                                             CKM_AES_CBC,
+                                             CKM_AES_CBC_PAD,
+                                             CKM_AES_CTR,
+                                             CKM_AES_GCM,
+                                             CKM_AES_KEY_WRAP,
+                                             CKM_AES_KEY_WRAP_PAD,
+                                             CKM_AES_KEY_WRAP_KWP,
+                                             CKM_SHA256_HMAC,
+                                             CKM_SHA_1_HMAC_GENERAL,
+                                             CKM_ECDSA,
+                                             CKM_ECDSA_SHA256,
+                                             CKM_ECDH1_DERIVE,
+                                             CKM_SHA_1,
+                                             CKM_SHA256,
+                                             CKM_SHA512,
+                                             CKM_RSA_PKCS,
+                                             CKM_RSA_PKCS_OAEP,
+                                             CKM_RSA_PKCS_PSS,
+                                             CKM_SHA256_RSA_PKCS_PSS,
+                                             CKM_RSA_X_509,
+                                             CKM_RSA_PKCS_KEY_PAIR_GEN,
+                                             CKM_DES3_CBC,
+                                             CKM_VENDOR_DEFINED | 1};
   Mechanism m;
   const std::uint8_t pick = in.ConsumeIntegral<std::uint8_t>();
-  m.mech.mechanism = pick < 0xF8 ? kTypes[pick % std::size(kTypes)] : in.ConsumeIntegral<CK_ULONG>();
+  m.mech.mechanism =
+      pick < 0xF8 ? kTypes[pick % std::size(kTypes)] : in.ConsumeIntegral<CK_ULONG>();
   // Parameters holding pointers are built with valid pointers; any other parameter, and a
   // structured one at a wrong length, is arbitrary bytes of any size (0 = NULL).
   const std::size_t len = in.ConsumeIntegralInRange<std::size_t>(0, 72);

@@ -1,7 +1,7 @@
 // Cryptographic functions: every Init / single-part / Update / Final is its own operation, so
 // inputs compose multi-part sequences, break them off, and interleave them across sessions.
-#include "abi/oracle.h"
 #include "abi/ops.h"
+#include "abi/oracle.h"
 
 namespace fuzz::abi {
 
@@ -177,8 +177,8 @@ void message(State& st) {
       ABI_CALL(st, C_EncryptMessageBegin, s, pp, param.size(), aad.data(), aad.size());
       break;
     case 2:
-      ABI_CALL(st, C_EncryptMessageNext, s, pp, param.size(), data.data(), data.size(),
-               out.ptr(), &out.len, flags);
+      ABI_CALL(st, C_EncryptMessageNext, s, pp, param.size(), data.data(), data.size(), out.ptr(),
+               &out.len, flags);
       break;
     case 3:
       ABI_CALL(st, C_DecryptMessage, s, pp, param.size(), aad.data(), aad.size(), data.data(),
@@ -188,8 +188,8 @@ void message(State& st) {
       ABI_CALL(st, C_DecryptMessageBegin, s, pp, param.size(), aad.data(), aad.size());
       break;
     case 5:
-      ABI_CALL(st, C_DecryptMessageNext, s, pp, param.size(), data.data(), data.size(),
-               out.ptr(), &out.len, flags);
+      ABI_CALL(st, C_DecryptMessageNext, s, pp, param.size(), data.data(), data.size(), out.ptr(),
+               &out.len, flags);
       break;
     case 6:
       ABI_CALL(st, C_SignMessage, s, pp, param.size(), data.data(), data.size(), out.ptr(),
@@ -207,8 +207,8 @@ void message(State& st) {
                aad.size());
       break;
     case 10:
-      ABI_CALL(st, C_VerifyMessageNext, s, pp, param.size(), data.data(), data.size(),
-               aad.data(), aad.size());
+      ABI_CALL(st, C_VerifyMessageNext, s, pp, param.size(), data.data(), data.size(), aad.data(),
+               aad.size());
       break;
     default:
       switch (family(st)) {
@@ -246,8 +246,7 @@ void generate_key_pair(State& st) {
     m.mech = {CKM_EC_KEY_PAIR_GEN, nullptr, 0};
   }
   Template pub = st.attributes(st.in.ConsumeBool() ? CKO_PUBLIC_KEY : CK_UNAVAILABLE_INFORMATION);
-  Template priv =
-      st.attributes(st.in.ConsumeBool() ? CKO_PRIVATE_KEY : CK_UNAVAILABLE_INFORMATION);
+  Template priv = st.attributes(st.in.ConsumeBool() ? CKO_PRIVATE_KEY : CK_UNAVAILABLE_INFORMATION);
   CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE hpriv = CK_INVALID_HANDLE;
   if (ABI_CALL(st, C_GenerateKeyPair, st.session(), m.ptr(), pub.ptr(), pub.count(), priv.ptr(),
@@ -263,8 +262,7 @@ void wrap_unwrap_derive(State& st) {
   switch (st.in.ConsumeIntegralInRange(0, 2)) {
     case 0: {
       Out out = st.out();
-      ABI_CALL(st, C_WrapKey, st.session(), m.ptr(), st.object(), st.object(), out.ptr(),
-               &out.len);
+      ABI_CALL(st, C_WrapKey, st.session(), m.ptr(), st.object(), st.object(), out.ptr(), &out.len);
       break;
     }
     case 1: {
@@ -295,10 +293,19 @@ void random(State& st) {
   }
 }
 
-constexpr Op kOps[] = {init,   init,    single,       update,
-                       update, final,   dual,         message,
-                       generate_key,    generate_key, generate_key_pair,
-                       wrap_unwrap_derive, random};
+constexpr Op kOps[] = {init,
+                       init,
+                       single,
+                       update,
+                       update,
+                       final,
+                       dual,
+                       message,
+                       generate_key,
+                       generate_key,
+                       generate_key_pair,
+                       wrap_unwrap_derive,
+                       random};
 
 }  // namespace
 

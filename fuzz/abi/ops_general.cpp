@@ -1,8 +1,8 @@
 // General-purpose, slot, session, login and object functions.
 #include <mutex>
 
-#include "abi/oracle.h"
 #include "abi/ops.h"
+#include "abi/oracle.h"
 
 namespace fuzz::abi {
 
@@ -84,7 +84,8 @@ void open_session(State& st) {
   static const CK_FLAGS kFlags[] = {CKF_SERIAL_SESSION, CKF_SERIAL_SESSION | CKF_RW_SESSION, 0,
                                     CKF_RW_SESSION};
   const auto pick = st.in.ConsumeIntegralInRange<std::size_t>(0, std::size(kFlags));
-  const CK_FLAGS flags = pick == std::size(kFlags) ? st.in.ConsumeIntegral<CK_FLAGS>() : kFlags[pick];
+  const CK_FLAGS flags =
+      pick == std::size(kFlags) ? st.in.ConsumeIntegral<CK_FLAGS>() : kFlags[pick];
   CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
   const bool null_out = st.in.ConsumeIntegralInRange(0, 15) == 0;
   if (ABI_CALL(st, C_OpenSession, st.slot(), flags, nullptr, nullptr, null_out ? nullptr : &h) ==
@@ -207,11 +208,10 @@ void find(State& st) {
   }
 }
 
-constexpr Op kOps[] = {initialize,   finalize,      info,           slot_list,
-                       mechanisms,   open_session,  open_session,   close_session,
-                       session_info, login,         pins,           create_object,
-                       create_object, copy_destroy, get_attributes, set_attributes,
-                       find};
+constexpr Op kOps[] = {initialize,     finalize,      info,          slot_list,    mechanisms,
+                       open_session,   open_session,  close_session, session_info, login,
+                       pins,           create_object, create_object, copy_destroy, get_attributes,
+                       set_attributes, find};
 
 }  // namespace
 

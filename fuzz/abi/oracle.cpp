@@ -23,9 +23,8 @@ bool allowed(const AllowedReturns& row, CK_RV rv) {
   if (rv == CKR_CRYPTOKI_NOT_INITIALIZED && row.function != "C_Initialize") {
     return true;
   }
-  if (row.scope >= kToken && in({CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, CKR_DEVICE_REMOVED,
-                                 CKR_TOKEN_NOT_PRESENT},
-                                rv)) {
+  if (row.scope >= kToken &&
+      in({CKR_DEVICE_ERROR, CKR_DEVICE_MEMORY, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT}, rv)) {
     return true;
   }
   if (row.scope >= kSession && in({CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED}, rv)) {
