@@ -70,12 +70,27 @@ TpmKeyBlob decode_blob(std::span<const std::uint8_t> bytes) {
   require(name_len <= sizeof(TPMU_NAME) && bytes.size() > kHeader + name_len, NTE_BAD_DATA,
           "bad parent name in TPM key blob");
   blob.parent_name.assign(bytes.begin() + kHeader, bytes.begin() + kHeader + name_len);
-  std::size_t offset = kHeader + name_len;
+  const std::size_t public_start = kHeader + name_len;
+  std::size_t offset = public_start;
   require(Tss2_MU_TPM2B_PUBLIC_Unmarshal(bytes.data(), bytes.size(), &offset, &blob.pub) ==
+              TSS2_RC_SUCCESS,
+          NTE_BAD_DATA, "malformed TPM2B_PUBLIC");
+  // Tss2_MU's unmarshal is lenient (it accepts e.g. a TPM2B_PUBLIC of size 0, or a size that
+  // disagrees with the area): only a public area that marshals back to the same bytes is one
+  // encode_blob can write back and a TPM will load.
+  const std::span<const std::uint8_t> public_bytes =
+      bytes.subspan(public_start, offset - public_start);
+  Bytes again(sizeof(TPM2B_PUBLIC));
+  std::size_t again_len = 0;
+  require(Tss2_MU_TPM2B_PUBLIC_Marshal(&blob.pub, again.data(), again.size(), &again_len) ==
                   TSS2_RC_SUCCESS &&
-              Tss2_MU_TPM2B_PRIVATE_Unmarshal(bytes.data(), bytes.size(), &offset, &blob.priv) ==
-                  TSS2_RC_SUCCESS,
-          NTE_BAD_DATA, "malformed TPM2B_PUBLIC / TPM2B_PRIVATE");
+              std::equal(public_bytes.begin(), public_bytes.end(), again.begin(),
+                         again.begin() + static_cast<std::ptrdiff_t>(again_len)) &&
+              again_len == public_bytes.size(),
+          NTE_BAD_DATA, "non-canonical TPM2B_PUBLIC");
+  require(Tss2_MU_TPM2B_PRIVATE_Unmarshal(bytes.data(), bytes.size(), &offset, &blob.priv) ==
+              TSS2_RC_SUCCESS,
+          NTE_BAD_DATA, "malformed TPM2B_PRIVATE");
   require(offset == bytes.size(), NTE_BAD_DATA, "trailing bytes after the TPM key blob");
   require(blob.priv.size > 0, NTE_BAD_DATA, "empty TPM2B_PRIVATE");
   return blob;
