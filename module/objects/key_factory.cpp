@@ -434,7 +434,7 @@ KeyPairObjects copy_private_key_to_token(const SlotContext& slot, const Object& 
     // (CKA_TOKEN=FALSE) shares the CNG key and works.
     fail(CKR_ACTION_PROHIBITED, "the CNG key's Export Policy forbids a token copy");
   }
-  const WrappedKey wrapped{kek.h, NCRYPT_AES_WRAP_PAD_KEY_BLOB, blob};
+  const WrappedKey wrapped{kek.h, NCRYPT_AES_WRAP_PAD_KEY_BLOB, blob, {}};
   const KeyTypeDescriptor* type = bridge::find_key_type(CKO_PRIVATE_KEY, source.subtype);
   if (type == nullptr) {
     fail(CKR_GENERAL_ERROR, "a private key object of an unregistered key type");
