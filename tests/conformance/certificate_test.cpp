@@ -63,11 +63,11 @@ TEST_F(CertificateTest, TokenCertificateIsFoundEveryWayClientsLook) {
   EXPECT_FALSE(GetBool(s, h, CKA_TRUSTED)) << "Java reads CKA_TRUSTED";
   EXPECT_FALSE(GetBool(s, h, CKA_PRIVATE)) << "certificates are public objects";
 
-  // Persisted: visible after re-initialisation, not in the machine slot.
+  // Persisted: visible after re-initialisation, not in the other scope's slot.
   Reinitialize();
   s = OpenSession();
   EXPECT_EQ(Find(s, by_issuer_serial).size(), 1u);
-  const CK_SESSION_HANDLE m = OpenSession(kMachineSlot);
+  const CK_SESSION_HANDLE m = OpenSession(kOtherScopeSlot);
   EXPECT_TRUE(Find(m, by_value).empty());
 
   // Destroy removes it for good.

@@ -1,15 +1,34 @@
 // main() of the conformance binaries: the GoogleTest runner, or a helper mode when started as
-// "<binary> --conformance-helper <mode> ..." by a multi-process test.
+// "<binary> --conformance-helper <mode> ..." by a multi-process test. With CNG_CONF_SLOT naming
+// a platform (TPM) slot and no CNG_PKCS11_TCTI given, the runner starts a swtpm for the whole
+// process first (the platform provider keeps its TPM connection for the life of the process)
+// and points CNG_PKCS11_TCTI at it; helper processes inherit it.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <cstdio>
 #include <cstring>
+#include <memory>
 
+#include "p11_fixture.h"
 #include "subprocess.h"
+#include "swtpm_process.h"
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], conf::kHelperFlag) == 0) {
     return conf::RunHelperMode(argc - 2, argv + 2);
   }
   ::testing::InitGoogleTest(&argc, argv);
+  std::unique_ptr<conf::TempDir> tpm_state;
+  std::unique_ptr<platform_test::SwtpmProcess> tpm;
+  if (conf::IsPlatformSlot(conf::kUserSlot) && std::getenv("CNG_PKCS11_TCTI") == nullptr &&
+      platform_test::swtpm_available()) {
+    tpm_state = std::make_unique<conf::TempDir>("swtpm");
+    tpm = std::make_unique<platform_test::SwtpmProcess>(tpm_state->path());
+    if (setenv("CNG_PKCS11_TCTI", tpm->tcti().c_str(), 1) != 0) {
+      std::perror("setenv CNG_PKCS11_TCTI");
+      return 1;
+    }
+  }
   return RUN_ALL_TESTS();
 }

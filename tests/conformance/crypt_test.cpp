@@ -45,8 +45,12 @@ TEST_F(CryptTest, DecryptOaepFromOpenSslSha1AndSha256AndLabel) {
   };
   const Case cases[] = {{CKM_SHA_1, CKG_MGF1_SHA1, EVP_sha1(), {}},
                         {CKM_SHA256, CKG_MGF1_SHA256, EVP_sha256(), {}},
-                        {CKM_SHA256, CKG_MGF1_SHA256, EVP_sha256(), ToBytes("label!")}};
+                        {CKM_SHA256, CKG_MGF1_SHA256, EVP_sha256(), ToBytes("label!")},
+                        {CKM_SHA256, CKG_MGF1_SHA256, EVP_sha256(), Bytes{'l', 'b', 0}}};
   for (const Case& c : cases) {
+    if (IsPlatformSlot(kUserSlot) && !c.label.empty() && c.label.back() != 0) {
+      continue;  // a TPM takes only OAEP labels ending in a zero byte (TPM 2.0 Part 1)
+    }
     SCOPED_TRACE(EVP_MD_get0_name(c.md) + std::string(c.label.empty() ? "" : " with label"));
     Bytes label = c.label;
     CK_RSA_PKCS_OAEP_PARAMS params{c.hash, c.mgf, CKZ_DATA_SPECIFIED,

@@ -41,10 +41,15 @@ class DataObjectTest : public P11Test {
     t.Ulong(CKA_CLASS, CKO_DATA).Raw(type, value);
     return Find(s, t);
   }
-  // The data store's files of the user scope (an oracle outside the module's API).
-  std::vector<std::filesystem::path> UserDataFiles() const {
+  // The data store's files of the slot under test (an oracle outside the module's API): its
+  // scope's "data" directory, under "platform" for the platform provider's slots.
+  std::vector<std::filesystem::path> SlotDataFiles() const {
     std::vector<std::filesystem::path> out;
-    const std::filesystem::path dir = std::filesystem::path(user_dir()) / "data";
+    std::filesystem::path dir = scope_dir();
+    if (IsPlatformSlot(kUserSlot)) {
+      dir /= "platform";
+    }
+    dir /= "data";
     if (std::filesystem::exists(dir)) {
       for (const auto& e : std::filesystem::directory_iterator(dir)) {
         out.push_back(e.path());
@@ -147,7 +152,7 @@ TEST_F(DataObjectTest, SessionObjectSharedBySessionsAndGoneAfterCloseSession) {
   CK_RV rv = CKR_OK;
   GetBytes(b, h, CKA_VALUE, &rv);
   EXPECT_CKR(CKR_OBJECT_HANDLE_INVALID, rv);
-  EXPECT_TRUE(UserDataFiles().empty()) << "a session object never reaches the store";
+  EXPECT_TRUE(SlotDataFiles().empty()) << "a session object never reaches the store";
 }
 
 TEST_F(DataObjectTest, TokenObjectPersistsChangesAndIsDestroyedForGood) {
@@ -160,7 +165,7 @@ TEST_F(DataObjectTest, TokenObjectPersistsChangesAndIsDestroyedForGood) {
   ASSERT_NE(h, CK_INVALID_HANDLE);
   const Bytes unique_id = GetBytes(s, h, CKA_UNIQUE_ID);
   EXPECT_FALSE(unique_id.empty());
-  const auto files = UserDataFiles();
+  const auto files = SlotDataFiles();
   ASSERT_EQ(files.size(), 1u);
   struct stat st {};
   ASSERT_EQ(::lstat(files[0].c_str(), &st), 0);
@@ -177,7 +182,7 @@ TEST_F(DataObjectTest, TokenObjectPersistsChangesAndIsDestroyedForGood) {
   EXPECT_EQ(GetBytes(s, h, CKA_OBJECT_ID), kOidPkcs7Data);
   EXPECT_EQ(GetBytes(s, h, CKA_LABEL), ToBytes("kept"));
   EXPECT_EQ(GetBytes(s, h, CKA_UNIQUE_ID), unique_id) << "CKA_UNIQUE_ID is stable";
-  EXPECT_TRUE(FindData(OpenSession(kMachineSlot), CKA_LABEL, ToBytes("kept")).empty());
+  EXPECT_TRUE(FindData(OpenSession(kOtherScopeSlot), CKA_LABEL, ToBytes("kept")).empty());
 
   Template change;
   change.Raw(CKA_VALUE, {1}).Str(CKA_LABEL, "kept2");
@@ -190,7 +195,7 @@ TEST_F(DataObjectTest, TokenObjectPersistsChangesAndIsDestroyedForGood) {
   EXPECT_TRUE(FindData(s, CKA_LABEL, ToBytes("kept")).empty());
 
   EXPECT_CKR(CKR_OK, f_->C_DestroyObject(s, found[0]));
-  EXPECT_TRUE(UserDataFiles().empty());
+  EXPECT_TRUE(SlotDataFiles().empty());
   Reinitialize();
   s = OpenSession();
   EXPECT_TRUE(FindData(s, CKA_APPLICATION, ToBytes("conformance")).empty());
@@ -202,7 +207,7 @@ TEST_F(DataObjectTest, CorruptStoreFilesAreSkipped) {
   CreateData(s, true, "intact-object", "corruption", {}, {1, 2, 3});
   CreateData(s, true, "broken-object", "corruption", {}, {4, 5, 6});
   Reinitialize();
-  const auto files = UserDataFiles();
+  const auto files = SlotDataFiles();
   ASSERT_EQ(files.size(), 2u);
   // Flip a byte of the broken object's file (found by its label, stored in the clear; not a
   // string hex ids could contain).
@@ -246,7 +251,7 @@ TEST_F(DataObjectTest, CopyBetweenSessionAndToken) {
   EXPECT_EQ(GetBytes(s, to_token, CKA_OBJECT_ID), kOidCommonName);
   EXPECT_EQ(GetBytes(s, session, CKA_VALUE), (Bytes{5, 6})) << "the source is unchanged";
   EXPECT_NE(GetBytes(s, to_token, CKA_UNIQUE_ID), GetBytes(s, session, CKA_UNIQUE_ID));
-  EXPECT_EQ(UserDataFiles().size(), 1u);
+  EXPECT_EQ(SlotDataFiles().size(), 1u);
 
   CK_OBJECT_HANDLE back = CK_INVALID_HANDLE;
   Template session_copy;
@@ -255,7 +260,7 @@ TEST_F(DataObjectTest, CopyBetweenSessionAndToken) {
   EXPECT_FALSE(GetBool(s, back, CKA_TOKEN));
   EXPECT_FALSE(GetBool(s, back, CKA_MODIFIABLE));
   EXPECT_EQ(GetBytes(s, back, CKA_LABEL), ToBytes("on token"));
-  EXPECT_EQ(UserDataFiles().size(), 1u);
+  EXPECT_EQ(SlotDataFiles().size(), 1u);
 
   Reinitialize();
   s = OpenSession();
@@ -305,7 +310,7 @@ TEST_F(DataObjectTest, CreateErrors) {
   Template to_token;
   to_token.Bool(CKA_TOKEN, true);
   EXPECT_CKR(CKR_DEVICE_MEMORY, Copy(rw, h, to_token, &copy));
-  EXPECT_TRUE(UserDataFiles().empty()) << "nothing was stored by a failed create";
+  EXPECT_TRUE(SlotDataFiles().empty()) << "nothing was stored by a failed create";
 }
 
 TEST_F(DataObjectTest, ChangeErrors) {

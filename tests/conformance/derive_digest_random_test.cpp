@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "ossl_support.h"
 #include "p11_fixture.h"
@@ -13,11 +14,16 @@ namespace {
 using DeriveTest = P11Test;
 
 TEST_F(DeriveTest, Ecdh1DeriveMatchesOpenSsl) {
+  REQUIRE_MECHANISM(CKM_ECDH1_DERIVE);
+  REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);  // the derived key is a generic secret
   const CK_SESSION_HANDLE s = OpenSession();
   const std::pair<Bytes, const char*> curves[] = {
       {EcParamsP256(), "P-256"}, {EcParamsP384(), "P-384"}, {EcParamsP521(), "P-521"}};
   for (const auto& [params, curve] : curves) {
     SCOPED_TRACE(curve);
+    if (!Offers(CKM_ECDH1_DERIVE, std::strtoul(curve + 2, nullptr, 10))) {  // "P-384": 384
+      continue;
+    }
     const KeyPair kp = GenerateEc(s, params);
     ASSERT_TRUE(kp.ok());
     PKey peer = GenerateEcKey(curve);
@@ -48,6 +54,8 @@ TEST_F(DeriveTest, Ecdh1DeriveMatchesOpenSsl) {
 }
 
 TEST_F(DeriveTest, Ecdh1DeriveErrors) {
+  REQUIRE_MECHANISM(CKM_ECDH1_DERIVE);
+  REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);  // the derived key is a generic secret
   const CK_SESSION_HANDLE s = OpenSession();
   const KeyPair ec = GenerateEc(s, EcParamsP256());
   const KeyPair no_derive = GenerateEc(s, EcParamsP256(), {.derive = false});

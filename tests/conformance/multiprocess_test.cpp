@@ -31,7 +31,8 @@ std::map<std::string, std::string> KeyAttributes(const std::map<std::string, std
 }
 
 TEST_F(MultiProcessTest, TokenKeyFromProcessAIsSeenByProcessB) {
-  const ChildOutcome a = RunHelper({"gen-token", "0", "shared-key", "abcd01"});
+  const ChildOutcome a =
+      RunHelper({"gen-token", std::to_string(kUserSlot), "shared-key", "abcd01"});
   ASSERT_TRUE(a.exited && a.exit_code == 0) << a.Describe();
   const auto a_kv = ParseKeyValues(a.output);
   EXPECT_EQ(a_kv.count("session_keys_here") ? a_kv.at("session_keys_here") : "", "1") << a.output;
@@ -39,7 +40,7 @@ TEST_F(MultiProcessTest, TokenKeyFromProcessAIsSeenByProcessB) {
   ASSERT_FALSE(a_attrs.empty()) << a.output;
   EXPECT_EQ(a_attrs.at("priv.0x102"), "abcd01") << "CKA_ID";
 
-  const ChildOutcome b = RunHelper({"dump", "0", "shared-key"});
+  const ChildOutcome b = RunHelper({"dump", std::to_string(kUserSlot), "shared-key"});
   ASSERT_TRUE(b.exited && b.exit_code == 0) << b.Describe();
   const auto b_kv = ParseKeyValues(b.output);
   EXPECT_EQ(b_kv.at("priv_count"), "1") << b.output;
@@ -49,7 +50,7 @@ TEST_F(MultiProcessTest, TokenKeyFromProcessAIsSeenByProcessB) {
   EXPECT_EQ(b_kv.at("finalize"), "CKR_OK");
 
   // The user-slot key is absent from the machine slot.
-  const ChildOutcome m = RunHelper({"dump", "1", "shared-key"});
+  const ChildOutcome m = RunHelper({"dump", std::to_string(kOtherScopeSlot), "shared-key"});
   ASSERT_TRUE(m.exited && m.exit_code == 0) << m.Describe();
   EXPECT_EQ(ParseKeyValues(m.output).at("priv_count"), "0") << m.output;
 
@@ -59,13 +60,14 @@ TEST_F(MultiProcessTest, TokenKeyFromProcessAIsSeenByProcessB) {
 }
 
 TEST_F(MultiProcessTest, MachineSlotKeyFromProcessA) {
-  const ChildOutcome a = RunHelper({"gen-token", "1", "machine-key", "02"});
+  const ChildOutcome a =
+      RunHelper({"gen-token", std::to_string(kMachineSlot), "machine-key", "02"});
   ASSERT_TRUE(a.exited && a.exit_code == 0) << a.Describe();
-  const ChildOutcome b = RunHelper({"dump", "1", "machine-key"});
+  const ChildOutcome b = RunHelper({"dump", std::to_string(kMachineSlot), "machine-key"});
   ASSERT_TRUE(b.exited && b.exit_code == 0) << b.Describe();
   EXPECT_EQ(ParseKeyValues(b.output).at("priv_count"), "1") << b.output;
   EXPECT_EQ(KeyAttributes(ParseKeyValues(b.output)), KeyAttributes(ParseKeyValues(a.output)));
-  const ChildOutcome u = RunHelper({"dump", "0", "machine-key"});
+  const ChildOutcome u = RunHelper({"dump", std::to_string(kMachineSlot ^ 1), "machine-key"});
   EXPECT_EQ(ParseKeyValues(u.output).at("priv_count"), "0") << u.output;
 }
 
@@ -77,7 +79,7 @@ TEST_F(MultiProcessTest, SessionKeyGoneAfterCloseSession) {
   s = OpenSession();
   EXPECT_TRUE(FindByLabel(s, CKO_PRIVATE_KEY, "short-lived").empty());
   EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "short-lived").empty());
-  const ChildOutcome b = RunHelper({"dump", "0", "short-lived"});
+  const ChildOutcome b = RunHelper({"dump", std::to_string(kUserSlot), "short-lived"});
   EXPECT_EQ(ParseKeyValues(b.output).at("priv_count"), "0") << b.output;
 }
 
@@ -98,7 +100,8 @@ TEST_F(MultiProcessTest, MachineSlotWriteProtectedForUnprivilegedUser) {
   ASSERT_EQ(chmod(machine.path().c_str(), 0700), 0);
   ASSERT_EQ(chown(user.path().c_str(), uid, gid), 0);
   PointStoresAt(user.path(), machine.path());
-  const ChildOutcome seeded = RunHelper({"gen-token", "1", "root-machine-key", "03"});
+  const ChildOutcome seeded =
+      RunHelper({"gen-token", std::to_string(kMachineSlot), "root-machine-key", "03"});
   ASSERT_TRUE(seeded.exited && seeded.exit_code == 0) << seeded.Describe();
 
   const ChildOutcome probe = RunHelper({"machine-ro-probe"}, [uid, gid]() -> std::string {
@@ -134,7 +137,7 @@ TEST_F(MultiProcessTest, MachineSlotWriteProtectedForUnprivilegedUser) {
   EXPECT_EQ(kv.at("finalize"), "CKR_OK") << probe.output;
   // Nothing was written by the unprivileged process.
   PointStoresAt(user.path(), machine.path());
-  const ChildOutcome after = RunHelper({"dump", "1", "nobody-ro"});
+  const ChildOutcome after = RunHelper({"dump", std::to_string(kMachineSlot), "nobody-ro"});
   PointStoresAt(user_dir(), machine_dir());
   EXPECT_EQ(ParseKeyValues(after.output).at("priv_count"), "0") << after.output;
 }

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 namespace conf {
@@ -21,6 +24,53 @@ TempDir::~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
+}
+
+CK_SLOT_ID SlotUnderTest() {
+  const char* env = std::getenv("CNG_CONF_SLOT");
+  if (env == nullptr || *env == '\0') {
+    return 0;
+  }
+  char* end = nullptr;
+  const unsigned long slot = std::strtoul(env, &end, 10);
+  if (*end != '\0' || slot > 3) {
+    std::fprintf(stderr, "CNG_CONF_SLOT=%s: not a slot id 0-3\n", env);
+    std::abort();
+  }
+  return slot;
+}
+
+std::string ExpectedTokenLabel(CK_SLOT_ID slot) {
+  static const char* const kLabels[] = {"CNG Software (user)", "CNG Software (machine)",
+                                        "CNG Platform (user)", "CNG Platform (machine)"};
+  return slot < std::size(kLabels) ? kLabels[slot] : "";
+}
+
+std::string MissingMechanism(CK_MECHANISM_TYPE type, const char* name, CK_ULONG key_size) {
+  CK_FUNCTION_LIST* f = FunctionList();
+  const std::string where = "slot " + std::to_string(kUserSlot) + " (" +
+                            ExpectedTokenLabel(kUserSlot) + ") does not offer " + name;
+  CK_ULONG n = 0;
+  if (f == nullptr || f->C_GetMechanismList(kUserSlot, nullptr, &n) != CKR_OK) {
+    return where + ": C_GetMechanismList failed";
+  }
+  std::vector<CK_MECHANISM_TYPE> list(n);
+  if (f->C_GetMechanismList(kUserSlot, list.data(), &n) != CKR_OK) {
+    return where + ": C_GetMechanismList failed";
+  }
+  list.resize(n);
+  if (std::find(list.begin(), list.end(), type) == list.end()) {
+    return where;
+  }
+  CK_MECHANISM_INFO info{};
+  if (f->C_GetMechanismInfo(kUserSlot, type, &info) != CKR_OK) {
+    return where + ": C_GetMechanismInfo failed";
+  }
+  if (key_size != 0 && (key_size < info.ulMinKeySize || key_size > info.ulMaxKeySize)) {
+    return where + " with key size " + std::to_string(key_size) + " (its range is " +
+           std::to_string(info.ulMinKeySize) + "-" + std::to_string(info.ulMaxKeySize) + ")";
+  }
+  return "";
 }
 
 void PointStoresAt(const std::string& user_dir, const std::string& machine_dir) {
@@ -52,6 +102,9 @@ CK_FUNCTION_LIST_3_0* FunctionList30() {
 }
 
 void P11Test::SetUp() {
+  if (IsPlatformSlot(kUserSlot) && std::getenv("CNG_PKCS11_TCTI") == nullptr) {
+    GTEST_SKIP() << "slot " << kUserSlot << " needs a TPM: swtpm is not installed";
+  }
   ASSERT_FALSE(user_dir().empty());
   ASSERT_FALSE(machine_dir().empty());
   PointStoresAt(user_dir(), machine_dir());

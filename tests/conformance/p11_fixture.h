@@ -12,10 +12,21 @@
 
 namespace conf {
 
-inline constexpr CK_SLOT_ID kUserSlot = 0;
-inline constexpr CK_SLOT_ID kMachineSlot = 1;
-inline constexpr const char* kUserTokenLabel = "CNG Software (user)";
-inline constexpr const char* kMachineTokenLabel = "CNG Software (machine)";
+// The slot under test: $CNG_CONF_SLOT (0-3), default 0. ctest runs the suite once per slot
+// (tests/conformance/CMakeLists.txt); for the platform slots 2-3 the test main starts a swtpm
+// and points CNG_PKCS11_TCTI at it (conformance_main.cpp).
+CK_SLOT_ID SlotUnderTest();
+// kUserSlot is the slot every test runs on unless it is about one scope (the name is from the
+// default, slot 0: the software provider's user scope). kOtherScopeSlot is the other scope of
+// the same provider (for tests of what two scopes keep apart); kMachineSlot the provider's
+// machine-scope slot (for tests about the machine scope).
+inline const CK_SLOT_ID kUserSlot = SlotUnderTest();
+inline const CK_SLOT_ID kOtherScopeSlot = kUserSlot ^ 1;
+inline const CK_SLOT_ID kMachineSlot = kUserSlot | 1;
+// True for the platform (TPM) provider's slots.
+inline bool IsPlatformSlot(CK_SLOT_ID slot) { return slot >= 2; }
+// The token label DESIGN.md section 2 gives each slot.
+std::string ExpectedTokenLabel(CK_SLOT_ID slot);
 
 // A directory made with mkdtemp and removed (recursively) on destruction.
 class TempDir {
@@ -51,6 +62,27 @@ struct KeyOptions {
   bool derive = true;
 };
 
+// Skips the current test (GTEST_SKIP, naming the mechanism) when the slot under test does not
+// list the mechanism, or lists it without the key size min_bits (0: any) in its range:
+//   REQUIRE_MECHANISM(CKM_AES_GCM);  REQUIRE_MECHANISM_SIZE(CKM_RSA_PKCS_KEY_PAIR_GEN, 4096);
+#define REQUIRE_MECHANISM_SIZE(type, key_size)                                    \
+  do {                                                                            \
+    const std::string lacking_ = ::conf::MissingMechanism(type, #type, key_size); \
+    if (!lacking_.empty()) {                                                      \
+      GTEST_SKIP() << lacking_;                                                   \
+    }                                                                             \
+  } while (0)
+#define REQUIRE_MECHANISM(type) REQUIRE_MECHANISM_SIZE(type, 0)
+
+// Empty when the slot under test offers the mechanism (with key_size in its ulMin/ulMaxKeySize
+// range, when key_size is not 0), else why not. Asks C_GetMechanismList/C_GetMechanismInfo of
+// the module (initialised by the fixture).
+std::string MissingMechanism(CK_MECHANISM_TYPE type, const char* name, CK_ULONG key_size = 0);
+// For a loop over cases: true when the slot under test offers the mechanism (and key size).
+inline bool Offers(CK_MECHANISM_TYPE type, CK_ULONG key_size = 0) {
+  return MissingMechanism(type, "", key_size).empty();
+}
+
 class P11Test : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -60,6 +92,10 @@ class P11Test : public ::testing::Test {
 
   [[nodiscard]] const std::string& user_dir() const { return user_dir_.path(); }
   [[nodiscard]] const std::string& machine_dir() const { return machine_dir_.path(); }
+  // The store directory of a slot's scope (user_dir() or machine_dir()).
+  [[nodiscard]] const std::string& scope_dir(CK_SLOT_ID slot = kUserSlot) const {
+    return (slot & 1) != 0 ? machine_dir() : user_dir();
+  }
 
   // Reinitialise the library (C_Finalize + C_Initialize): drops all sessions and handles.
   void Reinitialize();

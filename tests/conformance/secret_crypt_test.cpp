@@ -57,6 +57,15 @@ Bytes OsslHmac(const EVP_MD* md, const Bytes& key, const Bytes& data) {
 
 class SecretCryptTest : public P11Test {
  protected:
+  // Secret keys are kept only where the provider keeps AES and generic-secret keys.
+  void SetUp() override {
+    P11Test::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    REQUIRE_MECHANISM(CKM_AES_KEY_GEN);
+    REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);
+  }
   CK_OBJECT_HANDLE Secret(CK_SESSION_HANDLE s, CK_KEY_TYPE type, const Bytes& value,
                           bool token = false, bool usable = true) {
     Template t;

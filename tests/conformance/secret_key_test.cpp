@@ -32,6 +32,15 @@ Bytes Sha1Prefix(const Bytes& value) {
 
 class SecretKeyTest : public P11Test {
  protected:
+  // Secret keys are kept only where the provider keeps AES and generic-secret keys.
+  void SetUp() override {
+    P11Test::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    REQUIRE_MECHANISM(CKM_AES_KEY_GEN);
+    REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);
+  }
   CK_OBJECT_HANDLE Generate(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech, CK_ULONG len, bool token,
                             bool sensitive, const std::string& label, CK_RV* rv = nullptr) {
     CK_MECHANISM m{mech, nullptr, 0};

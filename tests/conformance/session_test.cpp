@@ -20,7 +20,7 @@ TEST_F(SessionTest, OpenSessionArgumentChecks) {
 }
 
 TEST_F(SessionTest, SessionInfoReflectsSlotAndMode) {
-  for (CK_SLOT_ID slot : {kUserSlot, kMachineSlot}) {
+  for (CK_SLOT_ID slot : {kUserSlot, kOtherScopeSlot}) {
     const CK_SESSION_HANDLE ro = OpenSession(slot, false);
     const CK_SESSION_HANDLE rw = OpenSession(slot, true);
     ASSERT_NE(ro, CK_INVALID_HANDLE);
@@ -56,7 +56,7 @@ TEST_F(SessionTest, CloseSessionInvalidatesHandle) {
 TEST_F(SessionTest, CloseAllSessionsIsPerSlot) {
   const CK_SESSION_HANDLE u1 = OpenSession(kUserSlot);
   const CK_SESSION_HANDLE u2 = OpenSession(kUserSlot, false);
-  const CK_SESSION_HANDLE m1 = OpenSession(kMachineSlot);
+  const CK_SESSION_HANDLE m1 = OpenSession(kOtherScopeSlot);
   EXPECT_CKR(CKR_SLOT_ID_INVALID, f_->C_CloseAllSessions(9999));
   EXPECT_CKR(CKR_OK, f_->C_CloseAllSessions(kUserSlot));
   CK_SESSION_INFO info;

@@ -90,6 +90,18 @@ std::string ThreadsTest::Worker(int index, std::chrono::steady_clock::time_point
         (rv = f_->C_Sign(s, hash.data(), 32, sig.data(), &len)) != CKR_OK) {
       return "sign with fresh key: " + RvName(rv);
     }
+    sig.resize(len);
+    // OpenSSL checks the fresh key's signature against the public key the token reports.
+    Bytes point(160);
+    CK_ATTRIBUTE point_attr{CKA_EC_POINT, point.data(), static_cast<CK_ULONG>(point.size())};
+    if ((rv = f_->C_GetAttributeValue(s, hpub, &point_attr, 1)) != CKR_OK) {
+      return "CKA_EC_POINT of the fresh key: " + RvName(rv);
+    }
+    point.resize(point_attr.ulValueLen);
+    const PKey fresh_pub = EcPublicKey(EcParamsP256(), point);
+    if (!fresh_pub || !VerifyEcdsa(fresh_pub.get(), nullptr, hash, sig, true)) {
+      return "OpenSSL rejected the fresh key's signature in round " + std::to_string(round);
+    }
     // Each thread's label is unique, so exactly one private key carries it right now.
     Template find;
     find.Ulong(CKA_CLASS, CKO_PRIVATE_KEY).Str(CKA_LABEL, tag);

@@ -81,6 +81,10 @@ class WrapTest : public P11Test {
  protected:
   void SetUp() override {
     P11Test::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    REQUIRE_MECHANISM(CKM_AES_KEY_WRAP);  // the wrapping keys are AES keys
     s_ = OpenSession();
   }
   CK_OBJECT_HANDLE Secret(CK_KEY_TYPE type, const Bytes& value, bool wrap, bool token = false,

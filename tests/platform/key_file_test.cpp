@@ -12,6 +12,7 @@
 #include <random>
 
 #include "core/cng_error.h"
+#include "openssl_check.h"
 #include "platform_test_support.h"
 #include "providers/platform/platform_provider.h"
 #include "providers/platform/tpm_blob.h"
@@ -178,11 +179,19 @@ TEST_F(KeyFileTest, KeyFileCopiedToAnotherTpmCannotBeUsed) {
         << e.what();
   }
   // The other TPM works for its own keys, and the first TPM still uses the original.
+  // Each signature verifies with OpenSSL against the public key of the key that made it.
+  const Bytes hash(32, 3);
   const auto own = other->generate({cng::KeyAlgorithm::kEcdsa, 0, cng::Curve::kP256});
-  EXPECT_EQ(own->sign_hash({}, Bytes(32, 3)).size(), 64u);
+  const ncrypt_test::Pkey own_pub = ncrypt_test::pkey_from_bcrypt_public(own->public_blob());
+  ASSERT_TRUE(own_pub);
+  EXPECT_TRUE(ncrypt_test::verify_ecdsa_raw(own_pub.get(), hash, own->sign_hash({}, hash)));
   NCRYPT_KEY_HANDLE original = 0;
   ASSERT_OK(NCryptOpenKey(provider_, &original, u"travelling", 0, 0));
-  EXPECT_EQ(sign(original, nullptr, Bytes(32, 3), 0).size(), 64u);
+  const ncrypt_test::Pkey original_pub =
+      ncrypt_test::pkey_from_bcrypt_public(export_key(original, BCRYPT_ECCPUBLIC_BLOB));
+  ASSERT_TRUE(original_pub);
+  EXPECT_TRUE(
+      ncrypt_test::verify_ecdsa_raw(original_pub.get(), hash, sign(original, nullptr, hash, 0)));
   EXPECT_OK(NCryptDeleteKey(original, 0));
 
   // Garbage where the wrapped key should be: NTE_BAD_DATA, without touching the TPM.
