@@ -115,7 +115,7 @@ constexpr std::array kRows = {
                   decode_aes_ctr_params, make_aes_ctr_operation},
     // Also message-based (C_MessageEncryptInit & co., mechanisms/aes_gcm_message.cpp).
     MechanismSpec{CKM_AES_GCM, F::kAesGcm, CKK_AES, kSecretClasses, H::kNone,
-                  kCipher | CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT, A::kAes,
+                  kCipher | CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT | CKF_MULTI_MESSAGE, A::kAes,
                   decode_aes_gcm_params, make_aes_gcm_operation},
     // Key wrapping (objects/layer_wrap.cpp decodes the parameter: it has no operation).
     MechanismSpec{CKM_AES_KEY_WRAP, F::kAesKeyWrap, CKK_AES, kSecretClasses, H::kNone,

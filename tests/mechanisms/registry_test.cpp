@@ -100,6 +100,9 @@ const std::map<CK_MECHANISM_TYPE, SpecFunctions>& spec_functions() {
          {CKM_AES_ECB, CKM_AES_CBC, CKM_AES_CBC_PAD, CKM_AES_CTR, CKM_AES_GCM}) {
       t[m] = {kED | kWU, kED};
     }
+    // 3.0 §2.11 (AES-GCM): the mechanism also serves the message-based encryption functions,
+    // single-part and multi-part (CKF_MULTI_MESSAGE: C_EncryptMessageBegin/Next).
+    t[CKM_AES_GCM].allowed |= CKF_MESSAGE_ENCRYPT | CKF_MESSAGE_DECRYPT | CKF_MULTI_MESSAGE;
     for (CK_MECHANISM_TYPE m : {CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD, CKM_AES_KEY_WRAP_KWP}) {
       t[m] = {kED | kWU, kWU};
     }
