@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/unload.h"
 #include "ncrypt.h"
 
 namespace p11::mech {
@@ -72,13 +73,22 @@ const HashSpec* hash_by_kdf(CK_ULONG kdf) noexcept {
   return nullptr;
 }
 
+using DigestTable = std::array<EVP_MD*, kHashes.size()>;
+DigestTable* g_digests = nullptr;  // fetched once, freed at unload (core/unload.h)
+
 const EVP_MD* evp_md(HashAlg alg) {
-  static const auto* const table = [] {
-    auto* mds = new std::array<EVP_MD*, kHashes.size()>{};
+  static const DigestTable* const table = [] {
+    g_digests = new DigestTable{};
     for (std::size_t i = 0; i < kHashes.size(); ++i) {
-      (*mds)[i] = EVP_MD_fetch(nullptr, kHashes[i].ossl_name, nullptr);
+      (*g_digests)[i] = EVP_MD_fetch(nullptr, kHashes[i].ossl_name, nullptr);
     }
-    return mds;
+    release_at_unload([]() noexcept {
+      for (EVP_MD* md : *g_digests) {
+        EVP_MD_free(md);
+      }
+      delete g_digests;
+    });
+    return g_digests;
   }();
   const EVP_MD* md = (*table)[index_of(alg)];
   if (md == nullptr) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/unload.h"
+
 namespace p11::mech {
 
 void ossl_fail(CK_RV rv, const char* what) {
@@ -29,8 +31,8 @@ namespace {
 
 // Parsed public keys by their DER. OpenSSL 3's decoders cost far more than a verification, and
 // every C_VerifyInit/C_EncryptInit needs the key again; a parsed EVP_PKEY is immutable and may be
-// shared by threads (each operation takes its own reference). Leaky and bounded: when full it
-// starts over (keys still in use keep their own references).
+// shared by threads (each operation takes its own reference). Bounded, freed at unload: when full
+// it starts over (keys still in use keep their own references).
 class SpkiCache {
  public:
   PkeyPtr find(const std::string& der) const {
@@ -53,6 +55,11 @@ class SpkiCache {
       EVP_PKEY_free(key);  // another thread added it first
     }
   }
+  ~SpkiCache() {
+    for (auto& [unused, cached] : keys_) {
+      EVP_PKEY_free(cached);
+    }
+  }
 
  private:
   static constexpr std::size_t kMaxEntries = 4096;
@@ -60,8 +67,14 @@ class SpkiCache {
   std::unordered_map<std::string, EVP_PKEY*> keys_;
 };
 
+SpkiCache* g_spki_cache = nullptr;  // freed at unload (core/unload.h)
+
 SpkiCache& spki_cache() {
-  static auto* cache = new SpkiCache;  // leaky: usable from atexit handlers
+  static SpkiCache* const cache = [] {
+    g_spki_cache = new SpkiCache;
+    release_at_unload([]() noexcept { delete g_spki_cache; });
+    return g_spki_cache;
+  }();
   return *cache;
 }
 

@@ -12,10 +12,11 @@ namespace {
 // NCrypt reads a NULL pbOutput as a size query, so empty buffers get a real address.
 std::uint8_t g_empty_byte = 0;
 
-std::mutex& fallback_lock() {
-  static auto* const lock = new std::mutex;  // leaky: operations may end in atexit handlers
-  return *lock;
-}
+// std::mutex is constant-initialised and trivially destructible: usable by operations that end
+// in atexit handlers, with nothing on the heap.
+constinit std::mutex g_fallback_lock;
+
+std::mutex& fallback_lock() { return g_fallback_lock; }
 
 }  // namespace
 

@@ -4,10 +4,14 @@
 
 namespace p11::objects {
 
+namespace {
+// Constant-initialised and trivially destructible: usable from atexit handlers after static
+// destructors, and nothing on the heap to lose at unload.
+constinit std::atomic<CK_OBJECT_HANDLE> g_next_handle{1};
+}  // namespace
+
 CK_OBJECT_HANDLE next_object_handle() noexcept {
-  // Leaky on purpose: usable from atexit handlers (helper-common.md).
-  static auto* counter = new std::atomic<CK_OBJECT_HANDLE>(1);
-  return counter->fetch_add(1, std::memory_order_relaxed);
+  return g_next_handle.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace p11::objects
