@@ -1,6 +1,6 @@
 // Functions outside the module's mechanism set answer with a documented code, never a crash:
-// RSA wrapping of private keys, secret-key generation, the 3.0 message-based and login-user
-// functions.
+// RSA wrapping of private keys, secret keys where the slot keeps none, the 3.0 message-based and
+// login-user functions.
 #include <string>
 
 #include "p11_fixture.h"
@@ -56,6 +56,37 @@ TEST_F(UnsupportedTest, RsaWrappingOfPrivateKeys) {
     CK_BYTE blob[256] = {};
     EXPECT_CKR(unwraps ? CKR_TEMPLATE_INCONSISTENT : CKR_MECHANISM_INVALID,
                f_->C_UnwrapKey(s_, &m, kp.priv, blob, sizeof blob, t.data(), t.size(), &h));
+  }
+}
+
+// Secret keys exist only on a slot that lists their generation mechanism (not on the platform
+// (TPM) slots). Elsewhere generating one is CKR_MECHANISM_INVALID (PKCS#11 3.0 §5.2: a
+// mechanism the token does not support) and creating one is CKR_ATTRIBUTE_VALUE_INVALID (a
+// CKA_KEY_TYPE the token cannot hold; C_CreateObject has no mechanism to be invalid).
+TEST_F(UnsupportedTest, SecretKeysOnlyWhereTheSlotKeepsThem) {
+  const struct {
+    CK_MECHANISM_TYPE generate;
+    CK_KEY_TYPE key_type;
+  } kinds[] = {{CKM_AES_KEY_GEN, CKK_AES}, {CKM_GENERIC_SECRET_KEY_GEN, CKK_GENERIC_SECRET}};
+  for (const auto& kind : kinds) {
+    const bool kept = Offers(kind.generate);
+    SCOPED_TRACE("key type " + std::to_string(kind.key_type) + (kept ? " kept" : " not kept"));
+    EXPECT_EQ(kept, !IsPlatformSlot(kUserSlot));
+    for (const bool token : {false, true}) {
+      Template gen;
+      gen.Ulong(CKA_VALUE_LEN, 32).Bool(CKA_TOKEN, token);
+      CK_MECHANISM m{kind.generate, nullptr, 0};
+      CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+      EXPECT_CKR(kept ? CKR_OK : CKR_MECHANISM_INVALID,
+                 f_->C_GenerateKey(s_, &m, gen.data(), gen.size(), &h));
+      Template create;
+      create.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, kind.key_type);
+      create.Raw(CKA_VALUE, Bytes(32, 0x5A)).Bool(CKA_TOKEN, token);
+      h = CK_INVALID_HANDLE;
+      EXPECT_CKR(kept ? CKR_OK : CKR_ATTRIBUTE_VALUE_INVALID,
+                 f_->C_CreateObject(s_, create.data(), create.size(), &h));
+      EXPECT_EQ(h != CK_INVALID_HANDLE, kept);
+    }
   }
 }
 
