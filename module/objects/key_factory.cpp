@@ -288,6 +288,7 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
   if (type == nullptr || type->pair == nullptr) {
     fail(CKR_MECHANISM_INVALID, "not a key pair generation mechanism");
   }
+  mech::offered_mechanism(mechanism.mechanism, CKF_GENERATE_KEY_PAIR, slot.capabilities);
   const CK_KEY_TYPE key_type = type->key_type;
   mech::DecodedParams no_params;  // the rows say: no parameter
   mech::decode_params(*mech::find_mechanism(mechanism.mechanism), mechanism, no_params);

@@ -179,6 +179,10 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_secret_key(const SessionContext& s, con
     fail(t.contains(CKA_KEY_TYPE) ? CKR_ATTRIBUTE_VALUE_INVALID : CKR_TEMPLATE_INCOMPLETE,
          "only generic secret and AES keys");
   }
+  if (mech::key_size_range(key_type, context_.capabilities).max_bits == 0) {
+    // A key type the slot keeps none of (no AES or generic secret on the platform provider).
+    fail(CKR_ATTRIBUTE_VALUE_INVALID, "the slot keeps no keys of this type");
+  }
   if (base == nullptr) {
     validate_template(t, *schema, TemplateOp::kCreate);
   }

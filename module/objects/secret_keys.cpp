@@ -333,6 +333,9 @@ ObjectPtr generate_secret_key(const SlotContext& slot, const CK_MECHANISM& mecha
   if (type == nullptr) {
     fail(CKR_MECHANISM_INVALID, "not a secret key generation mechanism");
   }
+  // Not listed on this slot (the platform provider keeps no secret keys): the mechanism is
+  // invalid here, before the provider's own refusal could be mapped to another code.
+  mech::offered_mechanism(mechanism.mechanism, CKF_GENERATE, slot.capabilities);
   mech::DecodedParams no_params;  // the rows say: no parameter
   mech::decode_params(*mech::find_mechanism(mechanism.mechanism), mechanism, no_params);
   if (attr_ulong(tmpl, CKA_CLASS).value_or(CKO_SECRET_KEY) != CKO_SECRET_KEY ||

@@ -183,18 +183,28 @@ class RsaWrapTest : public P11Test {
   RsaComponents c_;
 };
 
+// RSA wraps secret keys only, so a slot that keeps none (the platform (TPM) slots) has no
+// CKF_WRAP / CKF_UNWRAP on the RSA mechanisms; encryption is there on every slot.
 TEST_F(RsaWrapTest, MechanismInfoHasWrapWhereSecretKeysLive) {
-  for (const CK_MECHANISM_TYPE mech : {CKM_RSA_PKCS, CKM_RSA_PKCS_OAEP}) {
-    for (const CK_SLOT_ID slot : {kUserSlot, kMachineSlot}) {
+  for (const CK_SLOT_ID slot : {kUserSlot, kMachineSlot}) {
+    CK_MECHANISM_INFO gen{};
+    const bool secret_keys =
+        f_->C_GetMechanismInfo(slot, CKM_AES_KEY_GEN, &gen) == CKR_OK ||
+        f_->C_GetMechanismInfo(slot, CKM_GENERIC_SECRET_KEY_GEN, &gen) == CKR_OK;
+    EXPECT_EQ(secret_keys, !IsPlatformSlot(slot)) << "slot " << slot;
+    for (const CK_MECHANISM_TYPE mech : {CKM_RSA_PKCS, CKM_RSA_PKCS_OAEP}) {
       CK_MECHANISM_INFO info{};
       ASSERT_CKR(CKR_OK, f_->C_GetMechanismInfo(slot, mech, &info));
-      EXPECT_EQ(info.flags & (CKF_WRAP | CKF_UNWRAP), CKF_WRAP | CKF_UNWRAP);
+      EXPECT_EQ(info.flags & (CKF_WRAP | CKF_UNWRAP), secret_keys ? CKF_WRAP | CKF_UNWRAP : 0UL)
+          << "slot " << slot << " mechanism " << mech;
       EXPECT_EQ(info.flags & (CKF_ENCRYPT | CKF_DECRYPT), CKF_ENCRYPT | CKF_DECRYPT);
     }
   }
 }
 
 TEST_F(RsaWrapTest, OpenSslDecryptsWhatTheModuleWraps) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
+  REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);
   const CK_OBJECT_HANDLE session_pub = Public(false);
   const CK_OBJECT_HANDLE token_pub = Public(true);
   for (const bool generic : {false, true}) {
@@ -225,6 +235,7 @@ TEST_F(RsaWrapTest, OpenSslDecryptsWhatTheModuleWraps) {
 }
 
 TEST_F(RsaWrapTest, UnwrapsWhatOpenSslEncryptsSessionAndToken) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
   for (const bool token : {false, true}) {
     const CK_OBJECT_HANDLE priv = Private(token);
     for (const Scheme& scheme : kSchemes) {
@@ -256,6 +267,7 @@ TEST_F(RsaWrapTest, UnwrapsWhatOpenSslEncryptsSessionAndToken) {
 
 // A generated pair: the module wraps under the public key and unwraps with the private one.
 TEST_F(RsaWrapTest, RoundTripUnderAGeneratedPair) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
   Template pub;
   pub.Ulong(CKA_MODULUS_BITS, 2048).Raw(CKA_PUBLIC_EXPONENT, {1, 0, 1}).Bool(CKA_WRAP, true);
   Template priv;
@@ -281,6 +293,8 @@ TEST_F(RsaWrapTest, RoundTripUnderAGeneratedPair) {
 }
 
 TEST_F(RsaWrapTest, WrapErrors) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
+  REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);
   const CK_OBJECT_HANDLE pub = Public(false);
   const CK_OBJECT_HANDLE priv = Private(false);
   const CK_OBJECT_HANDLE key = Secret(CKK_AES, Random(16));
@@ -349,6 +363,7 @@ TEST_F(RsaWrapTest, WrapErrors) {
 }
 
 TEST_F(RsaWrapTest, UnwrapErrors) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
   const CK_OBJECT_HANDLE priv = Private(false);
   const CK_OBJECT_HANDLE pub = Public(false);
   Mech oaep(kSchemes[3], ToBytes("L"));
@@ -399,6 +414,7 @@ TEST_F(RsaWrapTest, UnwrapErrors) {
 
 // CKA_WRAP_TEMPLATE on the public key, CKA_UNWRAP_TEMPLATE on the private key.
 TEST_F(RsaWrapTest, WrapAndUnwrapTemplates) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
   CK_BBOOL yes = CK_TRUE;
   CK_BBOOL no = CK_FALSE;
   CK_ATTRIBUTE wrap_tmpl[] = {{CKA_ENCRYPT, &yes, sizeof yes}};

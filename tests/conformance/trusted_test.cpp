@@ -3,6 +3,8 @@
 // (at creation or with C_SetAttributeValue) it makes a wrapping key fit for keys with
 // CKA_WRAP_WITH_TRUSTED (§4.10); in any other session TRUE is CKR_ATTRIBUTE_READ_ONLY (what
 // SoftHSMv2 answers). The wrapped bytes are checked against OpenSSL's RFC 3394 key wrap.
+// Secret keys only where the slot keeps them (not on the platform (TPM) slots); certificates
+// and public keys on every slot.
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -47,6 +49,19 @@ class TrustedTest : public P11Test {
     *h = CK_INVALID_HANDLE;
     return f_->C_CreateObject(s, t.data(), t.size(), h);
   }
+  // A session or token RSA public key (the value of an OpenSSL key made once for the process).
+  CK_RV CreatePublic(CK_SESSION_HANDLE s, bool trusted, CK_OBJECT_HANDLE* h, bool token = false) {
+    static const RsaComponents c = [] {
+      const PKey key = GenerateRsaKey(2048);
+      return RsaComponentsOf(key.get());
+    }();
+    Template t;
+    t.Ulong(CKA_CLASS, CKO_PUBLIC_KEY).Ulong(CKA_KEY_TYPE, CKK_RSA).Bool(CKA_TOKEN, token);
+    t.Raw(CKA_MODULUS, c.n).Raw(CKA_PUBLIC_EXPONENT, c.e).Str(CKA_LABEL, "trusted public key");
+    t.Bool(CKA_TRUSTED, trusted);
+    *h = CK_INVALID_HANDLE;
+    return f_->C_CreateObject(s, t.data(), t.size(), h);
+  }
   CK_RV SetTrusted(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, bool value) {
     CK_BBOOL v = value ? CK_TRUE : CK_FALSE;
     CK_ATTRIBUTE a{CKA_TRUSTED, &v, sizeof v};
@@ -68,6 +83,7 @@ class TrustedTest : public P11Test {
 };
 
 TEST_F(TrustedTest, SoTrustedKeyWrapsWrapWithTrustedKeysAnUntrustedOneCannot) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_WRAP);  // the platform (TPM) slots keep no secret keys
   const CK_SESSION_HANDLE so = SoSession();
   const Bytes kek_value = Random(16);
   const Bytes key_value = Random(16);
@@ -95,7 +111,8 @@ TEST_F(TrustedTest, SoTrustedKeyWrapsWrapWithTrustedKeysAnUntrustedOneCannot) {
   EXPECT_CKR(CKR_OK, rv);
 }
 
-TEST_F(TrustedTest, OnlyTheSoSetsTrue) {
+TEST_F(TrustedTest, OnlyTheSoSetsTrueOnSecretKeys) {
+  REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
   for (const bool user_login : {false, true}) {
     SCOPED_TRACE(user_login ? "user logged in" : "public session");
     const CK_SESSION_HANDLE s = OpenSession(kUserSlot, true);
@@ -109,16 +126,45 @@ TEST_F(TrustedTest, OnlyTheSoSetsTrue) {
     EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY, SetTrusted(s, h, true));
     EXPECT_FALSE(GetBool(s, h, CKA_TRUSTED));
     EXPECT_CKR(CKR_OK, SetTrusted(s, h, false)) << "FALSE is anyone's to set";
-    // Generated keys and certificates follow the same rule.
+    // Generated keys follow the same rule.
     Template gen;
     gen.Ulong(CKA_VALUE_LEN, 16).Bool(CKA_TRUSTED, true);
     CK_MECHANISM kg{CKM_AES_KEY_GEN, nullptr, 0};
     EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY, f_->C_GenerateKey(s, &kg, gen.data(), gen.size(), &h));
+    if (user_login) {
+      ASSERT_CKR(CKR_OK, f_->C_Logout(s));
+    }
+    ASSERT_CKR(CKR_OK, f_->C_CloseSession(s));
+  }
+  // The SO's session makes a trusted secret key.
+  const CK_SESSION_HANDLE so = SoSession();
+  CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, CreateAes(so, Random(16), true, &h));
+  EXPECT_TRUE(GetBool(so, h, CKA_TRUSTED));
+}
+
+// Certificates and public keys: every slot keeps both.
+TEST_F(TrustedTest, OnlyTheSoSetsTrueOnCertificatesAndPublicKeys) {
+  for (const bool user_login : {false, true}) {
+    SCOPED_TRACE(user_login ? "user logged in" : "public session");
+    const CK_SESSION_HANDLE s = OpenSession(kUserSlot, true);
+    if (user_login) {
+      ASSERT_CKR(CKR_OK, f_->C_Login(s, CKU_USER, nullptr, 0));
+    }
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
     const TestCert cert = MakeSelfSignedCert("trusted cert");
     Template c;
     c.Ulong(CKA_CLASS, CKO_CERTIFICATE).Ulong(CKA_CERTIFICATE_TYPE, CKC_X_509);
     c.Raw(CKA_VALUE, cert.der).Bool(CKA_TRUSTED, true);
     EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY, f_->C_CreateObject(s, c.data(), c.size(), &h));
+    EXPECT_EQ(h, CK_INVALID_HANDLE);
+    h = CK_INVALID_HANDLE;
+    EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY, CreatePublic(s, true, &h));
+    EXPECT_EQ(h, CK_INVALID_HANDLE);
+    ASSERT_CKR(CKR_OK, CreatePublic(s, false, &h));
+    EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY, SetTrusted(s, h, true));
+    EXPECT_FALSE(GetBool(s, h, CKA_TRUSTED));
+    EXPECT_CKR(CKR_OK, SetTrusted(s, h, false)) << "FALSE is anyone's to set";
     if (user_login) {
       ASSERT_CKR(CKR_OK, f_->C_Logout(s));
     }
@@ -133,16 +179,26 @@ TEST_F(TrustedTest, OnlyTheSoSetsTrue) {
   CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
   ASSERT_CKR(CKR_OK, f_->C_CreateObject(so, c.data(), c.size(), &h));
   EXPECT_TRUE(GetBool(so, h, CKA_TRUSTED));
+  ASSERT_CKR(CKR_OK, CreatePublic(so, true, &h));
+  EXPECT_TRUE(GetBool(so, h, CKA_TRUSTED));
+  ASSERT_CKR(CKR_OK, CreatePublic(so, false, &h));
+  ASSERT_CKR(CKR_OK, SetTrusted(so, h, true));
+  EXPECT_TRUE(GetBool(so, h, CKA_TRUSTED));
 }
 
 TEST_F(TrustedTest, TrustOfTokenObjectsSurvivesReinitialize) {
+  // Secret keys where the slot keeps them (not on the platform (TPM) slots); a certificate and
+  // a public key on every slot.
+  const bool secret_keys = Offers(CKM_AES_KEY_WRAP);
   const CK_SESSION_HANDLE so = SoSession();
   const Bytes kek_value = Random(16);
-  CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
-  CK_OBJECT_HANDLE set_later = CK_INVALID_HANDLE;
-  ASSERT_CKR(CKR_OK, CreateAes(so, kek_value, true, &created, true, "trusted at creation"));
-  ASSERT_CKR(CKR_OK, CreateAes(so, kek_value, false, &set_later, true, "trusted later"));
-  ASSERT_CKR(CKR_OK, SetTrusted(so, set_later, true));
+  if (secret_keys) {
+    CK_OBJECT_HANDLE created = CK_INVALID_HANDLE;
+    CK_OBJECT_HANDLE set_later = CK_INVALID_HANDLE;
+    ASSERT_CKR(CKR_OK, CreateAes(so, kek_value, true, &created, true, "trusted at creation"));
+    ASSERT_CKR(CKR_OK, CreateAes(so, kek_value, false, &set_later, true, "trusted later"));
+    ASSERT_CKR(CKR_OK, SetTrusted(so, set_later, true));
+  }
   const TestCert cert = MakeSelfSignedCert("trusted token cert");
   Template c;
   c.Ulong(CKA_CLASS, CKO_CERTIFICATE).Ulong(CKA_CERTIFICATE_TYPE, CKC_X_509);
@@ -150,17 +206,25 @@ TEST_F(TrustedTest, TrustOfTokenObjectsSurvivesReinitialize) {
   CK_OBJECT_HANDLE ch = CK_INVALID_HANDLE;
   ASSERT_CKR(CKR_OK, f_->C_CreateObject(so, c.data(), c.size(), &ch));
   ASSERT_CKR(CKR_OK, SetTrusted(so, ch, true));
+  CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, CreatePublic(so, true, &pub, true));
 
   Reinitialize();
   const CK_SESSION_HANDLE s = OpenSession();  // no login: trust is read by anyone
+  const auto certs = FindByLabel(s, CKO_CERTIFICATE, "trusted cert");
+  ASSERT_EQ(certs.size(), 1U);
+  EXPECT_TRUE(GetBool(s, certs[0], CKA_TRUSTED));
+  const auto pubs = FindByLabel(s, CKO_PUBLIC_KEY, "trusted public key");
+  ASSERT_EQ(pubs.size(), 1U);
+  EXPECT_TRUE(GetBool(s, pubs[0], CKA_TRUSTED));
+  if (!secret_keys) {
+    return;
+  }
   for (const char* label : {"trusted at creation", "trusted later"}) {
     const auto found = FindByLabel(s, CKO_SECRET_KEY, label);
     ASSERT_EQ(found.size(), 1U) << label;
     EXPECT_TRUE(GetBool(s, found[0], CKA_TRUSTED)) << label;
   }
-  const auto certs = FindByLabel(s, CKO_CERTIFICATE, "trusted cert");
-  ASSERT_EQ(certs.size(), 1U);
-  EXPECT_TRUE(GetBool(s, certs[0], CKA_TRUSTED));
   // And the reloaded trusted key still wraps a CKA_WRAP_WITH_TRUSTED key.
   const Bytes key_value = Random(16);
   CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;

@@ -1,6 +1,8 @@
 // Functions outside the module's mechanism set answer with a documented code, never a crash:
-// RSA wrapping of private keys, secret-key generation, the 3.0 message-based and login-user
-// functions.
+// RSA wrapping of private keys, secret keys where the slot keeps none, the 3.0 message-based and
+// login-user functions.
+#include <string>
+
 #include "p11_fixture.h"
 
 namespace conf {
@@ -22,7 +24,10 @@ class UnsupportedTest : public P11Test {
 };
 
 // RSA key wrapping (rsa_wrap_test.cpp) is of secret keys: PKCS#11 defines no RSA wrapping of a
-// private key (CKR_KEY_NOT_WRAPPABLE), and an RSA unwrap makes no private key.
+// private key (CKR_KEY_NOT_WRAPPABLE), and an RSA unwrap makes no private key. A slot that
+// keeps no secret keys (the platform (TPM) slots) has no CKF_WRAP / CKF_UNWRAP on the RSA
+// mechanisms, so both calls are CKR_MECHANISM_INVALID there (§5.2: a mechanism the token does
+// not offer for the function).
 TEST_F(UnsupportedTest, RsaWrappingOfPrivateKeys) {
   Template pub;
   pub.Ulong(CKA_MODULUS_BITS, 2048).Raw(CKA_PUBLIC_EXPONENT, {1, 0, 1}).Bool(CKA_WRAP, true);
@@ -35,15 +40,53 @@ TEST_F(UnsupportedTest, RsaWrappingOfPrivateKeys) {
   CK_RSA_PKCS_OAEP_PARAMS params{CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, nullptr, 0};
   CK_MECHANISM mechs[] = {{CKM_RSA_PKCS, nullptr, 0}, {CKM_RSA_PKCS_OAEP, &params, sizeof params}};
   for (CK_MECHANISM& m : mechs) {
+    CK_MECHANISM_INFO info{};
+    ASSERT_CKR(CKR_OK, f_->C_GetMechanismInfo(kUserSlot, m.mechanism, &info));
+    const bool wraps = (info.flags & CKF_WRAP) != 0;
+    const bool unwraps = (info.flags & CKF_UNWRAP) != 0;
+    SCOPED_TRACE("mechanism " + std::to_string(m.mechanism) + (wraps ? " wraps" : "") +
+                 (unwraps ? " unwraps" : ""));
     CK_ULONG len = 0;
-    EXPECT_CKR(CKR_KEY_NOT_WRAPPABLE, f_->C_WrapKey(s_, &m, kp.pub, kp.priv, nullptr, &len));
-    EXPECT_CKR(CKR_KEY_NOT_WRAPPABLE, f_->C_WrapKey(s_, &m, kp.pub, kp_.priv, nullptr, &len));
+    const CK_RV not_wrappable = wraps ? CKR_KEY_NOT_WRAPPABLE : CKR_MECHANISM_INVALID;
+    EXPECT_CKR(not_wrappable, f_->C_WrapKey(s_, &m, kp.pub, kp.priv, nullptr, &len));
+    EXPECT_CKR(not_wrappable, f_->C_WrapKey(s_, &m, kp.pub, kp_.priv, nullptr, &len));
     Template t;
     t.Ulong(CKA_CLASS, CKO_PRIVATE_KEY).Ulong(CKA_KEY_TYPE, CKK_RSA);
     CK_OBJECT_HANDLE h = 0;
     CK_BYTE blob[256] = {};
-    EXPECT_CKR(CKR_TEMPLATE_INCONSISTENT,
+    EXPECT_CKR(unwraps ? CKR_TEMPLATE_INCONSISTENT : CKR_MECHANISM_INVALID,
                f_->C_UnwrapKey(s_, &m, kp.priv, blob, sizeof blob, t.data(), t.size(), &h));
+  }
+}
+
+// Secret keys exist only on a slot that lists their generation mechanism (not on the platform
+// (TPM) slots). Elsewhere generating one is CKR_MECHANISM_INVALID (PKCS#11 3.0 §5.2: a
+// mechanism the token does not support) and creating one is CKR_ATTRIBUTE_VALUE_INVALID (a
+// CKA_KEY_TYPE the token cannot hold; C_CreateObject has no mechanism to be invalid).
+TEST_F(UnsupportedTest, SecretKeysOnlyWhereTheSlotKeepsThem) {
+  const struct {
+    CK_MECHANISM_TYPE generate;
+    CK_KEY_TYPE key_type;
+  } kinds[] = {{CKM_AES_KEY_GEN, CKK_AES}, {CKM_GENERIC_SECRET_KEY_GEN, CKK_GENERIC_SECRET}};
+  for (const auto& kind : kinds) {
+    const bool kept = Offers(kind.generate);
+    SCOPED_TRACE("key type " + std::to_string(kind.key_type) + (kept ? " kept" : " not kept"));
+    EXPECT_EQ(kept, !IsPlatformSlot(kUserSlot));
+    for (const bool token : {false, true}) {
+      Template gen;
+      gen.Ulong(CKA_VALUE_LEN, 32).Bool(CKA_TOKEN, token);
+      CK_MECHANISM m{kind.generate, nullptr, 0};
+      CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+      EXPECT_CKR(kept ? CKR_OK : CKR_MECHANISM_INVALID,
+                 f_->C_GenerateKey(s_, &m, gen.data(), gen.size(), &h));
+      Template create;
+      create.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, kind.key_type);
+      create.Raw(CKA_VALUE, Bytes(32, 0x5A)).Bool(CKA_TOKEN, token);
+      h = CK_INVALID_HANDLE;
+      EXPECT_CKR(kept ? CKR_OK : CKR_ATTRIBUTE_VALUE_INVALID,
+                 f_->C_CreateObject(s_, create.data(), create.size(), &h));
+      EXPECT_EQ(h != CK_INVALID_HANDLE, kept);
+    }
   }
 }
 
