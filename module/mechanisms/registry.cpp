@@ -87,8 +87,10 @@ constexpr std::array kRows = {
                   kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
     MechanismSpec{CKM_ECDSA_SHA512, F::kEcdsa, CKK_EC, kPairClasses, H::kSha512,
                   kSignVerify | kEcFlags, A::kEcdsa, nullptr, make_sign_verify_operation},
+    // ECDH derives a secret key, by default a CKK_GENERIC_SECRET one: offered where the
+    // provider keeps generic secrets (not the platform provider, which keeps no secret keys).
     MechanismSpec{CKM_ECDH1_DERIVE, F::kEcdh, CKK_EC, kPairClasses, H::kNone, CKF_DERIVE | kEcFlags,
-                  A::kEcdh, decoded_by_caller, nullptr},
+                  A::kEcdh | A::kGenericSecret, decoded_by_caller, nullptr},
     MechanismSpec{CKM_SHA_1, F::kDigest, kNoKey, kNoKeyClasses, H::kSha1, CKF_DIGEST, kNothing,
                   nullptr, make_digest_operation},
     MechanismSpec{CKM_SHA224, F::kDigest, kNoKey, kNoKeyClasses, H::kSha224, CKF_DIGEST, kNothing,

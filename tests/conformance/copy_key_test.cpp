@@ -4,7 +4,8 @@
 // is a new persisted CNG key; CNG copies key material only by export, so a private key whose
 // Export Policy forbids export cannot become a second token key: C_CopyObject says
 // CKR_ACTION_PROHIBITED ("underlying policy restrictions on the token", PKCS#11 3.0 §5.1.6),
-// while a session copy of it still works.
+// while a session copy of it still works. On a hardware slot (CKF_HW_SLOT: the TPM) no private
+// key leaves the device, whatever its Export Policy, so the same answer holds for every key.
 #include <openssl/evp.h>
 
 #include "ossl_support.h"
@@ -67,6 +68,33 @@ TEST_F(CopyKeyTest, TokenKeyPairHalvesAreCopiedToTheToken) {
   const KeyPair kp =
       GenerateEc(s, EcParamsP256(), {.token = true, .label = "orig", .extractable = true});
   ASSERT_TRUE(kp.ok());
+  if (IsHardwareSlot(kUserSlot)) {
+    // The private half refuses, as a non-exportable key does; the public half is copied and
+    // outlives its original, and the private key still signs.
+    EXPECT_TRUE(GetBool(s, kp.priv, CKA_COPYABLE));
+    Copy(s, kp.priv, CKR_ACTION_PROHIBITED);
+    const Bytes point = GetBytes(s, kp.pub, CKA_EC_POINT);
+    const CK_OBJECT_HANDLE pub_copy = Copy(s, kp.pub);
+    ASSERT_NE(pub_copy, CK_INVALID_HANDLE);
+    EXPECT_TRUE(GetBool(s, pub_copy, CKA_TOKEN));
+    EXPECT_CKR(CKR_OK, f_->C_DestroyObject(s, kp.pub));
+    EXPECT_EQ(GetBytes(s, pub_copy, CKA_EC_POINT), point);
+    const PKey from_copy = PublicOf(s, pub_copy);
+    ASSERT_NE(from_copy, nullptr);
+    ExpectSigns(s, kp.priv, from_copy.get());
+    // On the token: the private key and the public copy (its original stays destroyed).
+    Reinitialize();
+    const CK_SESSION_HANDLE s2 = OpenSession();
+    Template priv;
+    priv.Bool(CKA_TOKEN, true).Ulong(CKA_CLASS, CKO_PRIVATE_KEY);
+    Template pub;
+    pub.Bool(CKA_TOKEN, true).Ulong(CKA_CLASS, CKO_PUBLIC_KEY);
+    EXPECT_EQ(Find(s2, priv).size(), 1u);
+    const auto pubs = Find(s2, pub);
+    ASSERT_EQ(pubs.size(), 1u);
+    EXPECT_EQ(GetBytes(s2, pubs[0], CKA_EC_POINT), point);
+    return;
+  }
   CopyBothHalvesAndDropOriginals(s, kp, true);
   // The copies are persisted keys of their own: a fresh C_Initialize still finds them. One CNG
   // key pair shows as two objects, so the private copy brings a public twin: two public keys

@@ -166,7 +166,7 @@ TEST_F(MultiProcessTest, PublicKeyDestroyedAloneStaysDestroyed) {
   ASSERT_TRUE(pub);
   EXPECT_TRUE(VerifyEcdsa(pub.get(), EVP_sha256(), data, sig, false));
 
-  const ChildOutcome other = RunHelper({"dump", "0", "pub-gone"});
+  const ChildOutcome other = RunHelper({"dump", std::to_string(kUserSlot), "pub-gone"});
   ASSERT_TRUE(other.exited && other.exit_code == 0) << other.Describe();
   const auto kv = ParseKeyValues(other.output);
   EXPECT_EQ(kv.at("priv_count"), "1") << other.output;
@@ -177,9 +177,9 @@ TEST_F(MultiProcessTest, PublicKeyDestroyedAloneStaysDestroyed) {
   s = OpenSession();
   EXPECT_TRUE(FindByLabel(s, CKO_PRIVATE_KEY, "pub-gone").empty());
   EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-gone").empty());
-  // No key file is left in the user store.
+  // No key file is left in the slot's key store.
   std::size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(user_dir())) {
+  for (const auto& entry : std::filesystem::directory_iterator(key_store_dir())) {
     files += entry.is_regular_file() && entry.path().filename().string().size() == 32 ? 1 : 0;
   }
   EXPECT_EQ(files, 0U);
@@ -191,7 +191,7 @@ TEST_F(MultiProcessTest, PublicKeyDestroyedInAnotherProcessGoesHereToo) {
   const KeyPair kp = GenerateEc(s, EcParamsP256(), {.token = true, .label = "pub-elsewhere"});
   ASSERT_TRUE(kp.ok());
   ASSERT_EQ(FindByLabel(s, CKO_PUBLIC_KEY, "pub-elsewhere").size(), 1U);
-  const ChildOutcome other = RunHelper({"destroy-pub", "0", "pub-elsewhere"});
+  const ChildOutcome other = RunHelper({"destroy-pub", std::to_string(kUserSlot), "pub-elsewhere"});
   ASSERT_TRUE(other.exited && other.exit_code == 0) << other.Describe();
   EXPECT_EQ(ParseKeyValues(other.output).at("pub_count"), "1") << other.output;
   EXPECT_TRUE(FindByLabel(s, CKO_PUBLIC_KEY, "pub-elsewhere").empty());
@@ -208,7 +208,7 @@ TEST_F(MultiProcessTest, KeyFileOfAnotherOwnerIsNotExposed) {
   ASSERT_TRUE(GenerateEc(s, EcParamsP256(), {.token = true, .label = "planted"}).ok());
   ASSERT_CKR(CKR_OK, f_->C_Finalize(nullptr));
   std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(user_dir())) {
+  for (const auto& entry : std::filesystem::directory_iterator(key_store_dir())) {
     if (entry.is_regular_file() && entry.path().filename().string().size() == 32) {
       files.push_back(entry.path().string());
     }
@@ -251,7 +251,7 @@ TEST_F(MultiProcessTest, FullStoreStaysWritableAndSaysDeviceMemory) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root to mount a tmpfs";
   }
-  const std::string small = user_dir() + "/small";
+  const std::string small = scope_dir() + "/small";
   ASSERT_EQ(::mkdir(small.c_str(), 0700), 0);
   if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m,nr_inodes=6,mode=0700") != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs here";
@@ -260,7 +260,7 @@ TEST_F(MultiProcessTest, FullStoreStaysWritableAndSaysDeviceMemory) {
     std::string path;
     ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
   } const unmount{small};
-  PointStoresAt(small, machine_dir());
+  PointScopeAt(small);
   Reinitialize();
   CK_SESSION_HANDLE s = OpenSession();
   int kept = 0;

@@ -269,11 +269,15 @@ TEST_F(ObjectTest, CopyTokenKeyToSessionAndSessionKeyToToken) {
   Template to_token;
   to_token.Bool(CKA_TOKEN, true).Raw(CKA_ID, {0x42}).Str(CKA_LABEL, "kept");
   CK_OBJECT_HANDLE kept = CK_INVALID_HANDLE;
-  if (IsPlatformSlot(kUserSlot)) {
-    // A platform key never leaves its TPM: no provider export makes the token copy.
-    EXPECT_CKR(CKR_KEY_UNEXTRACTABLE,
+  if (IsHardwareSlot(kUserSlot)) {
+    // A key of a hardware slot (the TPM) never leaves its device: no export makes the token
+    // copy. C_CopyObject has no CKR_KEY_UNEXTRACTABLE; CKR_ACTION_PROHIBITED is its code for
+    // the token's policy (PKCS#11 3.0 section 5.7).
+    EXPECT_CKR(CKR_ACTION_PROHIBITED,
                f_->C_CopyObject(s, eph.priv, to_token.data(), to_token.size(), &kept));
-    GTEST_SKIP() << "session -> token copy needs an exportable key; platform keys are not";
+    EXPECT_TRUE(FindByLabel(s, CKO_PRIVATE_KEY, "kept").empty());
+    GTEST_SKIP() << "session -> token copy needs a key that may leave its device; the keys of "
+                    "a hardware slot (CKF_HW_SLOT) never do";
   }
   ASSERT_CKR(CKR_OK, f_->C_CopyObject(s, eph.priv, to_token.data(), to_token.size(), &kept));
   EXPECT_TRUE(GetBool(s, kept, CKA_TOKEN));

@@ -46,6 +46,14 @@ std::string ExpectedTokenLabel(CK_SLOT_ID slot) {
   return slot < std::size(kLabels) ? kLabels[slot] : "";
 }
 
+bool IsHardwareSlot(CK_SLOT_ID slot) {
+  CK_FUNCTION_LIST* f = FunctionList();
+  CK_SLOT_INFO info{};
+  EXPECT_CKR(CKR_OK, f == nullptr ? CKR_GENERAL_ERROR : f->C_GetSlotInfo(slot, &info))
+      << " (slot " << slot << ")";
+  return (info.flags & CKF_HW_SLOT) != 0;
+}
+
 std::string MissingMechanism(CK_MECHANISM_TYPE type, const char* name, CK_ULONG key_size) {
   CK_FUNCTION_LIST* f = FunctionList();
   const std::string where = "slot " + std::to_string(kUserSlot) + " (" +

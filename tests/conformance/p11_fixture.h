@@ -25,6 +25,10 @@ inline const CK_SLOT_ID kOtherScopeSlot = kUserSlot ^ 1;
 inline const CK_SLOT_ID kMachineSlot = kUserSlot | 1;
 // True for the platform (TPM) provider's slots.
 inline bool IsPlatformSlot(CK_SLOT_ID slot) { return slot >= 2; }
+// True when C_GetSlotInfo says CKF_HW_SLOT: the slot's keys live in a hardware device (the
+// TPM), so a private key never leaves it, not even wrapped, and cannot become a second token
+// key by C_CopyObject.
+bool IsHardwareSlot(CK_SLOT_ID slot);
 // The token label DESIGN.md section 2 gives each slot.
 std::string ExpectedTokenLabel(CK_SLOT_ID slot);
 
@@ -83,6 +87,9 @@ inline bool Offers(CK_MECHANISM_TYPE type, CK_ULONG key_size = 0) {
   return MissingMechanism(type, "", key_size).empty();
 }
 
+// Sets the store environment variables to the given directories (before C_Initialize).
+void PointStoresAt(const std::string& user_dir, const std::string& machine_dir);
+
 class P11Test : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -95,6 +102,16 @@ class P11Test : public ::testing::Test {
   // The store directory of a slot's scope (user_dir() or machine_dir()).
   [[nodiscard]] const std::string& scope_dir(CK_SLOT_ID slot = kUserSlot) const {
     return (slot & 1) != 0 ? machine_dir() : user_dir();
+  }
+  // The directory of a slot's key files: its scope directory, or the provider's subdirectory
+  // of it ("platform" for the platform provider, slots/src/profiles.cpp).
+  [[nodiscard]] std::string key_store_dir(CK_SLOT_ID slot = kUserSlot) const {
+    return IsPlatformSlot(slot) ? scope_dir(slot) + "/platform" : scope_dir(slot);
+  }
+  // Points the store of the slot's scope at dir (the other scope keeps its directory); takes
+  // effect at the next C_Initialize.
+  void PointScopeAt(const std::string& dir, CK_SLOT_ID slot = kUserSlot) const {
+    PointStoresAt((slot & 1) != 0 ? user_dir() : dir, (slot & 1) != 0 ? dir : machine_dir());
   }
 
   // Reinitialise the library (C_Finalize + C_Initialize): drops all sessions and handles.
@@ -129,8 +146,5 @@ class P11Test : public ::testing::Test {
   TempDir user_dir_{"user"};
   TempDir machine_dir_{"machine"};
 };
-
-// Sets the store environment variables to the given directories (before C_Initialize).
-void PointStoresAt(const std::string& user_dir, const std::string& machine_dir);
 
 }  // namespace conf

@@ -2,11 +2,12 @@
 // C_DestroyObject of token objects answer CKR_TOKEN_WRITE_PROTECTED (PKCS#11 3.0 §5.7 lists it
 // for both; the key itself still permits the function), and nothing changes on the token.
 //
-// The store directories are made read-only (chmod 0500). Root bypasses permission bits through
-// CAP_DAC_OVERRIDE, so while the store is read-only the test thread drops that capability (and
-// CAP_FOWNER) from its effective set: capabilities are per thread on Linux, the module starts
-// no threads, and an effective capability that stays in the permitted set can be raised again
-// afterwards. For a non-root user the capability sets are empty and the chmod alone suffices.
+// The directories of the slot's scope store are made read-only (chmod 0500). Root bypasses
+// permission bits through CAP_DAC_OVERRIDE, so while the store is read-only the test thread drops
+// that capability (and CAP_FOWNER) from its effective set: capabilities are per thread on Linux,
+// the module starts no threads, and an effective capability that stays in the permitted set can be
+// raised again afterwards. For a non-root user the capability sets are empty and the chmod alone
+// suffices.
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -76,7 +77,7 @@ TEST_F(WriteProtectedTest, SetAndDestroyOnAnUnwritableStoreAreTokenWriteProtecte
   CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
   ASSERT_CKR(CKR_OK, f_->C_CreateObject(s, data.data(), data.size(), &obj));
 
-  ChmodDirectories(user_dir(), perms::owner_read | perms::owner_exec);
+  ChmodDirectories(scope_dir(), perms::owner_read | perms::owner_exec);
   {
     const NoPermissionOverride no_override;
     ASSERT_TRUE(no_override.ok()) << "capget/capset failed";
@@ -93,7 +94,7 @@ TEST_F(WriteProtectedTest, SetAndDestroyOnAnUnwritableStoreAreTokenWriteProtecte
       EXPECT_CKR(CKR_TOKEN_WRITE_PROTECTED, f_->C_DestroyObject(s, h)) << "object " << h;
     }
   }
-  ChmodDirectories(user_dir(), perms::owner_all);
+  ChmodDirectories(scope_dir(), perms::owner_all);
 
   // Nothing changed on the token: the objects are there, with their old labels.
   Reinitialize();

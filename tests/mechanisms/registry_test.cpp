@@ -287,11 +287,22 @@ TEST(MechanismTable, ContentsAndTpmSubset) {
     EXPECT_EQ(software.count(e.type), 1U);
   }
   EXPECT_LT(tpm.size(), software.size());
-  for (CK_MECHANISM_TYPE t :
-       {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_RSA_PKCS_OAEP, CKM_ECDSA, CKM_ECDH1_DERIVE, CKM_SHA256,
-        CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN}) {
+  for (CK_MECHANISM_TYPE t : {CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_RSA_PKCS_OAEP, CKM_ECDSA,
+                              CKM_SHA256, CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN}) {
     EXPECT_EQ(tpm.count(t), 1U) << "TPM lacks 0x" << std::hex << t;
   }
+  // ECDH1 derives a secret key (PKCS#11 3.0 Current Mechanisms, elliptic curve Diffie-Hellman
+  // key derivation), which a provider without secret keys cannot hold: not offered, though the
+  // TPM has ECDH; a platform provider that kept generic secrets would offer it.
+  EXPECT_TRUE(platform_caps().has(slots::Ability::kEcdh));
+  EXPECT_EQ(tpm.count(CKM_ECDH1_DERIVE), 0U);
+  slots::Capabilities with_secrets = platform_caps();
+  with_secrets.generic_secret = true;
+  bool ecdh_with_secrets = false;
+  for (const auto& e : p11::mechanism_table(with_secrets)) {
+    ecdh_with_secrets = ecdh_with_secrets || e.type == CKM_ECDH1_DERIVE;
+  }
+  EXPECT_TRUE(ecdh_with_secrets);
   // Raw RSA is TPM2_RSA_Decrypt with the NULL scheme: offered on both providers.
   EXPECT_EQ(tpm.count(CKM_RSA_X_509), 1U);
   EXPECT_EQ(tpm.count(CKM_SHA224_RSA_PKCS), 0U);

@@ -60,7 +60,14 @@ TEST(CapabilityTable, KeySizesComeFromLengthsAndCurves) {
     EXPECT_EQ(e->info.ulMinKeySize, 1024U);
     EXPECT_EQ(e->info.ulMaxKeySize, 3072U);
   }
-  for (CK_MECHANISM_TYPE t : {CKM_EC_KEY_PAIR_GEN, CKM_ECDSA, CKM_ECDH1_DERIVE}) {
+  // (ECDH is sized like the others where it is offered: with generic secrets to derive.)
+  slots::Capabilities with_secrets = full_tpm();
+  with_secrets.generic_secret = true;
+  const auto secrets_table = p11::mechanism_table_for(with_secrets);
+  ASSERT_NE(entry(secrets_table, CKM_ECDH1_DERIVE), nullptr);
+  EXPECT_EQ(entry(secrets_table, CKM_ECDH1_DERIVE)->info.ulMinKeySize, 256U);
+  EXPECT_EQ(entry(secrets_table, CKM_ECDH1_DERIVE)->info.ulMaxKeySize, 384U);
+  for (CK_MECHANISM_TYPE t : {CKM_EC_KEY_PAIR_GEN, CKM_ECDSA}) {
     const auto* e = entry(table, t);
     ASSERT_NE(e, nullptr) << "0x" << std::hex << t;
     EXPECT_EQ(e->info.ulMinKeySize, 256U);
@@ -86,7 +93,13 @@ TEST(CapabilityTable, AbsentAlgorithmsDropTheirMechanisms) {
   EXPECT_EQ(ec_only.count(CKM_ECDSA), 1U);
   EXPECT_EQ(ec_only.count(CKM_SHA256), 1U);  // digests are OpenSSL's, always there
 
-  slots::Capabilities no_ecdh = full_tpm();
+  // ECDH needs both the TPM's ECDH and secret keys to derive into (the derived key's default
+  // type, a generic secret): the platform provider has no secret keys, so no ECDH row.
+  EXPECT_EQ(types_of(p11::mechanism_table_for(full_tpm())).count(CKM_ECDH1_DERIVE), 0U);
+  slots::Capabilities with_secrets = full_tpm();
+  with_secrets.generic_secret = true;
+  EXPECT_EQ(types_of(p11::mechanism_table_for(with_secrets)).count(CKM_ECDH1_DERIVE), 1U);
+  slots::Capabilities no_ecdh = with_secrets;
   no_ecdh.ecdh_p256 = no_ecdh.ecdh_p384 = false;
   const auto sign_only = types_of(p11::mechanism_table_for(no_ecdh));
   EXPECT_EQ(sign_only.count(CKM_ECDH1_DERIVE), 0U);
@@ -109,7 +122,8 @@ TEST(CapabilityTable, NeverOffersWhatThePlatformProviderCannotDo) {
 }
 
 // The two profiles' mechanism lists, exactly and in order: the software slots offer every row,
-// the platform slots (with every algorithm probed) all but three.
+// the platform slots (with every algorithm probed) all but three RSA rows, ECDH (it derives
+// secret keys) and the symmetric rows.
 TEST(CapabilityTable, ExactListsOfTheSoftwareAndPlatformProfiles) {
   NCRYPT_PROV_HANDLE prov = 0;
   ASSERT_EQ(NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0), 0);
@@ -163,12 +177,13 @@ TEST(CapabilityTable, ExactListsOfTheSoftwareAndPlatformProfiles) {
                                               CKM_SHA384_HMAC_GENERAL,
                                               CKM_SHA512_HMAC,
                                               CKM_SHA512_HMAC_GENERAL};
-  // The platform provider keeps no symmetric keys: no AES or generic-secret rows there.
+  // The platform provider keeps no symmetric keys: no AES or generic-secret rows there, and no
+  // ECDH, whose derived keys are secret keys.
   const std::set<CK_MECHANISM_TYPE> symmetric(all.begin() + (all.size() - 20), all.end());
   std::vector<CK_MECHANISM_TYPE> platform;
   for (const CK_MECHANISM_TYPE t : all) {
     if (t != CKM_SHA224_RSA_PKCS && t != CKM_SHA384_RSA_PKCS_PSS && t != CKM_SHA512_RSA_PKCS_PSS &&
-        !symmetric.contains(t)) {
+        t != CKM_ECDH1_DERIVE && !symmetric.contains(t)) {
       platform.push_back(t);
     }
   }
