@@ -1,0 +1,546 @@
+// SIGKILL loop: a child process loops through the module writing token objects (key-pair
+// generation, label changes, pair and public-half destruction, certificate creation linked by
+// CKA_ID); the parent kills it with SIGKILL 0..--max-delay-ms after its start, --kills times,
+// on ONE store (the caller sets CNG_PKCS11_USER_DIR/CNG_PKCS11_MACHINE_DIR; bench/kill_loop.sh
+// makes a fresh one). After every --check-every kills a fresh checker process loads the module
+// and checks that every object loads, every private key signs (verified by OpenSSL against its
+// public half), no pair is half destroyed unless the loop meant it (the "pubgone" label marker,
+// written before the public half is destroyed), and no temporary or probe file is left in the
+// store after the listing. Exit status 1 on any problem.
+#include <openssl/x509.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <new>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "p11_bench.h"
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+constexpr char kPubGone[] = "pubgone";
+
+struct Options {
+  int kills = 300;
+  int check_every = 1;
+  int max_delay_ms = 50;
+  std::string module;
+};
+
+// What the writers did before they were killed: counted in memory shared with the parent.
+enum WriterOp {
+  kGenerate,
+  kRelabel,
+  kDestroyPair,
+  kDestroyPublic,
+  kWriteCert,
+  kDestroyCert,
+  kWriterOps
+};
+constexpr const char* kWriterOpNames[kWriterOps] = {
+    "key pairs generated",     "labels changed",       "pairs destroyed",
+    "public halves destroyed", "certificates written", "certificates destroyed"};
+struct WriterStats {
+  std::atomic<std::uint64_t> ops[kWriterOps];
+  std::atomic<std::uint64_t>& operator[](int i) { return ops[i]; }
+};
+
+struct Cert {
+  Bytes der;
+  Bytes subject;
+};
+
+// A self-signed P-256 certificate made with OpenSSL (the loop only stores it).
+Cert make_cert(int n) {
+  Cert out;
+  bench::Pkey key{EVP_EC_gen("P-256")};
+  bench::Owned<X509, X509_free> x{X509_new()};
+  bench::Owned<X509_NAME, X509_NAME_free> name{X509_NAME_new()};
+  const std::string cn = "kill-loop " + std::to_string(n);
+  if (!key || !x || !name ||
+      X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                                 0) != 1 ||
+      X509_set_version(x.get(), X509_VERSION_3) != 1 ||
+      ASN1_INTEGER_set(X509_get_serialNumber(x.get()), n + 1) != 1 ||
+      X509_set_subject_name(x.get(), name.get()) != 1 ||
+      X509_set_issuer_name(x.get(), name.get()) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(x.get()), 0) == nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400L * 365) == nullptr ||
+      X509_set_pubkey(x.get(), key.get()) != 1 ||
+      X509_sign(x.get(), key.get(), EVP_sha256()) <= 0) {
+    std::fprintf(stderr, "kill_loop: OpenSSL could not make a certificate\n");
+    std::exit(2);
+  }
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x.get(), &der);
+  out.der.assign(der, der + len);
+  OPENSSL_free(der);
+  der = nullptr;
+  len = i2d_X509_NAME(name.get(), &der);
+  out.subject.assign(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, const void* value, std::size_t len) {
+  return CK_ATTRIBUTE{type, const_cast<void*>(value), static_cast<CK_ULONG>(len)};
+}
+
+std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+// ---- the child: writes token objects until it is killed ----
+
+class Writer {
+ public:
+  Writer(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const std::vector<Cert>& certs,
+         WriterStats& stats)
+      : f_(f), s_(s), certs_(certs), stats_(stats), rng_(std::random_device{}()) {}
+
+  [[noreturn]] void run() {
+    for (;;) {
+      step();
+    }
+  }
+
+ private:
+  int pick(std::size_t n) { return static_cast<int>(rng_() % std::max<std::size_t>(n, 1)); }
+  Bytes random_bytes(std::size_t n) {
+    Bytes out(n);
+    for (auto& b : out) {
+      b = static_cast<std::uint8_t>(rng_());
+    }
+    return out;
+  }
+  void check(CK_RV rv, const char* what) {
+    if (rv != CKR_OK) {
+      std::fprintf(stderr, "kill_loop child: %s -> %s\n", what, bench::rv_name(rv).c_str());
+      std::_Exit(3);
+    }
+  }
+  std::vector<CK_OBJECT_HANDLE> of_class(CK_OBJECT_CLASS cls, const Bytes* id = nullptr) {
+    std::vector<CK_ATTRIBUTE> tmpl = {attr(CKA_CLASS, &cls, sizeof cls)};
+    if (id != nullptr) {
+      tmpl.push_back(attr(CKA_ID, id->data(), id->size()));
+    }
+    std::vector<CK_OBJECT_HANDLE> found;
+    check(bench::find(f_, s_, tmpl, found), "C_FindObjects");
+    return found;
+  }
+
+  void step() {
+    const auto privs = of_class(CKO_PRIVATE_KEY);
+    const int r = pick(100);
+    if (privs.size() < 4 || (r < 30 && privs.size() < 24)) {
+      generate();
+      return;
+    }
+    const CK_OBJECT_HANDLE priv = privs[static_cast<std::size_t>(pick(privs.size()))];
+    Bytes id;
+    Bytes label;
+    check(bench::get_bytes(f_, s_, priv, CKA_ID, id), "C_GetAttributeValue(CKA_ID)");
+    check(bench::get_bytes(f_, s_, priv, CKA_LABEL, label), "C_GetAttributeValue(CKA_LABEL)");
+    if (r < 50) {
+      relabel(priv, id, as_string(label));
+    } else if (r < 65 || privs.size() >= 24) {
+      destroy(priv, id, as_string(label), true);
+    } else if (r < 75) {
+      destroy(priv, id, as_string(label), false);
+    } else {
+      const auto certs = of_class(CKO_CERTIFICATE);
+      if (r < 92 && certs.size() < 16) {
+        write_cert(id);
+      } else if (!certs.empty()) {
+        check(f_->C_DestroyObject(s_, certs[static_cast<std::size_t>(pick(certs.size()))]),
+              "C_DestroyObject(certificate)");
+        ++stats_[kDestroyCert];
+      }
+    }
+  }
+
+  void generate() {
+    char label[40];
+    std::snprintf(label, sizeof label, "kl-%016llx", static_cast<unsigned long long>(rng_()));
+    const auto kind = pick(100) < 2 ? bench::KeyKind::kRsa2048 : bench::KeyKind::kP256;
+    bench::KeyPair pair;
+    check(bench::generate_pair(f_, s_, kind, true, label, random_bytes(16), pair),
+          "C_GenerateKeyPair");
+    ++stats_[kGenerate];
+  }
+
+  // A new label on both halves; the pubgone marker stays where it is.
+  void relabel(CK_OBJECT_HANDLE priv, const Bytes& id, const std::string& old) {
+    std::string label = old.size() < 40 ? old + "r" : old.substr(0, 19);
+    if (old.find(kPubGone) != std::string::npos && label.find(kPubGone) == std::string::npos) {
+      label += kPubGone;
+    }
+    check(bench::set_label(f_, s_, priv, label), "C_SetAttributeValue(private CKA_LABEL)");
+    for (CK_OBJECT_HANDLE pub : of_class(CKO_PUBLIC_KEY, &id)) {
+      check(bench::set_label(f_, s_, pub, label), "C_SetAttributeValue(public CKA_LABEL)");
+    }
+    ++stats_[kRelabel];
+  }
+
+  // The intent is written first: a kill from here on may leave the private key alone.
+  void destroy(CK_OBJECT_HANDLE priv, const Bytes& id, const std::string& label, bool both) {
+    if (label.find(kPubGone) == std::string::npos) {
+      check(bench::set_label(f_, s_, priv, label + "-" + kPubGone),
+            "C_SetAttributeValue(pubgone CKA_LABEL)");
+    }
+    for (CK_OBJECT_HANDLE pub : of_class(CKO_PUBLIC_KEY, &id)) {
+      check(f_->C_DestroyObject(s_, pub), "C_DestroyObject(public)");
+    }
+    if (both) {
+      check(f_->C_DestroyObject(s_, priv), "C_DestroyObject(private)");
+    }
+    ++stats_[both ? kDestroyPair : kDestroyPublic];
+  }
+
+  void write_cert(const Bytes& id) {
+    const Cert& cert = certs_[static_cast<std::size_t>(pick(certs_.size()))];
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_CERTIFICATE_TYPE type = CKC_X_509;
+    CK_BBOOL yes = CK_TRUE;
+    const std::string label = "kl-cert";
+    CK_ATTRIBUTE tmpl[] = {attr(CKA_CLASS, &cls, sizeof cls),
+                           attr(CKA_CERTIFICATE_TYPE, &type, sizeof type),
+                           attr(CKA_TOKEN, &yes, sizeof yes),
+                           attr(CKA_LABEL, label.data(), label.size()),
+                           attr(CKA_ID, id.data(), id.size()),
+                           attr(CKA_SUBJECT, cert.subject.data(), cert.subject.size()),
+                           attr(CKA_VALUE, cert.der.data(), cert.der.size())};
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    check(f_->C_CreateObject(s_, tmpl, sizeof tmpl / sizeof tmpl[0], &h),
+          "C_CreateObject(certificate)");
+    ++stats_[kWriteCert];
+  }
+
+  CK_FUNCTION_LIST* f_;
+  CK_SESSION_HANDLE s_;
+  const std::vector<Cert>& certs_;
+  WriterStats& stats_;
+  std::mt19937_64 rng_;
+};
+
+[[noreturn]] void child_main(const Options& opt, const std::vector<Cert>& certs, WriterStats& stats,
+                             int ready_fd) {
+  CK_FUNCTION_LIST* f = bench::load_module(opt.module);
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  CK_RV rv = bench::initialize(f);
+  if (rv == CKR_OK) {
+    rv = f->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s);
+  }
+  if (rv != CKR_OK) {
+    std::fprintf(stderr, "kill_loop child: start -> %s\n", bench::rv_name(rv).c_str());
+    std::_Exit(3);
+  }
+  const char ready = 'r';
+  (void)!write(ready_fd, &ready, 1);
+  close(ready_fd);
+  Writer(f, s, certs, stats).run();
+}
+
+// ---- the checker: a fresh process that loads the store ----
+
+struct CheckResult {
+  long objects = 0;
+  long problems = 0;
+};
+
+class Checker {
+ public:
+  Checker(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s) : f_(f), s_(s) {}
+
+  CheckResult run() {
+    std::vector<CK_OBJECT_HANDLE> all;
+    CK_RV rv = bench::find(f_, s_, {}, all);
+    if (rv != CKR_OK) {
+      problem("listing the token", rv);
+    }
+    for (CK_OBJECT_HANDLE h : all) {
+      load(h);
+    }
+    for (const auto& [id, key] : privates_) {
+      check_private(id, key);
+    }
+    for (const auto& [id, pub] : publics_) {
+      if (privates_.find(id) == privates_.end()) {
+        problem("a public key without its private key (never destroyed that way): " + pub.label);
+      }
+    }
+    return result_;
+  }
+
+ private:
+  struct Key {
+    CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
+    bench::KeyKind kind = bench::KeyKind::kP256;
+    std::string label;
+    bench::Pkey pub;
+  };
+
+  void problem(const std::string& what, CK_RV rv = CKR_OK) {
+    ++result_.problems;
+    std::fprintf(stderr, "kill_loop check: %s%s%s\n", what.c_str(), rv == CKR_OK ? "" : " -> ",
+                 rv == CKR_OK ? "" : bench::rv_name(rv).c_str());
+  }
+
+  // Every object: its class, CKA_LABEL and CKA_ID, and its value (public key, certificate).
+  void load(CK_OBJECT_HANDLE h) {
+    ++result_.objects;
+    CK_ULONG cls = 0;
+    Bytes label;
+    Bytes id;
+    CK_RV rv = bench::get_ulong(f_, s_, h, CKA_CLASS, cls);
+    if (rv == CKR_OK) {
+      rv = bench::get_bytes(f_, s_, h, CKA_LABEL, label);
+    }
+    if (rv == CKR_OK) {
+      rv = bench::get_bytes(f_, s_, h, CKA_ID, id);
+    }
+    if (rv != CKR_OK) {
+      return problem("object " + std::to_string(h) + " does not load", rv);
+    }
+    Key key{h, bench::KeyKind::kP256, as_string(label), nullptr};
+    if (cls == CKO_CERTIFICATE) {
+      Bytes der;
+      rv = bench::get_bytes(f_, s_, h, CKA_VALUE, der);
+      const unsigned char* p = der.data();
+      const bench::Owned<X509, X509_free> x{
+          rv == CKR_OK ? d2i_X509(nullptr, &p, static_cast<long>(der.size())) : nullptr};
+      if (!x) {
+        problem("certificate " + key.label + " does not load or parse", rv);
+      }
+      return;
+    }
+    if (cls != CKO_PRIVATE_KEY && cls != CKO_PUBLIC_KEY) {
+      return problem("unexpected object class " + std::to_string(cls));
+    }
+    CK_ULONG type = 0;
+    rv = bench::get_ulong(f_, s_, h, CKA_KEY_TYPE, type);
+    if (rv != CKR_OK) {
+      return problem("key " + key.label + ": CKA_KEY_TYPE", rv);
+    }
+    key.kind = type == CKK_RSA ? bench::KeyKind::kRsa2048 : bench::KeyKind::kP256;
+    auto& by_id = cls == CKO_PRIVATE_KEY ? privates_ : publics_;
+    if (by_id.count(id) != 0) {
+      return problem("two keys of one class share the CKA_ID of " + key.label);
+    }
+    if (cls == CKO_PUBLIC_KEY) {
+      key.pub = bench::read_public(f_, s_, h, key.kind, rv);
+      if (!key.pub) {
+        return problem("public key " + key.label + " has no readable value", rv);
+      }
+    }
+    by_id.emplace(id, std::move(key));
+  }
+
+  // Signs; verified against the public half, which may be missing only on purpose.
+  void check_private(const Bytes& id, const Key& key) {
+    const Bytes data = {'k', 'i', 'l', 'l', '-', 'l', 'o', 'o', 'p'};
+    Bytes sig;
+    const CK_RV rv = bench::sign(f_, s_, key.handle, key.kind, data, sig);
+    if (rv != CKR_OK) {
+      return problem("private key " + key.label + " does not sign", rv);
+    }
+    const auto pub = publics_.find(id);
+    if (pub == publics_.end()) {
+      if (key.label.find(kPubGone) == std::string::npos) {
+        problem("pair half destroyed: private key " + key.label + " lost its public key");
+      }
+    } else if (!bench::verify(pub->second.pub.get(), data, sig)) {
+      problem("signature by " + key.label + " does not verify with its public key");
+    }
+  }
+
+  CK_FUNCTION_LIST* f_;
+  CK_SESSION_HANDLE s_;
+  std::map<Bytes, Key> privates_;
+  std::map<Bytes, Key> publics_;
+  CheckResult result_;
+};
+
+// Temporary files and store probes left in the store directories.
+long leftovers(const std::vector<std::string>& dirs) {
+  long found = 0;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.starts_with(".tmp-") || name.starts_with(".cng-pkcs11-probe-")) {
+        std::fprintf(stderr, "kill_loop check: left over: %s\n", it->path().c_str());
+        ++found;
+      }
+    }
+  }
+  return found;
+}
+
+CheckResult check_main(const Options& opt, const std::vector<std::string>& dirs) {
+  CK_FUNCTION_LIST* f = bench::load_module(opt.module);
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  CK_RV rv = bench::initialize(f);
+  if (rv == CKR_OK) {
+    rv = f->C_OpenSession(0, CKF_SERIAL_SESSION, nullptr, nullptr, &s);
+  }
+  if (rv != CKR_OK) {
+    std::fprintf(stderr, "kill_loop check: start -> %s\n", bench::rv_name(rv).c_str());
+    return {0, 1};
+  }
+  CheckResult result = Checker(f, s).run();
+  result.problems += leftovers(dirs);  // after the listing, which sweeps what dead writers left
+  f->C_Finalize(nullptr);
+  return result;
+}
+
+// Runs the checker in a fresh process; its figures come back through a pipe.
+CheckResult run_checker(const Options& opt, const std::vector<std::string>& dirs) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    std::perror("kill_loop: pipe");
+    std::exit(2);
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    const CheckResult r = check_main(opt, dirs);
+    std::fflush(stderr);
+    const bool sent = write(fds[1], &r, sizeof r) == static_cast<ssize_t>(sizeof r);
+    std::_Exit(sent ? 0 : 4);
+  }
+  close(fds[1]);
+  CheckResult r{0, 1};
+  const bool got = read(fds[0], &r, sizeof r) == static_cast<ssize_t>(sizeof r);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "kill_loop: the checker process failed (status %d)\n", status);
+    return {r.objects, r.problems + 1};
+  }
+  return r;
+}
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--kills" && has_value) {
+      o.kills = std::atoi(argv[++i]);
+    } else if (arg == "--check-every" && has_value) {
+      o.check_every = std::atoi(argv[++i]);
+    } else if (arg == "--max-delay-ms" && has_value) {
+      o.max_delay_ms = std::atoi(argv[++i]);
+    } else if (arg == "--module" && has_value) {
+      o.module = argv[++i];
+    } else {
+      return false;
+    }
+  }
+  return o.kills >= 1 && o.check_every >= 1 && o.max_delay_ms >= 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  if (!parse(argc, argv, opt)) {
+    std::fprintf(stderr,
+                 "usage: kill_loop [--kills N] [--check-every N] [--max-delay-ms N] "
+                 "[--module PATH]\n");
+    return 2;
+  }
+  std::vector<std::string> dirs;
+  for (const char* var : {"CNG_PKCS11_USER_DIR", "CNG_PKCS11_MACHINE_DIR"}) {
+    const char* dir = std::getenv(var);
+    if (dir == nullptr || *dir == '\0') {
+      std::fprintf(stderr, "kill_loop: set %s to the store to torture (a fresh directory)\n", var);
+      return 2;
+    }
+    dirs.emplace_back(dir);
+  }
+  std::vector<Cert> certs;
+  for (int i = 0; i < 8; ++i) {
+    certs.push_back(make_cert(i));
+  }
+  void* shared =
+      mmap(nullptr, sizeof(WriterStats), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) {
+    std::perror("kill_loop: mmap");
+    return 2;
+  }
+  auto* stats = new (shared) WriterStats{};
+  std::mt19937_64 rng(std::random_device{}());
+  long killed = 0;
+  long exited = 0;
+  long killed_in_loop = 0;
+  long checks = 0;
+  CheckResult total;
+  for (int k = 1; k <= opt.kills; ++k) {
+    int ready[2];
+    if (pipe(ready) != 0) {
+      std::perror("kill_loop: pipe");
+      return 2;
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(ready[0]);
+      child_main(opt, certs, *stats, ready[1]);
+    }
+    close(ready[1]);
+    // Every other kill, on average, counts its delay from the writer's first write (after
+    // C_Initialize), so that most kills land in store writes rather than in the start-up.
+    char byte = 0;
+    if (rng() % 2 == 0) {
+      (void)!read(ready[0], &byte, 1);
+    }
+    const auto delay = std::chrono::microseconds(
+        rng() % (static_cast<std::uint64_t>(opt.max_delay_ms) * 1000 + 1));
+    std::this_thread::sleep_for(delay);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const bool was_ready = byte != 0 || read(ready[0], &byte, 1) == 1;
+    close(ready[0]);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+      ++killed;
+      killed_in_loop += was_ready ? 1 : 0;
+    } else {
+      ++exited;  // the writer stopped by itself: an operation failed (it said which)
+      ++total.problems;
+    }
+    if (k % opt.check_every == 0 || k == opt.kills) {
+      const CheckResult r = run_checker(opt, dirs);
+      ++checks;
+      total.objects += r.objects;
+      total.problems += r.problems;
+    }
+  }
+  std::printf(
+      "kill_loop: kills %ld (writer failed on its own: %ld), checks %ld, objects checked "
+      "%ld, problems %ld\n",
+      killed, exited, checks, total.objects, total.problems);
+  std::printf("kill_loop: %ld kills in the write loop, %ld during the start-up (C_Initialize)\n",
+              killed_in_loop, killed - killed_in_loop);
+  std::printf("kill_loop: the killed writers completed:");
+  for (int i = 0; i < kWriterOps; ++i) {
+    std::printf("%s %llu %s", i == 0 ? "" : ",",
+                static_cast<unsigned long long>((*stats)[i].load()), kWriterOpNames[i]);
+  }
+  std::printf("\n");
+  std::printf("kill_loop: %s\n", total.problems == 0 ? "PASS" : "FAIL");
+  return total.problems == 0 ? 0 : 1;
+}
