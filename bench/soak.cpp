@@ -34,14 +34,16 @@ enum Op {
   kSign,
   kFindOwn,
   kFindOther,
+  kListToken,
   kUseOther,
   kSetLabel,
   kDestroy,
   kOpCount
 };
 constexpr const char* kOpNames[kOpCount] = {
-    "generate P-256 token", "generate P-256 session", "generate RSA-2048", "sign+verify own",
-    "find own label",       "find other's label",     "use other's key",   "set label",
+    "generate P-256 token", "generate P-256 session", "generate RSA-2048",
+    "sign+verify own",      "find own label",         "find other's label",
+    "list token keys",      "use other's key",        "set label",
     "destroy pair"};
 
 constexpr int kMaxUnexpected = 64;
@@ -220,11 +222,16 @@ class Worker {
     if (opt_.procs > 1 && other == proc_) {
       other = (other + 1) % opt_.procs;
     }
-    // The other threads run at about this thread's pace: their recent serials, likely alive.
-    const std::uint64_t back = static_cast<std::uint64_t>(pick(8));
-    const std::string label = "soak-p" + std::to_string(other) + "-t" +
-                              std::to_string(pick(opt_.threads)) + "-" +
-                              std::to_string(serial_ > back ? serial_ - back : 0);
+    const std::string prefix = "soak-p" + std::to_string(other) + "-";
+    std::string label;
+    if (pick(2) == 0) {
+      // The other threads run at about this thread's pace: their recent serials, likely alive.
+      const std::uint64_t back = static_cast<std::uint64_t>(pick(8));
+      label = prefix + "t" + std::to_string(pick(opt_.threads)) + "-" +
+              std::to_string(serial_ > back ? serial_ - back : 0);
+    } else if (!listed_label(prefix, label)) {
+      return;
+    }
     std::vector<CK_OBJECT_HANDLE> found;
     ++ops_[kFindOther];
     const CK_RV rv = bench::find(f_, s_, label_template(label), found);
@@ -232,6 +239,42 @@ class Worker {
       return unexpected(kFindOther, rv);
     }
     use_other(found);
+  }
+
+  // A label of one of the other process's token keys, from a listing of the token's private
+  // keys (whose labels are read while the other process may destroy them).
+  bool listed_label(const std::string& prefix, std::string& label) {
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_BBOOL yes = CK_TRUE;
+    std::vector<CK_OBJECT_HANDLE> keys;
+    ++ops_[kListToken];
+    CK_RV rv = bench::find(
+        f_, s_,
+        {CK_ATTRIBUTE{CKA_CLASS, &cls, sizeof cls}, CK_ATTRIBUTE{CKA_TOKEN, &yes, sizeof yes}},
+        keys);
+    if (rv != CKR_OK) {
+      unexpected(kListToken, rv);
+      return false;
+    }
+    for (int tries = 0; tries < 8 && !keys.empty(); ++tries) {
+      std::vector<std::uint8_t> value;
+      rv = bench::get_bytes(f_, s_,
+                            keys[static_cast<std::size_t>(pick(static_cast<int>(keys.size())))],
+                            CKA_LABEL, value);
+      if (rv == CKR_OBJECT_HANDLE_INVALID) {
+        ++vanished_;
+        continue;
+      }
+      if (rv != CKR_OK) {
+        unexpected(kListToken, rv);
+        return false;
+      }
+      label.assign(value.begin(), value.end());
+      if (label.starts_with(prefix)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // Reads the found objects and signs with a found private key (verified when its public half
