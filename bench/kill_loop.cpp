@@ -36,6 +36,7 @@ struct Options {
   int kills = 300;
   int check_every = 1;
   int max_delay_ms = 50;
+  bool no_intent = false;  // a control run: the checker must then report half-destroyed pairs
   std::string module;
 };
 
@@ -106,8 +107,13 @@ std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); 
 class Writer {
  public:
   Writer(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const std::vector<Cert>& certs,
-         WriterStats& stats)
-      : f_(f), s_(s), certs_(certs), stats_(stats), rng_(std::random_device{}()) {}
+         WriterStats& stats, bool no_intent)
+      : f_(f),
+        s_(s),
+        certs_(certs),
+        stats_(stats),
+        no_intent_(no_intent),
+        rng_(std::random_device{}()) {}
 
   [[noreturn]] void run() {
     for (;;) {
@@ -195,7 +201,7 @@ class Writer {
 
   // The intent is written first: a kill from here on may leave the private key alone.
   void destroy(CK_OBJECT_HANDLE priv, const Bytes& id, const std::string& label, bool both) {
-    if (label.find(kPubGone) == std::string::npos) {
+    if (!no_intent_ && label.find(kPubGone) == std::string::npos) {
       check(bench::set_label(f_, s_, priv, label + "-" + kPubGone),
             "C_SetAttributeValue(pubgone CKA_LABEL)");
     }
@@ -231,6 +237,7 @@ class Writer {
   CK_SESSION_HANDLE s_;
   const std::vector<Cert>& certs_;
   WriterStats& stats_;
+  bool no_intent_;
   std::mt19937_64 rng_;
 };
 
@@ -249,7 +256,7 @@ class Writer {
   const char ready = 'r';
   (void)!write(ready_fd, &ready, 1);
   close(ready_fd);
-  Writer(f, s, certs, stats).run();
+  Writer(f, s, certs, stats, opt.no_intent).run();
 }
 
 // ---- the checker: a fresh process that loads the store ----
@@ -446,6 +453,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.max_delay_ms = std::atoi(argv[++i]);
     } else if (arg == "--module" && has_value) {
       o.module = argv[++i];
+    } else if (arg == "--no-intent") {
+      o.no_intent = true;
     } else {
       return false;
     }
@@ -460,7 +469,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, opt)) {
     std::fprintf(stderr,
                  "usage: kill_loop [--kills N] [--check-every N] [--max-delay-ms N] "
-                 "[--module PATH]\n");
+                 "[--module PATH] [--no-intent]\n");
     return 2;
   }
   std::vector<std::string> dirs;
