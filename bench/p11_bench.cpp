@@ -175,18 +175,24 @@ CK_RV generate_pair(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, KeyKind kind, bool
 
 CK_RV get_bytes(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
                 CK_ATTRIBUTE_TYPE type, std::vector<std::uint8_t>& value) {
-  CK_ATTRIBUTE a{type, nullptr, 0};
-  CK_RV rv = f->C_GetAttributeValue(s, o, &a, 1);
-  if (rv != CKR_OK) {
-    return rv;
+  // The value may grow between the length query and the read (another process relabelled the
+  // object, seen here after a listing by another thread): the module then rightly says
+  // CKR_BUFFER_TOO_SMALL, and a client asks again.
+  CK_RV rv = CKR_BUFFER_TOO_SMALL;
+  for (int attempt = 0; attempt < 4 && rv == CKR_BUFFER_TOO_SMALL; ++attempt) {
+    CK_ATTRIBUTE a{type, nullptr, 0};
+    rv = f->C_GetAttributeValue(s, o, &a, 1);
+    if (rv != CKR_OK) {
+      return rv;
+    }
+    if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+      return CKR_ATTRIBUTE_TYPE_INVALID;
+    }
+    value.assign(a.ulValueLen, 0);
+    a.pValue = value.data();
+    rv = f->C_GetAttributeValue(s, o, &a, 1);
+    value.resize(rv == CKR_OK ? a.ulValueLen : 0);
   }
-  if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-    return CKR_ATTRIBUTE_TYPE_INVALID;
-  }
-  value.assign(a.ulValueLen, 0);
-  a.pValue = value.data();
-  rv = f->C_GetAttributeValue(s, o, &a, 1);
-  value.resize(rv == CKR_OK ? a.ulValueLen : 0);
   return rv;
 }
 
