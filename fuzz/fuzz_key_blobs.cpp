@@ -9,8 +9,9 @@
 //     OCTET STRING holding an uncompressed point of the curve, or the raw point; re-wrapping
 //     the point in DER parses back to it.
 //   3 CKA_EC_PARAMS: a curve exactly when OpenSSL decodes a canonical DER OID naming P-256/384/521.
-//   4 EC private value: ec_pkcs8's PKCS#8 must decode with OpenSSL to a key whose public point
-//     is the one ec_pkcs8 returned.
+//   4 EC private value: the EC key type's PKCS#8 (from CKA_EC_PARAMS + CKA_VALUE) must decode
+//     with OpenSSL to a key of that curve with the same private scalar.
+// The blob codecs are each key pair type's own (bridge/key_types): 0 and 1 try every one.
 #include <openssl/asn1.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -22,8 +23,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <vector>
 
 #include "bridge/key_blobs.h"
+#include "bridge/key_types/key_type.h"
 #include "core/p11_error.h"
 #include "fuzz_oracle_util.h"
 
@@ -88,13 +91,24 @@ bool same_values(const PublicKeyValues& a, const PublicKeyValues& b) {
          a.public_exponent == b.public_exponent && a.curve == b.curve && a.point == b.point;
 }
 
-void public_blob(ByteView in) {
+// The key pair types of the registry (bridge/key_types): each has its own blob codec.
+std::vector<const p11::bridge::KeyPairRules*> pair_types() {
+  std::vector<const p11::bridge::KeyPairRules*> out;
+  for (const p11::bridge::KeyTypeDescriptor* type : p11::bridge::all_key_types()) {
+    if (type->pair != nullptr) {
+      out.push_back(type->pair);
+    }
+  }
+  return out;
+}
+
+void public_blob_of(const p11::bridge::KeyPairRules& rules, ByteView in) {
   PublicKeyValues v;
-  if (!attempt([&] { v = p11::bridge::parse_public_blob(in); }, {CKR_DEVICE_ERROR})) {
+  if (!attempt([&] { v = rules.parse_public_blob(in); }, {CKR_DEVICE_ERROR})) {
     return;
   }
   const Bytes blob = p11::bridge::make_public_blob(v);
-  const PublicKeyValues again = p11::bridge::parse_public_blob(blob);
+  const PublicKeyValues again = rules.parse_public_blob(blob);
   fuzz::require(same_values(v, again));
   fuzz::require(p11::bridge::make_public_blob(again) == blob);
   if (v.key_type == CKK_RSA) {
@@ -106,16 +120,24 @@ void public_blob(ByteView in) {
                 {CKR_ATTRIBUTE_VALUE_INVALID, CKR_FUNCTION_FAILED});
 }
 
+void public_blob(ByteView in) {
+  for (const p11::bridge::KeyPairRules* rules : pair_types()) {
+    public_blob_of(*rules, in);
+  }
+}
+
 void private_blob(ByteView in) {
   static const CK_ATTRIBUTE_TYPE kTypes[] = {
       CKA_PRIVATE_EXPONENT, CKA_PRIME_1,     CKA_PRIME_2, CKA_EXPONENT_1,
       CKA_EXPONENT_2,       CKA_COEFFICIENT, CKA_VALUE,   CKA_MODULUS};
-  for (const CK_ATTRIBUTE_TYPE type : kTypes) {
-    p11::SecretBytes part;
-    if (attempt([&] { part = p11::bridge::private_component(in, type); },
-                {CKR_DEVICE_ERROR, CKR_ATTRIBUTE_TYPE_INVALID}) &&
-        !part.empty()) {
-      fuzz::require(std::search(in.begin(), in.end(), part.begin(), part.end()) != in.end());
+  for (const p11::bridge::KeyPairRules* rules : pair_types()) {
+    for (const CK_ATTRIBUTE_TYPE type : kTypes) {
+      p11::SecretBytes part;
+      if (attempt([&] { part = rules->private_attribute(in, type); },
+                  {CKR_DEVICE_ERROR, CKR_ATTRIBUTE_TYPE_INVALID}) &&
+          !part.empty()) {
+        fuzz::require(std::search(in.begin(), in.end(), part.begin(), part.end()) != in.end());
+      }
     }
   }
 }
@@ -175,21 +197,27 @@ void ec_private(ByteView in) {
     return;
   }
   const auto& curve = curve_at(in[0]);
-  Bytes point;
+  const ByteView d = in.subspan(1);
+  const p11::bridge::KeyPairRules& ec = *p11::bridge::find_key_type(CKK_EC)->pair;
+  const p11::bridge::AttrMap tmpl = {{CKA_EC_PARAMS, curve.ec_params},
+                                     {CKA_VALUE, Bytes(d.begin(), d.end())}};
   p11::SecretBytes pkcs8;
-  if (!attempt([&] { pkcs8 = p11::bridge::ec_pkcs8(curve, in.subspan(1), point); },
-               {CKR_ATTRIBUTE_VALUE_INVALID})) {
+  if (!attempt([&] { pkcs8 = ec.pkcs8_from_template(tmpl); }, {CKR_ATTRIBUTE_VALUE_INVALID})) {
     return;
   }
+  // OpenSSL reads the PKCS#8 back as a key of that curve with the same private scalar.
   const unsigned char* p = pkcs8.data();
   fuzz::PkeyPtr key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(pkcs8.size())));
   fuzz::require(key != nullptr);
-  Bytes pub(point.size() + 1);
-  std::size_t len = 0;
-  fuzz::require(EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, pub.data(),
-                                                pub.size(), &len) == 1);
-  pub.resize(len);
-  fuzz::require(pub == point);
+  char group[64] = {};
+  fuzz::require(EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                               sizeof group, nullptr) == 1);
+  fuzz::require(OBJ_sn2nid(group) == OBJ_sn2nid(curve.openssl_name));
+  BIGNUM* got = nullptr;
+  fuzz::require(EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_PRIV_KEY, &got) == 1);
+  fuzz::BnPtr owned(got);
+  fuzz::BnPtr want(BN_bin2bn(d.data(), static_cast<int>(d.size()), nullptr));
+  fuzz::require(want && BN_cmp(got, want.get()) == 0);
 }
 
 }  // namespace
