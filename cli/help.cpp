@@ -17,6 +17,8 @@ Commands:
   import         import a PKCS#8 private key or a public key from a file
   cert add|list|remove
                  manage the X.509 certificates of a scope, linked to keys by CKA_ID
+  status         how the scope's software keys are protected at rest
+  rekey          a new master key for the scope, every software key re-encrypted
   help [command] show help for a command (`help cert` for the cert commands)
 
 Common options:
@@ -138,6 +140,25 @@ cert list    one line per certificate, sorted by subject, tab-separated:
              serial (hex), not_before, not_after, label and key (the linked key name or null).
 cert remove  deletes the certificate with that ID (or an unambiguous prefix of at least 8
              characters); exit 4 when there is none.
+)";
+    case Command::kStatus:
+    case Command::kRekey:
+      return R"(Usage: cngkey status [--scope user|machine]
+       cngkey rekey [--scope user|machine]
+
+The software provider's private keys are encrypted at rest (AES-256-GCM) under a master key
+of the scope, bound to each key's name. The master key is kept in the scope's keyring,
+the directory "<scope directory>.keyring" beside the key directory, protected by the best
+protector available: sealed to the TPM, wrapped under the scope's PIN, or else in a 0600
+file. The file protector only protects against copies of the key directory alone, not
+against a copy of the whole account (key directory and keyring) or anyone running as it.
+
+status  prints the protector (tpm-sealed, pin, file or none), the master key file and id,
+        whether this process can use the master key, and how many keys are encrypted and
+        how many are still clear (older files, encrypted on the next write to the store).
+rekey   draws a new master key and re-encrypts every key under it; the old master key is
+        deleted only once every key file references the new one, so an interrupted rekey
+        leaves every key usable (run it again to finish).
 )";
     case Command::kHelp:
       break;

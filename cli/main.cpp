@@ -34,6 +34,10 @@ int dispatch(const cngkey::Options& options) {
       return cngkey::run_cert_list(options);
     case Command::kCertRemove:
       return cngkey::run_cert_remove(options);
+    case Command::kStatus:
+      return cngkey::run_status(options);
+    case Command::kRekey:
+      return cngkey::run_rekey(options);
     case Command::kHelp:
       std::cout << (options.help_topic ? cngkey::command_usage(*options.help_topic)
                                        : cngkey::general_usage());

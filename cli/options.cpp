@@ -29,7 +29,7 @@ struct OptionSpec {
 };
 
 constexpr std::array kOptionSpecs = {
-    OptionSpec{"scope", true, kStoreCommands},
+    OptionSpec{"scope", true, kStoreCommands | bit(Command::kStatus) | bit(Command::kRekey)},
     OptionSpec{"provider", true, kStoreCommands},
     OptionSpec{"long", false, bit(Command::kList)},
     OptionSpec{"json", false, bit(Command::kList) | bit(Command::kShow) | bit(Command::kCertList)},
@@ -54,7 +54,7 @@ constexpr std::array<std::u16string_view, 9> kAlgorithms = {
     NCRYPT_ECDH_P521_ALGORITHM,  NCRYPT_AES_ALGORITHM,        NCRYPT_GENERIC_SECRET_ALGORITHM,
 };
 
-constexpr std::array<std::pair<std::string_view, Command>, 9> kCommands = {{
+constexpr std::array<std::pair<std::string_view, Command>, 11> kCommands = {{
     {"list", Command::kList},
     {"create", Command::kCreate},
     {"show", Command::kShow},
@@ -64,6 +64,8 @@ constexpr std::array<std::pair<std::string_view, Command>, 9> kCommands = {{
     {"cert add", Command::kCertAdd},
     {"cert list", Command::kCertList},
     {"cert remove", Command::kCertRemove},
+    {"status", Command::kStatus},
+    {"rekey", Command::kRekey},
 }};
 
 std::optional<Command> find_command(std::string_view word) {

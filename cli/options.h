@@ -49,6 +49,8 @@ enum class Command {
   kCertAdd,
   kCertList,
   kCertRemove,
+  kStatus,
+  kRekey,
 };
 enum class Scope { kUser, kMachine };
 enum class ProviderKind { kSoftware, kPlatform };

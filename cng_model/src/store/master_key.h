@@ -98,6 +98,12 @@ struct Status {
   bool unlocked = false;  // the current master key is available in this process
 };
 
+// The "current" file: the master key new writes use, and whether migration finished.
+struct CurrentKey {
+  KeyId id{};
+  bool migrated = false;
+};
+
 // One scope's keyring. Cheap to construct; every method does its own I/O. Thread-safe.
 class Keyring {
  public:
@@ -107,30 +113,33 @@ class Keyring {
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
 
   [[nodiscard]] Status status() const;
+  // The "current" file; nullopt when the keyring has no master key yet.
+  [[nodiscard]] std::optional<CurrentKey> current() const;
   // The master key named id (from the process cache, else its file). NTE_BAD_KEY_STATE with a
   // cause when it is missing (store moved without its keyring), sealed to another TPM, or
   // PIN-protected and not unlocked; NTE_PERM when its file is not trusted.
   [[nodiscard]] std::shared_ptr<const MasterKey> get(const KeyId& id) const;
   // The current master key, creating it (TPM-sealed when a sealer is installed, else file)
-  // when the keyring has none. Does not migrate (KeyStore does, see above).
-  [[nodiscard]] std::shared_ptr<const MasterKey> current_or_create();
+  // when the keyring has none. Does not migrate (KeyStore does, see above). The caller holds
+  // the exclusive lock when it may create (as for set_migrated, begin_rekey, commit_rekey).
+  [[nodiscard]] std::shared_ptr<const MasterKey> current_or_create() const;
   // Marks the current master key's store as fully migrated.
-  void set_migrated();
+  void set_migrated() const;
   // Writes a new master key (protected as the current one) and returns it; "current" is not
   // changed (rekey steps 1 and 3 are separate: see commit_rekey).
-  [[nodiscard]] std::shared_ptr<const MasterKey> begin_rekey();
+  [[nodiscard]] std::shared_ptr<const MasterKey> begin_rekey() const;
   // Rekey steps 3 and 4: current := id (migrated), other master files deleted.
-  void commit_rekey(const KeyId& id);
+  void commit_rekey(const KeyId& id) const;
 
   // PIN protection (the KEK is derived from the scope's PIN by the caller). The current master
   // key (created if absent) is rewrapped under kek: its file is replaced atomically by a kKek
   // one (the clear or sealed form is gone). Keys need no re-encryption.
-  void protect_with_kek(std::span<const std::uint8_t, kKekBytes> kek);
+  void protect_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
   // Unwraps every kKek master key of the keyring into the process cache. NTE_INCORRECT_PASSWORD
   // when kek does not open the current one (nothing cached).
-  void unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek);
+  void unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
   // Forgets this keyring's unprotected master keys in this process (logout).
-  void lock();
+  void lock() const;
 
   // The advisory lock of the keyring (rekey and migration exclusive, writers shared).
   class Lock;
