@@ -34,6 +34,7 @@ std::shared_ptr<const ProviderContext> ProviderContext::open(const ProviderDescr
       store.emplace(dir, scope);
       if (!hardware) {
         // Software keys are encrypted at rest (the platform provider's are TPM-wrapped).
+        install_master_key_sealer();
         store->protect_at_rest();
       }
     } catch (const CngError& e) {

@@ -62,13 +62,20 @@ void KeyStore::protect_at_rest() { keyring_.emplace(master_key::Keyring::dir_for
 
 void KeyStore::write_record(const KeyRecord& record,
                             const std::function<void(std::span<const std::uint8_t>)>& write) const {
-  if (!keyring_) {
-    write(key_file::encode(record));
-    return;
-  }
   // A record whose private part could not be opened has none to write back.
   if (record.private_status != 0) {
     fail(record.private_status, record.private_cause);
+  }
+  if (!keyring_) {
+    if (record.protection == KeyRecord::Protection::kClear) {
+      write(key_file::encode(record));
+    } else {  // a record load() opened, written to a store without at-rest protection
+      KeyRecord clear = record;
+      clear.protection = KeyRecord::Protection::kClear;
+      clear.master_key_id = {};
+      write(key_file::encode(clear));
+    }
+    return;
   }
   {
     const auto lock = keyring_->acquire(false);

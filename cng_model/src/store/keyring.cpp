@@ -49,7 +49,9 @@ struct Cache {
   std::mutex mutex;
   std::map<std::string, std::shared_ptr<const MasterKey>> keys;  // dir + '/' + hex id
   std::map<std::string, std::shared_ptr<SecretPage>> keks;       // dir
+  std::function<std::shared_ptr<TpmSealer>()> sealer_factory;
   std::shared_ptr<TpmSealer> sealer;
+  bool sealer_probed = false;
 };
 
 Cache& cache() {
@@ -92,7 +94,21 @@ std::shared_ptr<SecretPage> kek_of(const std::filesystem::path& dir) {
 }
 
 std::shared_ptr<TpmSealer> sealer() {
+  std::function<std::shared_ptr<TpmSealer>()> factory;
+  {
+    std::lock_guard lock(cache().mutex);
+    if (cache().sealer_probed) {
+      return cache().sealer;
+    }
+    factory = cache().sealer_factory;
+  }
+  // Outside the cache lock: connecting to a TPM may take a while.
+  std::shared_ptr<TpmSealer> made = factory ? factory() : nullptr;
   std::lock_guard lock(cache().mutex);
+  if (!cache().sealer_probed) {
+    cache().sealer = std::move(made);
+    cache().sealer_probed = true;
+  }
   return cache().sealer;
 }
 
@@ -191,9 +207,11 @@ Protector protector_of_current(const std::filesystem::path& dir, const KeyId& id
 
 }  // namespace
 
-void set_tpm_sealer(std::shared_ptr<TpmSealer> s) {
+void set_tpm_sealer_factory(std::function<std::shared_ptr<TpmSealer>()> factory) {
   std::lock_guard lock(cache().mutex);
-  cache().sealer = std::move(s);
+  cache().sealer_factory = std::move(factory);
+  cache().sealer.reset();
+  cache().sealer_probed = false;
 }
 
 std::filesystem::path Keyring::dir_for(const std::filesystem::path& scope_dir) {

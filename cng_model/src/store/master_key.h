@@ -49,6 +49,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -86,8 +87,10 @@ class TpmSealer {
   // The sealed secret; NTE_BAD_KEY_STATE when this TPM cannot unseal it (another TPM).
   [[nodiscard]] virtual SecureBytes unseal(std::span<const std::uint8_t> sealed) = 0;
 };
-// nullptr: no TPM (the file protector is used for new master keys).
-void set_tpm_sealer(std::shared_ptr<TpmSealer> sealer);
+// How the keyring reaches the TPM: factory is called once per process, the first time a
+// master key is created or a sealed one is opened, and returns the sealer of the TPM on the
+// configured TCTI, or nullptr when none answers (then new master keys use the file protector).
+void set_tpm_sealer_factory(std::function<std::shared_ptr<TpmSealer>()> factory);
 
 // What `cngkey status` shows about a scope.
 struct Status {
