@@ -44,12 +44,15 @@ constexpr const char* kUsage =
     "common options: --module PATH  --token LABEL  --pin PIN\n";
 
 bool parse(int argc, char** argv, Options& o) {
-  if (argc < 2) {
-    return false;
-  }
-  o.mode = argv[1];
-  for (int i = 2; i < argc; ++i) {
+  for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {  // the mode, before or after the options
+      if (!o.mode.empty()) {
+        return false;
+      }
+      o.mode = arg;
+      continue;
+    }
     if (i + 1 >= argc) {
       return false;
     }
