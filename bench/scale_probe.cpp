@@ -1,0 +1,208 @@
+// Scale probe for any PKCS#11 module (dlopen()ed through C_GetFunctionList), used by
+// bench/scale.sh:
+//
+//   scale_probe populate  --count N --prefix P   N token P-256 key pairs labelled P0 .. P<N-1>
+//   scale_probe sign-one  --label L              find the private key labelled L, sign with it
+//   scale_probe enumerate                        C_FindObjects with an empty template over every
+//                                                object, reading CKA_LABEL of each
+//
+// Common options: --module PATH (default the built libcng_pkcs11.so), --token LABEL (the slot
+// whose token has this label; default the first slot with a token), --pin PIN (C_Login as
+// CKU_USER). Each mode is one fresh process: C_Initialize, slot, session, login, the work,
+// C_Finalize. It prints name=value lines: objects, elapsed_ms (from C_Initialize to the end) and
+// peak_rss_kb (getrusage: the peak resident set of this whole process, module included).
+// Measurement only: never run by the test suite. Exit status 0 on success, 1 on a module
+// error, 2 on a usage error.
+#include <sys/resource.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "p11_bench.h"
+
+namespace {
+
+struct Options {
+  std::string mode;
+  std::string module;
+  std::string token;
+  std::string pin;
+  std::string label;
+  std::string prefix = "scale-";
+  long count = 0;
+};
+
+constexpr const char* kUsage =
+    "usage: scale_probe populate --count N [--prefix P] [common options]\n"
+    "       scale_probe sign-one --label L [common options]\n"
+    "       scale_probe enumerate [common options]\n"
+    "common options: --module PATH  --token LABEL  --pin PIN\n";
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {  // the mode, before or after the options
+      if (!o.mode.empty()) {
+        return false;
+      }
+      o.mode = arg;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      return false;
+    }
+    const char* value = argv[++i];
+    if (arg == "--module") {
+      o.module = value;
+    } else if (arg == "--token") {
+      o.token = value;
+    } else if (arg == "--pin") {
+      o.pin = value;
+    } else if (arg == "--label") {
+      o.label = value;
+    } else if (arg == "--prefix") {
+      o.prefix = value;
+    } else if (arg == "--count") {
+      char* end = nullptr;
+      o.count = std::strtol(value, &end, 10);
+      if (*end != '\0' || o.count <= 0) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+  }
+  if (o.mode == "populate") {
+    return o.count > 0;
+  }
+  if (o.mode == "sign-one") {
+    return !o.label.empty();
+  }
+  return o.mode == "enumerate";
+}
+
+[[noreturn]] void die(const char* what, CK_RV rv) {
+  std::fprintf(stderr, "scale_probe: %s: %s\n", what, bench::rv_name(rv).c_str());
+  std::exit(1);
+}
+
+void check(CK_RV rv, const char* what) {
+  if (rv != CKR_OK) {
+    die(what, rv);
+  }
+}
+
+// The token label from CK_TOKEN_INFO (32 bytes, blank padded).
+std::string token_label(const CK_TOKEN_INFO& info) {
+  std::string label(reinterpret_cast<const char*>(info.label), sizeof info.label);
+  label.erase(label.find_last_not_of(' ') + 1);
+  return label;
+}
+
+CK_SLOT_ID pick_slot(CK_FUNCTION_LIST* f, const std::string& token) {
+  CK_ULONG n = 0;
+  check(f->C_GetSlotList(CK_TRUE, nullptr, &n), "C_GetSlotList");
+  std::vector<CK_SLOT_ID> slots(n);
+  check(f->C_GetSlotList(CK_TRUE, slots.data(), &n), "C_GetSlotList");
+  slots.resize(n);
+  for (const CK_SLOT_ID slot : slots) {
+    CK_TOKEN_INFO info{};
+    if (f->C_GetTokenInfo(slot, &info) == CKR_OK && (token.empty() || token_label(info) == token)) {
+      return slot;
+    }
+  }
+  std::fprintf(stderr, "scale_probe: no token '%s'\n", token.c_str());
+  std::exit(1);
+}
+
+void populate(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
+  for (long i = 0; i < o.count; ++i) {
+    const std::string label = o.prefix + std::to_string(i);
+    const std::vector<std::uint8_t> id(label.begin(), label.end());
+    bench::KeyPair pair;
+    check(bench::generate_pair(f, s, bench::KeyKind::kP256, true, label, id, pair),
+          "C_GenerateKeyPair");
+  }
+  std::printf("objects=%ld\n", 2 * o.count);
+}
+
+// CKM_ECDSA over a 32-byte digest: every token has it (SoftHSM 2.6 lacks CKM_ECDSA_SHA256).
+void sign_one(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
+  CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+  std::vector<CK_ATTRIBUTE> tmpl = {
+      {CKA_CLASS, &cls, sizeof cls},
+      {CKA_LABEL, const_cast<char*>(o.label.data()), static_cast<CK_ULONG>(o.label.size())}};
+  std::vector<CK_OBJECT_HANDLE> found;
+  check(bench::find(f, s, tmpl, found), "C_FindObjects(label)");
+  if (found.size() != 1) {
+    std::fprintf(stderr, "scale_probe: %zu private keys labelled '%s'\n", found.size(),
+                 o.label.c_str());
+    std::exit(1);
+  }
+  CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
+  check(f->C_SignInit(s, &mech, found[0]), "C_SignInit");
+  std::array<CK_BYTE, 32> digest{};
+  digest.fill(0x5a);
+  std::array<CK_BYTE, 132> signature{};
+  CK_ULONG len = signature.size();
+  check(f->C_Sign(s, digest.data(), digest.size(), signature.data(), &len), "C_Sign");
+  if (len != 64) {
+    std::fprintf(stderr, "scale_probe: P-256 signature of %lu bytes\n", len);
+    std::exit(1);
+  }
+  std::printf("objects=1\n");
+}
+
+void enumerate(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s) {
+  std::vector<CK_OBJECT_HANDLE> all;
+  check(bench::find(f, s, {}, all), "C_FindObjects(all)");
+  std::size_t label_bytes = 0;
+  for (const CK_OBJECT_HANDLE o : all) {
+    std::vector<std::uint8_t> label;
+    check(bench::get_bytes(f, s, o, CKA_LABEL, label), "C_GetAttributeValue(CKA_LABEL)");
+    label_bytes += label.size();
+  }
+  std::printf("objects=%zu\nlabel_bytes=%zu\n", all.size(), label_bytes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse(argc, argv, o)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  CK_FUNCTION_LIST* f = bench::load_module(o.module);
+  const auto start = std::chrono::steady_clock::now();
+  check(bench::initialize(f), "C_Initialize");
+  const CK_SLOT_ID slot = pick_slot(f, o.token);
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  check(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s),
+        "C_OpenSession");
+  if (!o.pin.empty()) {
+    check(f->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(o.pin.data()),
+                     static_cast<CK_ULONG>(o.pin.size())),
+          "C_Login");
+  }
+  if (o.mode == "populate") {
+    populate(f, s, o);
+  } else if (o.mode == "sign-one") {
+    sign_one(f, s, o);
+  } else {
+    enumerate(f, s);
+  }
+  check(f->C_CloseSession(s), "C_CloseSession");
+  check(f->C_Finalize(nullptr), "C_Finalize");
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("elapsed_ms=%.1f\npeak_rss_kb=%ld\n", ms, ru.ru_maxrss);
+  return 0;
+}
