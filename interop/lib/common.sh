@@ -149,7 +149,10 @@ interop_finish() {
 bg_start() {
   local log=$1
   shift
-  setsid "$@" >"$log" 2>&1 </dev/null &
+  # Emptied here, not by the background job's own redirection: a caller polling the log must
+  # never see what an earlier job (say, a previous server on the same log) wrote there.
+  : >"$log"
+  setsid "$@" >>"$log" 2>&1 </dev/null &
   BG_PID=$!
   BG_PIDS+=("$BG_PID")
 }
