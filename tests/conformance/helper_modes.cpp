@@ -229,6 +229,20 @@ int DestroyPublic(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, const std::string& label
   return rv == CKR_OK ? 0 : 1;
 }
 
+// login <slot> <pin>: one C_Login(CKU_USER) in a fresh process (the scope PIN's counter).
+int Login(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, std::string pin) {
+  CK_SESSION_HANDLE s = 0;
+  CK_RV rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s);
+  Print("open", RvName(rv));
+  if (rv != CKR_OK) {
+    return 1;
+  }
+  rv = f->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()),
+                  static_cast<CK_ULONG>(pin.size()));
+  Print("login", RvName(rv));
+  return 0;
+}
+
 }  // namespace
 
 int RunHelperMode(int argc, char** argv) {
@@ -256,6 +270,8 @@ int RunHelperMode(int argc, char** argv) {
     code = Dump(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
   } else if (mode == "destroy-pub" && argc == 3) {
     code = DestroyPublic(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
+  } else if (mode == "login" && argc == 3) {
+    code = Login(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
   } else if (mode == "machine-ro-probe") {
     code = MachineReadOnlyProbe(f);
   } else if (mode.rfind("data-", 0) == 0) {
