@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cng_key_protection.h"
+#include "cng_scope_pin.h"
 #include "commands.h"
 
 namespace cngkey {
@@ -30,6 +31,16 @@ int run_status(const Options& options) {
   }
   std::cout << "encrypted keys:   " << status.encrypted_keys << '\n'
             << "clear keys:       " << status.clear_keys << '\n';
+  cng::ScopePinStatus pin;
+  check(cng::CngGetScopePinStatus(provider.get(), scope_flags(options.scope), &pin),
+        "CngGetScopePinStatus");
+  std::cout << "PIN:              ";
+  if (!pin.pin_set) {
+    std::cout << "none\n";
+  } else {
+    std::cout << (pin.locked ? "set, locked" : "set") << " (" << pin.failures
+              << " wrong since the last right one, " << pin.attempts_left << " attempt(s) left)\n";
+  }
   if (status.protector == "file") {
     std::cout << "note: " << kFileWarning << ".\n";
   } else if (status.protector == "none") {

@@ -17,6 +17,8 @@ Commands:
   import         import a PKCS#8 private key or a public key from a file
   cert add|list|remove
                  manage the X.509 certificates of a scope, linked to keys by CKA_ID
+  pin set|change|remove|status
+                 the optional PIN of a scope (PKCS#11: the token's user PIN)
   status         how the scope's software keys are protected at rest
   rekey          a new master key for the scope, every software key re-encrypted
   help [command] show help for a command (`help cert` for the cert commands)
@@ -37,6 +39,7 @@ Exit status:
   6  permission denied on the store (NTE_PERM)
   7  no TPM: the platform provider has no device (NTE_DEVICE_NOT_FOUND)
   8  bad input file: malformed, encrypted PKCS#8, unsupported key type or curve
+  9  wrong PIN (SCARD_W_WRONG_CHV) or the PIN is locked (SCARD_W_CHV_BLOCKED)
 
 The TPM libraries' own log is off unless TSS2_LOG is set (e.g. TSS2_LOG=all+debug).
 )";
@@ -141,6 +144,36 @@ cert list    one line per certificate, sorted by subject, tab-separated:
 cert remove  deletes the certificate with that ID (or an unambiguous prefix of at least 8
              characters); exit 4 when there is none.
 )";
+    case Command::kPinSet:
+    case Command::kPinChange:
+    case Command::kPinRemove:
+    case Command::kPinStatus:
+      return R"(Usage: cngkey pin set    [--scope S] [--pin-file FILE]
+       cngkey pin change [--scope S] [--pin-file FILE] [--new-pin-file FILE]
+       cngkey pin remove [--scope S] [--pin-file FILE | --force]
+       cngkey pin status [--scope S] [--json]
+
+The optional PIN of a scope (both providers' keys of the scope). Without one, the PKCS#11
+tokens need no login; with one, they show CKF_LOGIN_REQUIRED and private keys are hidden
+until C_Login. PINs are 4 to 255 bytes of UTF-8. The PIN is never stored: only a scrypt
+verifier and the failure counter, in the scope directory's pin-state file.
+
+Where a PIN is read from, first match wins: --pin-file FILE (the first line; "-" is standard
+input), the CNGKEY_PIN environment variable, a prompt on the terminal (asked twice for a new
+PIN), else the first line of standard input. The new PIN of `pin change` likewise from
+--new-pin-file, CNGKEY_NEW_PIN, the terminal, or the next line of standard input.
+
+pin set     sets the first PIN (exit 5 when one is set)
+pin change  checks the current PIN, then sets the new one
+pin remove  checks the PIN, then removes it. --force removes it without the PIN, also a
+            locked one: the recovery for a forgotten PIN, which only the account that owns
+            the store can run (the keys stay)
+pin status  PIN set or not, consecutive wrong PINs, attempts left and whether it is locked
+            (--json: an object with pin_set, failures, attempts_left, max_failures, locked)
+
+Every wrong PIN is counted in the file, across processes and restarts; after 10 in a row the
+PIN is locked (exit 9) until `pin remove --force`.
+)";
     case Command::kStatus:
     case Command::kRekey:
       return R"(Usage: cngkey status [--scope user|machine]
@@ -156,6 +189,8 @@ against a copy of the whole account (key directory and keyring) or anyone runnin
 status  prints the protector (tpm-sealed, pin, file or none), the master key file and id,
         whether this process can use the master key, and how many keys are encrypted and
         how many are still clear (older files, encrypted on the next write to the store).
+        Also the scope PIN's state (none, or set / locked with the failures and the attempts
+        left; see `cngkey help pin`).
 rekey   draws a new master key and re-encrypts every key under it; the old master key is
         deleted only once every key file references the new one, so an interrupted rekey
         leaves every key usable (run it again to finish).

@@ -78,6 +78,16 @@ typedef ULONG_PTR NCRYPT_SECRET_HANDLE;
 #define NTE_VBS_UNAVAILABLE ((SECURITY_STATUS)0x80090039L)
 #define NTE_VBS_CANNOT_DECRYPT_KEY ((SECURITY_STATUS)0x8009003AL)
 
+/* Smart-card statuses (winerror.h on Windows) that the smart-card KSP returns for a PIN given
+ * through NCRYPT_PIN_PROPERTY: wrong PIN, and PIN blocked after too many wrong ones. This
+ * library's optional scope PIN (cng_scope_pin.h) answers with the same two. */
+#ifndef SCARD_W_WRONG_CHV
+#define SCARD_W_WRONG_CHV ((SECURITY_STATUS)0x8010006BL)
+#endif
+#ifndef SCARD_W_CHV_BLOCKED
+#define SCARD_W_CHV_BLOCKED ((SECURITY_STATUS)0x8010006CL)
+#endif
+
 /* ---- Provider names ---- */
 #define MS_KEY_STORAGE_PROVIDER u"Microsoft Software Key Storage Provider"
 #define MS_SMART_CARD_KEY_STORAGE_PROVIDER u"Microsoft Smart Card Key Storage Provider"

@@ -69,6 +69,13 @@ CK_RV C_LoginUser(CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULO
   return call_session<&impl::login_user>("C_LoginUser", h, u, p, l, n, nl);
 }
 CK_RV C_Logout(CK_SESSION_HANDLE h) noexcept { return call_session<&impl::logout>("C_Logout", h); }
+CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG l) noexcept {
+  return call_session<&impl::init_pin>("C_InitPIN", h, p, l);
+}
+CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG ol, CK_UTF8CHAR_PTR n,
+               CK_ULONG nl) noexcept {
+  return call_session<&impl::set_pin>("C_SetPIN", h, o, ol, n, nl);
+}
 CK_RV C_SessionCancel(CK_SESSION_HANDLE h, CK_FLAGS f) noexcept {
   return call_session<&impl::session_cancel>("C_SessionCancel", h, f);
 }

@@ -4,7 +4,6 @@
 // CKR_FUNCTION_NOT_SUPPORTED:
 //   C_InitToken                    a KSP scope is always an initialised token; keys are deleted
 //                                  one by one (C_DestroyObject)
-//   C_InitPIN, C_SetPIN            no PIN model (DESIGN.md §2: the OS account authenticates)
 //   C_GetOperationState,           NCrypt operation state cannot be serialised (clients,
 //   C_SetOperationState            e.g. pkcs11-provider, accept this)
 //   C_SignRecoverInit/SignRecover, no mechanism has CKF_SIGN_RECOVER / CKF_VERIFY_RECOVER
@@ -42,13 +41,6 @@ constexpr auto kUnsupportedLib = impl::refuse_in_library<CKR_FUNCTION_NOT_SUPPOR
 // ---- token and PIN management -------------------------------------------------------------------
 CK_RV C_InitToken(CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG l, CK_UTF8CHAR_PTR b) noexcept {
   return call_library<kUnsupportedLib>("C_InitToken", s, p, l, b);
-}
-CK_RV C_InitPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG l) noexcept {
-  return call_session<kUnsupported>("C_InitPIN", h, p, l);
-}
-CK_RV C_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG ol, CK_UTF8CHAR_PTR n,
-               CK_ULONG nl) noexcept {
-  return call_session<kUnsupported>("C_SetPIN", h, o, ol, n, nl);
 }
 
 // ---- operation state ----------------------------------------------------------------------------

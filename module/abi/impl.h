@@ -9,6 +9,7 @@
 
 #include "session/module_state.h"
 #include "session/session.h"
+#include "slots/scope_pin.h"
 
 namespace p11::impl {
 
@@ -40,6 +41,19 @@ void login(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_
 void login_user(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
                 CK_ULONG pin_len, CK_UTF8CHAR_PTR username, CK_ULONG username_len);
 void logout(ModuleState& state, Session& session);
+// The session's context for the object layer, with the slot's login state: whether the SO is
+// logged in, and whether private objects are hidden (a PIN is set and the user is not logged in).
+SessionContext context_of(ModuleState& state, const Session& session);
+
+// ---- the optional scope PIN (impl_pin.cpp) ----------------------------------------------------
+// Re-reads whether the slot's scope has a PIN (C_OpenSession, C_GetTokenInfo, C_Login, ...):
+// the state private objects are hidden by. Returns the PIN's state.
+slots::PinInfo refresh_pin_state(SlotState& slot);
+// C_Login(CKU_USER) on a slot whose scope has a PIN: checks it (counted by cng_model).
+void verify_user_pin(SlotState& slot, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len);
+void init_pin(ModuleState& state, Session& session, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len);
+void set_pin(ModuleState& state, Session& session, CK_UTF8CHAR_PTR old_pin, CK_ULONG old_len,
+             CK_UTF8CHAR_PTR new_pin, CK_ULONG new_len);
 void session_cancel(ModuleState& state, Session& session, CK_FLAGS flags);
 
 // ---- objects (impl_objects.cpp) ---------------------------------------------------------------

@@ -80,7 +80,7 @@ void operation_init(ModuleState& state, Session& session, OpKind kind, CK_MECHAN
     return;
   }
   // The operation copies what it needs from the view (handles stay owned by the object layer).
-  const KeyView view = slot.objects->key_view(session.context(), key);
+  const KeyView view = slot.objects->key_view(context_of(state, session), key);
   session.start(kind, start_operation(kind, *mechanism, &view, caps));
 }
 
@@ -193,7 +193,7 @@ void digest_key(ModuleState& state, Session& session, CK_OBJECT_HANDLE key) {
   EndUnlessKept guard(session, OpKind::kDigest);
   // The value leaves the KSP only for secret keys whose Export Policy allows it in the clear.
   const SecretBytes value =
-      state.slot(session.slot_id()).objects->digestible_value(session.context(), key);
+      state.slot(session.slot_id()).objects->digestible_value(context_of(state, session), key);
   active.operation->update(value);
   active.updated = true;
   guard.keep();

@@ -65,7 +65,7 @@ void message_init(ModuleState& state, Session& session, MessageKind kind,
   }
   require(!session.has_message(kind), CKR_OPERATION_ACTIVE, "a message-based operation is active");
   SlotState& slot = state.slot(session.slot_id());
-  const KeyView view = slot.objects->key_view(session.context(), key);
+  const KeyView view = slot.objects->key_view(context_of(state, session), key);
   session.start_message(kind,
                         start_message_operation(kind, *mechanism, view, slot.slot->capabilities()));
 }

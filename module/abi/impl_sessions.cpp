@@ -1,8 +1,10 @@
 // Session management and login: C_OpenSession, C_CloseSession, C_CloseAllSessions,
 // C_GetSessionInfo, C_Login, C_LoginUser, C_Logout, C_SessionCancel.
 //
-// Login (no PIN model, DESIGN.md §2): any PIN is accepted. State is per application and slot.
-//   CKU_USER: accepted. CKR_USER_ALREADY_LOGGED_IN if the user is logged in,
+// Login (DESIGN.md §2). State is per application and slot.
+//   CKU_USER: without a scope PIN any PIN is accepted; with one (impl_pin.cpp) it is checked
+//     (CKR_PIN_INCORRECT, CKR_PIN_LOCKED) and private objects are visible only while the user is
+//     logged in. CKR_USER_ALREADY_LOGGED_IN if the user is logged in,
 //     CKR_USER_ANOTHER_ALREADY_LOGGED_IN if the SO is.
 //   CKU_SO: accepted when the slot has no read-only session (else CKR_SESSION_READ_ONLY_EXISTS).
 //     While the SO is logged in, read-only sessions cannot be opened
@@ -19,12 +21,29 @@ namespace p11::impl {
 
 namespace {
 
+// The user left the slot: logs its scope out of NCrypt (which forgets the scope's unwrapped
+// master key) unless another slot of the same scope (the other provider's) still has the user
+// logged in. Called without any slot lock held (each slot is locked in turn).
+void scope_logout(ModuleState& state, const SlotState& left) {
+  for (const auto& other : state.slots()) {
+    if (other.get() == &left || other->slot->scope_flag() != left.slot->scope_flag()) {
+      continue;
+    }
+    const std::lock_guard lock(*other->mutex);
+    if (other->login == LoginState::kUser) {
+      return;
+    }
+  }
+  slots::pin_logout(*left.slot);
+}
+
 // Removes a session whose mutex the caller holds: ends its operations, drops its session
 // objects, takes it out of the table and the slot's counters.
 void close_locked(ModuleState& state, Session& session) {
   SlotState& slot = state.slot(session.slot_id());
   session.closed = true;
   session.end_all();
+  bool user_left = false;
   {
     const std::lock_guard lock(*slot.mutex);
     --slot.session_count;
@@ -32,9 +51,13 @@ void close_locked(ModuleState& state, Session& session) {
       --slot.rw_session_count;
     }
     if (slot.session_count == 0) {
+      user_left = slot.login == LoginState::kUser;
       slot.login = LoginState::kPublic;
     }
     state.sessions().erase(session.handle());
+  }
+  if (user_left) {
+    scope_logout(state, slot);
   }
   // Last, so the session is gone even if dropping its objects reports an error.
   slot.objects->close_session(session.handle());
@@ -65,6 +88,7 @@ void open_session(ModuleState& state, CK_SLOT_ID slot_id, CK_FLAGS flags,
   require(!read_write || !slot.write_protected, CKR_TOKEN_WRITE_PROTECTED,
           "the token is write-protected: read-only sessions only");
 
+  (void)refresh_pin_state(slot);
   auto session = std::make_shared<Session>(SessionTable::next_handle(), slot_id, read_write,
                                            state.locks().make_mutex(LockLevel::kSession));
   const std::lock_guard lock(*slot.mutex);
@@ -110,14 +134,27 @@ void login(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_
            CK_ULONG pin_len) {
   require(pin != nullptr || pin_len == 0, CKR_ARGUMENTS_BAD, "pPin is NULL");
   SlotState& slot = state.slot(session.slot_id());
-  const std::lock_guard lock(*slot.mutex);
-  switch (user) {
-    case CKU_USER:
+  if (user == CKU_USER) {
+    const auto check_free = [&slot] {
       require(slot.login != LoginState::kUser, CKR_USER_ALREADY_LOGGED_IN, "user logged in");
       require(slot.login != LoginState::kSecurityOfficer, CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
               "SO logged in");
-      slot.login = LoginState::kUser;
-      return;
+    };
+    {
+      const std::lock_guard lock(*slot.mutex);
+      check_free();
+    }
+    // The PIN check (scrypt) runs without the slot lock; the state is checked again after it.
+    if (refresh_pin_state(slot).pin_set) {
+      verify_user_pin(slot, pin, pin_len);
+    }
+    const std::lock_guard lock(*slot.mutex);
+    check_free();
+    slot.login = LoginState::kUser;
+    return;
+  }
+  const std::lock_guard lock(*slot.mutex);
+  switch (user) {
     case CKU_SO:
       require(slot.login != LoginState::kSecurityOfficer, CKR_USER_ALREADY_LOGGED_IN,
               "SO logged in");
@@ -142,9 +179,25 @@ void login_user(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8
 
 void logout(ModuleState& state, Session& session) {
   SlotState& slot = state.slot(session.slot_id());
+  bool user_left = false;
+  {
+    const std::lock_guard lock(*slot.mutex);
+    require(slot.login != LoginState::kPublic, CKR_USER_NOT_LOGGED_IN, "not logged in");
+    user_left = slot.login == LoginState::kUser;
+    slot.login = LoginState::kPublic;
+  }
+  if (user_left) {
+    scope_logout(state, slot);
+  }
+}
+
+SessionContext context_of(ModuleState& state, const Session& session) {
+  SessionContext context = session.context();
+  SlotState& slot = state.slot(session.slot_id());
   const std::lock_guard lock(*slot.mutex);
-  require(slot.login != LoginState::kPublic, CKR_USER_NOT_LOGGED_IN, "not logged in");
-  slot.login = LoginState::kPublic;
+  context.security_officer = slot.login == LoginState::kSecurityOfficer;
+  context.private_hidden = slot.pin_set && slot.login != LoginState::kUser;
+  return context;
 }
 
 void session_cancel(ModuleState& /*state*/, Session& session, CK_FLAGS flags) {

@@ -12,9 +12,27 @@ namespace {
 
 constexpr CK_VERSION kHardwareVersion{0, 1};
 constexpr CK_VERSION kFirmwareVersion{0, 1};
-// No PIN model: any PIN (including none) is accepted by C_Login.
+// Without a scope PIN any PIN (including none) is accepted by C_Login.
 constexpr CK_ULONG kMaxPinLen = 255;
 constexpr CK_ULONG kMinPinLen = 0;
+
+// The token flags of the scope PIN's state (PKCS#11 3.0 §5.5, CK_TOKEN_INFO): the retry
+// counter is cng_model's persisted one.
+CK_FLAGS pin_flags(const slots::PinInfo& pin) {
+  if (!pin.pin_set) {
+    return 0;  // no CKF_LOGIN_REQUIRED / CKF_USER_PIN_INITIALIZED (DESIGN.md §2)
+  }
+  CK_FLAGS flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
+  if (pin.locked) {
+    flags |= CKF_USER_PIN_LOCKED;
+  } else if (pin.attempts_left == 1) {
+    flags |= CKF_USER_PIN_FINAL_TRY;
+  }
+  if (pin.failures > 0) {
+    flags |= CKF_USER_PIN_COUNT_LOW;
+  }
+  return flags;
+}
 
 // The two-call protocol for a list of CK_ULONG-like values.
 template <class T, class Range>
@@ -69,8 +87,9 @@ void get_token_info(ModuleState& state, CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR in
   set_text_field(info->manufacturerID, d.profile.manufacturer);
   set_text_field(info->model, d.profile.model);
   set_text_field(info->serialNumber, slot.serial);
-  // No CKF_LOGIN_REQUIRED / CKF_USER_PIN_INITIALIZED: there is no PIN (DESIGN.md §2).
-  info->flags = CKF_TOKEN_INITIALIZED | CKF_RNG | (slot.write_protected ? CKF_WRITE_PROTECTED : 0);
+  const slots::PinInfo pin = refresh_pin_state(slot);
+  info->flags = CKF_TOKEN_INITIALIZED | CKF_RNG | (slot.write_protected ? CKF_WRITE_PROTECTED : 0) |
+                pin_flags(pin);
   {
     const std::lock_guard lock(*slot.mutex);
     info->ulSessionCount = slot.session_count;
@@ -78,8 +97,8 @@ void get_token_info(ModuleState& state, CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR in
   }
   info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
   info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
-  info->ulMaxPinLen = kMaxPinLen;
-  info->ulMinPinLen = kMinPinLen;
+  info->ulMaxPinLen = pin.pin_set ? pin.max_length : kMaxPinLen;
+  info->ulMinPinLen = pin.pin_set ? pin.min_length : kMinPinLen;
   info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
   info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
   info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;

@@ -26,6 +26,12 @@ constexpr std::array kCallRows = {
     // CKR_TOKEN_WRITE_PROTECTED for both); the key's own functions are not in question.
     CallRow{NTE_PERM, "C_SetAttributeValue", CKR_TOKEN_WRITE_PROTECTED},
     CallRow{NTE_PERM, "C_DestroyObject", CKR_TOKEN_WRITE_PROTECTED},
+    // The scope PIN (cng_scope_pin.h): the module checks lengths first, so a parameter
+    // complaint is a PIN that is not UTF-8; the PIN vanished meanwhile (another process).
+    CallRow{NTE_INVALID_PARAMETER, "C_InitPIN", CKR_PIN_INVALID},
+    CallRow{NTE_INVALID_PARAMETER, "C_SetPIN", CKR_PIN_INVALID},
+    CallRow{NTE_EXISTS, "C_InitPIN", CKR_ACTION_PROHIBITED},
+    CallRow{NTE_NOT_FOUND, "C_SetPIN", CKR_USER_PIN_NOT_INITIALIZED},
 };
 
 struct Row {
@@ -100,6 +106,9 @@ constexpr std::array kRows = {
     Row{NTE_UI_REQUIRED, C::kGeneral, CKR_USER_NOT_LOGGED_IN},
     Row{NTE_USER_CANCELLED, C::kGeneral, CKR_FUNCTION_CANCELED},
     Row{NTE_INCORRECT_PASSWORD, C::kGeneral, CKR_PIN_INCORRECT},
+    // The smart-card KSP's PIN answers, which the scope PIN gives too (cng_scope_pin.h).
+    Row{SCARD_W_WRONG_CHV, C::kGeneral, CKR_PIN_INCORRECT},
+    Row{SCARD_W_CHV_BLOCKED, C::kGeneral, CKR_PIN_LOCKED},
     Row{NTE_PASSWORD_CHANGE_REQUIRED, C::kGeneral, CKR_PIN_EXPIRED},
     Row{NTE_DEVICE_NOT_READY, C::kGeneral, CKR_DEVICE_ERROR},
     Row{NTE_DEVICE_NOT_FOUND, C::kGeneral, CKR_TOKEN_NOT_PRESENT},

@@ -221,6 +221,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
     std::shared_lock lock(mutex_);
     source = *require(object);
   }
+  check_private_access(s, source);
   if (!attr_bool(source.attrs, CKA_COPYABLE).value_or(true)) {
     fail(CKR_ACTION_PROHIBITED, "object is not copyable");
   }

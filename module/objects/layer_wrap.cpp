@@ -102,6 +102,7 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
                o->object_class != CKO_PUBLIC_KEY)) {
       fail(CKR_KEY_HANDLE_INVALID, "not a key object");
     }
+    check_private_access(s, *o);
     target = *o;
     if (const ObjectPtr w = lookup(wrapping_key)) {
       kek_object = *w;

@@ -22,6 +22,9 @@ struct SessionContext {
   // The Security Officer is logged in to the slot (C_Login(CKU_SO); SO sessions are R/W): only
   // then may CKA_TRUSTED be set to TRUE.
   bool security_officer = false;
+  // The scope has a PIN and the user is not logged in: CKA_PRIVATE objects are invisible
+  // (C_FindObjects) and unusable (CKR_USER_NOT_LOGGED_IN), and none may be created.
+  bool private_hidden = false;
 };
 
 class ObjectLayer {

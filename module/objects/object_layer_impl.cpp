@@ -64,6 +64,12 @@ ObjectPtr ObjectLayerImpl::require(CK_OBJECT_HANDLE handle) const {
   return o;
 }
 
+void ObjectLayerImpl::check_private_access(const SessionContext& s, const Object& o) {
+  if (s.private_hidden && attr_true(o.attrs, CKA_PRIVATE)) {
+    fail(CKR_USER_NOT_LOGGED_IN, "a private object: the user must log in");
+  }
+}
+
 void ObjectLayerImpl::index(const Object& o, bool add) {
   const auto update = [&](auto& map, const std::string& key) {
     if (add) {
@@ -239,17 +245,19 @@ std::optional<SecretBytes> ObjectLayerImpl::read_sensitive(const Object& o,
 
 // ---- reading -----------------------------------------------------------------------------
 
-CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& /*s*/, CK_OBJECT_HANDLE object,
+CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
                                            std::span<CK_ATTRIBUTE> tmpl) {
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
+  check_private_access(s, *o);
   return get_attributes(*o, schema_of(*o), tmpl,
                         [&](CK_ATTRIBUTE_TYPE type) { return read_sensitive(*o, type); });
 }
 
-CK_ULONG ObjectLayerImpl::object_size(const SessionContext& /*s*/, CK_OBJECT_HANDLE object) {
+CK_ULONG ObjectLayerImpl::object_size(const SessionContext& s, CK_OBJECT_HANDLE object) {
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
+  check_private_access(s, *o);
   CK_ULONG size = 0;
   for (const auto& [type, value] : o->attrs) {
     size += sizeof(CK_ATTRIBUTE) + value.size();
@@ -257,7 +265,7 @@ CK_ULONG ObjectLayerImpl::object_size(const SessionContext& /*s*/, CK_OBJECT_HAN
   return size;
 }
 
-std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
+std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
                                                     std::span<const CK_ATTRIBUTE> tmpl) {
   const std::optional<AttrMap> query = parse_find_template(tmpl);
   if (!query) {
@@ -267,7 +275,8 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
   std::shared_lock lock(mutex_);
   std::vector<CK_OBJECT_HANDLE> out;
   const auto consider = [&](CK_OBJECT_HANDLE h) {
-    if (const ObjectPtr o = lookup(h); o && matches(*o, *query)) {
+    const ObjectPtr o = lookup(h);
+    if (o && !(s.private_hidden && attr_true(o->attrs, CKA_PRIVATE)) && matches(*o, *query)) {
       out.push_back(h);
     }
   };
@@ -301,13 +310,14 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
   return out;
 }
 
-KeyView ObjectLayerImpl::key_view(const SessionContext& /*s*/, CK_OBJECT_HANDLE key) {
+KeyView ObjectLayerImpl::key_view(const SessionContext& s, CK_OBJECT_HANDLE key) {
   std::shared_lock lock(mutex_);
   const ObjectPtr o = lookup(key);
   if (!o || (o->object_class != CKO_PRIVATE_KEY && o->object_class != CKO_PUBLIC_KEY &&
              o->object_class != CKO_SECRET_KEY)) {
     fail(CKR_KEY_HANDLE_INVALID, "not a key object");
   }
+  check_private_access(s, *o);
   KeyView v;
   v.object_class = o->object_class;
   v.key_type = o->subtype;
@@ -374,6 +384,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
   check_officer_only(changes, s.security_officer);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
+  check_private_access(s, *o);
   check_changes(*o, changes, schema_of(*o), TemplateOp::kSet);
   if (o->object_class == CKO_DATA) {
     check_data_values(changes, o->token);
@@ -393,6 +404,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
 void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) {
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
+  check_private_access(s, *o);
   if (!attr_bool(o->attrs, CKA_DESTROYABLE).value_or(true)) {
     fail(CKR_ACTION_PROHIBITED, "object is not destroyable");
   }
@@ -490,13 +502,14 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
   }
 }
 
-SecretBytes ObjectLayerImpl::digestible_value(const SessionContext& /*s*/, CK_OBJECT_HANDLE key) {
+SecretBytes ObjectLayerImpl::digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) {
   std::shared_lock lock(mutex_);
   const ObjectPtr o = lookup(key);
   if (!o || (o->object_class != CKO_SECRET_KEY && o->object_class != CKO_PRIVATE_KEY &&
              o->object_class != CKO_PUBLIC_KEY)) {
     fail(CKR_KEY_HANDLE_INVALID, "not a key object");
   }
+  check_private_access(s, *o);
   // Only a secret key's CKA_VALUE is digested, and only when it may leave in the clear.
   if (o->object_class == CKO_SECRET_KEY) {
     if (auto value = read_sensitive(*o, CKA_VALUE)) {

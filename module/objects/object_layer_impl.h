@@ -71,6 +71,9 @@ class ObjectLayerImpl final : public ObjectLayer {
   // Table (callers hold mutex_).
   [[nodiscard]] ObjectPtr lookup(CK_OBJECT_HANDLE handle) const;
   [[nodiscard]] ObjectPtr require(CK_OBJECT_HANDLE handle) const;  // CKR_OBJECT_HANDLE_INVALID
+  // CKR_USER_NOT_LOGGED_IN for a CKA_PRIVATE object while the session's private objects are
+  // hidden (a scope PIN, the user not logged in: PKCS#11 3.0 §4.4).
+  static void check_private_access(const SessionContext& s, const Object& o);
   CK_OBJECT_HANDLE insert(ObjectPtr object);
   void erase(CK_OBJECT_HANDLE handle);
   void index(const Object& object, bool add);

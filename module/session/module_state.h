@@ -25,6 +25,9 @@ struct SlotState {
   // Login is per application and slot (PKCS#11 §6.7): shared by all sessions of the slot,
   // dropped when the last session of the slot closes.
   LoginState login = LoginState::kPublic;
+  // The slot's scope has a PIN (impl::refresh_pin_state): private objects are then hidden
+  // until the user logs in. Without one, login changes nothing (DESIGN.md §2).
+  bool pin_set = false;
   CK_ULONG session_count = 0;
   CK_ULONG rw_session_count = 0;
 };

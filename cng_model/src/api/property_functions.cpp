@@ -2,8 +2,10 @@
 #include <cstring>
 
 #include "api/boundary.h"
+#include "api/key_common.h"
 #include "api/output.h"
 #include "api/properties.h"
+#include "api/scope_login.h"
 #include "core/u16.h"
 
 using namespace cng;
@@ -33,6 +35,19 @@ void write_property(const PropertyValue& value, PBYTE out, DWORD out_size, DWORD
     const ULONG_PTR address = offset == 0 ? 0 : reinterpret_cast<ULONG_PTR>(out + offset);
     std::memcpy(out + at, &address, sizeof address);
   }
+}
+
+// NCRYPT_PIN_PROPERTY on a provider (cng_scope_pin.h): logs the scope in with the UTF-16 PIN,
+// or out with cbInput = 0.
+void set_scope_pin_property(Scope scope, const BYTE* pin, DWORD size) {
+  if (size == 0) {
+    logout_scope(scope);
+    return;
+  }
+  require(pin != nullptr, NTE_INVALID_PARAMETER, "pbInput is NULL");
+  require(size <= NCRYPT_MAX_PROPERTY_DATA, NTE_INVALID_PARAMETER, "PIN too long");
+  const SecureBytes utf8 = pin_from_utf16({pin, size});
+  login_scope(scope, utf8);
 }
 
 }  // namespace
@@ -66,10 +81,18 @@ SECURITY_STATUS WINAPI NCryptGetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszPrope
 SECURITY_STATUS WINAPI NCryptSetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszProperty, PBYTE pbInput,
                                          DWORD cbInput, DWORD dwFlags) {
   return boundary([&] {
-    check_flags(dwFlags, NCRYPT_PERSIST_FLAG | NCRYPT_PERSIST_ONLY_FLAG | NCRYPT_SILENT_FLAG);
+    // NCRYPT_MACHINE_KEY_FLAG: only to name the scope of NCRYPT_PIN_PROPERTY on a provider.
+    check_flags(dwFlags, NCRYPT_PERSIST_FLAG | NCRYPT_PERSIST_ONLY_FLAG | NCRYPT_SILENT_FLAG |
+                             NCRYPT_MACHINE_KEY_FLAG);
     const auto object = HandleTable::instance().find(hObject);
     require(object != nullptr, NTE_INVALID_HANDLE, "invalid handle");
     const std::u16string name = property_name_arg(pszProperty);
+    if (object->kind() == ObjectKind::kProvider && name == NCRYPT_PIN_PROPERTY) {
+      check_flags(dwFlags, NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG);
+      set_scope_pin_property(scope_from_flags(dwFlags), pbInput, cbInput);
+      return;
+    }
+    check_flags(dwFlags, NCRYPT_PERSIST_FLAG | NCRYPT_PERSIST_ONLY_FLAG | NCRYPT_SILENT_FLAG);
     require(cbInput <= NCRYPT_MAX_PROPERTY_DATA, NTE_INVALID_PARAMETER,
             "property value larger than NCRYPT_MAX_PROPERTY_DATA");
     const auto value = input_span(pbInput, cbInput, "pbInput is NULL");

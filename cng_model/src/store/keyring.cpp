@@ -354,6 +354,24 @@ void Keyring::unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) cons
   (void)remember(dir_, file->id, key);
 }
 
+void Keyring::remove_kek_protection() const {
+  const auto c = read_current(dir_);
+  if (!c) {
+    return;
+  }
+  const auto file = read_master(dir_, c->id);
+  if (!file || file->protector != Protector::kKek) {
+    return;
+  }
+  const auto key = get(c->id);  // NTE_BAD_KEY_STATE unless unlocked
+  const Protector next = sealer() != nullptr ? Protector::kTpmSealed : Protector::kFile;
+  auto d = open_dir(dir_, true);
+  (void)d.write(master_file_name(key->id()), codec::encode(protect(dir_, *key, next)),
+                WriteMode::kReplace);
+  std::lock_guard lock(cache().mutex);
+  cache().keks.erase(dir_.string());
+}
+
 void Keyring::lock() const {
   std::lock_guard lock(cache().mutex);
   cache().keks.erase(dir_.string());

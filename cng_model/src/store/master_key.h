@@ -143,6 +143,10 @@ class Keyring {
   void unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
   // Forgets this keyring's unprotected master keys in this process (logout).
   void lock() const;
+  // The scope's PIN is removed: the current kKek master key (unlocked in this process) is
+  // rewrapped as a new master key would be (TPM-sealed when a sealer is installed, else the
+  // file protector), its file replaced atomically; the KEK is forgotten. No-op unless kKek.
+  void remove_kek_protection() const;
 
   // The advisory lock of the keyring (rekey and migration exclusive, writers shared).
   class Lock;

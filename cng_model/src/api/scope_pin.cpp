@@ -1,0 +1,110 @@
+// The scope PIN calls of cng_scope_pin.h.
+#include "api/boundary.h"
+#include "api/key_common.h"
+#include "api/scope_login.h"
+#include "api/scope_master_key.h"
+#include "cng_scope_pin.h"
+
+using namespace cng;
+using namespace cng::api;
+
+namespace {
+
+constexpr DWORD kScopeFlags = NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG;
+
+std::string_view as_text(PinBytes pin) {
+  return {reinterpret_cast<const char*>(pin.data()), pin.size()};
+}
+
+// The provider handle must be valid (the scope PIN is the same for every provider).
+Scope checked_scope(NCRYPT_PROV_HANDLE provider, DWORD flags) {
+  check_flags(flags, kScopeFlags);
+  (void)HandleTable::instance().get<ProviderObject>(provider);
+  return scope_from_flags(flags);
+}
+
+void check_new_pin(PinBytes pin) {
+  require(pin.data() != nullptr || pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
+  require_utf8(pin);
+}
+
+}  // namespace
+
+namespace cng {
+
+SECURITY_STATUS CngGetScopePinStatus(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
+                                     ScopePinStatus* status) noexcept {
+  return boundary([&] {
+    const Scope scope = checked_scope(hProvider, dwFlags);
+    require_arg(status, "status is NULL");
+    const PinState state = pin_store_of(scope).state();
+    *status = ScopePinStatus{};
+    status->pin_set = state.pin_set;
+    status->locked = state.locked;
+    status->failures = state.failures;
+    status->attempts_left = state.attempts_left;
+    status->max_failures = state.max_failures;
+    status->min_length = kMinPinBytes;
+    status->max_length = kMaxPinBytes;
+    status->logged_in = scope_logged_in(scope);
+  });
+}
+
+SECURITY_STATUS CngSetScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, PinBytes pin) noexcept {
+  return boundary([&] {
+    const Scope scope = checked_scope(hProvider, dwFlags);
+    check_new_pin(pin);
+    PinStore store = pin_store_of(scope);
+    SecureBytes kek = store.set(as_text(pin));
+    try {
+      protect_master_key(scope, kek);
+    } catch (...) {
+      (void)store.remove_force();  // no PIN without its hold on the master key
+      throw;
+    }
+    remember_kek(scope, std::move(kek));
+  });
+}
+
+SECURITY_STATUS CngChangeScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, PinBytes old_pin,
+                                  PinBytes new_pin) noexcept {
+  return boundary([&] {
+    const Scope scope = checked_scope(hProvider, dwFlags);
+    require(old_pin.data() != nullptr || old_pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
+    check_new_pin(new_pin);
+    auto keks = pin_store_of(scope).change(as_text(old_pin), as_text(new_pin));
+    rewrap_master_key(scope, keks.first, keks.second);
+    remember_kek(scope, std::move(keks.second));
+  });
+}
+
+SECURITY_STATUS CngRemoveScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
+                                  PinBytes pin) noexcept {
+  return boundary([&] {
+    const Scope scope = checked_scope(hProvider, dwFlags);
+    require(pin.data() != nullptr || pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
+    PinStore store = pin_store_of(scope);
+    const SecureBytes kek = store.verify(as_text(pin));
+    release_master_key(scope, kek);  // back under the file (or TPM) protector first
+    require(store.remove_force(), NTE_NOT_FOUND, "no PIN is set (removed meanwhile)");
+    remember_kek(scope, SecureBytes());  // no PIN: logged in without a KEK
+  });
+}
+
+SECURITY_STATUS CngForceRemoveScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags) noexcept {
+  return boundary([&] {
+    const Scope scope = checked_scope(hProvider, dwFlags);
+    require(pin_store_of(scope).remove_force(), NTE_NOT_FOUND, "no PIN is set");
+    logout_scope(scope);
+  });
+}
+
+SECURITY_STATUS CngLoginScope(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, PinBytes pin) noexcept {
+  return boundary([&] {
+    const Scope scope = checked_scope(hProvider, dwFlags);
+    require(pin.data() != nullptr || pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
+    login_scope(scope, pin);
+  });
+}
+
+}  // namespace cng

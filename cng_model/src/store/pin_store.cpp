@@ -1,0 +1,167 @@
+#include "store/pin_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "core/cng_error.h"
+#include "store/pin_file.h"
+#include "store/store_dir.h"
+
+namespace cng {
+
+namespace {
+
+using store_io::StoreDirectory;
+using store_io::UniqueFd;
+using store_io::WriteMode;
+using store_io::WriteResult;
+
+constexpr const char* kFileName = "pin-state";
+constexpr const char* kLockName = "pin-state.lock";
+
+// An exclusive flock on the scope's PIN lock file, held while it lives.
+class PinLock {
+ public:
+  explicit PinLock(const std::filesystem::path& dir) {
+    const auto path = dir / kLockName;
+    fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd_.valid()) {
+      fail_errno(errno, "open '" + path.string() + "'");
+    }
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) {
+      fail_errno(errno, "fstat '" + path.string() + "'");
+    }
+    if (auto problem = store_io::ownership_problem(st.st_uid, st.st_mode, false)) {
+      store_io::note_refused(path, *problem);
+      fail(NTE_PERM, "'" + path.string() + "': " + *problem);
+    }
+    while (::flock(fd_.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        fail_errno(errno, "flock '" + path.string() + "'");
+      }
+    }
+  }
+
+ private:
+  UniqueFd fd_;  // closing it releases the lock
+};
+
+std::optional<pin_file::PinRecord> read_record(const StoreDirectory& dir) {
+  if (!dir.is_open()) {
+    return std::nullopt;
+  }
+  SecureBytes bytes;
+  if (!dir.read(kFileName, pin_file::kFileBytes, bytes)) {
+    return std::nullopt;
+  }
+  return pin_file::decode(bytes);
+}
+
+void write_record(StoreDirectory& dir, const pin_file::PinRecord& record, WriteMode mode) {
+  const auto bytes = pin_file::encode(record);
+  const WriteResult result = dir.write(kFileName, bytes, mode);
+  require(result != WriteResult::kAlreadyExists, NTE_EXISTS, "a PIN is already set");
+  require(result != WriteResult::kAbsent, NTE_NOT_FOUND, "no PIN is set (removed meanwhile)");
+}
+
+void check_new_pin(std::string_view pin) {
+  require(pin.size() >= kMinPinBytes && pin.size() <= kMaxPinBytes, NTE_INVALID_PARAMETER,
+          "the PIN must have 4 to 255 bytes");
+}
+
+bool same_pin(const pin_file::PinRecord& a, const pin_file::PinRecord& b) {
+  return a.salt == b.salt && a.verifier == b.verifier;
+}
+
+}  // namespace
+
+PinState PinStore::state() const {
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_);
+  const auto record = read_record(dir);
+  PinState state;
+  if (record) {
+    state.pin_set = true;
+    state.failures = record->failures;
+    state.max_failures = record->max_failures;
+    state.attempts_left = record->attempts_left();
+    state.locked = record->locked();
+  }
+  return state;
+}
+
+SecureBytes PinStore::set(std::string_view pin) {
+  check_new_pin(pin);
+  auto dir = StoreDirectory::open(dir_, true, scope_root_);
+  require(!read_record(dir).has_value(), NTE_EXISTS, "a PIN is already set");
+  SecureBytes kek;
+  const auto record = pin_file::make_record(pin, &kek);  // scrypt before the lock
+  const PinLock lock(dir_);
+  write_record(dir, record, WriteMode::kCreateExclusive);
+  return kek;
+}
+
+SecureBytes PinStore::verify(std::string_view pin) {
+  auto dir = StoreDirectory::open(dir_, false, scope_root_);
+  require(dir.is_open(), NTE_NOT_FOUND, "no PIN is set");
+  pin_file::PinRecord counted;
+  {
+    const PinLock lock(dir_);
+    auto record = read_record(dir);
+    require(record.has_value(), NTE_NOT_FOUND, "no PIN is set");
+    require(!record->locked(), SCARD_W_CHV_BLOCKED, "the PIN is locked");
+    ++record->failures;  // spent before the check: killing the process does not refund it
+    write_record(dir, *record, WriteMode::kReplaceExisting);
+    counted = *record;
+  }
+  bool correct = false;
+  pin_file::Derived derived;
+  if (pin.size() >= kMinPinBytes && pin.size() <= kMaxPinBytes) {
+    derived = pin_file::derive(pin, counted);
+    correct = pin_file::matches(derived, counted);
+  }
+  require(correct, SCARD_W_WRONG_CHV, "wrong PIN");
+  {
+    const PinLock lock(dir_);
+    auto record = read_record(dir);
+    if (record && same_pin(*record, counted) && record->failures != 0) {
+      record->failures = 0;
+      write_record(dir, *record, WriteMode::kReplaceExisting);
+    }
+  }
+  return std::move(derived.kek);
+}
+
+std::pair<SecureBytes, SecureBytes> PinStore::change(std::string_view old_pin,
+                                                     std::string_view new_pin) {
+  check_new_pin(new_pin);
+  SecureBytes old_kek = verify(old_pin);
+  SecureBytes new_kek;
+  const auto record = pin_file::make_record(new_pin, &new_kek);
+  auto dir = StoreDirectory::open(dir_, false, scope_root_);
+  const PinLock lock(dir_);
+  write_record(dir, record, WriteMode::kReplaceExisting);
+  return {std::move(old_kek), std::move(new_kek)};
+}
+
+SecureBytes PinStore::remove(std::string_view pin) {
+  SecureBytes kek = verify(pin);
+  auto dir = StoreDirectory::open(dir_, false, scope_root_);
+  const PinLock lock(dir_);
+  require(dir.remove(kFileName), NTE_NOT_FOUND, "no PIN is set (removed meanwhile)");
+  return kek;
+}
+
+bool PinStore::remove_force() {
+  auto dir = StoreDirectory::open(dir_, false, scope_root_);
+  if (!dir.is_open()) {
+    return false;
+  }
+  const PinLock lock(dir_);
+  return dir.remove(kFileName);
+}
+
+}  // namespace cng

@@ -1,0 +1,60 @@
+// PinStore: the optional PIN of one scope (shared/DESIGN.md §2), kept in the scope directory's
+// "pin-state" file (pin_file.h) with the key files' rules (store_dir.h: 0600, O_NOFOLLOW,
+// atomic replace, StrictModes).
+//
+// Failure counting survives restarts and is shared by every process: a check takes an
+// exclusive flock on "pin-state.lock", re-reads the file, refuses when locked, writes the
+// counter + 1, releases the lock, and only then runs scrypt. A process killed during the
+// expensive check has already spent its attempt. A correct PIN resets the counter (if the PIN
+// was not changed meanwhile). After max_failures consecutive wrong PINs the scope is locked:
+// no PIN is checked any more; the recovery is remove_force() (cngkey pin remove --force), which
+// only the owner of the store can run (StrictModes already refuse everyone else).
+// Throws CngError: SCARD_W_WRONG_CHV (wrong PIN), SCARD_W_CHV_BLOCKED (locked), NTE_EXISTS
+// (set when a PIN is set), NTE_NOT_FOUND (no PIN), NTE_INVALID_PARAMETER (a new PIN's length),
+// NTE_BAD_DATA (damaged file), NTE_PERM.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+#include "core/secure_bytes.h"
+
+namespace cng {
+
+inline constexpr std::size_t kMinPinBytes = 4;
+inline constexpr std::size_t kMaxPinBytes = 255;
+
+struct PinState {
+  bool pin_set = false;
+  std::uint32_t failures = 0;
+  std::uint32_t attempts_left = 0;
+  std::uint32_t max_failures = 0;
+  bool locked = false;
+};
+
+class PinStore {
+ public:
+  // dir: the scope directory; scope_root: the directory whose ancestors are trusted
+  // (scope_root_dir()).
+  PinStore(std::filesystem::path dir, std::filesystem::path scope_root)
+      : dir_(std::move(dir)), scope_root_(std::move(scope_root)) {}
+
+  [[nodiscard]] PinState state() const;
+  // Sets the first PIN; returns its key-encryption key.
+  SecureBytes set(std::string_view pin);
+  // Checks the PIN (counted, see above); returns its key-encryption key.
+  SecureBytes verify(std::string_view pin);
+  // Checks old_pin (counted), then replaces the PIN. Returns the old and the new KEK.
+  std::pair<SecureBytes, SecureBytes> change(std::string_view old_pin, std::string_view new_pin);
+  // Checks the PIN (counted), then removes it. Returns its KEK.
+  SecureBytes remove(std::string_view pin);
+  // Removes the PIN state without a PIN (also when locked); false when there was none.
+  bool remove_force();
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path scope_root_;
+};
+
+}  // namespace cng
