@@ -50,6 +50,25 @@ DWORD usage_bits(const AttrMap& priv, const KeyTypeDescriptor& type) {
   return usage;
 }
 
+// The UI policy the kUiPolicy rows of the attribute table ask for (CKA_ALWAYS_AUTHENTICATE),
+// set before finalize; none when no such attribute is TRUE. (Platform keys get the same
+// policy: the PIN is then checked by cng_model as for software keys, see cng-pkcs11(7).)
+void set_ui_policy(NCRYPT_KEY_HANDLE h, const AttrMap& priv) {
+  DWORD flags = 0;
+  for (const bridge::AttributeInfo& info : bridge::all_attributes()) {
+    if (info.source == bridge::CngSource::kUiPolicy && attr_true(priv, info.type)) {
+      flags |= info.usage_bit & (~info.usage_bit + 1);  // the lowest bit
+    }
+  }
+  if (flags == 0) {
+    return;
+  }
+  NCRYPT_UI_POLICY policy{1, flags, nullptr, nullptr, nullptr};
+  Bytes value(sizeof policy);
+  std::memcpy(value.data(), &policy, sizeof policy);
+  bridge::set_property(h, NCRYPT_UI_POLICY_PROPERTY, value, 0, NcryptContext::kKeyGen);
+}
+
 // Sets the creation-time properties and (persisted keys) the custom properties, then
 // finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
 // properties go in before finalize so the key file is written once.
@@ -62,6 +81,7 @@ bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, const KeyTypeDe
                              NcryptContext::kKeyGen);
   bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(priv, type), 0,
                              NcryptContext::kKeyGen);
+  set_ui_policy(h, priv);
   if (persisted) {
     write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, priv);
     write_custom_properties(h, CKO_PUBLIC_KEY, type.key_type, pub);
@@ -132,10 +152,9 @@ void pair_attributes(AttrMap& priv, AttrMap& pub, const AttrMap& priv_tmpl,
 }
 
 void reject_unsupported_true(const AttrMap& attrs) {
-  for (const CK_ATTRIBUTE_TYPE type :
-       {CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER, CKA_ALWAYS_AUTHENTICATE}) {
+  for (const CK_ATTRIBUTE_TYPE type : {CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER}) {
     if (attr_true(attrs, type)) {
-      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG keys have no sign/verify-recover or per-use login");
+      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG keys have no sign/verify-recover");
     }
   }
 }

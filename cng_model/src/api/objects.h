@@ -88,6 +88,13 @@ class KeyObject final : public Object {
   std::optional<Bytes> window_handle;
   // AES: NCRYPT_CHAINING_MODE_PROPERTY, per handle (not persisted), CBC as on Windows.
   ChainingMode chaining_mode = ChainingMode::kCbc;
+  // Per-key authentication (api/key_auth.h), per handle, never persisted: the PIN given
+  // before finalize (UTF-8), whether the next private operation is authorised (a PIN the
+  // NCrypt layer checked), and the usage auth value of the next private operation of a key
+  // whose device checks it.
+  std::optional<SecureBytes> creation_pin;
+  bool use_authorized = false;
+  std::optional<SecureBytes> use_auth;
 
   // The key material, parsed from the record at first use (mutex held). nullptr before
   // finalize for generated keys.
