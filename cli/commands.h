@@ -30,6 +30,7 @@ int run_import(const Options& options);
 int run_cert_add(const Options& options);
 int run_cert_list(const Options& options);
 int run_cert_remove(const Options& options);
+int run_pin(const Options& options);  // pin set|change|remove|status (commands_pin.cpp)
 
 // One NCryptEnumKeys result.
 struct KeyEntry {

@@ -17,6 +17,8 @@ Commands:
   import         import a PKCS#8 private key or a public key from a file
   cert add|list|remove
                  manage the X.509 certificates of a scope, linked to keys by CKA_ID
+  pin set|change|remove|status
+                 the optional PIN of a scope (PKCS#11: the token's user PIN)
   help [command] show help for a command (`help cert` for the cert commands)
 
 Common options:
@@ -35,6 +37,7 @@ Exit status:
   6  permission denied on the store (NTE_PERM)
   7  no TPM: the platform provider has no device (NTE_DEVICE_NOT_FOUND)
   8  bad input file: malformed, encrypted PKCS#8, unsupported key type or curve
+  9  wrong PIN (SCARD_W_WRONG_CHV) or the PIN is locked (SCARD_W_CHV_BLOCKED)
 
 The TPM libraries' own log is off unless TSS2_LOG is set (e.g. TSS2_LOG=all+debug).
 )";
@@ -138,6 +141,36 @@ cert list    one line per certificate, sorted by subject, tab-separated:
              serial (hex), not_before, not_after, label and key (the linked key name or null).
 cert remove  deletes the certificate with that ID (or an unambiguous prefix of at least 8
              characters); exit 4 when there is none.
+)";
+    case Command::kPinSet:
+    case Command::kPinChange:
+    case Command::kPinRemove:
+    case Command::kPinStatus:
+      return R"(Usage: cngkey pin set    [--scope S] [--pin-file FILE]
+       cngkey pin change [--scope S] [--pin-file FILE] [--new-pin-file FILE]
+       cngkey pin remove [--scope S] [--pin-file FILE | --force]
+       cngkey pin status [--scope S] [--json]
+
+The optional PIN of a scope (both providers' keys of the scope). Without one, the PKCS#11
+tokens need no login; with one, they show CKF_LOGIN_REQUIRED and private keys are hidden
+until C_Login. PINs are 4 to 255 bytes of UTF-8. The PIN is never stored: only a scrypt
+verifier and the failure counter, in the scope directory's pin-state file.
+
+Where a PIN is read from, first match wins: --pin-file FILE (the first line; "-" is standard
+input), the CNGKEY_PIN environment variable, a prompt on the terminal (asked twice for a new
+PIN), else the first line of standard input. The new PIN of `pin change` likewise from
+--new-pin-file, CNGKEY_NEW_PIN, the terminal, or the next line of standard input.
+
+pin set     sets the first PIN (exit 5 when one is set)
+pin change  checks the current PIN, then sets the new one
+pin remove  checks the PIN, then removes it. --force removes it without the PIN, also a
+            locked one: the recovery for a forgotten PIN, which only the account that owns
+            the store can run (the keys stay)
+pin status  PIN set or not, consecutive wrong PINs, attempts left and whether it is locked
+            (--json: an object with pin_set, failures, attempts_left, max_failures, locked)
+
+Every wrong PIN is counted in the file, across processes and restarts; after 10 in a row the
+PIN is locked (exit 9) until `pin remove --force`.
 )";
     case Command::kHelp:
       break;

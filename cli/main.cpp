@@ -34,6 +34,11 @@ int dispatch(const cngkey::Options& options) {
       return cngkey::run_cert_list(options);
     case Command::kCertRemove:
       return cngkey::run_cert_remove(options);
+    case Command::kPinSet:
+    case Command::kPinChange:
+    case Command::kPinRemove:
+    case Command::kPinStatus:
+      return cngkey::run_pin(options);
     case Command::kHelp:
       std::cout << (options.help_topic ? cngkey::command_usage(*options.help_topic)
                                        : cngkey::general_usage());

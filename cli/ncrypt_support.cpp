@@ -32,6 +32,9 @@ int exit_code_for_status(SECURITY_STATUS status) noexcept {
       return kExitPermission;
     case NTE_DEVICE_NOT_FOUND:
       return kExitNoTpm;
+    case SCARD_W_WRONG_CHV:
+    case SCARD_W_CHV_BLOCKED:
+      return kExitPin;
     default:
       return kExitNcryptFailure;
   }

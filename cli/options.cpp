@@ -17,7 +17,10 @@ constexpr unsigned kKeyCommands = bit(Command::kCreate) | bit(Command::kShow) |
                                   bit(Command::kImport);
 constexpr unsigned kCertCommands =
     bit(Command::kCertAdd) | bit(Command::kCertList) | bit(Command::kCertRemove);
-constexpr unsigned kStoreCommands = kKeyCommands | bit(Command::kList) | kCertCommands;
+constexpr unsigned kPinCommands = bit(Command::kPinSet) | bit(Command::kPinChange) |
+                                  bit(Command::kPinRemove) | bit(Command::kPinStatus);
+constexpr unsigned kStoreCommands =
+    kKeyCommands | bit(Command::kList) | kCertCommands | kPinCommands;
 // Commands that take one positional argument: a FILE (import, cert add) or an ID (cert remove).
 constexpr unsigned kPositionalCommands =
     bit(Command::kImport) | bit(Command::kCertAdd) | bit(Command::kCertRemove);
@@ -32,7 +35,13 @@ constexpr std::array kOptionSpecs = {
     OptionSpec{"scope", true, kStoreCommands},
     OptionSpec{"provider", true, kStoreCommands},
     OptionSpec{"long", false, bit(Command::kList)},
-    OptionSpec{"json", false, bit(Command::kList) | bit(Command::kShow) | bit(Command::kCertList)},
+    OptionSpec{"json", false,
+               bit(Command::kList) | bit(Command::kShow) | bit(Command::kCertList) |
+                   bit(Command::kPinStatus)},
+    OptionSpec{"pin-file", true,
+               bit(Command::kPinSet) | bit(Command::kPinChange) | bit(Command::kPinRemove)},
+    OptionSpec{"new-pin-file", true, bit(Command::kPinChange)},
+    OptionSpec{"force", false, bit(Command::kPinRemove)},
     OptionSpec{"name", true, kKeyCommands},
     OptionSpec{"algorithm", true, bit(Command::kCreate)},
     OptionSpec{"length", true, bit(Command::kCreate)},
@@ -54,7 +63,7 @@ constexpr std::array<std::u16string_view, 9> kAlgorithms = {
     NCRYPT_ECDH_P521_ALGORITHM,  NCRYPT_AES_ALGORITHM,        NCRYPT_GENERIC_SECRET_ALGORITHM,
 };
 
-constexpr std::array<std::pair<std::string_view, Command>, 9> kCommands = {{
+constexpr std::array<std::pair<std::string_view, Command>, 13> kCommands = {{
     {"list", Command::kList},
     {"create", Command::kCreate},
     {"show", Command::kShow},
@@ -64,6 +73,10 @@ constexpr std::array<std::pair<std::string_view, Command>, 9> kCommands = {{
     {"cert add", Command::kCertAdd},
     {"cert list", Command::kCertList},
     {"cert remove", Command::kCertRemove},
+    {"pin set", Command::kPinSet},
+    {"pin change", Command::kPinChange},
+    {"pin remove", Command::kPinRemove},
+    {"pin status", Command::kPinStatus},
 }};
 
 std::optional<Command> find_command(std::string_view word) {
@@ -78,14 +91,14 @@ std::optional<Command> find_command(std::string_view word) {
 // The command named by args[0] (and args[1] after "cert"); sets consumed to the words used.
 std::optional<Command> find_command(std::span<const std::string> args, std::size_t& consumed) {
   consumed = 1;
-  if (args[0] != "cert") {
+  if (args[0] != "cert" && args[0] != "pin") {
     return find_command(args[0]);
   }
   if (args.size() < 2 || args[1].starts_with("-")) {
     return std::nullopt;
   }
   consumed = 2;
-  return find_command("cert " + args[1]);
+  return find_command(args[0] + " " + args[1]);
 }
 
 std::u16string parse_algorithm(std::string_view value) {
@@ -199,6 +212,13 @@ void apply_option(Options& options, std::string_view name, std::string_view valu
                                                    {{{"pem", ExportFormat::kPem},
                                                      {"der", ExportFormat::kDer},
                                                      {"blob", ExportFormat::kBlob}}});
+  } else if (name == "pin-file" || name == "new-pin-file") {
+    if (value.empty()) {
+      throw UsageError("--" + std::string(name) + " needs a file name");
+    }
+    (name == "pin-file" ? options.pin_file : options.new_pin_file) = std::string(value);
+  } else if (name == "force") {
+    options.force = true;
   } else if (name == "out") {
     if (value.empty()) {
       throw UsageError("--out needs a file name");
@@ -210,6 +230,9 @@ void apply_option(Options& options, std::string_view name, std::string_view valu
 // Rules that involve more than one option.
 void check_combination(const Options& options, const std::set<std::string_view>& seen) {
   const bool has_name = seen.contains("name");
+  if (options.command == Command::kPinRemove && options.force && seen.contains("pin-file")) {
+    throw UsageError("pin remove --force takes no PIN; drop --pin-file");
+  }
   if (options.command == Command::kCreate && options.ephemeral) {
     if (has_name) {
       throw UsageError("--ephemeral keys have no name; drop --name");
@@ -232,10 +255,10 @@ void check_combination(const Options& options, const std::set<std::string_view>&
 Options parse_help(std::span<const std::string> args) {
   Options options;
   options.command = Command::kHelp;
-  if (args.size() == 3 && args[1] == "cert") {
-    options.help_topic = find_command("cert " + args[2]);
+  if (args.size() == 3 && (args[1] == "cert" || args[1] == "pin")) {
+    options.help_topic = find_command(args[1] + " " + args[2]);
     if (!options.help_topic) {
-      throw UsageError("unknown command 'cert " + args[2] + "'");
+      throw UsageError("unknown command '" + args[1] + " " + args[2] + "'");
     }
     return options;
   }
@@ -243,7 +266,9 @@ Options parse_help(std::span<const std::string> args) {
     throw UsageError("help takes at most one command name");
   }
   if (args.size() == 2) {
-    options.help_topic = args[1] == "cert" ? Command::kCertList : find_command(args[1]);
+    options.help_topic = args[1] == "cert"  ? Command::kCertList
+                         : args[1] == "pin" ? Command::kPinStatus
+                                            : find_command(args[1]);
     if (!options.help_topic) {
       throw UsageError("unknown command '" + args[1] + "'");
     }
@@ -260,16 +285,19 @@ Options parse_arguments(std::span<const std::string> args) {
   if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     return parse_help(args);
   }
-  if (args[0] == "cert" && args.size() >= 2 && (args[1] == "--help" || args[1] == "-h")) {
+  if ((args[0] == "cert" || args[0] == "pin") && args.size() >= 2 &&
+      (args[1] == "--help" || args[1] == "-h")) {
     Options help;
-    help.help_topic = Command::kCertList;  // the cert help covers add, list and remove
+    // One help text covers each group: cert add|list|remove, pin set|change|remove|status.
+    help.help_topic = args[0] == "cert" ? Command::kCertList : Command::kPinStatus;
     return help;
   }
   std::size_t first = 1;
   const auto command = find_command(args, first);
   if (!command) {
-    throw UsageError(args[0] == "cert" ? "cert needs a subcommand: add, list or remove"
-                                       : "unknown command '" + args[0] + "'");
+    throw UsageError(args[0] == "cert"  ? "cert needs a subcommand: add, list or remove"
+                     : args[0] == "pin" ? "pin needs a subcommand: set, change, remove or status"
+                                        : "unknown command '" + args[0] + "'");
   }
   Options options;
   options.command = *command;

@@ -26,6 +26,7 @@ namespace cngkey {
 //   7     no TPM: the platform provider has no device       NTE_DEVICE_NOT_FOUND
 //   8     bad input file: malformed, encrypted PKCS#8,      not DER/PEM, secp256k1, Ed25519
 //         unsupported key type or curve
+//   9     wrong PIN, or the PIN is locked                   SCARD_W_WRONG_CHV, _CHV_BLOCKED
 enum ExitCode : int {
   kExitOk = 0,
   kExitNcryptFailure = 1,
@@ -36,6 +37,7 @@ enum ExitCode : int {
   kExitPermission = 6,
   kExitNoTpm = 7,
   kExitBadInput = 8,
+  kExitPin = 9,
 };
 
 enum class Command {
@@ -49,6 +51,10 @@ enum class Command {
   kCertAdd,
   kCertList,
   kCertRemove,
+  kPinSet,
+  kPinChange,
+  kPinRemove,
+  kPinStatus,
 };
 enum class Scope { kUser, kMachine };
 enum class ProviderKind { kSoftware, kPlatform };
@@ -75,6 +81,10 @@ struct Options {
   std::string argument;  // the positional FILE (import, cert add) or ID (cert remove)
   ExportFormat format = ExportFormat::kPem;
   std::string out_path;  // empty: standard output
+  // pin commands: where the current and the new PIN come from (pin_input.h).
+  std::string pin_file;      // --pin-file: the current PIN (pin set: the new one)
+  std::string new_pin_file;  // --new-pin-file: the new PIN of pin change
+  bool force = false;        // pin remove --force: without the PIN, also when locked
 };
 
 // A command line that cannot be run; main() prints it and exits with kExitUsage.

@@ -2,7 +2,9 @@
 # Interop test: OpenSC pkcs11-tool against libcng_pkcs11.so, cross-checked with openssl.
 #   pkcs11_tool.sh [MODULE]     (or MODULE=... in the environment)
 # Knobs: SLOTS (default "0 1"), PIN (default empty: no C_Login; set for modules that need it),
-#        KEEP_WORK=1 keeps the scratch directory.
+#        SET_PIN=1 (with PIN): first sets PIN as each slot's user PIN (the scope PIN: SO login +
+#        C_InitPIN through pkcs11-tool --init-pin) and checks that private keys then need
+#        --login, KEEP_WORK=1 keeps the scratch directory.
 # Uses a fresh key store in a temporary directory. Prints PASS/FAIL per step; exits 1 on any
 # failure and 77 (ctest SKIP_RETURN_CODE) when pkcs11-tool or openssl is missing.
 set -u
@@ -232,6 +234,18 @@ delete_objects() {
     ! grep -q "label: *ec-$SLOT\$" after.txt && ! grep -q "label: *cert-$SLOT\$" after.txt &&
     grep -q "label: *rsa-$SLOT\$" after.txt
 }
+set_user_pin() {
+  p11 --slot "$SLOT" --login --login-type so --so-pin so --init-pin --new-pin "$PIN" &&
+    p11 --slot "$SLOT" --list-token-slots | grep -qi 'login required'
+}
+# With the scope PIN: no private key without --login, a wrong PIN refused, the right one shows it.
+private_keys_need_login() {
+  p11 --slot "$SLOT" --list-objects --type privkey >nologin.txt &&
+    ! grep -q "rsa-$SLOT" nologin.txt &&
+    ! p11 --slot "$SLOT" --login --pin "wrong-$PIN" --list-objects >wrong.txt 2>&1 &&
+    grep -q CKR_PIN_INCORRECT wrong.txt &&
+    p11s --list-objects --type privkey | grep -q "rsa-$SLOT"
+}
 other_slot_isolated() {
   [ "$OTHER" = "" ] && return 0
   p11 --slot "$OTHER" "${LOGIN[@]}" --list-objects >other.txt &&
@@ -245,10 +259,16 @@ for SLOT in $SLOTS; do
   OTHER=""
   for s in $SLOTS; do [ "$s" != "$SLOT" ] && OTHER=$s; done
   echo "== slot $SLOT"
+  if [ "${SET_PIN:-0}" = 1 ] && [ -n "$PIN" ]; then
+    step "slot $SLOT: set the user PIN (SO login, --init-pin)" set_user_pin
+  fi
   step "slot $SLOT: mechanism list" list_mechanisms
   step "slot $SLOT: RSA-2048 key pair (--id $RSA_ID --label rsa-$SLOT)" keygen_rsa
   step "slot $SLOT: EC P-256 key pair (--id $EC_ID --label ec-$SLOT)" keygen_ec
   step "slot $SLOT: read public keys, DER -> PEM" read_pubkeys
+  if [ "${SET_PIN:-0}" = 1 ] && [ -n "$PIN" ]; then
+    step "slot $SLOT: private keys need --login --pin" private_keys_need_login
+  fi
   step "slot $SLOT: sign RSA-PKCS, openssl verifies" sign_rsa_pkcs
   step "slot $SLOT: sign SHA256-RSA-PKCS, openssl + token verify" sign_sha256_rsa_pkcs
   step "slot $SLOT: sign RSA-PKCS-PSS (SHA256, MGF1-SHA256, salt 32), openssl verifies" sign_rsa_pss
@@ -277,7 +297,9 @@ echo "pkcs11-tool interop: $passed passed, $failed failed"
 if [ -n "${INTEROP_RESULTS:-}" ]; then
   result=PASS
   [ "$failed" -eq 0 ] || result=FAIL
-  printf 'pkcs11-tool\t%s\t%s\t%s\n' "$result" "$SECONDS" "$passed passed, $failed failed" \
+  client=pkcs11-tool
+  [ "${SET_PIN:-0}" = 1 ] && client="pkcs11-tool (PIN)"
+  printf '%s\t%s\t%s\t%s\n' "$client" "$result" "$SECONDS" "$passed passed, $failed failed" \
     >>"$INTEROP_RESULTS"
 fi
 [ "$failed" -eq 0 ]

@@ -33,7 +33,16 @@ void check_new_pin(const slots::PinInfo& info, slots::PinView pin) {
 }  // namespace
 
 slots::PinInfo refresh_pin_state(SlotState& slot) {
-  const slots::PinInfo info = slots::pin_info(*slot.slot);
+  slots::PinInfo info;
+  try {
+    info = slots::pin_info(*slot.slot);
+  } catch (const slots::ProviderError& e) {
+    // A scope store this process may not read (another account's machine store): none of its
+    // keys can be used either, and the token must still answer C_GetTokenInfo/C_OpenSession.
+    if (e.status() != NTE_PERM) {
+      throw;
+    }
+  }
   const std::lock_guard lock(*slot.mutex);
   slot.pin_set = info.pin_set;
   return info;

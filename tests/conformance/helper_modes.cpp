@@ -69,6 +69,15 @@ std::vector<CK_OBJECT_HANDLE> FindLabeled(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE
   return out;
 }
 
+// The PIN run: helper processes log the user in as the test process does (conf::ConfPin()).
+void LoginIfPinRun(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s) {
+  std::string pin = ConfPin();
+  if (!pin.empty()) {
+    (void)f->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()),
+                     static_cast<CK_ULONG>(pin.size()));
+  }
+}
+
 CK_RV GenerateLabeled(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, bool token,
                       const std::string& label, const Bytes& id) {
   Template pub;
@@ -95,6 +104,7 @@ int GenToken(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, const std::string& label, con
   if (rv != CKR_OK) {
     return 1;
   }
+  LoginIfPinRun(f, s);
   Print("gen_token", RvName(rv = GenerateLabeled(f, s, true, label, id)));
   if (rv != CKR_OK) {
     return 1;
@@ -119,6 +129,7 @@ int Dump(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, const std::string& label) {
   if (rv != CKR_OK) {
     return 1;
   }
+  LoginIfPinRun(f, s);
   const auto privs = FindLabeled(f, s, CKO_PRIVATE_KEY, label);
   const auto pubs = FindLabeled(f, s, CKO_PUBLIC_KEY, label);
   Print("priv_count", std::to_string(privs.size()));
@@ -163,6 +174,7 @@ int AtExit() {
       CKR_OK) {
     return 1;
   }
+  LoginIfPinRun(g_list, s);
   Print("session_key", RvName(GenerateLabeled(g_list, s, false, "atexit", {})));
   return 0;  // normal exit: static destructors, then LateTeardown
 }
@@ -207,6 +219,7 @@ int DestroyPublic(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, const std::string& label
   if (rv != CKR_OK) {
     return 1;
   }
+  LoginIfPinRun(f, s);
   const auto pubs = FindLabeled(f, s, CKO_PUBLIC_KEY, label);
   Print("pub_count", std::to_string(pubs.size()));
   for (CK_OBJECT_HANDLE o : pubs) {
@@ -214,6 +227,20 @@ int DestroyPublic(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, const std::string& label
     Print("destroy", RvName(rv));
   }
   return rv == CKR_OK ? 0 : 1;
+}
+
+// login <slot> <pin>: one C_Login(CKU_USER) in a fresh process (the scope PIN's counter).
+int Login(CK_FUNCTION_LIST* f, CK_SLOT_ID slot, std::string pin) {
+  CK_SESSION_HANDLE s = 0;
+  CK_RV rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s);
+  Print("open", RvName(rv));
+  if (rv != CKR_OK) {
+    return 1;
+  }
+  rv = f->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()),
+                  static_cast<CK_ULONG>(pin.size()));
+  Print("login", RvName(rv));
+  return 0;
 }
 
 }  // namespace
@@ -243,6 +270,8 @@ int RunHelperMode(int argc, char** argv) {
     code = Dump(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
   } else if (mode == "destroy-pub" && argc == 3) {
     code = DestroyPublic(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
+  } else if (mode == "login" && argc == 3) {
+    code = Login(f, std::strtoul(argv[1], nullptr, 10), argv[2]);
   } else if (mode == "machine-ro-probe") {
     code = MachineReadOnlyProbe(f);
   } else if (mode.rfind("data-", 0) == 0) {

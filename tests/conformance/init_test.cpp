@@ -242,6 +242,7 @@ CK_C_INITIALIZE_ARGS CountingMutexArgs(CK_FLAGS flags) {
 TEST_F(Uninitialized, InitializeWithCallerMutexesUsesThem) {
   CK_C_INITIALIZE_ARGS args = CountingMutexArgs(0);  // flags 0: the library MUST use them
   ASSERT_CKR(CKR_OK, f_->C_Initialize(&args));
+  LoginSession();
   const CK_SESSION_HANDLE s = OpenSession();
   ASSERT_NE(s, CK_INVALID_HANDLE);
   EXPECT_TRUE(GenerateEc(s, EcParamsP256()).ok());
@@ -258,6 +259,7 @@ TEST_F(Uninitialized, InitializeLikeNssWithMutexesAndCantCreateThreads) {
   CK_C_INITIALIZE_ARGS args =
       CountingMutexArgs(CKF_OS_LOCKING_OK | CKF_LIBRARY_CANT_CREATE_OS_THREADS);
   ASSERT_CKR(CKR_OK, f_->C_Initialize(&args));
+  LoginSession();
   const CK_SESSION_HANDLE s = OpenSession();
   ASSERT_NE(s, CK_INVALID_HANDLE);
   EXPECT_TRUE(GenerateEc(s, EcParamsP256()).ok());

@@ -81,6 +81,57 @@ std::string MissingMechanism(CK_MECHANISM_TYPE type, const char* name, CK_ULONG 
   return "";
 }
 
+std::string ConfPin() {
+  const char* pin = std::getenv("CNG_CONF_PIN");
+  return pin != nullptr ? std::string(pin) : std::string();
+}
+
+namespace {
+
+// The PIN run: the pin-state file of a scope with ConfPin() set, made once per process through
+// the module (C_Login(CKU_SO) + C_InitPIN on a fresh store) and copied into each test's fresh
+// store, so that the expensive PIN derivation is not repeated for every test.
+const std::string& PinStateTemplate(CK_FUNCTION_LIST* f, const std::string& scope_dir) {
+  static TempDir kept("pin-template");
+  static std::string file;
+  if (!file.empty()) {
+    return file;
+  }
+  const std::string pin = ConfPin();
+  EXPECT_CKR(CKR_OK, f->C_Initialize(nullptr));
+  CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+  EXPECT_CKR(CKR_OK, f->C_OpenSession(kUserSlot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
+                                      nullptr, &s));
+  CK_UTF8CHAR so_pin[] = "so";
+  EXPECT_CKR(CKR_OK, f->C_Login(s, CKU_SO, so_pin, 2));
+  std::string copy = pin;
+  EXPECT_CKR(CKR_OK, f->C_InitPIN(s, reinterpret_cast<CK_UTF8CHAR_PTR>(copy.data()),
+                                  static_cast<CK_ULONG>(copy.size())));
+  EXPECT_CKR(CKR_OK, f->C_Finalize(nullptr));
+  std::error_code ec;
+  std::filesystem::copy_file(scope_dir + "/pin-state", kept.path() + "/pin-state", ec);
+  EXPECT_FALSE(ec) << ec.message();
+  std::filesystem::remove(scope_dir + "/pin-state", ec);
+  file = kept.path() + "/pin-state";
+  return file;
+}
+
+}  // namespace
+
+void P11Test::LoginSession() {
+  const std::string pin = ConfPin();
+  if (pin.empty()) {
+    return;
+  }
+  login_session_ = CK_INVALID_HANDLE;
+  ASSERT_CKR(CKR_OK, f_->C_OpenSession(kUserSlot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
+                                       nullptr, &login_session_));
+  std::string copy = pin;
+  ASSERT_CKR(CKR_OK,
+             f_->C_Login(login_session_, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(copy.data()),
+                         static_cast<CK_ULONG>(copy.size())));
+}
+
 void PointStoresAt(const std::string& user_dir, const std::string& machine_dir) {
   setenv("CNG_PKCS11_USER_DIR", user_dir.c_str(), 1);
   setenv("CNG_PKCS11_MACHINE_DIR", machine_dir.c_str(), 1);
@@ -119,8 +170,18 @@ void P11Test::SetUp() {
   f_ = FunctionList();
   ASSERT_NE(f_, nullptr) << "C_GetFunctionList failed (" << Module().description << ")";
   f3_ = FunctionList30();
+  if (!ConfPin().empty()) {
+    const std::string& pin_state = PinStateTemplate(f_, scope_dir(kUserSlot));
+    std::error_code ec;
+    std::filesystem::copy_file(pin_state, scope_dir(kUserSlot) + "/pin-state", ec);
+    ASSERT_FALSE(ec) << ec.message();
+    std::filesystem::permissions(
+        scope_dir(kUserSlot) + "/pin-state",
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  }
   if (InitializeInSetUp()) {
     ASSERT_CKR(CKR_OK, f_->C_Initialize(nullptr));
+    LoginSession();
   }
 }
 
@@ -133,6 +194,7 @@ void P11Test::TearDown() {
 void P11Test::Reinitialize() {
   EXPECT_CKR(CKR_OK, f_->C_Finalize(nullptr));
   EXPECT_CKR(CKR_OK, f_->C_Initialize(nullptr));
+  LoginSession();
 }
 
 CK_SESSION_HANDLE P11Test::OpenSession(CK_SLOT_ID slot, bool rw) {

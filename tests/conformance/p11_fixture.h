@@ -88,6 +88,19 @@ inline bool Offers(CK_MECHANISM_TYPE type, CK_ULONG key_size = 0) {
   return MissingMechanism(type, "", key_size).empty();
 }
 
+// The PIN run (ctest prefix "pin."): $CNG_CONF_PIN, empty when unset. With it, every test's
+// slot under test starts with that user PIN set on its fresh store (CKF_LOGIN_REQUIRED) and the
+// fixture keeps the user logged in through a session of its own (P11Test::LoginSession), so
+// the tests run as a logged-in client would. Tests that only make sense without a PIN skip:
+//   SKIP_WITH_PIN("why");
+std::string ConfPin();
+#define SKIP_WITH_PIN(reason)                                 \
+  do {                                                        \
+    if (!::conf::ConfPin().empty()) {                         \
+      GTEST_SKIP() << "only without a scope PIN: " << reason; \
+    }                                                         \
+  } while (0)
+
 // Sets the store environment variables to the given directories (before C_Initialize).
 void PointStoresAt(const std::string& user_dir, const std::string& machine_dir);
 
@@ -116,7 +129,12 @@ class P11Test : public ::testing::Test {
   }
 
   // Reinitialise the library (C_Finalize + C_Initialize): drops all sessions and handles.
+  // In the PIN run, logs the user in again.
   void Reinitialize();
+  // The PIN run: opens the fixture's own R/W session on the slot under test and logs the user
+  // in with ConfPin() (login is shared by all sessions of the application). No-op without it.
+  void LoginSession();
+  CK_SESSION_HANDLE login_session_ = CK_INVALID_HANDLE;
   CK_SESSION_HANDLE OpenSession(CK_SLOT_ID slot = kUserSlot, bool rw = true);
 
   KeyPair GenerateRsa(CK_SESSION_HANDLE s, CK_ULONG bits, const KeyOptions& o = {});

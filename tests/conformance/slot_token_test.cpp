@@ -58,7 +58,11 @@ TEST_F(SlotTest, TokenInfoLabelsAndFlags) {
     EXPECT_FALSE(serials[slot].empty());
     EXPECT_TRUE(info.flags & CKF_TOKEN_INITIALIZED) << "slot " << slot;
     EXPECT_TRUE(info.flags & CKF_RNG) << "slot " << slot;
-    EXPECT_FALSE(info.flags & CKF_LOGIN_REQUIRED) << "slot " << slot;
+    // Only a scope with a PIN needs a login: in the PIN run the scope of the slot under test
+    // (both providers' slots of that scope).
+    const bool pin_scope = !ConfPin().empty() && (slot & 1) == (kUserSlot & 1);
+    EXPECT_EQ((info.flags & CKF_LOGIN_REQUIRED) != 0, pin_scope) << "slot " << slot;
+    EXPECT_EQ((info.flags & CKF_USER_PIN_INITIALIZED) != 0, pin_scope) << "slot " << slot;
     EXPECT_LE(info.ulMinPinLen, info.ulMaxPinLen);
     // Root (this test's machine store is a fresh temp dir) can write both stores.
     EXPECT_FALSE(info.flags & CKF_WRITE_PROTECTED) << "slot " << slot;
@@ -182,18 +186,22 @@ TEST_F(SlotTest, WaitForSlotEventDoesNotBlockOrCrash) {
                     CKR_FUNCTION_NOT_SUPPORTED);
 }
 
-TEST_F(SlotTest, InitTokenInitPinSetPinAreRefusedWithoutDamage) {
+TEST_F(SlotTest, InitTokenRefusedAndPinCallsNeedTheirStateWithoutDamage) {
   CK_UTF8CHAR pin[] = "1234";
   CK_UTF8CHAR label[32];
   std::memset(label, ' ', sizeof label);
-  // There is no SO and no token PIN to (re)initialise: a documented refusal, never CKR_OK
+  // There is no SO PIN and no token to (re)initialise: a documented refusal, never CKR_OK
   // wiping the user's keys.
   EXPECT_CKR_ONE_OF(f_->C_InitToken(kUserSlot, pin, 4, label), CKR_FUNCTION_NOT_SUPPORTED,
                     CKR_PIN_INCORRECT, CKR_TOKEN_WRITE_PROTECTED);
   const CK_SESSION_HANDLE s = OpenSession();
   ASSERT_NE(s, CK_INVALID_HANDLE);
-  EXPECT_CKR_ONE_OF(f_->C_InitPIN(s, pin, 4), CKR_FUNCTION_NOT_SUPPORTED, CKR_USER_NOT_LOGGED_IN);
-  EXPECT_CKR_ONE_OF(f_->C_SetPIN(s, pin, 4, pin, 4), CKR_FUNCTION_NOT_SUPPORTED, CKR_OK);
+  // C_InitPIN only in the R/W SO functions state (PKCS#11 3.0 §5.6).
+  EXPECT_CKR(CKR_USER_NOT_LOGGED_IN, f_->C_InitPIN(s, pin, 4));
+  // C_SetPIN changes the user PIN: none without one (the spec's CKR_USER_PIN_NOT_INITIALIZED),
+  // a wrong old PIN in the PIN run.
+  EXPECT_CKR(ConfPin().empty() ? CKR_USER_PIN_NOT_INITIALIZED : CKR_PIN_INCORRECT,
+             f_->C_SetPIN(s, pin, 4, pin, 4));
   CK_TOKEN_INFO info;
   EXPECT_CKR(CKR_OK, f_->C_GetTokenInfo(kUserSlot, &info));
 }

@@ -83,6 +83,7 @@ class TrustedTest : public P11Test {
 };
 
 TEST_F(TrustedTest, SoTrustedKeyWrapsWrapWithTrustedKeysAnUntrustedOneCannot) {
+  SKIP_WITH_PIN("the SO cannot log in while the PIN run keeps the user logged in");
   REQUIRE_MECHANISM(CKM_AES_KEY_WRAP);  // the platform (TPM) slots keep no secret keys
   const CK_SESSION_HANDLE so = SoSession();
   const Bytes kek_value = Random(16);
@@ -112,6 +113,7 @@ TEST_F(TrustedTest, SoTrustedKeyWrapsWrapWithTrustedKeysAnUntrustedOneCannot) {
 }
 
 TEST_F(TrustedTest, OnlyTheSoSetsTrueOnSecretKeys) {
+  SKIP_WITH_PIN("the SO cannot log in while the PIN run keeps the user logged in");
   REQUIRE_MECHANISM(CKM_AES_KEY_GEN);  // the platform (TPM) slots keep no secret keys
   for (const bool user_login : {false, true}) {
     SCOPED_TRACE(user_login ? "user logged in" : "public session");
@@ -145,6 +147,7 @@ TEST_F(TrustedTest, OnlyTheSoSetsTrueOnSecretKeys) {
 
 // Certificates and public keys: every slot keeps both.
 TEST_F(TrustedTest, OnlyTheSoSetsTrueOnCertificatesAndPublicKeys) {
+  SKIP_WITH_PIN("the SO cannot log in while the PIN run keeps the user logged in");
   for (const bool user_login : {false, true}) {
     SCOPED_TRACE(user_login ? "user logged in" : "public session");
     const CK_SESSION_HANDLE s = OpenSession(kUserSlot, true);
@@ -187,6 +190,7 @@ TEST_F(TrustedTest, OnlyTheSoSetsTrueOnCertificatesAndPublicKeys) {
 }
 
 TEST_F(TrustedTest, TrustOfTokenObjectsSurvivesReinitialize) {
+  SKIP_WITH_PIN("the SO cannot log in while the PIN run keeps the user logged in");
   // Secret keys where the slot keeps them (not on the platform (TPM) slots); a certificate and
   // a public key on every slot.
   const bool secret_keys = Offers(CKM_AES_KEY_WRAP);
