@@ -53,7 +53,7 @@ struct AttributeInfo {
   const char* name;  // "CKA_LABEL"
   ValueKind kind;
   CngSource source;
-  const char16_t* custom;     // custom property suffix ("Label" -> "PKCS11 Label") or null
+  const char16_t* custom;  // custom property suffix ("Label" -> "PKCS11 Label") or null
   // kKeyUsage: the bit of "Key Usage". kUiPolicy: the NCRYPT_UI_POLICY dwFlags bits that read
   // as TRUE; TRUE at creation sets the lowest of them.
   DWORD usage_bit;

@@ -138,7 +138,7 @@ class DecryptOperation final : public Operation {
  private:
   NCRYPT_KEY_HANDLE key_;
   std::shared_ptr<const void> key_owner_;  // keeps key_ open until the operation ends
-  std::unique_ptr<ContextAuth> auth_;  // CKA_ALWAYS_AUTHENTICATE keys
+  std::unique_ptr<ContextAuth> auth_;      // CKA_ALWAYS_AUTHENTICATE keys
   Family family_;
   std::vector<std::uint8_t> label_;
   BCRYPT_OAEP_PADDING_INFO oaep_{nullptr, nullptr, 0};

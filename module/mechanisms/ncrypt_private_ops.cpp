@@ -123,9 +123,8 @@ std::vector<std::uint8_t> NcryptSigner::sign_raw(std::span<const std::uint8_t> i
   DWORD written = 0;
   SECURITY_STATUS status = ERROR_SUCCESS;
   with_auth(auth.get(), [&] {
-    status = NCryptDecrypt(key, block.data(), static_cast<DWORD>(block.size()), nullptr,
-                           out.data(), static_cast<DWORD>(out.size()), &written,
-                           NCRYPT_NO_PADDING_FLAG);
+    status = NCryptDecrypt(key, block.data(), static_cast<DWORD>(block.size()), nullptr, out.data(),
+                           static_cast<DWORD>(out.size()), &written, NCRYPT_NO_PADDING_FLAG);
   });
   OPENSSL_cleanse(block.data(), block.size());
   if (status == NTE_INVALID_PARAMETER || status == NTE_BAD_DATA) {

@@ -14,6 +14,8 @@ namespace {
 
 class AlwaysAuthTest : public P11Test {
  protected:
+  // The PIN a context login needs: the user PIN in the PIN run, else any PIN (consent).
+  static std::string KeyPin() { return ConfPin().empty() ? "1234" : ConfPin(); }
   CK_RV ContextLogin(CK_SESSION_HANDLE s, const std::string& pin) {
     std::string copy = pin;
     return f_->C_Login(s, CKU_CONTEXT_SPECIFIC, reinterpret_cast<CK_UTF8CHAR_PTR>(copy.data()),
@@ -56,25 +58,25 @@ TEST_F(AlwaysAuthTest, EachSignatureNeedsAContextLogin) {
     Bytes sig;
 
     // No operation waits for it.
-    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, "1234"));
+    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
     // Without the context login the signature is refused (and the operation ends).
     ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
     EXPECT_CKR(CKR_USER_NOT_LOGGED_IN, SignNow(s, data, sig));
-    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, "1234"));
+    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
 
     // With it: one signature, which OpenSSL verifies.
     ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
-    ASSERT_CKR(CKR_OK, ContextLogin(s, "1234"));
+    ASSERT_CKR(CKR_OK, ContextLogin(s, KeyPin()));
     ASSERT_CKR(CKR_OK, SignNow(s, data, sig));
     EXPECT_TRUE(VerifyEcdsa(pub.get(), EVP_sha256(), data, sig, false));
     // The operation used the login up.
-    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, "1234"));
+    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
 
     // Multi-part: the login is made after C_SignInit and used by C_SignFinal.
     ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
     Bytes part = ToBytes("multi-part ");
     ASSERT_CKR(CKR_OK, f_->C_SignUpdate(s, part.data(), static_cast<CK_ULONG>(part.size())));
-    ASSERT_CKR(CKR_OK, ContextLogin(s, "1234"));
+    ASSERT_CKR(CKR_OK, ContextLogin(s, KeyPin()));
     CK_ULONG len = 0;
     ASSERT_CKR(CKR_OK, f_->C_SignFinal(s, nullptr, &len));
     sig.assign(len, 0);
@@ -84,7 +86,7 @@ TEST_F(AlwaysAuthTest, EachSignatureNeedsAContextLogin) {
 
     // Verification uses the public key: nothing to log in to.
     ASSERT_CKR(CKR_OK, f_->C_VerifyInit(s, &mech, kp.pub));
-    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, "1234"));
+    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
     Bytes in = part;
     EXPECT_CKR(CKR_OK, f_->C_Verify(s, in.data(), static_cast<CK_ULONG>(in.size()), sig.data(),
                                     static_cast<CK_ULONG>(sig.size())));
@@ -100,7 +102,7 @@ TEST_F(AlwaysAuthTest, OrdinaryKeysNeedNoContextLogin) {
   EXPECT_FALSE(GetBool(s, kp.priv, CKA_ALWAYS_AUTHENTICATE));
   CK_MECHANISM mech{CKM_ECDSA_SHA256, nullptr, 0};
   ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
-  EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, "1234"));
+  EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
   Bytes sig;
   ASSERT_CKR(CKR_OK, SignNow(s, ToBytes("no login"), sig));
   const PKey pub = EcPublic(s, kp);
@@ -111,14 +113,17 @@ TEST_F(AlwaysAuthTest, ContextPinIsTheUserPinWhenTheTokenHasOne) {
   REQUIRE_MECHANISM(CKM_EC_KEY_PAIR_GEN);
   REQUIRE_MECHANISM(CKM_ECDSA_SHA256);
   const CK_SESSION_HANDLE s = OpenSession();
-  // Give the token a user PIN (the SO needs none: DESIGN.md §2), then log the user in.
-  ASSERT_CKR(CKR_OK, f_->C_Login(s, CKU_SO, nullptr, 0));
-  std::string user_pin = "user-pin-7";
-  ASSERT_CKR(CKR_OK, f_->C_InitPIN(s, reinterpret_cast<CK_UTF8CHAR_PTR>(user_pin.data()),
+  std::string user_pin = ConfPin();
+  if (user_pin.empty()) {
+    // Give the token a user PIN (the SO needs none: DESIGN.md §2), then log the user in.
+    user_pin = "user-pin-7";
+    ASSERT_CKR(CKR_OK, f_->C_Login(s, CKU_SO, nullptr, 0));
+    ASSERT_CKR(CKR_OK, f_->C_InitPIN(s, reinterpret_cast<CK_UTF8CHAR_PTR>(user_pin.data()),
+                                     static_cast<CK_ULONG>(user_pin.size())));
+    ASSERT_CKR(CKR_OK, f_->C_Logout(s));
+    ASSERT_CKR(CKR_OK, f_->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(user_pin.data()),
                                    static_cast<CK_ULONG>(user_pin.size())));
-  ASSERT_CKR(CKR_OK, f_->C_Logout(s));
-  ASSERT_CKR(CKR_OK, f_->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(user_pin.data()),
-                                 static_cast<CK_ULONG>(user_pin.size())));
+  }
   KeyOptions o;
   o.always_authenticate = true;
   const KeyPair kp = GenerateEc(s, EcParamsP256(), o);
@@ -126,13 +131,16 @@ TEST_F(AlwaysAuthTest, ContextPinIsTheUserPinWhenTheTokenHasOne) {
   CK_MECHANISM mech{CKM_ECDSA_SHA256, nullptr, 0};
   ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
   EXPECT_CKR(CKR_PIN_INCORRECT, ContextLogin(s, "not-the-pin"));
+  // Counted as a wrong user PIN (PKCS#11 3.0 §5.4: CKF_USER_PIN_COUNT_LOW).
+  CK_TOKEN_INFO info{};
+  ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(kUserSlot, &info));
+  EXPECT_NE(info.flags & CKF_USER_PIN_COUNT_LOW, 0u);
   ASSERT_CKR(CKR_OK, ContextLogin(s, user_pin));
   Bytes sig;
   ASSERT_CKR(CKR_OK, SignNow(s, ToBytes("user pin"), sig));
   const PKey pub = EcPublic(s, kp);
   EXPECT_TRUE(VerifyEcdsa(pub.get(), EVP_sha256(), ToBytes("user pin"), sig, false));
-  // The wrong context PIN was counted as a wrong user PIN, the right one reset the count.
-  CK_TOKEN_INFO info{};
+  // The right one reset the count.
   ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(kUserSlot, &info));
   EXPECT_EQ(info.flags & CKF_USER_PIN_COUNT_LOW, 0u);
 }
@@ -157,7 +165,7 @@ TEST_F(AlwaysAuthTest, EachDecryptionNeedsAContextLogin) {
   EXPECT_CKR(CKR_USER_NOT_LOGGED_IN,
              f_->C_Decrypt(s, in.data(), static_cast<CK_ULONG>(in.size()), out.data(), &len));
   ASSERT_CKR(CKR_OK, f_->C_DecryptInit(s, &mech, kp.priv));
-  ASSERT_CKR(CKR_OK, ContextLogin(s, "1234"));
+  ASSERT_CKR(CKR_OK, ContextLogin(s, KeyPin()));
   len = static_cast<CK_ULONG>(out.size());
   ASSERT_CKR(CKR_OK,
              f_->C_Decrypt(s, in.data(), static_cast<CK_ULONG>(in.size()), out.data(), &len));

@@ -31,9 +31,9 @@ class KeyAuthTest : public NCryptTest {
   static SECURITY_STATUS sign(NCRYPT_KEY_HANDLE key, void* padding, DWORD flags, const Bytes& hash,
                               Bytes& sig) {
     DWORD size = 0;
-    const SECURITY_STATUS query = NCryptSignHash(key, padding, const_cast<PBYTE>(hash.data()),
-                                                 static_cast<DWORD>(hash.size()), nullptr, 0,
-                                                 &size, flags);
+    const SECURITY_STATUS query =
+        NCryptSignHash(key, padding, const_cast<PBYTE>(hash.data()),
+                       static_cast<DWORD>(hash.size()), nullptr, 0, &size, flags);
     if (query != ERROR_SUCCESS) {
       return query;
     }
@@ -162,9 +162,9 @@ TEST_F(KeyAuthTest, ScopePinIsTheKeyPinWhenTheKeyHasNone) {
 }
 
 TEST_F(KeyAuthTest, DecryptAndPrivateExportNeedThePinToo) {
-  const NCRYPT_KEY_HANDLE key = create_key(u"RSA", u"ui-rsa", 0, false, 2048,
-                                           NCRYPT_ALLOW_EXPORT_FLAG |
-                                               NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
+  const NCRYPT_KEY_HANDLE key =
+      create_key(u"RSA", u"ui-rsa", 0, false, 2048,
+                 NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
   ASSERT_OK(set_ui_policy(key, NCRYPT_UI_PROTECT_KEY_FLAG));
   ASSERT_OK(NCryptFinalizeKey(key, 0));
   const Pkey pub = pkey_from_bcrypt_public(export_key(key, BCRYPT_RSAPUBLIC_BLOB));
@@ -172,10 +172,10 @@ TEST_F(KeyAuthTest, DecryptAndPrivateExportNeedThePinToo) {
   Bytes cipher = rsa_encrypt(pub.get(), plain);
   Bytes out(256);
   DWORD size = 0;
-  EXPECT_STATUS(NTE_SILENT_CONTEXT,
-                NCryptDecrypt(key, cipher.data(), static_cast<DWORD>(cipher.size()), nullptr,
-                              out.data(), static_cast<DWORD>(out.size()), &size,
-                              NCRYPT_PAD_PKCS1_FLAG));
+  EXPECT_STATUS(
+      NTE_SILENT_CONTEXT,
+      NCryptDecrypt(key, cipher.data(), static_cast<DWORD>(cipher.size()), nullptr, out.data(),
+                    static_cast<DWORD>(out.size()), &size, NCRYPT_PAD_PKCS1_FLAG));
   ASSERT_OK(set_pin(key, u"1234"));
   ASSERT_OK(NCryptDecrypt(key, cipher.data(), static_cast<DWORD>(cipher.size()), nullptr,
                           out.data(), static_cast<DWORD>(out.size()), &size,

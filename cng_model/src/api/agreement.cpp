@@ -5,8 +5,8 @@
 #include "api/objects.h"
 #include "api/output.h"
 #include "core/u16.h"
-#include "providers/usage_auth.h"
 #include "providers/software/kdf.h"
+#include "providers/usage_auth.h"
 
 using namespace cng;
 using namespace cng::api;
