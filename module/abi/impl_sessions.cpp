@@ -43,6 +43,7 @@ void close_locked(ModuleState& state, Session& session) {
         slots::pin_logout(*slot.slot);
       }
       slot.login = LoginState::kPublic;
+      slot.user_pin.reset();
     }
     state.sessions().erase(session.handle());
   }
@@ -152,6 +153,7 @@ void login(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_
     const std::lock_guard lock(*slot.mutex);
     check_free();
     slot.login = LoginState::kUser;
+    slot.user_pin = std::make_shared<const SecretBytes>(pin, pin + pin_len);
     return;
   }
   if (user == CKU_CONTEXT_SPECIFIC) {
@@ -188,6 +190,7 @@ void logout(ModuleState& state, Session& session) {
     slots::pin_logout(*slot.slot);
   }
   slot.login = LoginState::kPublic;
+  slot.user_pin.reset();
 }
 
 SessionContext context_of(ModuleState& state, const Session& session) {
@@ -196,6 +199,9 @@ SessionContext context_of(ModuleState& state, const Session& session) {
   const std::lock_guard lock(*slot.mutex);
   context.security_officer = slot.login == LoginState::kSecurityOfficer;
   context.private_hidden = slot.pin_set && slot.login != LoginState::kUser;
+  if (slot.login == LoginState::kUser) {
+    context.user_pin = slot.user_pin;
+  }
   return context;
 }
 

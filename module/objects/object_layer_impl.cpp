@@ -42,7 +42,8 @@ CK_RV cert_store_rv(const std::exception& e) {
 
 ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
     : slot_(slot),
-      context_{slot.provider(), slot.scope_flag(), slot.capabilities()},
+      context_{slot.provider(), slot.scope_flag(), slot.capabilities(),
+               slot.profile().hardware_slot, nullptr},
       cert_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
       data_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
       key_watch_(slot.key_store_dir()),

@@ -14,8 +14,17 @@ namespace {
 
 class AlwaysAuthTest : public P11Test {
  protected:
-  // The PIN a context login needs: the user PIN in the PIN run, else any PIN (consent).
+  // The PIN a context login needs: the user PIN in the PIN run, else the PIN LoginUser gives
+  // (any PIN is consent on the software slots; the TPM slots make it the key's authValue).
   static std::string KeyPin() { return ConfPin().empty() ? "1234" : ConfPin(); }
+  // Logs the user in with KeyPin() (the PIN run's fixture has done so already).
+  void LoginUser(CK_SESSION_HANDLE s) {
+    if (ConfPin().empty()) {
+      std::string pin = KeyPin();
+      ASSERT_CKR(CKR_OK, f_->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(pin.data()),
+                                     static_cast<CK_ULONG>(pin.size())));
+    }
+  }
   CK_RV ContextLogin(CK_SESSION_HANDLE s, const std::string& pin) {
     std::string copy = pin;
     return f_->C_Login(s, CKU_CONTEXT_SPECIFIC, reinterpret_cast<CK_UTF8CHAR_PTR>(copy.data()),
@@ -43,6 +52,7 @@ TEST_F(AlwaysAuthTest, EachSignatureNeedsAContextLogin) {
   REQUIRE_MECHANISM(CKM_EC_KEY_PAIR_GEN);
   REQUIRE_MECHANISM(CKM_ECDSA_SHA256);
   const CK_SESSION_HANDLE s = OpenSession();
+  LoginUser(s);
   for (const bool token : {false, true}) {
     SCOPED_TRACE(token ? "token key" : "session key");
     KeyOptions o;
@@ -130,13 +140,20 @@ TEST_F(AlwaysAuthTest, ContextPinIsTheUserPinWhenTheTokenHasOne) {
   ASSERT_TRUE(kp.ok());
   CK_MECHANISM mech{CKM_ECDSA_SHA256, nullptr, 0};
   ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
-  EXPECT_CKR(CKR_PIN_INCORRECT, ContextLogin(s, "not-the-pin"));
-  // Counted as a wrong user PIN (PKCS#11 3.0 §5.4: CKF_USER_PIN_COUNT_LOW).
   CK_TOKEN_INFO info{};
-  ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(kUserSlot, &info));
-  EXPECT_NE(info.flags & CKF_USER_PIN_COUNT_LOW, 0u);
-  ASSERT_CKR(CKR_OK, ContextLogin(s, user_pin));
   Bytes sig;
+  if (IsPlatformSlot(kUserSlot)) {
+    // The key's PIN is its TPM authValue: the TPM refuses a wrong one when the key is used.
+    ASSERT_CKR(CKR_OK, ContextLogin(s, "not-the-pin"));
+    EXPECT_CKR(CKR_PIN_INCORRECT, SignNow(s, ToBytes("user pin"), sig));
+    ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, kp.priv));
+  } else {
+    EXPECT_CKR(CKR_PIN_INCORRECT, ContextLogin(s, "not-the-pin"));
+    // Counted as a wrong user PIN (PKCS#11 3.0 §5.4: CKF_USER_PIN_COUNT_LOW).
+    ASSERT_CKR(CKR_OK, f_->C_GetTokenInfo(kUserSlot, &info));
+    EXPECT_NE(info.flags & CKF_USER_PIN_COUNT_LOW, 0u);
+  }
+  ASSERT_CKR(CKR_OK, ContextLogin(s, user_pin));
   ASSERT_CKR(CKR_OK, SignNow(s, ToBytes("user pin"), sig));
   const PKey pub = EcPublic(s, kp);
   EXPECT_TRUE(VerifyEcdsa(pub.get(), EVP_sha256(), ToBytes("user pin"), sig, false));
@@ -149,6 +166,7 @@ TEST_F(AlwaysAuthTest, EachDecryptionNeedsAContextLogin) {
   REQUIRE_MECHANISM_SIZE(CKM_RSA_PKCS_KEY_PAIR_GEN, 2048);
   REQUIRE_MECHANISM(CKM_RSA_PKCS);
   const CK_SESSION_HANDLE s = OpenSession();
+  LoginUser(s);
   KeyOptions o;
   o.always_authenticate = true;
   const KeyPair kp = GenerateRsa(s, 2048, o);
@@ -171,6 +189,29 @@ TEST_F(AlwaysAuthTest, EachDecryptionNeedsAContextLogin) {
              f_->C_Decrypt(s, in.data(), static_cast<CK_ULONG>(in.size()), out.data(), &len));
   out.resize(len);
   EXPECT_EQ(Hex(out), Hex(plain));
+}
+
+TEST_F(AlwaysAuthTest, TpmKeysTakeTheLoginPinAsTheirAuthValue) {
+  if (!IsPlatformSlot(kUserSlot)) {
+    GTEST_SKIP() << "only the TPM slots give a key an authValue";
+  }
+  SKIP_WITH_PIN("the PIN run's fixture keeps the user logged in");
+  REQUIRE_MECHANISM(CKM_EC_KEY_PAIR_GEN);
+  const CK_SESSION_HANDLE s = OpenSession();
+  Template pub;
+  Template priv;
+  pub.Bool(CKA_TOKEN, false).Bool(CKA_VERIFY, true).Raw(CKA_EC_PARAMS, EcParamsP256());
+  priv.Bool(CKA_TOKEN, false).Bool(CKA_SIGN, true).Bool(CKA_ALWAYS_AUTHENTICATE, true);
+  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE pub_h = CK_INVALID_HANDLE;
+  CK_OBJECT_HANDLE priv_h = CK_INVALID_HANDLE;
+  // No login: no PIN to give the key.
+  EXPECT_CKR(CKR_USER_NOT_LOGGED_IN,
+             f_->C_GenerateKeyPair(s, &mech, pub.data(), pub.size(), priv.data(), priv.size(),
+                                   &pub_h, &priv_h));
+  LoginUser(s);
+  EXPECT_CKR(CKR_OK, f_->C_GenerateKeyPair(s, &mech, pub.data(), pub.size(), priv.data(),
+                                           priv.size(), &pub_h, &priv_h));
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ void check_pin(const KeyObject& key, const SecureBytes& pin) {
             NTE_INCORRECT_PASSWORD, "wrong key password");
     return;
   }
-  PinStore scope_pin = pin_store_of(key.scope());
+  PinStore scope_pin = pin_store_of(key.persisted() ? key.scope() : key.creation_scope);
   if (scope_pin.state().pin_set) {
     (void)scope_pin.verify(as_text(pin));  // counted: SCARD_W_WRONG_CHV / SCARD_W_CHV_BLOCKED
   }

@@ -53,6 +53,7 @@ std::shared_ptr<KeyObject> make_created_key(const std::shared_ptr<const Provider
   }
   auto key = std::make_shared<KeyObject>(context, std::move(store));
   key->overwrite = overwrite;
+  key->creation_scope = scope;
   key->generic_curve = algorithm.generic_curve;
   key->algorithm = algorithm.algorithm;
   key->curve = algorithm.curve;

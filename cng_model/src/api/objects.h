@@ -78,6 +78,9 @@ class KeyObject final : public Object {
   KeyState state = KeyState::kCreated;
   bool overwrite = false;      // NCRYPT_OVERWRITE_KEY_FLAG given at creation/import
   bool generic_curve = false;  // created as "ECDSA"/"ECDH": curve from ECCCurveName
+  // The scope named at creation (NCRYPT_MACHINE_KEY_FLAG), also for an ephemeral key, which
+  // has no store: whose PIN authorises it (key_auth.h).
+  Scope creation_scope = Scope::kUser;
   // Metadata (and, until the material is parsed, the stored private blob). For a key being
   // created it holds the pending creation properties and persisted custom properties.
   KeyRecord record;
