@@ -31,6 +31,8 @@ int run_cert_add(const Options& options);
 int run_cert_list(const Options& options);
 int run_cert_remove(const Options& options);
 int run_pin(const Options& options);  // pin set|change|remove|status (commands_pin.cpp)
+int run_status(const Options& options);
+int run_rekey(const Options& options);
 
 // One NCryptEnumKeys result.
 struct KeyEntry {

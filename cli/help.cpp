@@ -19,6 +19,8 @@ Commands:
                  manage the X.509 certificates of a scope, linked to keys by CKA_ID
   pin set|change|remove|status
                  the optional PIN of a scope (PKCS#11: the token's user PIN)
+  status         how the scope's software keys are protected at rest
+  rekey          a new master key for the scope, every software key re-encrypted
   help [command] show help for a command (`help cert` for the cert commands)
 
 Common options:
@@ -171,6 +173,27 @@ pin status  PIN set or not, consecutive wrong PINs, attempts left and whether it
 
 Every wrong PIN is counted in the file, across processes and restarts; after 10 in a row the
 PIN is locked (exit 9) until `pin remove --force`.
+)";
+    case Command::kStatus:
+    case Command::kRekey:
+      return R"(Usage: cngkey status [--scope user|machine]
+       cngkey rekey [--scope user|machine]
+
+The software provider's private keys are encrypted at rest (AES-256-GCM) under a master key
+of the scope, bound to each key's name. The master key is kept in the scope's keyring,
+the directory "<scope directory>.keyring" beside the key directory, protected by the best
+protector available: sealed to the TPM, wrapped under the scope's PIN, or else in a 0600
+file. The file protector only protects against copies of the key directory alone, not
+against a copy of the whole account (key directory and keyring) or anyone running as it.
+
+status  prints the protector (tpm-sealed, pin, file or none), the master key file and id,
+        whether this process can use the master key, and how many keys are encrypted and
+        how many are still clear (older files, encrypted on the next write to the store).
+        Also the scope PIN's state (none, or set / locked with the failures and the attempts
+        left; see `cngkey help pin`).
+rekey   draws a new master key and re-encrypts every key under it; the old master key is
+        deleted only once every key file references the new one, so an interrupted rekey
+        leaves every key usable (run it again to finish).
 )";
     case Command::kHelp:
       break;

@@ -39,6 +39,10 @@ int dispatch(const cngkey::Options& options) {
     case Command::kPinRemove:
     case Command::kPinStatus:
       return cngkey::run_pin(options);
+    case Command::kStatus:
+      return cngkey::run_status(options);
+    case Command::kRekey:
+      return cngkey::run_rekey(options);
     case Command::kHelp:
       std::cout << (options.help_topic ? cngkey::command_usage(*options.help_topic)
                                        : cngkey::general_usage());

@@ -32,7 +32,7 @@ struct OptionSpec {
 };
 
 constexpr std::array kOptionSpecs = {
-    OptionSpec{"scope", true, kStoreCommands},
+    OptionSpec{"scope", true, kStoreCommands | bit(Command::kStatus) | bit(Command::kRekey)},
     OptionSpec{"provider", true, kStoreCommands},
     OptionSpec{"long", false, bit(Command::kList)},
     OptionSpec{"json", false,
@@ -63,7 +63,7 @@ constexpr std::array<std::u16string_view, 9> kAlgorithms = {
     NCRYPT_ECDH_P521_ALGORITHM,  NCRYPT_AES_ALGORITHM,        NCRYPT_GENERIC_SECRET_ALGORITHM,
 };
 
-constexpr std::array<std::pair<std::string_view, Command>, 13> kCommands = {{
+constexpr std::array<std::pair<std::string_view, Command>, 15> kCommands = {{
     {"list", Command::kList},
     {"create", Command::kCreate},
     {"show", Command::kShow},
@@ -77,6 +77,8 @@ constexpr std::array<std::pair<std::string_view, Command>, 13> kCommands = {{
     {"pin change", Command::kPinChange},
     {"pin remove", Command::kPinRemove},
     {"pin status", Command::kPinStatus},
+    {"status", Command::kStatus},
+    {"rekey", Command::kRekey},
 }};
 
 std::optional<Command> find_command(std::string_view word) {

@@ -55,6 +55,8 @@ enum class Command {
   kPinChange,
   kPinRemove,
   kPinStatus,
+  kStatus,
+  kRekey,
 };
 enum class Scope { kUser, kMachine };
 enum class ProviderKind { kSoftware, kPlatform };

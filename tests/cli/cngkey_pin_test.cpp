@@ -60,14 +60,38 @@ TEST_F(CngkeyPinTest, LockedAfterTenWrongPinsUntilForcedRemoval) {
 
 TEST_F(CngkeyPinTest, PinTextIsInNoStoreFile) {
   const std::string pin = "visible-pin-text-42";
-  ASSERT_EQ(cngkey({"pin", "set", "--pin-file", pin_file("p", pin)}).exit_code, 0);
   create_key({"--name", "k", "--algorithm", "ECDSA_P256"});
+  ASSERT_EQ(cngkey({"pin", "set", "--pin-file", pin_file("p", pin)}).exit_code, 0);
   std::size_t files = 0;
   for (const auto& file : files_under(user_dir_)) {
     ++files;
     EXPECT_EQ(read_file(file).find(pin), std::string::npos) << file;
   }
   EXPECT_GE(files, 2U);
+}
+
+// Without a TPM the PIN wraps the scope's master key: cngkey (which never logs in) cannot
+// write a software key until the PIN is removed, and `status` shows both.
+TEST_F(CngkeyPinTest, PinWrapsTheMasterKeyUntilRemoved) {
+  create_key({"--name", "before", "--algorithm", "ECDSA_P256"});
+  const std::string file = pin_file("p", "master key PIN");
+  ASSERT_EQ(cngkey({"pin", "set", "--pin-file", file}).exit_code, 0);
+  ProcessResult status = cngkey({"status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  if (status.out.find("tpm-sealed") != std::string::npos) {
+    GTEST_SKIP() << "the master key is sealed to a TPM: the PIN does not wrap it";
+  }
+  EXPECT_NE(status.out.find("protector:        pin"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("PIN:              set"), std::string::npos) << status.out;
+  const ProcessResult refused = cngkey({"create", "--name", "after", "--algorithm", "ECDSA_P256"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("NTE_BAD_KEY_STATE"), std::string::npos) << refused.err;
+  ASSERT_EQ(cngkey({"pin", "remove", "--pin-file", file}).exit_code, 0);
+  status = cngkey({"status"});
+  EXPECT_NE(status.out.find("protector:        file"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("PIN:              none"), std::string::npos) << status.out;
+  create_key({"--name", "after", "--algorithm", "ECDSA_P256"});
+  EXPECT_FALSE(show_key("before").empty());
 }
 
 TEST_F(CngkeyPinTest, UsageErrors) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cng_key_protection.h"
 #include "cng_scope_pin.h"
 #include "core/cng_error.h"
 #include "ncrypt_test_support.h"
@@ -224,7 +225,9 @@ TEST_F(ScopePinTest, PinIsInNoFile) {
     needles.push_back(half);
   }
   std::size_t files = 0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(user_dir())) {
+  // The scope directories and the keyrings beside them ("<scope dir>.keyring").
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(user_dir().parent_path())) {
     if (!entry.is_regular_file()) {
       continue;
     }
@@ -238,6 +241,56 @@ TEST_F(ScopePinTest, PinIsInNoFile) {
     }
   }
   EXPECT_GE(files, 2U);  // the key file and pin-state at least
+}
+
+// A child that signs with the persisted key NAME, after logging in with PIN when one is given;
+// exits with the low byte of the first failing status (0: signed).
+int child_sign(const char* name, const char* pin = nullptr) {
+  const std::string exe = "/proc/self/exe";
+  std::vector<std::string> args = {exe, "--pin-child", "sign", name};
+  if (pin != nullptr) {
+    args.emplace_back(pin);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int status = 0;
+  if (posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0 ||
+      waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
+std::string protector(NCRYPT_PROV_HANDLE provider) {
+  cng::KeyProtectionStatus status;
+  EXPECT_OK(cng::CngGetKeyProtectionStatus(provider, 0, &status));
+  return status.protector;
+}
+
+// Without a TPM the PIN wraps the master key that encrypts the software keys at rest: a process
+// that has not given the PIN cannot use a key; one that has, can; change and remove keep it so.
+TEST_F(ScopePinTest, PinWrapsTheMasterKey) {
+  NCRYPT_KEY_HANDLE key = create_key(u"ECDSA_P256", u"mk-key");
+  EXPECT_OK(NCryptFreeObject(key));
+  ASSERT_OK(CngSetScopePin(provider_, 0, bytes_of(kPin)));
+  if (protector(provider_) == "tpm-sealed") {
+    GTEST_SKIP() << "the master key is sealed to a TPM: the PIN does not wrap it";
+  }
+  EXPECT_EQ(protector(provider_), "pin");
+  EXPECT_EQ(child_sign("mk-key"), 0x0B);  // NTE_BAD_KEY_STATE: the master key is locked
+  EXPECT_EQ(child_sign("mk-key", "wrong pin"), 0x6B);
+  EXPECT_EQ(child_sign("mk-key", kPin), 0);
+  ASSERT_OK(CngChangeScopePin(provider_, 0, bytes_of(kPin), bytes_of("new pin 1")));
+  EXPECT_EQ(protector(provider_), "pin");
+  EXPECT_EQ(child_sign("mk-key", "new pin 1"), 0);
+  EXPECT_EQ(child_sign("mk-key", kPin), 0x6B);
+  ASSERT_OK(CngRemoveScopePin(provider_, 0, bytes_of("new pin 1")));
+  EXPECT_EQ(protector(provider_), "file");
+  EXPECT_EQ(child_sign("mk-key"), 0);
 }
 
 // pin-state's verifier and the KEK against OpenSSL's EVP_PBE_scrypt with the stored parameters.
@@ -274,6 +327,27 @@ int main(int argc, char** argv) {
       return 255;
     }
     const SECURITY_STATUS s = ncrypt_test::login(provider, argv[3]);
+    return static_cast<int>(static_cast<std::uint32_t>(s) & 0xFF);
+  }
+  if ((argc == 4 || argc == 5) && std::strcmp(argv[1], "--pin-child") == 0 &&
+      std::strcmp(argv[2], "sign") == 0) {
+    NCRYPT_PROV_HANDLE provider = 0;
+    if (NCryptOpenStorageProvider(&provider, MS_KEY_STORAGE_PROVIDER, 0) != ERROR_SUCCESS) {
+      return 255;
+    }
+    SECURITY_STATUS s = argc == 5 ? ncrypt_test::login(provider, argv[4]) : ERROR_SUCCESS;
+    const std::string name(argv[3]);
+    const std::u16string name16(name.begin(), name.end());
+    NCRYPT_KEY_HANDLE key = 0;
+    if (s == ERROR_SUCCESS) {
+      s = NCryptOpenKey(provider, &key, name16.c_str(), 0, 0);
+    }
+    if (s == ERROR_SUCCESS) {
+      BYTE hash[32] = {1, 2, 3};
+      BYTE signature[64];
+      DWORD size = 0;
+      s = NCryptSignHash(key, nullptr, hash, sizeof hash, signature, sizeof signature, &size, 0);
+    }
     return static_cast<int>(static_cast<std::uint32_t>(s) & 0xFF);
   }
   ::testing::InitGoogleTest(&argc, argv);

@@ -113,8 +113,20 @@ TEST_F(KeyFileTest, TheFileHoldsOnlyTheWrappedTpmBlobNeverThePrivateKey) {
   const auto software_file_of = [&](const char16_t* name) {
     return read_file(key_file_path(user_dir().parent_path(), name));
   };
-  EXPECT_TRUE(file_holds_ec_private_key(software_file_of(u"soft-ec"), soft_ec_pub.get()));
-  EXPECT_TRUE(file_holds_rsa_factor(software_file_of(u"soft-rsa"), soft_rsa_pub.get()));
+  // Software keys are encrypted at rest: their files hold no private key either...
+  EXPECT_FALSE(file_holds_ec_private_key(software_file_of(u"soft-ec"), soft_ec_pub.get()));
+  EXPECT_FALSE(file_holds_rsa_factor(software_file_of(u"soft-rsa"), soft_rsa_pub.get()));
+  // ...while the same records written in the clear (a legacy file) are found.
+  cng::KeyStore software_store(user_dir().parent_path(), cng::Scope::kUser);
+  software_store.protect_at_rest();
+  const auto clear_dir = user_dir().parent_path() / "clear-copy";
+  cng::KeyStore clear_store(clear_dir, cng::Scope::kUser);
+  clear_store.store(software_store.load(u"soft-ec"), true);
+  clear_store.store(software_store.load(u"soft-rsa"), true);
+  EXPECT_TRUE(file_holds_ec_private_key(read_file(key_file_path(clear_dir, u"soft-ec")),
+                                        soft_ec_pub.get()));
+  EXPECT_TRUE(
+      file_holds_rsa_factor(read_file(key_file_path(clear_dir, u"soft-rsa")), soft_rsa_pub.get()));
   EXPECT_OK(NCryptDeleteKey(soft_ec, 0));
   EXPECT_OK(NCryptDeleteKey(soft_rsa, 0));
   EXPECT_OK(NCryptFreeObject(software));

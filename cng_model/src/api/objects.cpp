@@ -27,10 +27,16 @@ std::shared_ptr<const ProviderContext> ProviderContext::open(const ProviderDescr
       // enumeration and names never mix the two providers' keys (as on Windows, where
       // the software KSP and the PCP keep separate key folders).
       std::filesystem::path dir = KeyStore::default_dir(scope);
-      if ((descriptor.instance().impl_type() & NCRYPT_IMPL_HARDWARE_FLAG) != 0) {
+      const bool hardware = (descriptor.instance().impl_type() & NCRYPT_IMPL_HARDWARE_FLAG) != 0;
+      if (hardware) {
         dir /= "platform";
       }
       store.emplace(dir, scope);
+      if (!hardware) {
+        // Software keys are encrypted at rest (the platform provider's are TPM-wrapped).
+        install_master_key_sealer();
+        store->protect_at_rest();
+      }
     } catch (const CngError& e) {
       error = {e.status(), e.what()};
     }
@@ -42,6 +48,11 @@ std::shared_ptr<const ProviderContext> ProviderContext::open(const ProviderDescr
 
 std::shared_ptr<KeyMaterial> KeyObject::material_locked() {
   if (!material_ && state == KeyState::kFinalized) {
+    // Encrypted at rest under a master key this process cannot have (store moved without its
+    // keyring, sealed to another TPM, PIN not given): every use of the key says so.
+    if (record.private_status != 0) {
+      fail(record.private_status, record.private_cause);
+    }
     // Lazy: opening a key reads only its file; the private part is parsed on first use.
     material_ = provider().from_storage(record);
     record.private_blob = SecureBytes();  // the parsed key is the only copy kept

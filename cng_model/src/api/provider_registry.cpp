@@ -1,6 +1,7 @@
 #include "api/provider_registry.h"
 
 #include <array>
+#include <mutex>
 
 #include "core/cng_error.h"
 #include "core/u16.h"
@@ -31,6 +32,19 @@ constexpr std::array kProviders = {
 }  // namespace
 
 std::span<const ProviderDescriptor> registered_providers() noexcept { return kProviders; }
+
+void install_master_key_sealer() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    master_key::set_tpm_sealer_factory([]() -> std::shared_ptr<master_key::TpmSealer> {
+      try {
+        return master_key_sealer(platform_instance());
+      } catch (const CngError&) {
+        return nullptr;  // no TPM answers on the configured TCTI: the file protector
+      }
+    });
+  });
+}
 
 const ProviderDescriptor& find_provider(LPCWSTR name) {
   if (name == nullptr) {

@@ -24,4 +24,8 @@ std::span<const ProviderDescriptor> registered_providers() noexcept;
 // registered as its DLL not being found, the closest code to "no such provider".
 const ProviderDescriptor& find_provider(LPCWSTR name);
 
+// Points the keyring at the platform provider's TPM for sealing master keys (once per process;
+// the TPM is reached only when a master key is created or unsealed).
+void install_master_key_sealer();
+
 }  // namespace cng::api

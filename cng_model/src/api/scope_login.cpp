@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 
+#include "api/scope_master_key.h"
 #include "core/cng_error.h"
 
 namespace cng::api {
@@ -57,14 +58,18 @@ void login_scope(Scope scope, std::span<const std::uint8_t> pin) {
   SecureBytes kek;
   if (store.state().pin_set) {
     kek = store.verify(as_text(pin));  // SCARD_W_WRONG_CHV / SCARD_W_CHV_BLOCKED
+    unlock_master_key(scope, kek);
   }
   remember_kek(scope, std::move(kek));
 }
 
 void logout_scope(Scope scope) noexcept {
-  LoginTable& t = table();
-  const std::lock_guard lock(t.mutex);
-  t.kek[index(scope)].reset();
+  {
+    LoginTable& t = table();
+    const std::lock_guard lock(t.mutex);
+    t.kek[index(scope)].reset();
+  }
+  lock_master_key(scope);
 }
 
 bool scope_logged_in(Scope scope) noexcept {

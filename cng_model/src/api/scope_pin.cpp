@@ -2,6 +2,7 @@
 #include "api/boundary.h"
 #include "api/key_common.h"
 #include "api/scope_login.h"
+#include "api/scope_master_key.h"
 #include "cng_scope_pin.h"
 
 using namespace cng;
@@ -53,7 +54,15 @@ SECURITY_STATUS CngSetScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, PinB
   return boundary([&] {
     const Scope scope = checked_scope(hProvider, dwFlags);
     check_new_pin(pin);
-    remember_kek(scope, pin_store_of(scope).set(as_text(pin)));
+    PinStore store = pin_store_of(scope);
+    SecureBytes kek = store.set(as_text(pin));
+    try {
+      protect_master_key(scope, kek);
+    } catch (...) {
+      (void)store.remove_force();  // no PIN without its hold on the master key
+      throw;
+    }
+    remember_kek(scope, std::move(kek));
   });
 }
 
@@ -64,6 +73,7 @@ SECURITY_STATUS CngChangeScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, P
     require(old_pin.data() != nullptr || old_pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
     check_new_pin(new_pin);
     auto keks = pin_store_of(scope).change(as_text(old_pin), as_text(new_pin));
+    rewrap_master_key(scope, keks.first, keks.second);
     remember_kek(scope, std::move(keks.second));
   });
 }
@@ -73,7 +83,10 @@ SECURITY_STATUS CngRemoveScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
   return boundary([&] {
     const Scope scope = checked_scope(hProvider, dwFlags);
     require(pin.data() != nullptr || pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
-    (void)pin_store_of(scope).remove(as_text(pin));
+    PinStore store = pin_store_of(scope);
+    const SecureBytes kek = store.verify(as_text(pin));
+    release_master_key(scope, kek);  // back under the file (or TPM) protector first
+    require(store.remove_force(), NTE_NOT_FOUND, "no PIN is set (removed meanwhile)");
     remember_kek(scope, SecureBytes());  // no PIN: logged in without a KEK
   });
 }

@@ -1,5 +1,7 @@
 #include "store/key_file.h"
 
+#include <string_view>
+
 #include "store/byte_codec.h"
 
 namespace cng::key_file {
@@ -31,6 +33,14 @@ void check_record(const KeyRecord& r) {
           NTE_INVALID_PARAMETER, "key blob too large");
 }
 
+// The version a file claims (open_envelope checks it against the rest).
+std::uint16_t claimed_version(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() >= 10 && bytes[8] == kVersionEncrypted && bytes[9] == 0) {
+    return kVersionEncrypted;
+  }
+  return kVersion;
+}
+
 KeyListing read_listing(LeReader& r) {
   KeyListing listing;
   listing.name = r.u16string(1, kMaxNameUnits);
@@ -46,7 +56,8 @@ SecureBytes encode(const KeyRecord& record) {
   SecureBytes out;
   out.reserve(256 + record.public_blob.size() + record.private_blob.size());
   LeWriter w(out);
-  store_codec::begin_envelope(w, kMagic, kVersion);
+  const bool sealed = record.protection == KeyRecord::Protection::kSealed;
+  store_codec::begin_envelope(w, kMagic, sealed ? kVersionEncrypted : kVersion);
   w.u16string(record.name);
   w.u16string(record.algorithm);
   w.u32(record.legacy_key_spec);
@@ -56,6 +67,10 @@ SecureBytes encode(const KeyRecord& record) {
   w.u32(record.export_policy);
   w.u32(record.key_usage);
   w.u64(record.created_unix_ns);
+  if (sealed) {
+    w.u32(static_cast<std::uint32_t>(KeyRecord::Protection::kSealed));
+    w.raw(record.master_key_id);
+  }
   w.u32(static_cast<std::uint32_t>(record.properties.size()));
   for (const auto& [name, value] : record.properties) {  // std::map: ascending by name
     w.u16string(name);
@@ -68,7 +83,8 @@ SecureBytes encode(const KeyRecord& record) {
 }
 
 KeyRecord decode(std::span<const std::uint8_t> bytes) {
-  LeReader r(store_codec::open_envelope(bytes, kMagic, kVersion, kMaxFileBytes));
+  const std::uint16_t version = claimed_version(bytes);
+  LeReader r(store_codec::open_envelope(bytes, kMagic, version, kMaxFileBytes));
   KeyRecord record;
   KeyListing listing = read_listing(r);
   record.name = std::move(listing.name);
@@ -80,6 +96,13 @@ KeyRecord decode(std::span<const std::uint8_t> bytes) {
   record.export_policy = r.u32();
   record.key_usage = r.u32();
   record.created_unix_ns = r.u64();
+  if (version == kVersionEncrypted) {
+    require(r.u32() == static_cast<std::uint32_t>(KeyRecord::Protection::kSealed), NTE_BAD_DATA,
+            "key file: unknown protection");
+    record.protection = KeyRecord::Protection::kSealed;
+    const auto id = r.take(record.master_key_id.size());
+    std::copy(id.begin(), id.end(), record.master_key_id.begin());
+  }
   const std::uint32_t count = r.u32();
   require(count <= kMaxProperties, NTE_BAD_DATA, "key file: too many properties");
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -100,8 +123,26 @@ KeyRecord decode(std::span<const std::uint8_t> bytes) {
 }
 
 KeyListing decode_listing(std::span<const std::uint8_t> bytes) {
-  LeReader r(store_codec::open_envelope(bytes, kMagic, kVersion, kMaxFileBytes));
+  LeReader r(store_codec::open_envelope(bytes, kMagic, claimed_version(bytes), kMaxFileBytes));
   return read_listing(r);
+}
+
+Bytes private_aad(const KeyRecord& record) {
+  static constexpr std::string_view kLabel = "CNGKEYF-PRIVATE-v2";
+  Bytes aad(kLabel.begin(), kLabel.end());
+  LeWriter w(aad);
+  w.u16string(record.name);
+  w.u16string(record.provider);
+  w.u16string(record.algorithm);
+  w.u16string(record.curve_name);
+  w.u32(record.legacy_key_spec);
+  w.u32(record.length_bits);
+  w.u32(record.export_policy);
+  w.u32(record.key_usage);
+  w.u64(record.created_unix_ns);
+  w.raw(record.master_key_id);
+  w.bytes(record.public_blob);
+  return aad;
 }
 
 void reseal(std::span<std::uint8_t> bytes) { store_codec::reseal(bytes); }

@@ -10,6 +10,15 @@
 //     { str16 name (1..512, strictly ascending) | bytes value (<= NCRYPT_MAX_PROPERTY_DATA) }…
 //   bytes public_blob (<= kMaxBlobBytes) | bytes private_blob (<= kMaxBlobBytes)
 //   SHA-256 of everything before it
+// Version 2 (a key encrypted at rest, store/master_key.h) is version 1 with, after
+// created_unix_ns: u32 protection (1 = AES-256-GCM) | 16 bytes master key id; its private_blob
+// is nonce (12) || ciphertext || tag (16) under the master key, with private_aad() as AAD.
+// The AAD binds the name and every field fixed at creation (provider, algorithm, curve, legacy
+// key spec, length, export policy, key usage, creation time, master key id, public blob), so a
+// blob moved into another key's file, or a file whose creation fields were edited, fails to
+// decrypt (NTE_BAD_DATA). The persisted custom properties (CKA_LABEL, CKA_ID, UI policy…) are
+// not bound: changing them rewrites the file without re-encrypting, and they are no secret.
+// Version 1 files (clear PKCS#8) still load.
 // The encoding is canonical: decode() accepts exactly the outputs of encode(), so
 // encode(decode(x)) == x for every accepted x.
 #pragma once
@@ -22,7 +31,8 @@
 
 namespace cng::key_file {
 
-inline constexpr std::uint16_t kVersion = 1;
+inline constexpr std::uint16_t kVersion = 1;                              // clear private blob
+inline constexpr std::uint16_t kVersionEncrypted = 2;                     // sealed private blob
 inline constexpr std::size_t kMaxNameUnits = NCRYPT_MAX_KEY_NAME_LENGTH;  // every str16 field
 inline constexpr std::size_t kMaxProperties = 256;
 inline constexpr std::size_t kMaxBlobBytes = 64 * 1024;
@@ -36,6 +46,8 @@ KeyRecord decode(std::span<const std::uint8_t> bytes);
 // Verifies the whole file as decode() does (header, length, checksum: a key that lists also
 // loads) but parses only the listing prefix. NTE_BAD_DATA on any defect.
 KeyListing decode_listing(std::span<const std::uint8_t> bytes);
+// The AAD that binds a sealed private blob to its key (see above).
+Bytes private_aad(const KeyRecord& record);
 // Recomputes the length and checksum fields in place (tests and fuzzers use it to make the
 // parser judge the body rather than stop at the checksum).
 void reseal(std::span<std::uint8_t> bytes);

@@ -1,6 +1,7 @@
 // KeyRecord: everything persisted for one named CNG key in a scope's key store.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -27,6 +28,17 @@ struct KeyRecord {
   Bytes public_blob;
   // Provider-private key material: PKCS#8 DER (software) or TPM2B public||private (platform).
   SecureBytes private_blob;
+  // At rest (key_file.h version 2): kSealed when the file holds private_blob AES-256-GCM
+  // sealed under the scope's master key master_key_id (store/master_key.h). KeyStore::load
+  // returns the blob opened (and protection as found on disk); store/update seal it.
+  enum class Protection : std::uint32_t { kClear = 0, kSealed = 1 };
+  Protection protection = Protection::kClear;
+  std::array<std::uint8_t, 16> master_key_id{};
+  // Set by KeyStore::load when the private part cannot be opened (master key missing, sealed
+  // to another TPM, PIN not given): the status every private use reports, and why. The
+  // private_blob is then empty and the record may not be written back.
+  SECURITY_STATUS private_status = 0;
+  std::string private_cause;
 };
 
 // What enumeration needs without touching the private part.

@@ -44,12 +44,6 @@ std::filesystem::path home_dir() {
        "no user key store directory: set CNG_PKCS11_USER_DIR, XDG_DATA_HOME or HOME");
 }
 
-bool is_key_file_name(std::string_view name) {
-  return name.size() == kFileNameHexDigits && std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // Rethrows a format error with the file it came from.
 [[noreturn]] void fail_corrupt(const CngError& e, const std::filesystem::path& file) {
   fail(e.status(), "key file '" + file.string() + "': " + e.what());
@@ -58,6 +52,12 @@ bool is_key_file_name(std::string_view name) {
 }  // namespace
 
 KeyStore::KeyStore(std::filesystem::path dir, Scope scope) : dir_(std::move(dir)), scope_(scope) {}
+
+bool KeyStore::is_key_file_name(std::string_view name) noexcept {
+  return name.size() == kFileNameHexDigits && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
 
 std::filesystem::path KeyStore::default_dir(Scope scope) {
   if (scope == Scope::kMachine) {
@@ -92,19 +92,27 @@ bool KeyStore::exists(std::u16string_view key_name) const {
 }
 
 void KeyStore::store(const KeyRecord& record, bool overwrite) {
-  const SecureBytes bytes = key_file::encode(record);  // invalid records fail before any I/O
-  auto dir = StoreDirectory::open(dir_, true, scope_root_dir(scope_ == Scope::kMachine));
-  const auto result = dir.write(file_name_for(record.name), bytes,
-                                overwrite ? WriteMode::kReplace : WriteMode::kCreateExclusive);
-  require(result == WriteResult::kWritten, NTE_EXISTS, "a key of this name already exists");
+  (void)key_file::encode(record);  // invalid records fail before any I/O
+  write_record(record, [&](std::span<const std::uint8_t> bytes) {
+    auto dir = StoreDirectory::open(dir_, true, scope_root_dir(scope_ == Scope::kMachine));
+    const auto result = dir.write(file_name_for(record.name), bytes,
+                                  overwrite ? WriteMode::kReplace : WriteMode::kCreateExclusive);
+    require(result == WriteResult::kWritten, NTE_EXISTS, "a key of this name already exists");
+  });
 }
 
 void KeyStore::update(const KeyRecord& record) {
-  const SecureBytes bytes = key_file::encode(record);
-  auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
-  require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
-  const auto result = dir.write(file_name_for(record.name), bytes, WriteMode::kReplaceExisting);
-  require(result == WriteResult::kWritten, NTE_BAD_KEYSET, "key not found");
+  (void)key_file::encode(record);
+  {
+    const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+    require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
+  }
+  write_record(record, [&](std::span<const std::uint8_t> bytes) {
+    auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+    require(dir.is_open(), NTE_BAD_KEYSET, "key not found");
+    const auto result = dir.write(file_name_for(record.name), bytes, WriteMode::kReplaceExisting);
+    require(result == WriteResult::kWritten, NTE_BAD_KEYSET, "key not found");
+  });
 }
 
 KeyRecord KeyStore::load(std::u16string_view key_name) const {
@@ -113,11 +121,16 @@ KeyRecord KeyStore::load(std::u16string_view key_name) const {
   const std::string file = file_name_for(key_name);
   SecureBytes bytes;
   try {
-    require(dir.read(file, key_file::kMaxFileBytes, bytes), NTE_BAD_KEYSET, "key not found");
-    KeyRecord record = key_file::decode(bytes);
-    // Hash-then-verify: the file must belong to this very name.
-    require(record.name == key_name, NTE_BAD_DATA, "file holds a different key name");
-    return record;
+    // A second read when a concurrent rekey retired the master key the first one named.
+    for (int attempt = 0;; ++attempt) {
+      require(dir.read(file, key_file::kMaxFileBytes, bytes), NTE_BAD_KEYSET, "key not found");
+      KeyRecord record = key_file::decode(bytes);
+      // Hash-then-verify: the file must belong to this very name.
+      require(record.name == key_name, NTE_BAD_DATA, "file holds a different key name");
+      if (open_private(record) || attempt == 1) {
+        return record;
+      }
+    }
   } catch (const CngError& e) {
     if (e.status() != NTE_BAD_DATA) {
       throw;
@@ -152,7 +165,7 @@ std::vector<KeyListing> KeyStore::list(std::vector<KeyFileIssue>* issues) const 
   if (!dir.is_open()) {
     return out;
   }
-  const auto entries = dir.names(&is_key_file_name);
+  const auto entries = dir.names(&KeyStore::is_key_file_name);
   out.reserve(entries.size());
   SecureBytes buffer;  // reused: one allocation for the whole listing
   for (const auto& entry : entries) {

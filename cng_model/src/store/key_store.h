@@ -14,12 +14,16 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "store/key_record.h"
+#include "store/master_key.h"
 
 namespace cng {
 
@@ -36,6 +40,26 @@ class KeyStore {
  public:
   KeyStore(std::filesystem::path dir, Scope scope);
 
+  // At-rest protection (store/master_key.h): from now on every write seals the private blob
+  // under the scope's master key in the keyring "<dir>.keyring", migrating the store's clear
+  // key files first (on the first write); load() opens sealed blobs. Without it (the platform
+  // provider's store, whose blobs are TPM-wrapped) blobs are written as given.
+  void protect_at_rest();
+  [[nodiscard]] const std::optional<master_key::Keyring>& keyring() const noexcept {
+    return keyring_;
+  }
+  struct ProtectionCounts {
+    unsigned encrypted = 0;
+    unsigned clear = 0;
+  };
+  // How many well-formed key files are sealed / still clear.
+  [[nodiscard]] ProtectionCounts protection_counts() const;
+  // Migrates the store's clear key files now (what the first write does).
+  void migrate() const;
+  // A new master key, every key file re-encrypted under it (the protocol in master_key.h).
+  // NTE_BAD_KEY_STATE (nothing retired) when a key's current master key is unavailable.
+  void rekey() const;
+
   // $CNG_PKCS11_USER_DIR or ${XDG_DATA_HOME:-$HOME/.local/share}/cng-pkcs11 (user);
   // $CNG_PKCS11_MACHINE_DIR or /var/lib/cng-pkcs11 (machine).
   static std::filesystem::path default_dir(Scope scope);
@@ -45,6 +69,8 @@ class KeyStore {
 
   // The file name a key name maps to (also reported as the "Unique Name" property).
   static std::string file_name_for(std::u16string_view key_name);
+  // Whether a directory entry has the shape of a key file's name.
+  static bool is_key_file_name(std::string_view name) noexcept;
 
   // Whether a file is at the key's path (even a corrupt one, which still blocks a create
   // without overwrite until it is removed or overwritten).
@@ -75,8 +101,19 @@ class KeyStore {
   void check_writable() const;
 
  private:
+  // Encodes the record for disk (sealed when protected) and hands the bytes to write, under
+  // the keyring's lock (key_store_at_rest.cpp).
+  void write_record(const KeyRecord& record,
+                    const std::function<void(std::span<const std::uint8_t>)>& write) const;
+  // Opens a sealed private blob in place (or records why it cannot be: private_status).
+  // false: the master key named is gone, maybe retired by a concurrent rekey (read again).
+  bool open_private(KeyRecord& record) const;
+  // Migration under the exclusive keyring lock; returns the current master key.
+  std::shared_ptr<const master_key::MasterKey> migrate_locked() const;
+
   std::filesystem::path dir_;
   Scope scope_;
+  std::optional<master_key::Keyring> keyring_;
 };
 
 // The scope's directory (KeyStore::default_dir), whose own owner and mode guard every store

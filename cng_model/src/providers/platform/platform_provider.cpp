@@ -13,6 +13,7 @@
 #include "providers/algorithm_table.h"
 #include "providers/platform/pcp_properties.h"
 #include "providers/platform/tpm_key.h"
+#include "providers/platform/tpm_sealer.h"
 #include "providers/platform/tss_error.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/software_provider.h"
@@ -193,6 +194,12 @@ class PlatformProvider final : public Provider {
     }
   }
 
+ public:
+  [[nodiscard]] const std::shared_ptr<TpmConnection>& connection() const noexcept {
+    return connection_;
+  }
+
+ private:
   std::shared_ptr<TpmConnection> connection_;
   std::unique_ptr<Provider> software_;  // parses public blobs
 };
@@ -202,6 +209,12 @@ class PlatformProvider final : public Provider {
 std::string default_tcti_config() {
   const char* configured = std::getenv("CNG_PKCS11_TCTI");
   return configured != nullptr && *configured != '\0' ? configured : "device:/dev/tpmrm0";
+}
+
+std::shared_ptr<master_key::TpmSealer> master_key_sealer(Provider& provider) {
+  auto* platform = dynamic_cast<PlatformProvider*>(&provider);
+  require(platform != nullptr, NTE_INVALID_PARAMETER, "not the platform provider");
+  return tpm::make_tpm_sealer(platform->connection());
 }
 
 std::unique_ptr<Provider> make_platform_provider(const std::string& tcti_config) {

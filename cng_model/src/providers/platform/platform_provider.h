@@ -5,6 +5,7 @@
 #include <string>
 
 #include "providers/provider.h"
+#include "store/master_key.h"
 
 namespace cng {
 
@@ -16,5 +17,9 @@ std::string default_tcti_config();
 // initialisation, TPM2_Startup or TPM2_GetCapability fails).
 std::unique_ptr<Provider> make_platform_provider();
 std::unique_ptr<Provider> make_platform_provider(const std::string& tcti_config);
+
+// The sealer of the software keys' master keys on this platform provider's TPM (sharing its
+// connection: one client per TPM). NTE_INVALID_PARAMETER when provider is not one.
+std::shared_ptr<master_key::TpmSealer> master_key_sealer(Provider& provider);
 
 }  // namespace cng

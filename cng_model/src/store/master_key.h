@@ -1,0 +1,177 @@
+// The per-scope master key that encrypts software keys at rest (the DPAPI analogue,
+// shared/DESIGN.md §4), its keyring directory and its protectors.
+//
+// Where: the keyring of a scope is the directory "<scope dir>.keyring" beside the scope's
+// directory (KeyStore::default_dir: $CNG_PKCS11_USER_DIR / $CNG_PKCS11_MACHINE_DIR relocate it
+// too), never inside it: a copy of the key directory alone carries no master key. Directory
+// 0700, files 0600, the store's owner and mode rules (store_dir.h) apply to both.
+//
+// Files in the keyring (each written atomically, store_dir.h):
+//   master-<32 hex key id>   one master key in its protected form (format below)
+//   current                  which master key new writes use, and whether the clear key files
+//                            of the store have all been migrated (format below)
+//   lock                     flock: writers of key files hold it shared, migration and rekey
+//                            exclusive (so no key is written under a master key being retired)
+//
+// Master key file, version 1 (little-endian; bytes = u32 length + bytes):
+//   magic "CNGMKEY\x1a" | u16 version = 1 | u16 flags = 0 | u32 total length
+//   bytes key_id (16) | u32 protector | bytes payload | SHA-256 of everything before it
+//   payload by protector:
+//     kFile       the 32 key bytes (the file's 0600 mode is the only protection)
+//     kTpmSealed  TPM2B_PUBLIC || TPM2B_PRIVATE of a TPM2 sealed data object (keyedhash,
+//                 no sign/decrypt attributes, userWithAuth, empty auth) created under the
+//                 platform provider's storage primary; unsealed with TPM2_Unseal
+//     kKek        nonce (12) || AES-256-GCM(KEK, key bytes) (32) || tag (16); the AAD is
+//                 "CNGMKEY-KEK-v1" || key_id. The KEK (32 bytes) comes from the scope's PIN.
+// Current file, version 1: magic "CNGMCUR\x1a" | header | bytes key_id (16) | u32 migrated (0/1)
+//   | SHA-256.
+//
+// Rekey protocol (crash-safe: a SIGKILL at any point leaves every key loadable):
+//   1. exclusive lock; draw a new master key K2 (fresh id) and write master-<id2>, protected as
+//      the current key is (create-exclusive, fsynced). K1 stays.
+//   2. re-encrypt every key file under K2, each rewritten atomically (replace-existing): a file
+//      names the key id it was written under, so a mix of K1 and K2 files all load.
+//   3. rewrite "current" to id2 (atomic): new writes use K2.
+//   4. delete every master-<id> other than id2 (no key file references it any more: steps 2-3
+//      ran under the exclusive lock). A crash before 4 leaves an unused master file, deleted
+//      by the next rekey.
+// Migration (first write to a store whose "current" is absent or not migrated): under the
+// exclusive lock, create the master key if absent ("current" with migrated = 0), rewrite each
+// clear key file encrypted (atomically, one by one), then set migrated = 1. Clear files load
+// throughout; an interrupted migration resumes on the next write.
+//
+// In memory: an unprotected master key lives only in a MasterKey (a page of its own, zeroized,
+// madvise(MADV_DONTDUMP) where supported: store/secret_page.h), cached per process by
+// (keyring, key id).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/secure_bytes.h"
+
+namespace cng::master_key {
+
+inline constexpr std::size_t kKeyBytes = 32;    // AES-256
+inline constexpr std::size_t kKeyIdBytes = 16;  // random
+inline constexpr std::size_t kKekBytes = 32;    // the PIN-derived key-encryption key
+using KeyId = std::array<std::uint8_t, kKeyIdBytes>;
+
+enum class Protector : std::uint32_t { kFile = 1, kTpmSealed = 2, kKek = 3 };
+
+// "file", "tpm-sealed", "pin" (cngkey status).
+const char* protector_name(Protector p) noexcept;
+
+// An unprotected master key: 32 bytes in a non-dumpable, zeroized page.
+class MasterKey {
+ public:
+  virtual ~MasterKey() = default;
+  [[nodiscard]] virtual const KeyId& id() const noexcept = 0;
+  [[nodiscard]] virtual std::span<const std::uint8_t, kKeyBytes> bytes() const noexcept = 0;
+};
+
+// Seals and unseals master keys to a TPM (implemented by the platform provider, which owns the
+// TPM connection and the storage primary). Installed once per process when a TPM answers.
+class TpmSealer {
+ public:
+  virtual ~TpmSealer() = default;
+  // TPM2B_PUBLIC || TPM2B_PRIVATE of a sealed data object holding secret.
+  [[nodiscard]] virtual Bytes seal(std::span<const std::uint8_t> secret) = 0;
+  // The sealed secret; NTE_BAD_KEY_STATE when this TPM cannot unseal it (another TPM).
+  [[nodiscard]] virtual SecureBytes unseal(std::span<const std::uint8_t> sealed) = 0;
+};
+// How the keyring reaches the TPM: factory is called once per process, the first time a
+// master key is created or a sealed one is opened, and returns the sealer of the TPM on the
+// configured TCTI, or nullptr when none answers (then new master keys use the file protector).
+void set_tpm_sealer_factory(std::function<std::shared_ptr<TpmSealer>()> factory);
+
+// What `cngkey status` shows about a scope.
+struct Status {
+  std::optional<KeyId> current;  // nullopt: no master key yet (the store is still clear)
+  Protector protector = Protector::kFile;
+  std::filesystem::path file;  // the current master key's file
+  bool migrated = false;
+  bool unlocked = false;  // the current master key is available in this process
+};
+
+// The "current" file: the master key new writes use, and whether migration finished.
+struct CurrentKey {
+  KeyId id{};
+  bool migrated = false;
+};
+
+// One scope's keyring. Cheap to construct; every method does its own I/O. Thread-safe.
+class Keyring {
+ public:
+  // The keyring of a scope directory: "<scope dir>.keyring".
+  static std::filesystem::path dir_for(const std::filesystem::path& scope_dir);
+  explicit Keyring(std::filesystem::path dir);
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
+
+  [[nodiscard]] Status status() const;
+  // The "current" file; nullopt when the keyring has no master key yet.
+  [[nodiscard]] std::optional<CurrentKey> current() const;
+  // The master key named id (from the process cache, else its file). NTE_BAD_KEY_STATE with a
+  // cause when it is missing (store moved without its keyring), sealed to another TPM, or
+  // PIN-protected and not unlocked; NTE_PERM when its file is not trusted.
+  [[nodiscard]] std::shared_ptr<const MasterKey> get(const KeyId& id) const;
+  // The current master key, creating it (TPM-sealed when a sealer is installed, else file)
+  // when the keyring has none. Does not migrate (KeyStore does, see above). The caller holds
+  // the exclusive lock when it may create (as for set_migrated, begin_rekey, commit_rekey).
+  [[nodiscard]] std::shared_ptr<const MasterKey> current_or_create() const;
+  // Marks the current master key's store as fully migrated.
+  void set_migrated() const;
+  // Writes a new master key (protected as the current one) and returns it; "current" is not
+  // changed (rekey steps 1 and 3 are separate: see commit_rekey).
+  [[nodiscard]] std::shared_ptr<const MasterKey> begin_rekey() const;
+  // Rekey steps 3 and 4: current := id (migrated), other master files deleted.
+  void commit_rekey(const KeyId& id) const;
+
+  // PIN protection (the KEK is derived from the scope's PIN by the caller). The current master
+  // key (created if absent) is rewrapped under kek: its file is replaced atomically by a kKek
+  // one (the clear or sealed form is gone). Keys need no re-encryption.
+  void protect_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
+  // Unwraps every kKek master key of the keyring into the process cache. NTE_INCORRECT_PASSWORD
+  // when kek does not open the current one (nothing cached).
+  void unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
+  // Forgets this keyring's unprotected master keys in this process (logout).
+  void lock() const;
+  // The scope's PIN is removed: the current kKek master key (unlocked in this process) is
+  // rewrapped as a new master key would be (TPM-sealed when a sealer is installed, else the
+  // file protector), its file replaced atomically; the KEK is forgotten. No-op unless kKek.
+  void remove_kek_protection() const;
+
+  // The advisory lock of the keyring (rekey and migration exclusive, writers shared).
+  class Lock;
+  [[nodiscard]] std::unique_ptr<Lock> acquire(bool exclusive) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+class Keyring::Lock {
+ public:
+  explicit Lock(int fd) noexcept : fd_(fd) {}
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+  ~Lock();
+
+ private:
+  int fd_;
+};
+
+// AES-256-GCM with a fresh 96-bit nonce: nonce || ciphertext || tag (16).
+SecureBytes seal(std::span<const std::uint8_t, kKeyBytes> key, std::span<const std::uint8_t> plain,
+                 std::span<const std::uint8_t> aad);
+// The inverse; NTE_BAD_DATA when the tag does not verify (wrong key, name or header).
+SecureBytes open(std::span<const std::uint8_t, kKeyBytes> key, std::span<const std::uint8_t> sealed,
+                 std::span<const std::uint8_t> aad);
+
+}  // namespace cng::master_key
