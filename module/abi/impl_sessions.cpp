@@ -26,12 +26,29 @@ namespace p11::impl {
 
 namespace {
 
+// The user left the slot: logs its scope out of NCrypt (which forgets the scope's unwrapped
+// master key) unless another slot of the same scope (the other provider's) still has the user
+// logged in. Called without any slot lock held (each slot is locked in turn).
+void scope_logout(ModuleState& state, const SlotState& left) {
+  for (const auto& other : state.slots()) {
+    if (other.get() == &left || other->slot->scope_flag() != left.slot->scope_flag()) {
+      continue;
+    }
+    const std::lock_guard lock(*other->mutex);
+    if (other->login == LoginState::kUser) {
+      return;
+    }
+  }
+  slots::pin_logout(*left.slot);
+}
+
 // Removes a session whose mutex the caller holds: ends its operations, drops its session
 // objects, takes it out of the table and the slot's counters.
 void close_locked(ModuleState& state, Session& session) {
   SlotState& slot = state.slot(session.slot_id());
   session.closed = true;
   session.end_all();
+  bool user_left = false;
   {
     const std::lock_guard lock(*slot.mutex);
     --slot.session_count;
@@ -39,13 +56,14 @@ void close_locked(ModuleState& state, Session& session) {
       --slot.rw_session_count;
     }
     if (slot.session_count == 0) {
-      if (slot.login == LoginState::kUser) {
-        slots::pin_logout(*slot.slot);
-      }
+      user_left = slot.login == LoginState::kUser;
       slot.login = LoginState::kPublic;
       slot.user_pin.reset();
     }
     state.sessions().erase(session.handle());
+  }
+  if (user_left) {
+    scope_logout(state, slot);
   }
   // Last, so the session is gone even if dropping its objects reports an error.
   slot.objects->close_session(session.handle());
@@ -184,13 +202,17 @@ void login_user(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8
 
 void logout(ModuleState& state, Session& session) {
   SlotState& slot = state.slot(session.slot_id());
-  const std::lock_guard lock(*slot.mutex);
-  require(slot.login != LoginState::kPublic, CKR_USER_NOT_LOGGED_IN, "not logged in");
-  if (slot.login == LoginState::kUser) {
-    slots::pin_logout(*slot.slot);
+  bool user_left = false;
+  {
+    const std::lock_guard lock(*slot.mutex);
+    require(slot.login != LoginState::kPublic, CKR_USER_NOT_LOGGED_IN, "not logged in");
+    user_left = slot.login == LoginState::kUser;
+    slot.login = LoginState::kPublic;
+    slot.user_pin.reset();
   }
-  slot.login = LoginState::kPublic;
-  slot.user_pin.reset();
+  if (user_left) {
+    scope_logout(state, slot);
+  }
 }
 
 SessionContext context_of(ModuleState& state, const Session& session) {

@@ -140,8 +140,10 @@ TEST_F(Sessions, RefusedFunctionsByDecision) {
   CK_BYTE buf[8] = {};
   CK_ULONG len = sizeof buf;
   EXPECT_EQ(p11->C_InitToken(0, nullptr, 0, nullptr), CKR_FUNCTION_NOT_SUPPORTED);
-  EXPECT_EQ(p11->C_InitPIN(h, nullptr, 0), CKR_FUNCTION_NOT_SUPPORTED);
-  EXPECT_EQ(p11->C_SetPIN(h, nullptr, 0, nullptr, 0), CKR_FUNCTION_NOT_SUPPORTED);
+  // Implemented (the optional scope PIN): C_InitPIN needs the R/W SO functions state, C_SetPIN
+  // a PIN to change (PKCS#11 3.0 §5.6).
+  EXPECT_EQ(p11->C_InitPIN(h, nullptr, 0), CKR_USER_NOT_LOGGED_IN);
+  EXPECT_EQ(p11->C_SetPIN(h, nullptr, 0, nullptr, 0), CKR_USER_PIN_NOT_INITIALIZED);
   EXPECT_EQ(p11->C_GetOperationState(h, buf, &len), CKR_FUNCTION_NOT_SUPPORTED);
   EXPECT_EQ(p11->C_GetFunctionStatus(h), CKR_FUNCTION_NOT_PARALLEL);
   EXPECT_EQ(p11->C_CancelFunction(h), CKR_FUNCTION_NOT_PARALLEL);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "store/key_file.h"
@@ -261,7 +262,8 @@ TEST(SecretPageTest, IsExcludedFromCoreDumpsAndZeroed) {
 // Forks a child running body in a loop, kills it after a random delay, repeats; after each
 // kill every key must load with its original private blob.
 void kill_loop(const StoreEnv& env, int iterations, int max_delay_us,
-               const std::function<void()>& body, const std::vector<KeyRecord>& keys) {
+               const std::function<void()>& body, const std::vector<KeyRecord>& keys,
+               const std::function<void()>& after_each_kill = {}) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> delay_us(0, max_delay_us);
   for (int i = 0; i < iterations; ++i) {
@@ -283,6 +285,9 @@ void kill_loop(const StoreEnv& env, int iterations, int max_delay_us,
       ASSERT_EQ(loaded.private_status, 0) << loaded.private_cause << " after kill " << i;
       ASSERT_TRUE(loaded.private_blob == key.private_blob) << "after kill " << i;
     }
+    if (after_each_kill) {
+      after_each_kill();
+    }
   }
 }
 
@@ -292,8 +297,18 @@ TEST_F(AtRestTest, KilledRekeysLeaveEveryKeyLoadable) {
     keys.push_back(sample_record(u"kr" + nth(u'a', i), 2000, i));
     store().store(keys.back(), false);
   }
-  kill_loop(
-      env_, 40, 20000, [&] { store().rekey(); }, keys);
+  // Kills that left key files under two master keys: the kill landed inside step 2.
+  int mixed = 0;
+  const auto count_mixed = [&] {
+    std::set<master_key::KeyId> ids;
+    for (const auto& key : keys) {
+      ids.insert(key_file::decode(read_file(file_of(key.name))).master_key_id);
+    }
+    mixed += ids.size() > 1 ? 1 : 0;
+  };
+  const auto rekey = [&] { store().rekey(); };
+  kill_loop(env_, 40, 20000, rekey, keys, count_mixed);
+  EXPECT_GT(mixed, 0) << "no kill landed inside a rekey";
   store().rekey();  // a later rekey finishes and leaves one master key
   EXPECT_EQ(entries(keyring_dir()).size(), 3u);
 }
@@ -326,8 +341,8 @@ TEST_F(AtRestTest, KilledMigrationsLeaveEveryKeyLoadable) {
       clear.store(key, false);
     }
     // The child also pays for fork and the first keyring setup: a little more than full_us.
-    kill_loop(
-        env_, 1, full_us + full_us / 2 + 1000, [&] { store().migrate(); }, keys);
+    const auto migrate = [&] { store().migrate(); };
+    kill_loop(env_, 1, full_us + full_us / 2 + 1000, migrate, keys);
     const auto counts = store().protection_counts();
     partial += counts.encrypted > 0 && counts.clear > 0 ? 1 : 0;
   }

@@ -17,9 +17,10 @@ struct LoginTable {
   std::array<std::optional<SecureBytes>, 2> kek;
 };
 
+// A function-local static (not leaked): the library may be unloaded and loaded many times.
 LoginTable& table() {
-  static auto* const instance = new LoginTable;  // never destroyed: usable from atexit
-  return *instance;
+  static LoginTable instance;
+  return instance;
 }
 
 std::size_t index(Scope scope) { return scope == Scope::kMachine ? 1 : 0; }
