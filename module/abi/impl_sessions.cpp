@@ -10,8 +10,13 @@
 //     While the SO is logged in, read-only sessions cannot be opened
 //     (CKR_SESSION_READ_WRITE_SO_EXISTS).
 //     What the SO may do beyond the user: set CKA_TRUSTED to TRUE (objects/template_rules.h).
-//   CKU_CONTEXT_SPECIFIC: no operation ever needs re-authentication, so
-//     CKR_OPERATION_NOT_INITIALIZED.
+//   CKU_CONTEXT_SPECIFIC (PKCS#11 3.0 §5.5, §5.13): the login of ONE operation on a
+//     CKA_ALWAYS_AUTHENTICATE key, between its C_*Init and the C_* that uses the key; the
+//     operation uses it up. The PIN goes to NCrypt (mechanisms/ncrypt_private_ops.h,
+//     ContextAuth), which checks it: CKR_PIN_INCORRECT / CKR_PIN_LOCKED. Without an active
+//     operation that waits for it: CKR_OPERATION_NOT_INITIALIZED. Without it the operation's
+//     C_Sign / C_Decrypt gets CKR_USER_NOT_LOGGED_IN (NCrypt's NTE_SILENT_CONTEXT). The user
+//     login state is unchanged by it.
 // Closing the last session of a slot logs the application out of it.
 #include <mutex>
 
@@ -53,6 +58,7 @@ void close_locked(ModuleState& state, Session& session) {
     if (slot.session_count == 0) {
       user_left = slot.login == LoginState::kUser;
       slot.login = LoginState::kPublic;
+      slot.user_pin.reset();
     }
     state.sessions().erase(session.handle());
   }
@@ -73,6 +79,20 @@ CK_STATE session_state(LoginState login, bool read_write) {
       break;
   }
   return read_write ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+}
+
+// The session's operation that waits for a context-specific login gets the PIN.
+void context_login(Session& session, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len) {
+  for (const OpKind kind : {OpKind::kSign, OpKind::kDecrypt, OpKind::kVerify, OpKind::kEncrypt}) {
+    if (session.has_active(kind)) {
+      Operation& operation = *session.active(kind).operation;
+      if (operation.needs_context_login()) {
+        operation.context_login({pin, pin == nullptr ? 0 : static_cast<std::size_t>(pin_len)});
+        return;
+      }
+    }
+  }
+  fail(CKR_OPERATION_NOT_INITIALIZED, "no active operation needs a context-specific login");
 }
 
 }  // namespace
@@ -151,6 +171,11 @@ void login(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_
     const std::lock_guard lock(*slot.mutex);
     check_free();
     slot.login = LoginState::kUser;
+    slot.user_pin = std::make_shared<const SecretBytes>(pin, pin + pin_len);
+    return;
+  }
+  if (user == CKU_CONTEXT_SPECIFIC) {
+    context_login(session, pin, pin_len);
     return;
   }
   const std::lock_guard lock(*slot.mutex);
@@ -164,8 +189,6 @@ void login(ModuleState& state, Session& session, CK_USER_TYPE user, CK_UTF8CHAR_
               "the slot has read-only sessions");
       slot.login = LoginState::kSecurityOfficer;
       return;
-    case CKU_CONTEXT_SPECIFIC:
-      fail(CKR_OPERATION_NOT_INITIALIZED, "no operation needs context-specific login");
     default:
       fail(CKR_USER_TYPE_INVALID, "unknown user type");
   }
@@ -185,6 +208,7 @@ void logout(ModuleState& state, Session& session) {
     require(slot.login != LoginState::kPublic, CKR_USER_NOT_LOGGED_IN, "not logged in");
     user_left = slot.login == LoginState::kUser;
     slot.login = LoginState::kPublic;
+    slot.user_pin.reset();
   }
   if (user_left) {
     scope_logout(state, slot);
@@ -197,6 +221,9 @@ SessionContext context_of(ModuleState& state, const Session& session) {
   const std::lock_guard lock(*slot.mutex);
   context.security_officer = slot.login == LoginState::kSecurityOfficer;
   context.private_hidden = slot.pin_set && slot.login != LoginState::kUser;
+  if (slot.login == LoginState::kUser) {
+    context.user_pin = slot.user_pin;
+  }
   return context;
 }
 

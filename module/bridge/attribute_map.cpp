@@ -71,7 +71,10 @@ constexpr std::array kAttributes = {
     ROW(CKA_DESTROYABLE, K::kBool, S::kCustom, u"Destroyable", 0, "Destroyable"),
     ROW(CKA_EC_PARAMS, K::kBytes, S::kAlgorithm, nullptr, 0, nullptr),
     ROW(CKA_EC_POINT, K::kBytes, S::kPublicBlob, nullptr, 0, nullptr),
-    ROW(CKA_ALWAYS_AUTHENTICATE, K::kBool, S::kCustom, u"AlwaysAuthenticate", 0, nullptr),
+    // Per-use authentication ⇄ a UI-protected CNG key (cng_model key_auth.h): PROTECT_KEY is
+    // what TRUE sets; a key FORCE_HIGH-protected by another tool reads TRUE as well.
+    ROW(CKA_ALWAYS_AUTHENTICATE, K::kBool, S::kUiPolicy, nullptr,
+        NCRYPT_UI_PROTECT_KEY_FLAG | NCRYPT_UI_FORCE_HIGH_PROTECTION_FLAG, nullptr),
     ROW(CKA_WRAP_WITH_TRUSTED, K::kBool, S::kCustom, u"WrapWithTrusted", 0, nullptr),
     ROW(CKA_WRAP_TEMPLATE, K::kAttributes, S::kCustom, u"WrapTemplate", 0, nullptr),
     ROW(CKA_UNWRAP_TEMPLATE, K::kAttributes, S::kCustom, u"UnwrapTemplate", 0, nullptr),

@@ -44,6 +44,7 @@ enum class CngSource : std::uint8_t {
   kPublicBlob,    // the exported BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB
   kPrivateBlob,   // the exported RSAFULLPRIVATE / ECCPRIVATE blob (sensitive)
   kUniqueName,    // "Unique Name" (persisted keys), a generated id for ephemeral keys
+  kUiPolicy,      // "UI Policy": TRUE when dwFlags has a bit of usage_bit (private keys)
   kNone,          // not over CNG (certificates, secret keys: held by the object layer)
 };
 
@@ -52,8 +53,10 @@ struct AttributeInfo {
   const char* name;  // "CKA_LABEL"
   ValueKind kind;
   CngSource source;
-  const char16_t* custom;     // custom property suffix ("Label" -> "PKCS11 Label") or null
-  DWORD usage_bit;            // for kKeyUsage
+  const char16_t* custom;  // custom property suffix ("Label" -> "PKCS11 Label") or null
+  // kKeyUsage: the bit of "Key Usage". kUiPolicy: the NCRYPT_UI_POLICY dwFlags bits that read
+  // as TRUE; TRUE at creation sets the lowest of them.
+  DWORD usage_bit;
   const char* cert_property;  // certificate store property name, or null (not persisted)
 };
 

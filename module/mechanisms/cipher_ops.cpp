@@ -76,6 +76,9 @@ class DecryptOperation final : public Operation {
         family_(family),
         label_(label.begin(), label.end()),
         k_(modulus_bytes) {
+    if (key.always_authenticate) {
+      auth_ = std::make_unique<ContextAuth>(key.ncrypt_key, key.handle_lock);
+    }
     if (family == Family::kRsaOaep) {
       oaep_.pszAlgId = hash_spec(oaep_hash).cng_alg_id;
       oaep_.pbLabel = label_.empty() ? nullptr : label_.data();
@@ -113,7 +116,7 @@ class DecryptOperation final : public Operation {
     } else if (family_ == Family::kRsaX509) {
       flags = NCRYPT_NO_PADDING_FLAG;
     }
-    ncrypt_decrypt(key_, flags, padding_info, data, k_, result_);
+    ncrypt_decrypt(key_, flags, padding_info, data, k_, result_, auth_.get());
     if (family_ == Family::kRsaX509 && result_.size() < k_) {
       // Raw RSA output is the whole k-byte block, leading zeros included.
       result_.insert(result_.begin(), k_ - result_.size(), 0);
@@ -124,9 +127,18 @@ class DecryptOperation final : public Operation {
 
   [[nodiscard]] bool multi_part() const noexcept override { return false; }
 
+  [[nodiscard]] bool needs_context_login() const noexcept override {
+    return auth_ != nullptr && !done_ && auth_->waiting();
+  }
+  void context_login(std::span<const std::uint8_t> pin) override {
+    require(needs_context_login(), CKR_OPERATION_NOT_INITIALIZED, "no context login needed");
+    auth_->login(pin);
+  }
+
  private:
   NCRYPT_KEY_HANDLE key_;
   std::shared_ptr<const void> key_owner_;  // keeps key_ open until the operation ends
+  std::unique_ptr<ContextAuth> auth_;      // CKA_ALWAYS_AUTHENTICATE keys
   Family family_;
   std::vector<std::uint8_t> label_;
   BCRYPT_OAEP_PADDING_INFO oaep_{nullptr, nullptr, 0};

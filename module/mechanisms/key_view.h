@@ -41,6 +41,8 @@ struct KeyView {
   bool can_derive = false;
   bool can_wrap = false;
   bool can_unwrap = false;
+  // CKA_ALWAYS_AUTHENTICATE: each private operation needs C_Login(CKU_CONTEXT_SPECIFIC).
+  bool always_authenticate = false;
   // CKA_ALLOWED_MECHANISMS; empty means any.
   std::vector<CK_MECHANISM_TYPE> allowed_mechanisms;
 };

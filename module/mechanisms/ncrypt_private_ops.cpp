@@ -2,9 +2,12 @@
 
 #include <openssl/crypto.h>
 
+#include <cstring>
 #include <limits>
+#include <mutex>
 
 #include "bridge/status_map.h"
+#include "bridge/utf.h"
 
 namespace p11::mech {
 
@@ -20,7 +23,61 @@ DWORD dword_size(std::size_t size, CK_RV rv) {
   return static_cast<DWORD>(size);
 }
 
+// Runs op under auth's login when there is one.
+void with_auth(ContextAuth* auth, const std::function<void()>& op) {
+  if (auth == nullptr) {
+    op();
+  } else {
+    auth->run(op);
+  }
+}
+
 }  // namespace
+
+void ContextAuth::set_pin(const SecretBytes* utf16) const {
+  // NCryptSetProperty takes a non-const PBYTE but never writes through it.
+  const SECURITY_STATUS status =
+      utf16 == nullptr
+          ? NCryptSetProperty(key_, NCRYPT_PIN_PROPERTY, nullptr, 0, 0)
+          : NCryptSetProperty(key_, NCRYPT_PIN_PROPERTY, const_cast<PBYTE>(utf16->data()),
+                              static_cast<DWORD>(utf16->size()), 0);
+  check_status(status, NcryptContext::kGeneral, "NCryptSetProperty(NCRYPT_PIN_PROPERTY)");
+}
+
+void ContextAuth::login(std::span<const std::uint8_t> utf8_pin) {
+  std::optional<std::u16string> text =
+      utf8_to_utf16({reinterpret_cast<const char*>(utf8_pin.data()), utf8_pin.size()});
+  require(text.has_value(), CKR_PIN_INCORRECT, "the PIN is not UTF-8");
+  SecretBytes utf16((text->size() + 1) * sizeof(char16_t), 0);
+  std::memcpy(utf16.data(), text->data(), text->size() * sizeof(char16_t));
+  OPENSSL_cleanse(text->data(), text->size() * sizeof(char16_t));
+  {
+    const std::lock_guard lock(*lock_);
+    set_pin(&utf16);  // NCrypt's check: a wrong PIN fails here
+    set_pin(nullptr);
+  }
+  pin_ = std::move(utf16);
+}
+
+void ContextAuth::run(const std::function<void()>& private_operation) {
+  std::optional<SecretBytes> pin = std::move(pin_);
+  pin_.reset();  // used up, whatever the operation's outcome
+  const std::lock_guard lock(*lock_);
+  if (pin) {
+    set_pin(&*pin);
+  }
+  try {
+    private_operation();
+  } catch (...) {
+    if (pin) {
+      (void)NCryptSetProperty(key_, NCRYPT_PIN_PROPERTY, nullptr, 0, 0);
+    }
+    throw;
+  }
+  if (pin) {
+    set_pin(nullptr);
+  }
+}
 
 std::vector<std::uint8_t> NcryptSigner::sign(std::span<const std::uint8_t> input) const {
   BCRYPT_PKCS1_PADDING_INFO pkcs1{hash_alg_id};
@@ -46,9 +103,12 @@ std::vector<std::uint8_t> NcryptSigner::sign(std::span<const std::uint8_t> input
   }
   std::vector<std::uint8_t> signature(signature_size);
   DWORD written = 0;
-  const SECURITY_STATUS status = NCryptSignHash(
-      key, padding_info, input_ptr(input), dword_size(input.size(), CKR_DATA_LEN_RANGE),
-      signature.data(), static_cast<DWORD>(signature.size()), &written, flags);
+  SECURITY_STATUS status = ERROR_SUCCESS;
+  const DWORD input_size = dword_size(input.size(), CKR_DATA_LEN_RANGE);
+  with_auth(auth.get(), [&] {
+    status = NCryptSignHash(key, padding_info, input_ptr(input), input_size, signature.data(),
+                            static_cast<DWORD>(signature.size()), &written, flags);
+  });
   check_status(status, NcryptContext::kSign, "NCryptSignHash");
   require(written <= signature.size(), CKR_GENERAL_ERROR, "NCryptSignHash overran its buffer");
   signature.resize(written);
@@ -61,9 +121,11 @@ std::vector<std::uint8_t> NcryptSigner::sign_raw(std::span<const std::uint8_t> i
   std::copy(input.begin(), input.end(), block.end() - static_cast<std::ptrdiff_t>(input.size()));
   std::vector<std::uint8_t> out(signature_size);
   DWORD written = 0;
-  const SECURITY_STATUS status =
-      NCryptDecrypt(key, block.data(), static_cast<DWORD>(block.size()), nullptr, out.data(),
-                    static_cast<DWORD>(out.size()), &written, NCRYPT_NO_PADDING_FLAG);
+  SECURITY_STATUS status = ERROR_SUCCESS;
+  with_auth(auth.get(), [&] {
+    status = NCryptDecrypt(key, block.data(), static_cast<DWORD>(block.size()), nullptr, out.data(),
+                           static_cast<DWORD>(out.size()), &written, NCRYPT_NO_PADDING_FLAG);
+  });
   OPENSSL_cleanse(block.data(), block.size());
   if (status == NTE_INVALID_PARAMETER || status == NTE_BAD_DATA) {
     fail(CKR_DATA_INVALID, "raw RSA input is not below the modulus");
@@ -78,12 +140,15 @@ std::vector<std::uint8_t> NcryptSigner::sign_raw(std::span<const std::uint8_t> i
 
 void ncrypt_decrypt(NCRYPT_KEY_HANDLE key, DWORD flags, void* padding_info,
                     std::span<const std::uint8_t> input, std::size_t max_output,
-                    std::vector<std::uint8_t>& out) {
+                    std::vector<std::uint8_t>& out, ContextAuth* auth) {
   out.assign(max_output, 0);
   DWORD written = 0;
-  const SECURITY_STATUS status =
-      NCryptDecrypt(key, input_ptr(input), dword_size(input.size(), CKR_ENCRYPTED_DATA_LEN_RANGE),
-                    padding_info, out.data(), static_cast<DWORD>(out.size()), &written, flags);
+  SECURITY_STATUS status = ERROR_SUCCESS;
+  const DWORD input_size = dword_size(input.size(), CKR_ENCRYPTED_DATA_LEN_RANGE);
+  with_auth(auth, [&] {
+    status = NCryptDecrypt(key, input_ptr(input), input_size, padding_info, out.data(),
+                           static_cast<DWORD>(out.size()), &written, flags);
+  });
   if (status != ERROR_SUCCESS) {
     OPENSSL_cleanse(out.data(), out.size());
     out.clear();

@@ -72,6 +72,13 @@ class Operation {
   // (exact for encrypt; for decrypt an upper bound until a result exists, then exact).
   // Default: output_size() (the RSA mechanisms' size does not depend on the input).
   [[nodiscard]] virtual std::size_t one_shot_output_size(std::size_t input_len) const;
+
+  // CKA_ALWAYS_AUTHENTICATE (PKCS#11 3.0 §5.5): true while the operation's key waits for
+  // C_Login(CKU_CONTEXT_SPECIFIC). Only private-key operations on such a key say so.
+  [[nodiscard]] virtual bool needs_context_login() const noexcept { return false; }
+  // C_Login(CKU_CONTEXT_SPECIFIC) for this operation (the PIN is checked through NCrypt:
+  // CKR_PIN_INCORRECT, CKR_PIN_LOCKED). Default: CKR_OPERATION_NOT_INITIALIZED.
+  virtual void context_login(std::span<const std::uint8_t> pin);
 };
 
 enum class OpKind { kSign, kVerify, kEncrypt, kDecrypt, kDigest };

@@ -82,6 +82,14 @@ class SignOperation final : public Operation {
 
   [[nodiscard]] bool multi_part() const noexcept override { return hasher_.has_value(); }
 
+  [[nodiscard]] bool needs_context_login() const noexcept override {
+    return signer_.auth != nullptr && signer_.auth->waiting();
+  }
+  void context_login(std::span<const std::uint8_t> pin) override {
+    require(needs_context_login(), CKR_OPERATION_NOT_INITIALIZED, "no context login needed");
+    signer_.auth->login(pin);
+  }
+
  private:
   NcryptSigner signer_;
   std::shared_ptr<const void> key_owner_;  // keeps signer_.key open until the operation ends
@@ -205,6 +213,9 @@ std::unique_ptr<Operation> make_sign(const MechanismSpec& spec, const SignatureS
   signer.key = key.ncrypt_key;
   signer.padding = scheme.padding;
   signer.salt_len = scheme.salt_len;
+  if (key.always_authenticate) {
+    signer.auth = std::make_shared<ContextAuth>(key.ncrypt_key, key.handle_lock);
+  }
   std::span<const std::uint8_t> prefix;
   if (scheme.padding == SignPadding::kEcdsa) {
     signer.max_ecdsa_input = bytes_of(key.bits);

@@ -22,6 +22,10 @@ std::size_t Operation::one_shot_output_size(std::size_t /*input_len*/) const {
   return output_size();
 }
 
+void Operation::context_login(std::span<const std::uint8_t> /*pin*/) {
+  fail(CKR_OPERATION_NOT_INITIALIZED, "the operation needs no context-specific login");
+}
+
 void Operation::verify_final(std::span<const std::uint8_t> /*signature*/) {
   fail(CKR_GENERAL_ERROR, "not a verify operation");
 }

@@ -1,5 +1,7 @@
 #include "objects/key_factory.h"
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <cstring>
 #include <functional>
@@ -50,11 +52,46 @@ DWORD usage_bits(const AttrMap& priv, const KeyTypeDescriptor& type) {
   return usage;
 }
 
+// The UI policy the kUiPolicy rows of the attribute table ask for (CKA_ALWAYS_AUTHENTICATE),
+// set before finalize; none when no such attribute is TRUE. On a slot whose device checks a
+// key's PIN (the TPM), the key also gets the user's login PIN (CKR_USER_NOT_LOGGED_IN without
+// a login) as NCRYPT_PIN_PROPERTY: its TPM authValue, which the TPM checks at each use. On the
+// software slots the PIN is checked by cng_model: the scope's PIN, or consent without one.
+void set_ui_policy(const SlotContext& slot, NCRYPT_KEY_HANDLE h, const AttrMap& priv) {
+  DWORD flags = 0;
+  for (const bridge::AttributeInfo& info : bridge::all_attributes()) {
+    if (info.source == bridge::CngSource::kUiPolicy && attr_true(priv, info.type)) {
+      flags |= info.usage_bit & (~info.usage_bit + 1);  // the lowest bit
+    }
+  }
+  if (flags == 0) {
+    return;
+  }
+  NCRYPT_UI_POLICY policy{1, flags, nullptr, nullptr, nullptr};
+  Bytes value(sizeof policy);
+  std::memcpy(value.data(), &policy, sizeof policy);
+  bridge::set_property(h, NCRYPT_UI_POLICY_PROPERTY, value, 0, NcryptContext::kKeyGen);
+  if (!slot.device_checks_key_pin) {
+    return;
+  }
+  require(slot.user_pin != nullptr, CKR_USER_NOT_LOGGED_IN,
+          "a CKA_ALWAYS_AUTHENTICATE key of this slot takes the user's login PIN");
+  const std::string_view text(reinterpret_cast<const char*>(slot.user_pin->data()),
+                              slot.user_pin->size());
+  std::optional<std::u16string> pin = utf8_to_utf16(text);
+  require(pin.has_value(), CKR_PIN_INVALID, "the login PIN is not UTF-8");
+  SecretBytes utf16((pin->size() + 1) * sizeof(char16_t), 0);
+  std::memcpy(utf16.data(), pin->data(), pin->size() * sizeof(char16_t));
+  OPENSSL_cleanse(pin->data(), pin->size() * sizeof(char16_t));
+  bridge::set_property(h, NCRYPT_PIN_PROPERTY, utf16, 0, NcryptContext::kKeyGen);
+}
+
 // Sets the creation-time properties and (persisted keys) the custom properties, then
 // finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
 // properties go in before finalize so the key file is written once.
-bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, const KeyTypeDescriptor& type,
-                            const AttrMap& priv, const AttrMap& pub, DWORD length_bits) {
+bool configure_and_finalize(const SlotContext& slot, NCRYPT_KEY_HANDLE h, bool persisted,
+                            const KeyTypeDescriptor& type, const AttrMap& priv, const AttrMap& pub,
+                            DWORD length_bits) {
   if (length_bits != 0) {
     bridge::set_dword_property(h, NCRYPT_LENGTH_PROPERTY, length_bits, 0, NcryptContext::kKeyGen);
   }
@@ -62,6 +99,7 @@ bool configure_and_finalize(NCRYPT_KEY_HANDLE h, bool persisted, const KeyTypeDe
                              NcryptContext::kKeyGen);
   bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(priv, type), 0,
                              NcryptContext::kKeyGen);
+  set_ui_policy(slot, h, priv);
   if (persisted) {
     write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, priv);
     write_custom_properties(h, CKO_PUBLIC_KEY, type.key_type, pub);
@@ -132,10 +170,9 @@ void pair_attributes(AttrMap& priv, AttrMap& pub, const AttrMap& priv_tmpl,
 }
 
 void reject_unsupported_true(const AttrMap& attrs) {
-  for (const CK_ATTRIBUTE_TYPE type :
-       {CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER, CKA_ALWAYS_AUTHENTICATE}) {
+  for (const CK_ATTRIBUTE_TYPE type : {CKA_SIGN_RECOVER, CKA_VERIFY_RECOVER}) {
     if (attr_true(attrs, type)) {
-      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG keys have no sign/verify-recover or per-use login");
+      fail(CKR_ATTRIBUTE_VALUE_INVALID, "CNG keys have no sign/verify-recover");
     }
   }
 }
@@ -196,7 +233,7 @@ NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, By
   }
   check_status(st, wrapped != nullptr ? NcryptContext::kUnwrap : NcryptContext::kImport,
                "NCryptImportKey");
-  if (!configure_and_finalize(pending.h, persisted, type, priv, pub, 0)) {
+  if (!configure_and_finalize(slot, pending.h, persisted, type, priv, pub, 0)) {
     return 0;
   }
   return pending.release();
@@ -331,7 +368,7 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
       return 0;
     }
     check_status(st, NcryptContext::kKeyGen, "NCryptCreatePersistedKey");
-    if (!configure_and_finalize(pending.h, persisted, *type, priv_props, pub_props,
+    if (!configure_and_finalize(slot, pending.h, persisted, *type, priv_props, pub_props,
                                 plan.length_bits)) {
       return 0;
     }

@@ -30,6 +30,11 @@ struct SlotContext {
   // The slot's (its provider's probed algorithms and its profile's abilities): which
   // mechanisms it offers.
   slots::Capabilities capabilities;
+  // The slot's device checks a key's PIN itself (the TPM: its authValue): a
+  // CKA_ALWAYS_AUTHENTICATE key gets the user's login PIN as NCRYPT_PIN_PROPERTY at creation.
+  bool device_checks_key_pin = false;
+  // The user's login PIN for this call (SessionContext::user_pin), or null.
+  std::shared_ptr<const SecretBytes> user_pin = nullptr;
 };
 
 struct KeyPairObjects {

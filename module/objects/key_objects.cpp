@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "bridge/attribute_map.h"
@@ -103,6 +104,9 @@ std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFac
   if (auto value = facts.type->pair->public_attribute(info.type, facts.pub)) {
     return value;  // the key type's own public values (CKA_MODULUS, CKA_EC_POINT, ...)
   }
+  if (info.source == CngSource::kUiPolicy) {
+    return bool_bytes(cls == CKO_PRIVATE_KEY && (facts.ui_policy_flags & info.usage_bit) != 0);
+  }
   if (info.source == CngSource::kKeyUsage) {
     // CNG's usage word is generic; PKCS#11 asks per key type (RSA decrypts/wraps, only ECDH
     // keys agree), and public halves do in software what the bit permits, except agreeing.
@@ -132,6 +136,11 @@ CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key) {
       bridge::get_dword_property(key, NCRYPT_KEY_USAGE_PROPERTY).value_or(NCRYPT_ALLOW_ALL_USAGES);
   facts.export_policy = bridge::get_dword_property(key, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0);
   facts.unique_name = bridge::get_string_property(key, NCRYPT_UNIQUE_NAME_PROPERTY).value_or(u"");
+  if (const auto policy = bridge::get_property(key, NCRYPT_UI_POLICY_PROPERTY);
+      policy && policy->size() >= sizeof(NCRYPT_UI_POLICY)) {
+    std::memcpy(&facts.ui_policy_flags, policy->data() + offsetof(NCRYPT_UI_POLICY, dwFlags),
+                sizeof facts.ui_policy_flags);
+  }
   return facts;
 }
 

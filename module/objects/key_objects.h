@@ -23,6 +23,7 @@ struct CngKeyFacts {
   DWORD key_usage = 0;
   DWORD export_policy = 0;
   std::u16string unique_name;  // "Unique Name" of a persisted key, empty for ephemeral keys
+  DWORD ui_policy_flags = 0;   // "UI Policy" dwFlags (0 without one)
 };
 
 // Reads the facts (NCryptExportKey of the public blob plus a few properties).

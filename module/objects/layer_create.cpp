@@ -33,7 +33,8 @@ std::pair<CK_OBJECT_HANDLE, CK_OBJECT_HANDLE> ObjectLayerImpl::generate_key_pair
   if (attr_true(priv, CKA_TOKEN) || attr_true(pub, CKA_TOKEN)) {
     check_token_write(s);
   }
-  const KeyPairObjects pair = objects::generate_key_pair(context_, mechanism, pub, priv, s.handle);
+  const KeyPairObjects pair =
+      objects::generate_key_pair(context_for(s), mechanism, pub, priv, s.handle);
   std::unique_lock lock(mutex_);
   const CK_OBJECT_HANDLE private_handle = register_pair(pair);
   return {pair.public_key->handle, private_handle};
@@ -59,7 +60,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::create_object(const SessionContext& s,
       if (!t.contains(CKA_KEY_TYPE)) {
         fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required");
       }
-      const KeyPairObjects pair = import_private_key(context_, t, s.handle);
+      const KeyPairObjects pair = import_private_key(context_for(s), t, s.handle);
       std::unique_lock lock(mutex_);
       return register_pair(pair);
     }
@@ -253,7 +254,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
   }
   if (source.object_class == CKO_PRIVATE_KEY && to_token) {
     // A new persisted CNG key: export + import (key_factory.h explains the session case).
-    const KeyPairObjects pair = copy_private_key_to_token(context_, source, attrs, s.handle);
+    const KeyPairObjects pair = copy_private_key_to_token(context_for(s), source, attrs, s.handle);
     std::unique_lock lock(mutex_);
     return register_pair(pair);
   }

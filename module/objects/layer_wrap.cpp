@@ -198,7 +198,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
   }
   const WrappedKey source{kek.ncrypt_key, row.blob_type, wrapped, call.buffers()};
   if (*cls == CKO_PRIVATE_KEY && row.wraps_private_keys) {
-    const KeyPairObjects pair = unwrap_private_key(context_, t, source, s.handle);
+    const KeyPairObjects pair = unwrap_private_key(context_for(s), t, source, s.handle);
     std::unique_lock lock(mutex_);
     return register_pair(pair);
   }

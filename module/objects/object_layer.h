@@ -25,6 +25,9 @@ struct SessionContext {
   // The scope has a PIN and the user is not logged in: CKA_PRIVATE objects are invisible
   // (C_FindObjects) and unusable (CKR_USER_NOT_LOGGED_IN), and none may be created.
   bool private_hidden = false;
+  // The PIN of the user's C_Login(CKU_USER) while the user is logged in (else null): the
+  // authorisation value of CKA_ALWAYS_AUTHENTICATE keys on slots whose device checks it.
+  std::shared_ptr<const SecretBytes> user_pin = nullptr;
 };
 
 class ObjectLayer {

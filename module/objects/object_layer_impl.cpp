@@ -42,7 +42,8 @@ CK_RV cert_store_rv(const std::exception& e) {
 
 ObjectLayerImpl::ObjectLayerImpl(slots::Slot& slot)
     : slot_(slot),
-      context_{slot.provider(), slot.scope_flag(), slot.capabilities()},
+      context_{slot.provider(), slot.scope_flag(), slot.capabilities(),
+               slot.profile().hardware_slot, nullptr},
       cert_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
       data_store_(slot.descriptor().machine_scope, slot.profile().store_subdirectory),
       key_watch_(slot.key_store_dir()),
@@ -340,6 +341,8 @@ KeyView ObjectLayerImpl::key_view(const SessionContext& s, CK_OBJECT_HANDLE key)
   v.can_derive = attr_true(o->attrs, CKA_DERIVE);
   v.can_wrap = attr_true(o->attrs, CKA_WRAP);
   v.can_unwrap = attr_true(o->attrs, CKA_UNWRAP);
+  v.always_authenticate =
+      o->object_class == CKO_PRIVATE_KEY && attr_true(o->attrs, CKA_ALWAYS_AUTHENTICATE);
   if (const auto mechs = o->attrs.find(CKA_ALLOWED_MECHANISMS); mechs != o->attrs.end()) {
     for (std::size_t at = 0; at + sizeof(CK_MECHANISM_TYPE) <= mechs->second.size();
          at += sizeof(CK_MECHANISM_TYPE)) {

@@ -112,6 +112,12 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   slots::Slot& slot_;
   SlotContext context_;
+  // context_ with the session's login PIN (for creating private keys).
+  [[nodiscard]] SlotContext context_for(const SessionContext& s) const {
+    SlotContext c = context_;
+    c.user_pin = s.user_pin;
+    return c;
+  }
   cng::CertStore cert_store_;
   cng::DataStore data_store_;
 

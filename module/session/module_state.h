@@ -25,6 +25,8 @@ struct SlotState {
   // Login is per application and slot (PKCS#11 §6.7): shared by all sessions of the slot,
   // dropped when the last session of the slot closes.
   LoginState login = LoginState::kPublic;
+  // The PIN of the user's login, while logged in (SessionContext::user_pin).
+  std::shared_ptr<const SecretBytes> user_pin = nullptr;
   // The slot's scope has a PIN (impl::refresh_pin_state): private objects are then hidden
   // until the user logs in. Without one, login changes nothing (DESIGN.md §2).
   bool pin_set = false;

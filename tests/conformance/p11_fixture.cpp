@@ -212,6 +212,9 @@ void AddCommon(Template& pub, Template& priv, const KeyOptions& o) {
   priv.Bool(CKA_SENSITIVE, true);
   priv.Bool(CKA_EXTRACTABLE, o.extractable);
   priv.Bool(CKA_SIGN, o.sign);
+  if (o.always_authenticate) {
+    priv.Bool(CKA_ALWAYS_AUTHENTICATE, true);
+  }
   pub.Bool(CKA_VERIFY, true);
   if (!o.label.empty()) {
     pub.Str(CKA_LABEL, o.label);

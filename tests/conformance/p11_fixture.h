@@ -64,6 +64,7 @@ struct KeyOptions {
   bool sign = true;
   bool decrypt = true;
   bool derive = true;
+  bool always_authenticate = false;  // CKA_ALWAYS_AUTHENTICATE on the private key
 };
 
 // Skips the current test (GTEST_SKIP, naming the mechanism) when the slot under test does not

@@ -48,7 +48,8 @@ TEST(AttributeTable, CustomPropertiesAreDistinctAndFitCng) {
 
 TEST(AttributeTable, UsageRowsNameTheirKeyUsageBit) {
   for (const AttributeInfo& row : all_attributes()) {
-    if (row.source == CngSource::kKeyUsage) {
+    // kKeyUsage rows name a "Key Usage" bit, kUiPolicy rows the UI policy's dwFlags bits.
+    if (row.source == CngSource::kKeyUsage || row.source == CngSource::kUiPolicy) {
       EXPECT_NE(row.usage_bit, 0u) << row.name;
       EXPECT_EQ(row.kind, ValueKind::kBool) << row.name;
     } else {
@@ -58,6 +59,9 @@ TEST(AttributeTable, UsageRowsNameTheirKeyUsageBit) {
   EXPECT_EQ(attribute_info(CKA_SIGN)->usage_bit, static_cast<DWORD>(NCRYPT_ALLOW_SIGNING_FLAG));
   EXPECT_EQ(attribute_info(CKA_DERIVE)->usage_bit,
             static_cast<DWORD>(NCRYPT_ALLOW_KEY_AGREEMENT_FLAG));
+  EXPECT_EQ(attribute_info(CKA_ALWAYS_AUTHENTICATE)->source, CngSource::kUiPolicy);
+  EXPECT_EQ(attribute_info(CKA_ALWAYS_AUTHENTICATE)->usage_bit,
+            static_cast<DWORD>(NCRYPT_UI_PROTECT_KEY_FLAG | NCRYPT_UI_FORCE_HIGH_PROTECTION_FLAG));
 }
 
 TEST(ClassSchemas, EveryEntryIsAKnownAttributeAndSchemasAreComplete) {

@@ -193,7 +193,10 @@ TEST_F(KeyFileTest, KeyFileCopiedToAnotherTpmCannotBeUsed) {
   // The other TPM works for its own keys, and the first TPM still uses the original.
   // Each signature verifies with OpenSSL against the public key of the key that made it.
   const Bytes hash(32, 3);
-  const auto own = other->generate({cng::KeyAlgorithm::kEcdsa, 0, cng::Curve::kP256});
+  cng::KeySpec spec;
+  spec.algorithm = cng::KeyAlgorithm::kEcdsa;
+  spec.curve = cng::Curve::kP256;
+  const auto own = other->generate(spec);
   const ncrypt_test::Pkey own_pub = ncrypt_test::pkey_from_bcrypt_public(own->public_blob());
   ASSERT_TRUE(own_pub);
   EXPECT_TRUE(ncrypt_test::verify_ecdsa_raw(own_pub.get(), hash, own->sign_hash({}, hash)));

@@ -50,7 +50,7 @@ TEST(SrkTest, ProvisionedSrkAtPersistentHandleIsUsedAndRecreatedPrimaryIsStable)
     GTEST_SKIP() << "swtpm is not installed";
   }
   SwtpmProcess tpm(test_root() / "tpm-srk");
-  const cng::KeySpec p256{cng::KeyAlgorithm::kEcdsa, 0, cng::Curve::kP256};
+  const cng::KeySpec p256{cng::KeyAlgorithm::kEcdsa, 0, cng::Curve::kP256, 0, {}};
   cng::KeyRecord record;
   record.algorithm = u"ECDSA_P256";
   record.curve_name = u"nistP256";

@@ -1,10 +1,12 @@
 // NCryptSecretAgreement and NCryptDeriveKey.
 #include "api/algorithms.h"
 #include "api/boundary.h"
+#include "api/key_auth.h"
 #include "api/objects.h"
 #include "api/output.h"
 #include "core/u16.h"
 #include "providers/software/kdf.h"
+#include "providers/usage_auth.h"
 
 using namespace cng;
 using namespace cng::api;
@@ -12,6 +14,7 @@ using namespace cng::api;
 namespace {
 
 struct AgreementKey {
+  std::shared_ptr<KeyObject> object;
   std::shared_ptr<KeyMaterial> material;
   DWORD key_usage = 0;
   const Provider* provider = nullptr;
@@ -23,7 +26,7 @@ AgreementKey agreement_key(NCRYPT_KEY_HANDLE handle) {
   require(key->state == KeyState::kFinalized, NTE_BAD_KEY_STATE, "the key is not finalized");
   auto material = key->material_locked();
   require(material != nullptr, NTE_BAD_KEY_STATE, "the key has no key material");
-  return {std::move(material), key->record.key_usage, &key->provider()};
+  return {key, std::move(material), key->record.key_usage, &key->provider()};
 }
 
 }  // namespace
@@ -45,6 +48,8 @@ SECURITY_STATUS WINAPI NCryptSecretAgreement(NCRYPT_KEY_HANDLE hPrivKey, NCRYPT_
     require((priv.key_usage & NCRYPT_ALLOW_KEY_AGREEMENT_FLAG) != 0, NTE_PERM,
             "the key usage does not allow key agreement");
     require(priv.material->has_private(), NTE_INVALID_PARAMETER, "the key has no private part");
+    const SecureBytes auth = take_private_use_auth(*priv.object);  // NTE_SILENT_CONTEXT
+    const UsageAuthScope auth_scope(auth);
     auto secret = std::make_shared<SecretObject>(priv.material->agree(*peer.material));
     *phAgreedSecret = HandleTable::instance().insert(std::move(secret));
   });

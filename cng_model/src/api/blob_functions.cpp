@@ -3,6 +3,7 @@
 
 #include "api/algorithms.h"
 #include "api/boundary.h"
+#include "api/key_auth.h"
 #include "api/key_common.h"
 #include "api/key_wrap.h"
 #include "api/output.h"
@@ -151,6 +152,9 @@ SECURITY_STATUS WINAPI NCryptExportKey(NCRYPT_KEY_HANDLE hKey, NCRYPT_KEY_HANDLE
     }
     require(material != nullptr && material->has_private(), NTE_BAD_TYPE,
             "the key has no private part");
+    if (pbOutput != nullptr) {            // a size query reveals nothing: it needs no authorisation
+      (void)take_private_use_auth(*key);  // NTE_SILENT_CONTEXT
+    }
     const SecureBytes exported = material->export_private(blob);
     write_output(exported, pbOutput, cbOutput, pcbResult);
   });

@@ -1,9 +1,11 @@
 // NCryptSignHash, NCryptVerifySignature, NCryptEncrypt, NCryptDecrypt.
 #include "api/boundary.h"
+#include "api/key_auth.h"
 #include "api/objects.h"
 #include "api/output.h"
 #include "api/padding.h"
 #include "api/symmetric.h"
+#include "providers/usage_auth.h"
 
 using namespace cng;
 using namespace cng::api;
@@ -12,6 +14,7 @@ namespace {
 
 // A finalized key ready for an operation: its material and usage policy, read under its lock.
 struct UsableKey {
+  std::shared_ptr<KeyObject> object;
   std::shared_ptr<KeyMaterial> material;
   DWORD key_usage = 0;
   ChainingMode mode = ChainingMode::kCbc;
@@ -26,7 +29,7 @@ UsableKey usable_key(NCRYPT_KEY_HANDLE handle) {
   require(key->state == KeyState::kFinalized, NTE_BAD_KEY_STATE, "the key is not finalized");
   auto material = key->material_locked();
   require(material != nullptr, NTE_BAD_KEY_STATE, "the key has no key material");
-  return {std::move(material), key->record.key_usage, key->chaining_mode};
+  return {key, std::move(material), key->record.key_usage, key->chaining_mode};
 }
 
 void require_usage(const UsableKey& key, DWORD usage, const char* cause) {
@@ -64,6 +67,8 @@ SECURITY_STATUS WINAPI NCryptSignHash(NCRYPT_KEY_HANDLE hKey, void* pPaddingInfo
     }
     *pcbResult = key.material->signature_size();
     require(cbSignature >= *pcbResult, NTE_BUFFER_TOO_SMALL, "signature buffer too small");
+    const SecureBytes auth = take_private_use_auth(*key.object);  // NTE_SILENT_CONTEXT
+    const UsageAuthScope auth_scope(auth);
     const Bytes signature = key.material->sign_hash(padding, {pbHashValue, cbHashValue});
     write_output(signature, pbSignature, cbSignature, pcbResult);
   });
@@ -141,7 +146,10 @@ SECURITY_STATUS WINAPI NCryptDecrypt(NCRYPT_KEY_HANDLE hKey, PBYTE pbInput, DWOR
     const CipherPadding padding = cipher_padding(pPaddingInfo, dwFlags);
     require_usage(key, NCRYPT_ALLOW_DECRYPT_FLAG, "the key usage does not allow decryption");
     require_private(key);
-    // The exact plaintext size is known only after decrypting, also for a size query.
+    // The exact plaintext size is known only after decrypting, also for a size query (which
+    // therefore uses the authorisation of a key that needs one, key_auth.h).
+    const SecureBytes auth = take_private_use_auth(*key.object);  // NTE_SILENT_CONTEXT
+    const UsageAuthScope auth_scope(auth);
     const SecureBytes plain = key.material->decrypt(padding, {pbInput, cbInput});
     write_output(plain, pbOutput, cbOutput, pcbResult);
   });

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/key_auth.h"
 #include "core/cng_error.h"
 #include "core/u16.h"
 
@@ -52,6 +53,7 @@ std::shared_ptr<KeyObject> make_created_key(const std::shared_ptr<const Provider
   }
   auto key = std::make_shared<KeyObject>(context, std::move(store));
   key->overwrite = overwrite;
+  key->creation_scope = scope;
   key->generic_curve = algorithm.generic_curve;
   key->algorithm = algorithm.algorithm;
   key->curve = algorithm.curve;
@@ -79,6 +81,7 @@ void finalize_locked(KeyObject& key) {
   require(key.state == KeyState::kCreated, NTE_INVALID_HANDLE, "the key is already finalized");
   std::shared_ptr<KeyMaterial> material =
       key.has_material_locked() ? key.material_locked() : nullptr;
+  SecureBytes usage_auth = finalize_key_pin_locked(key, material == nullptr);
   if (!material) {
     require(key.curve != Curve::kNone || !is_ec(key.algorithm), NTE_INVALID_PARAMETER,
             "a generic ECDSA/ECDH key needs ECCCurveName before finalize");
@@ -87,6 +90,7 @@ void finalize_locked(KeyObject& key) {
     spec.rsa_bits = key.record.length_bits;
     spec.curve = key.curve;
     spec.symmetric_bits = key.record.length_bits;
+    spec.usage_auth = std::move(usage_auth);
     material = key.provider().generate(spec);
   }
   KeyRecord& r = key.record;

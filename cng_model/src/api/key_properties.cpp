@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "api/algorithms.h"
+#include "api/key_auth.h"
 #include "api/properties.h"
 #include "api/symmetric.h"
 #include "api/testing_hooks.h"
@@ -82,6 +83,7 @@ Bytes lengths_value(const KeyObject& key) {
 // Custom properties exist only on persisted keys (Windows: NTE_NOT_SUPPORTED on ephemeral).
 Bytes get_custom(const KeyObject& key, std::u16string_view name, bool persisted_only) {
   require(key.persisted(), NTE_NOT_SUPPORTED, "ephemeral keys have no custom properties");
+  require(!is_key_auth_record_property(name), NTE_NOT_FOUND, "property not set");
   const std::u16string n(name);
   if (!persisted_only) {
     if (const auto it = key.handle_properties.find(n); it != key.handle_properties.end()) {
@@ -116,6 +118,7 @@ void set_custom(KeyObject& key, std::u16string_view name, std::span<const std::u
                 bool persist) {
   require(key.persisted(), NTE_NOT_SUPPORTED, "ephemeral keys cannot hold custom properties");
   require(!name.empty(), NTE_INVALID_PARAMETER, "empty property name");
+  require(!is_key_auth_record_property(name), NTE_NOT_SUPPORTED, "reserved property name");
   testing::maybe_fail_allocation();
   const std::u16string n(name);
   Bytes bytes(value.begin(), value.end());

@@ -48,6 +48,16 @@ std::shared_ptr<const ProviderContext> ProviderContext::open(const ProviderDescr
 
 std::shared_ptr<KeyMaterial> KeyObject::material_locked() {
   if (!material_ && state == KeyState::kFinalized) {
+    // Locked when the handle was opened (e.g. before the scope's PIN was given, as NSS opens
+    // the token's keys before it logs in): read the private part again now.
+    if (record.private_status != 0 && store_) {
+      KeyRecord fresh = store_->load(record.name);
+      if (fresh.private_status == 0) {
+        record.private_blob = std::move(fresh.private_blob);
+        record.private_status = 0;
+        record.private_cause.clear();
+      }
+    }
     // Encrypted at rest under a master key this process cannot have (store moved without its
     // keyring, sealed to another TPM, PIN not given): every use of the key says so.
     if (record.private_status != 0) {

@@ -78,6 +78,9 @@ class KeyObject final : public Object {
   KeyState state = KeyState::kCreated;
   bool overwrite = false;      // NCRYPT_OVERWRITE_KEY_FLAG given at creation/import
   bool generic_curve = false;  // created as "ECDSA"/"ECDH": curve from ECCCurveName
+  // The scope named at creation (NCRYPT_MACHINE_KEY_FLAG), also for an ephemeral key, which
+  // has no store: whose PIN authorises it (key_auth.h).
+  Scope creation_scope = Scope::kUser;
   // Metadata (and, until the material is parsed, the stored private blob). For a key being
   // created it holds the pending creation properties and persisted custom properties.
   KeyRecord record;
@@ -88,6 +91,13 @@ class KeyObject final : public Object {
   std::optional<Bytes> window_handle;
   // AES: NCRYPT_CHAINING_MODE_PROPERTY, per handle (not persisted), CBC as on Windows.
   ChainingMode chaining_mode = ChainingMode::kCbc;
+  // Per-key authentication (api/key_auth.h), per handle, never persisted: the PIN given
+  // before finalize (UTF-8), whether the next private operation is authorised (a PIN the
+  // NCrypt layer checked), and the usage auth value of the next private operation of a key
+  // whose device checks it.
+  std::optional<SecureBytes> creation_pin;
+  bool use_authorized = false;
+  std::optional<SecureBytes> use_auth;
 
   // The key material, parsed from the record at first use (mutex held). nullptr before
   // finalize for generated keys.

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "api/boundary.h"
+#include "api/key_auth.h"
 #include "api/key_common.h"
 #include "api/output.h"
 #include "api/properties.h"
@@ -93,6 +94,16 @@ SECURITY_STATUS WINAPI NCryptSetProperty(NCRYPT_HANDLE hObject, LPCWSTR pszPrope
       return;
     }
     check_flags(dwFlags, NCRYPT_PERSIST_FLAG | NCRYPT_PERSIST_ONLY_FLAG | NCRYPT_SILENT_FLAG);
+    if (object->kind() == ObjectKind::kKey && name == NCRYPT_PIN_PROPERTY) {
+      // Per-key authentication (key_auth.h): never persisted, so no persist flags.
+      check_flags(dwFlags, NCRYPT_SILENT_FLAG);
+      auto& key = static_cast<KeyObject&>(*object);
+      require_intact(key);
+      require(pbInput != nullptr || cbInput == 0, NTE_INVALID_PARAMETER, "pbInput is NULL");
+      std::lock_guard lock(key.mutex);
+      set_key_pin_locked(key, {pbInput, cbInput});
+      return;
+    }
     require(cbInput <= NCRYPT_MAX_PROPERTY_DATA, NTE_INVALID_PARAMETER,
             "property value larger than NCRYPT_MAX_PROPERTY_DATA");
     const auto value = input_span(pbInput, cbInput, "pbInput is NULL");

@@ -73,6 +73,11 @@ Bytes encode_ui_policy(std::span<const std::uint8_t> value) {
   return out;
 }
 
+DWORD ui_policy_flags(const Bytes& encoded) {
+  std::size_t pos = 4;  // after dwVersion
+  return get_u32(encoded, pos);
+}
+
 PropertyValue decode_ui_policy(const Bytes& encoded) {
   std::size_t pos = 0;
   NCRYPT_UI_POLICY policy{};

@@ -14,6 +14,8 @@ inline constexpr std::u16string_view kUiPolicyRecordName = NCRYPT_UI_POLICY_PROP
 
 // Encodes the caller's NCRYPT_UI_POLICY (NTE_INVALID_PARAMETER when the size is wrong).
 Bytes encode_ui_policy(std::span<const std::uint8_t> value);
+// The dwFlags of an encoded policy (NTE_BAD_DATA when malformed).
+DWORD ui_policy_flags(const Bytes& encoded);
 // The structure-plus-strings value for NCryptGetProperty (NTE_BAD_DATA when malformed).
 PropertyValue decode_ui_policy(const Bytes& encoded);
 

@@ -37,6 +37,9 @@ struct KeySpec {
   DWORD rsa_bits = 1024;  // RSA: the Length property
   Curve curve = Curve::kNone;
   DWORD symmetric_bits = 0;  // symmetric keys: the Length property
+  // The key's usage authorisation (NCRYPT_PIN_PROPERTY before finalize), for a provider whose
+  // device enforces it (Provider::enforces_usage_auth); empty: none. Never stored by us.
+  SecureBytes usage_auth;
 };
 
 // Symmetric cipher parameters (AES), checked by the NCrypt layer before the provider sees them.

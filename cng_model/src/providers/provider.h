@@ -52,6 +52,11 @@ class Provider {
       std::u16string_view blob_type, std::span<const std::uint8_t> data) {
     return import_blob(blob_type, data);
   }
+  // True when the provider's device checks a key's usage authorisation itself (the platform
+  // provider: the TPM object's authValue, KeySpec::usage_auth at generate, the current
+  // operation's usage_auth.h value at use). Otherwise the NCrypt layer checks a key's PIN
+  // (api/key_auth.h).
+  [[nodiscard]] virtual bool enforces_usage_auth() const noexcept { return false; }
   // A provider-specific provider property (e.g. the platform provider's PCP_*), as the raw
   // value NCryptGetProperty returns; nullopt when the provider has no property of that name.
   [[nodiscard]] virtual std::optional<Bytes> provider_property(std::u16string_view /*name*/) const {

@@ -3,6 +3,8 @@
 // imported public keys) in software.
 #include "providers/platform/platform_provider.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -33,6 +35,11 @@ bool is_private_blob_type(std::u16string_view type) {
   return false;
 }
 
+struct SensitiveWipe {
+  TPM2B_SENSITIVE_CREATE* sensitive;
+  ~SensitiveWipe() { OPENSSL_cleanse(sensitive, sizeof *sensitive); }
+};
+
 class PlatformProvider final : public Provider {
  public:
   explicit PlatformProvider(std::shared_ptr<TpmConnection> connection)
@@ -42,6 +49,7 @@ class PlatformProvider final : public Provider {
     return MS_PLATFORM_CRYPTO_PROVIDER;
   }
   [[nodiscard]] DWORD impl_type() const noexcept override { return NCRYPT_IMPL_HARDWARE_FLAG; }
+  [[nodiscard]] bool enforces_usage_auth() const noexcept override { return true; }
 
   [[nodiscard]] std::vector<AlgorithmEntry> algorithms() const override {
     const tpm::TpmCapabilities& caps = connection_->capabilities();
@@ -102,7 +110,13 @@ class PlatformProvider final : public Provider {
               NTE_NOT_SUPPORTED, "the TPM does not support this curve or algorithm");
     }
     const TPM2B_PUBLIC templ = tpm::key_template(spec);
-    const TPM2B_SENSITIVE_CREATE sensitive{};
+    TPM2B_SENSITIVE_CREATE sensitive{};  // userAuth: the key's PIN (key_auth.h), never stored
+    TPM2B_AUTH& auth = sensitive.sensitive.userAuth;
+    require(spec.usage_auth.size() <= sizeof auth.buffer, NTE_INVALID_PARAMETER,
+            "usage auth value too long");
+    auth.size = static_cast<UINT16>(spec.usage_auth.size());
+    std::copy(spec.usage_auth.begin(), spec.usage_auth.end(), auth.buffer);
+    const SensitiveWipe wipe{&sensitive};
     const TPM2B_DATA outside{};
     const TPML_PCR_SELECTION pcrs{};
     tpm::TpmKeyBlob blob;

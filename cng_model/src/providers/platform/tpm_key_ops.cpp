@@ -9,6 +9,7 @@
 #include "providers/platform/tss_error.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/bcrypt_blobs.h"
+#include "providers/usage_auth.h"
 
 namespace cng::tpm {
 
@@ -106,6 +107,34 @@ bool tpm_still_healthy(ESYS_CONTEXT* esys) {
   return rc == TSS2_RC_SUCCESS && result == TPM2_RC_SUCCESS;
 }
 
+// The current operation's usage authorisation (usage_auth.h) as the loaded key's authValue for
+// the password session, for the length of one TPM command; empty for keys without a PIN. A
+// wrong one fails the command with TPM_RC_BAD_AUTH / TPM_RC_AUTH_FAIL (NTE_INCORRECT_PASSWORD,
+// tss_error.cpp), counted by the TPM's dictionary-attack protection.
+class KeyAuth {
+ public:
+  KeyAuth(ESYS_CONTEXT* esys, ESYS_TR key) : esys_(esys), key_(key) {
+    const SecureBytes& auth = current_usage_auth();
+    TPM2B_AUTH value{};
+    require(auth.size() <= sizeof value.buffer, NTE_INVALID_PARAMETER, "auth value too long");
+    value.size = static_cast<UINT16>(auth.size());
+    std::copy(auth.begin(), auth.end(), value.buffer);
+    const TSS2_RC rc = Esys_TR_SetAuth(esys_, key_, &value);
+    OPENSSL_cleanse(&value, sizeof value);
+    check_tss(rc, "Esys_TR_SetAuth");
+  }
+  ~KeyAuth() {
+    const TPM2B_AUTH empty{};
+    (void)Esys_TR_SetAuth(esys_, key_, &empty);
+  }
+  KeyAuth(const KeyAuth&) = delete;
+  KeyAuth& operator=(const KeyAuth&) = delete;
+
+ private:
+  ESYS_CONTEXT* esys_;
+  ESYS_TR key_;
+};
+
 }  // namespace
 
 TPMT_SIGNATURE TpmKey::tpm_sign(const TPMT_SIG_SCHEME& scheme, ByteView digest) const {
@@ -119,6 +148,7 @@ TPMT_SIGNATURE TpmKey::tpm_sign(const TPMT_SIG_SCHEME& scheme, ByteView digest) 
   TPMT_SIGNATURE result{};
   connection_->run([&](TpmConnection::Session& s) {
     const ESYS_TR key = s.load(id_, blob_);
+    const KeyAuth auth(s.esys(), key);
     EsysOut<TPMT_SIGNATURE> sig;
     check_tss(Esys_Sign(s.esys(), key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &in, &scheme,
                         &ticket, out(sig)),
@@ -245,6 +275,7 @@ SecureBytes TpmKey::tpm_decrypt(const TPMT_RSA_DECRYPT& scheme, ByteView cipher,
   SecureBytes result;
   connection_->run([&](TpmConnection::Session& s) {
     const ESYS_TR key = s.load(id_, blob_);
+    const KeyAuth auth(s.esys(), key);
     EsysOut<TPM2B_PUBLIC_KEY_RSA> message;
     const TSS2_RC rc = Esys_RSA_Decrypt(s.esys(), key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
                                         &in, &scheme, &tpm_label, out(message));
@@ -312,6 +343,7 @@ SecureBytes TpmKey::agree(const KeyMaterial& peer) const {
   SecureBytes result;
   connection_->run([&](TpmConnection::Session& s) {
     const ESYS_TR key = s.load(id_, blob_);
+    const KeyAuth auth(s.esys(), key);
     EsysOut<TPM2B_ECC_POINT> z;
     check_tss(
         Esys_ECDH_ZGen(s.esys(), key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &point, out(z)),

@@ -45,6 +45,11 @@ TPM2B_PUBLIC key_template(const KeySpec& spec) {
   TPMT_PUBLIC& p = t.publicArea;
   p.nameAlg = TPM2_ALG_SHA256;
   p.objectAttributes = kCommonAttributes | TPMA_OBJECT_SIGN_ENCRYPT;
+  if (!spec.usage_auth.empty()) {
+    // A key with a PIN (its authValue): wrong PINs count towards the TPM's dictionary-attack
+    // lockout, so the PIN cannot be guessed at the TPM's speed.
+    p.objectAttributes &= ~TPMA_OBJECT_NODA;
+  }
   if (spec.algorithm == KeyAlgorithm::kRsa) {
     p.type = TPM2_ALG_RSA;
     p.objectAttributes |= TPMA_OBJECT_DECRYPT;

@@ -25,7 +25,8 @@ inline constexpr TPM2_HANDLE kSrkPersistentHandle = 0x81000001;
 // template on the same TPM (same owner seed) always yields the same key.
 TPM2B_PUBLIC srk_template(ParentKind kind);
 
-// A non-restricted key with empty auth and a NULL scheme, so that the signing or
+// A non-restricted key with a NULL scheme (with KeySpec::usage_auth as its authValue: then
+// without noDA; else empty auth), so that the signing or
 // decryption scheme is chosen per operation. RSA and ECDH keys can sign and decrypt
 // (ECDH_ZGen needs the decrypt attribute); ECDSA keys only sign.
 TPM2B_PUBLIC key_template(const KeySpec& spec);
