@@ -33,7 +33,7 @@ void check_new_pin(const slots::PinInfo& info, slots::PinView pin) {
 }  // namespace
 
 slots::PinInfo refresh_pin_state(SlotState& slot) {
-  slots::PinInfo info;
+  slots::PinInfo info{};
   try {
     info = slots::pin_info(*slot.slot);
   } catch (const slots::ProviderError& e) {
@@ -42,6 +42,7 @@ slots::PinInfo refresh_pin_state(SlotState& slot) {
     if (e.status() != NTE_PERM) {
       throw;
     }
+    info = slots::PinInfo{};
   }
   const std::lock_guard lock(*slot.mutex);
   slot.pin_set = info.pin_set;
