@@ -253,6 +253,37 @@ TEST_F(AtRestTest, KekProtectorNeedsTheKekAndHoldsNoClearMasterKey) {
   expect_same_record(store().load(u"pinned"), sample_record(u"pinned", 300, 5));
 }
 
+// A PIN change in flight (master_key.h, PIN protocol): the master key wrapped under both KEKs
+// opens with either; rewrapped under one, only that one opens it.
+TEST_F(AtRestTest, TwoKekWrappingsOpenWithEitherKek) {
+  store().store(sample_record(u"changing", 300, 6), false);
+  std::array<std::uint8_t, master_key::kKekBytes> old_kek{};
+  std::array<std::uint8_t, master_key::kKekBytes> new_kek{};
+  old_kek.fill(0x11);
+  new_kek.fill(0x22);
+  const std::array<std::span<const std::uint8_t, master_key::kKekBytes>, 2> both{old_kek, new_kek};
+  {
+    const auto lock = store().keyring()->acquire(true);
+    store().keyring()->wrap_with_keks(both);
+  }
+  EXPECT_EQ(store().keyring()->status().protector, master_key::Protector::kKek);
+  EXPECT_EQ(store().keyring()->status().kek_wraps, 2u);
+  for (const auto& kek : {old_kek, new_kek}) {
+    store().keyring()->lock();
+    EXPECT_EQ(store().load(u"changing").private_status, NTE_BAD_KEY_STATE);
+    store().keyring()->unlock_with_kek(kek);
+    expect_same_record(store().load(u"changing"), sample_record(u"changing", 300, 6));
+  }
+  const std::array<std::span<const std::uint8_t, master_key::kKekBytes>, 1> one{new_kek};
+  store().keyring()->wrap_with_keks(one);
+  EXPECT_EQ(store().keyring()->status().kek_wraps, 1u);
+  store().keyring()->lock();
+  EXPECT_EQ(status_of([&] { store().keyring()->unlock_with_kek(old_kek); }),
+            NTE_INCORRECT_PASSWORD);
+  store().keyring()->unlock_with_kek(new_kek);
+  expect_same_record(store().load(u"changing"), sample_record(u"changing", 300, 6));
+}
+
 TEST(SecretPageTest, IsExcludedFromCoreDumpsAndZeroed) {
   SecretPage page(32);
   EXPECT_TRUE(page.dump_excluded());

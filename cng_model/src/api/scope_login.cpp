@@ -60,6 +60,7 @@ void login_scope(Scope scope, std::span<const std::uint8_t> pin) {
   if (store.state().pin_set) {
     kek = store.verify(as_text(pin));  // SCARD_W_WRONG_CHV / SCARD_W_CHV_BLOCKED
     unlock_master_key(scope, kek);
+    finish_master_key(scope, kek);  // completes or rolls back a PIN step a crash interrupted
   }
   remember_kek(scope, std::move(kek));
 }

@@ -72,9 +72,16 @@ SECURITY_STATUS CngChangeScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, P
     const Scope scope = checked_scope(hProvider, dwFlags);
     require(old_pin.data() != nullptr || old_pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
     check_new_pin(new_pin);
-    auto keks = pin_store_of(scope).change(as_text(old_pin), as_text(new_pin));
-    rewrap_master_key(scope, keks.first, keks.second);
-    remember_kek(scope, std::move(keks.second));
+    const auto switch_under = [&](const SecureBytes& old_kek, const SecureBytes& new_kek,
+                                  const std::function<void()>& write) {
+      wrap_master_key_twice(scope, old_kek, new_kek, write);  // steps 2 and 3
+    };
+    SecureBytes kek = pin_store_of(scope).change(as_text(old_pin), as_text(new_pin), switch_under);
+    remember_kek(scope, SecureBytes(kek));
+    try {
+      finish_master_key(scope, kek);  // step 4; else the next login with the new PIN does it
+    } catch (const CngError&) {
+    }
   });
 }
 
@@ -85,8 +92,10 @@ SECURITY_STATUS CngRemoveScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
     require(pin.data() != nullptr || pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
     PinStore store = pin_store_of(scope);
     const SecureBytes kek = store.verify(as_text(pin));
-    release_master_key(scope, kek);  // back under the file (or TPM) protector first
-    require(store.remove_force(), NTE_NOT_FOUND, "no PIN is set (removed meanwhile)");
+    // Back under the file (or TPM) protector first, then the PIN goes (store/master_key.h).
+    release_master_key(scope, kek, [&] {
+      require(store.remove_force(), NTE_NOT_FOUND, "no PIN is set (removed meanwhile)");
+    });
     remember_kek(scope, SecureBytes());  // no PIN: logged in without a KEK
   });
 }

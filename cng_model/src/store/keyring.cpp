@@ -112,6 +112,19 @@ std::shared_ptr<TpmSealer> sealer() {
   return cache().sealer;
 }
 
+// The key of a kKek file from whichever wrapping kek opens; nullopt when none does.
+std::optional<SecureBytes> open_kek_wraps(std::span<const std::uint8_t, kKekBytes> kek,
+                                          const codec::MasterKeyFile& file) {
+  const std::span<const std::uint8_t> all(file.payload);
+  for (std::size_t at = 0; at + codec::kKekWrapBytes <= all.size(); at += codec::kKekWrapBytes) {
+    try {
+      return open(kek, all.subspan(at, codec::kKekWrapBytes), codec::kek_aad(file.id));
+    } catch (const CngError&) {  // another PIN's wrapping: try the next one
+    }
+  }
+  return std::nullopt;
+}
+
 std::shared_ptr<const MasterKey> remember(const std::filesystem::path& dir, const KeyId& id,
                                           std::span<const std::uint8_t> key) {
   auto made = std::make_shared<const PagedKey>(id, key);
@@ -136,9 +149,9 @@ std::shared_ptr<const MasterKey> unprotect(const std::filesystem::path& dir,
       const auto kek = kek_of(dir);
       require(kek != nullptr, NTE_BAD_KEY_STATE,
               "the master key is protected by the scope's PIN and the scope is not unlocked");
-      const SecureBytes key =
-          open(kek->bytes().first<kKekBytes>(), file.payload, codec::kek_aad(file.id));
-      return remember(dir, file.id, key);
+      const auto key = open_kek_wraps(kek->bytes().first<kKekBytes>(), file);
+      require(key.has_value(), NTE_BAD_DATA, "the scope's PIN does not open the master key");
+      return remember(dir, file.id, *key);
     }
   }
   fail(NTE_BAD_DATA, "master key file: unknown protector");
@@ -243,6 +256,9 @@ Status Keyring::status() const {
   status.file = dir_ / master_file_name(c->id);
   if (const auto file = read_master(dir_, c->id)) {
     status.protector = file->protector;
+    if (file->protector == Protector::kKek) {
+      status.kek_wraps = file->payload.size() / codec::kKekWrapBytes;
+    }
   }
   try {
     (void)get(c->id);
@@ -339,19 +355,33 @@ void Keyring::unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) cons
   require(file.has_value(), NTE_BAD_KEY_STATE, "the scope's master key file is missing");
   require(file->protector == Protector::kKek, NTE_BAD_KEY_STATE,
           "the scope's master key is not protected by a PIN");
-  SecureBytes key;
-  try {
-    key = open(kek, file->payload, codec::kek_aad(file->id));
-  } catch (const CngError&) {
-    fail(NTE_INCORRECT_PASSWORD, "the PIN does not open the scope's master key");
-  }
+  const auto key = open_kek_wraps(kek, *file);
+  require(key.has_value(), NTE_INCORRECT_PASSWORD, "the PIN does not open the scope's master key");
   auto page = std::make_shared<SecretPage>(kKekBytes);
   std::copy(kek.begin(), kek.end(), page->bytes().begin());
   {
     std::lock_guard lock(cache().mutex);
     cache().keks.insert_or_assign(dir_.string(), page);
   }
-  (void)remember(dir_, file->id, key);
+  (void)remember(dir_, file->id, *key);
+}
+
+void Keyring::wrap_with_keks(std::span<const std::span<const std::uint8_t, kKekBytes>> keks) const {
+  require(!keks.empty() && keks.size() <= codec::kMaxKekWraps, NTE_INTERNAL_ERROR, "KEK count");
+  const auto c = read_current(dir_);
+  require(c.has_value(), NTE_BAD_KEY_STATE, "the scope has no master key");
+  const auto key = get(c->id);  // NTE_BAD_KEY_STATE unless available
+  codec::MasterKeyFile file{key->id(), Protector::kKek, {}};
+  for (const auto& kek : keks) {
+    const SecureBytes wrap = seal(kek, key->bytes(), codec::kek_aad(key->id()));
+    file.payload.insert(file.payload.end(), wrap.begin(), wrap.end());
+  }
+  auto d = open_dir(dir_, true);
+  (void)d.write(master_file_name(key->id()), codec::encode(file), WriteMode::kReplace);
+  auto page = std::make_shared<SecretPage>(kKekBytes);
+  std::copy(keks.back().begin(), keks.back().end(), page->bytes().begin());
+  std::lock_guard lock(cache().mutex);
+  cache().keks.insert_or_assign(dir_.string(), page);
 }
 
 void Keyring::remove_kek_protection() const {

@@ -21,8 +21,26 @@
 //     kTpmSealed  TPM2B_PUBLIC || TPM2B_PRIVATE of a TPM2 sealed data object (keyedhash,
 //                 no sign/decrypt attributes, userWithAuth, empty auth) created under the
 //                 platform provider's storage primary; unsealed with TPM2_Unseal
-//     kKek        nonce (12) || AES-256-GCM(KEK, key bytes) (32) || tag (16); the AAD is
-//                 "CNGMKEY-KEK-v1" || key_id. The KEK (32 bytes) comes from the scope's PIN.
+//     kKek        one or two wrappings, each nonce (12) || AES-256-GCM(KEK, key bytes) (32) ||
+//                 tag (16); the AAD is "CNGMKEY-KEK-v1" || key_id. A KEK (32 bytes) comes from
+//                 the scope's PIN; any wrapping that a KEK opens unlocks the key.
+//
+// PIN protocol (crash-safe together with the scope's "pin-state" file, store/pin_store.h; the
+// pin-state file is the one authority on which PIN is set, every step is one atomic replace):
+//   set:    1. pin-state := new PIN   2. master file := kKek[new]
+//           A crash after 1 leaves the PIN set over a kFile master key: the PIN logs in (the key
+//           opens without it) and that login finishes step 2.
+//   change: 1. verify the old PIN, unlock   2. master file := kKek[old, new]
+//           3. pin-state := new PIN         4. master file := kKek[new]
+//           Whichever pin-state a crash leaves, its PIN opens one of the two wrappings; the next
+//           login with that PIN rewrites the file as kKek[that PIN] (finishing or rolling back).
+//           A failure before 3 reports the change failed and leaves the old PIN working.
+//   remove: 1. verify, unlock   2. master file := kFile (or TPM-sealed)   3. pin-state removed
+//           A crash after 2 leaves the old PIN set: it logs in and its login re-wraps (rollback).
+// Change steps 2-3 and remove steps 2-3 run under the keyring's exclusive lock; a login's
+// completion takes it too and re-reads pin-state under it, so it never acts between two steps
+// of a live operation in another process.
+//
 // Current file, version 1: magic "CNGMCUR\x1a" | header | bytes key_id (16) | u32 migrated (0/1)
 //   | SHA-256.
 //
@@ -98,7 +116,8 @@ struct Status {
   Protector protector = Protector::kFile;
   std::filesystem::path file;  // the current master key's file
   bool migrated = false;
-  bool unlocked = false;  // the current master key is available in this process
+  bool unlocked = false;      // the current master key is available in this process
+  std::size_t kek_wraps = 0;  // kKek: how many PIN wrappings its file holds (2 mid-change)
 };
 
 // The "current" file: the master key new writes use, and whether migration finished.
@@ -141,6 +160,9 @@ class Keyring {
   // Unwraps every kKek master key of the keyring into the process cache. NTE_INCORRECT_PASSWORD
   // when kek does not open the current one (nothing cached).
   void unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
+  // Rewrites the current master key (unlocked in this process, kFile or kKek) as kKek with one
+  // wrapping per KEK (1 or 2, PIN protocol above); the last KEK becomes the process's KEK.
+  void wrap_with_keks(std::span<const std::span<const std::uint8_t, kKekBytes>> keks) const;
   // Forgets this keyring's unprotected master keys in this process (logout).
   void lock() const;
   // The scope's PIN is removed: the current kKek master key (unlocked in this process) is

@@ -121,6 +121,10 @@ MasterKeyFile decode_master(std::span<const std::uint8_t> bytes) {
   require(r.remaining() == 0, NTE_BAD_DATA, "master key file: trailing bytes");
   require(file.protector != Protector::kFile || file.payload.size() == kKeyBytes, NTE_BAD_DATA,
           "master key file: wrong key length");
+  require(file.protector != Protector::kKek ||
+              (!file.payload.empty() && file.payload.size() % kKekWrapBytes == 0 &&
+               file.payload.size() / kKekWrapBytes <= kMaxKekWraps),
+          NTE_BAD_DATA, "master key file: wrong PIN wrapping length");
   return file;
 }
 

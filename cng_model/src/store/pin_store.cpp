@@ -135,16 +135,18 @@ SecureBytes PinStore::verify(std::string_view pin) {
   return std::move(derived.kek);
 }
 
-std::pair<SecureBytes, SecureBytes> PinStore::change(std::string_view old_pin,
-                                                     std::string_view new_pin) {
+SecureBytes PinStore::change(std::string_view old_pin, std::string_view new_pin,
+                             const SwitchUnder& switch_under) {
   check_new_pin(new_pin);
-  SecureBytes old_kek = verify(old_pin);
+  const SecureBytes old_kek = verify(old_pin);
   SecureBytes new_kek;
   const auto record = pin_file::make_record(new_pin, &new_kek);
-  auto dir = StoreDirectory::open(dir_, false, scope_root_);
-  const PinLock lock(dir_);
-  write_record(dir, record, WriteMode::kReplaceExisting);
-  return {std::move(old_kek), std::move(new_kek)};
+  switch_under(old_kek, new_kek, [&] {
+    auto dir = StoreDirectory::open(dir_, false, scope_root_);
+    const PinLock lock(dir_);
+    write_record(dir, record, WriteMode::kReplaceExisting);  // the switch: one atomic rename
+  });
+  return new_kek;
 }
 
 SecureBytes PinStore::remove(std::string_view pin) {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include "core/secure_bytes.h"
@@ -45,8 +46,14 @@ class PinStore {
   SecureBytes set(std::string_view pin);
   // Checks the PIN (counted, see above); returns its key-encryption key.
   SecureBytes verify(std::string_view pin);
-  // Checks old_pin (counted), then replaces the PIN. Returns the old and the new KEK.
-  std::pair<SecureBytes, SecureBytes> change(std::string_view old_pin, std::string_view new_pin);
+  // Checks old_pin (counted), derives the new PIN's KEK, then calls switch_under(old KEK, new KEK,
+  // write) where write() replaces the PIN (one atomic write): the caller makes the master key
+  // open under both KEKs first (store/master_key.h, PIN protocol). When switch_under throws
+  // before write(), the old PIN stays. Returns the new KEK.
+  using SwitchUnder =
+      std::function<void(const SecureBytes&, const SecureBytes&, const std::function<void()>&)>;
+  SecureBytes change(std::string_view old_pin, std::string_view new_pin,
+                     const SwitchUnder& switch_under);
   // Checks the PIN (counted), then removes it. Returns its KEK.
   SecureBytes remove(std::string_view pin);
   // Removes the PIN state without a PIN (also when locked); false when there was none.
