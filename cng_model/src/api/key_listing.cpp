@@ -1,0 +1,87 @@
+// CngEnumKeyListings, CngGetKeyListing (cng_key_listing.h): the listing fields of keys without
+// opening them.
+#include "api/algorithms.h"
+#include "api/boundary.h"
+#include "api/key_common.h"
+#include "cng_key_listing.h"
+#include "core/u16.h"
+
+using namespace cng;
+using namespace cng::api;
+
+namespace {
+
+// The blob type NCryptExportKey accepts for the key's public part (blob_functions.cpp,
+// check_blob_fits): RSA keys export BCRYPT_RSAPUBLIC_BLOB, EC keys BCRYPT_ECCPUBLIC_BLOB,
+// secret keys (and algorithms this layer does not model) no public blob.
+std::u16string_view public_blob_type(std::u16string_view algorithm) {
+  const auto id = parse_key_algorithm(algorithm);
+  if (!id || is_symmetric(id->algorithm)) {
+    return {};
+  }
+  return id->algorithm == KeyAlgorithm::kRsa ? std::u16string_view(BCRYPT_RSAPUBLIC_BLOB)
+                                             : std::u16string_view(BCRYPT_ECCPUBLIC_BLOB);
+}
+
+KeyStoreListing listing_of(const KeyRecord& record) {
+  KeyStoreListing out;
+  out.name = record.name;
+  out.algorithm = record.algorithm;
+  out.legacy_key_spec = record.legacy_key_spec;
+  out.length = record.length_bits;
+  out.export_policy = record.export_policy;
+  out.key_usage = record.key_usage;
+  out.unique_name = KeyStore::file_name_for(record.name);
+  out.public_blob_type = public_blob_type(record.algorithm);
+  if (!out.public_blob_type.empty()) {
+    out.public_blob.assign(record.public_blob.begin(), record.public_blob.end());
+  }
+  out.properties.reserve(record.properties.size());
+  for (const auto& [name, value] : record.properties) {  // std::map: ascending by name
+    out.properties.emplace_back(name, std::vector<std::uint8_t>(value.begin(), value.end()));
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace cng {
+
+SECURITY_STATUS CngEnumKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
+                                   std::vector<KeyStoreListing>* listings) noexcept {
+  return boundary([&] {
+    check_flags(dwFlags, NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG);
+    const auto provider = HandleTable::instance().get<ProviderObject>(hProvider);
+    require_arg(listings, "listings is NULL");
+    const KeyStore& store = provider->context()->store(scope_from_flags(dwFlags));
+    std::vector<KeyStoreListing> out;
+    for (const KeyListing& key : store.list()) {
+      try {
+        out.push_back(listing_of(store.load(key.name)));
+      } catch (const CngError& e) {
+        if (e.status() != NTE_BAD_KEYSET && e.status() != NTE_BAD_DATA) {
+          throw;
+        }
+        // Deleted or damaged since it was listed: as if listed a moment later.
+      }
+    }
+    *listings = std::move(out);
+  });
+}
+
+SECURITY_STATUS CngGetKeyListing(NCRYPT_PROV_HANDLE hProvider, LPCWSTR pszKeyName, DWORD dwFlags,
+                                 KeyStoreListing* listing) noexcept {
+  return boundary([&] {
+    check_flags(dwFlags, NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG);
+    const auto provider = HandleTable::instance().get<ProviderObject>(hProvider);
+    require_arg(listing, "listing is NULL");
+    const std::u16string name = key_name_arg(pszKeyName);
+    const KeyRecord record = provider->context()->store(scope_from_flags(dwFlags)).load(name);
+    // As NCryptOpenKey: another provider's key is not this provider's keyset.
+    require(record.provider.empty() || u16_iequals(record.provider, provider->provider().name()),
+            NTE_BAD_KEYSET, "the key belongs to another provider");
+    *listing = listing_of(record);
+  });
+}
+
+}  // namespace cng
