@@ -57,7 +57,16 @@ struct Object {
   CK_OBJECT_HANDLE twin = CK_INVALID_HANDLE;    // the other half of the same CNG key pair
   std::string cert_id;                          // token certificates: the certificate store id
   std::string data_id;                          // token data objects: the data store id
+  // A token key object built from the store's listing that holds only kSummaryAttributes and
+  // no CNG key: the layer materialises it (opens the key, reads every attribute) on first use
+  // and may drop it back to its summary (object_layer_impl.h).
+  bool summary = false;
 };
+
+// What a summary object holds: what the layer's class/label/id indexes and the usual find
+// templates need.
+inline constexpr CK_ATTRIBUTE_TYPE kSummaryAttributes[] = {CKA_CLASS,   CKA_KEY_TYPE, CKA_TOKEN,
+                                                           CKA_PRIVATE, CKA_LABEL,    CKA_ID};
 
 using ObjectPtr = std::shared_ptr<Object>;
 

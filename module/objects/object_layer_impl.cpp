@@ -26,6 +26,16 @@ namespace {
 
 std::string key_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
+// Whether an object matches the template on the attributes it holds (a summary).
+bool matches_held(const Object& o, const AttrMap& query) {
+  return std::all_of(query.begin(), query.end(), [&](const auto& kv) {
+    const auto it = o.attrs.find(kv.first);
+    return it == o.attrs.end()
+               ? std::ranges::find(kSummaryAttributes, kv.first) == std::end(kSummaryAttributes)
+               : it->second == kv.second;
+  });
+}
+
 const bridge::Schema& schema_of(const Object& o) {
   const bridge::Schema* s = bridge::schema_for(o.object_class, o.subtype);
   if (s == nullptr) {
@@ -104,6 +114,7 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
     return;
   }
   index(*it->second, false);
+  lazy_names_.erase(handle);
   if (const ObjectPtr twin = lookup(it->second->twin); twin && twin->twin == handle) {
     twin->twin = CK_INVALID_HANDLE;
     if (twin->object_class == CKO_PRIVATE_KEY && twin->key && twin->token) {
@@ -115,22 +126,26 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
   objects_.erase(it);
 }
 
-ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_object) const {
+ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_object) {
   TokenKey entry;
   // A key pair (from its private key) or a secret key fill the primary slot; a public-only
   // key the public one.
   const bool pair = key_object.object_class != CKO_PUBLIC_KEY;
   entry.private_handle = pair ? key_object.handle : CK_INVALID_HANDLE;
   entry.public_handle = pair ? key_object.twin : key_object.handle;
-  if (const auto unique = key_object.attrs.find(CKA_UNIQUE_ID); unique != key_object.attrs.end()) {
-    std::string file = to_string(unique->second);
-    // A public key object's unique id is the key's unique name + "/public".
-    static constexpr std::string_view kPublicSuffix = "/public";
-    if (!pair && file.ends_with(kPublicSuffix)) {
-      file.resize(file.size() - kPublicSuffix.size());
+  // Lazy: a key pair or public-only key all of whose objects are token objects (a session
+  // public key of a token pair lives only here and is never rebuilt from the store).
+  const ObjectPtr twin = lookup(key_object.twin);
+  entry.lazy = key_object.object_class != CKO_SECRET_KEY && key_object.token && key_object.key &&
+               (!twin || twin->token);
+  if (entry.lazy) {
+    const std::u16string& name = key_object.key->name();
+    for (const CK_OBJECT_HANDLE h : {entry.private_handle, entry.public_handle}) {
+      if (h != CK_INVALID_HANDLE) {
+        lazy_names_[h] = name;
+      }
     }
-    entry.file = key_watch_.dir() / file;
-    entry.stamp = stamp_of(entry.file);
+    cache_.added(name);
   }
   return entry;
 }
@@ -156,6 +171,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::register_pair(const KeyPairObjects& pair) {
     insert(pair.private_key);
     token_keys_[name] = token_key_entry(*pair.private_key);
     touch_key(name);
+    evict_overflow();
   } else {
     insert(pair.private_key);
   }
@@ -171,6 +187,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::register_public_only(const ObjectPtr& public_k
   const CK_OBJECT_HANDLE h = insert(public_key);
   token_keys_[name] = token_key_entry(*public_key);
   touch_key(name);
+  evict_overflow();
   return h;
 }
 
@@ -241,6 +258,18 @@ std::optional<SecretBytes> ObjectLayerImpl::read_sensitive(const Object& o,
 
 CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& /*s*/, CK_OBJECT_HANDLE object,
                                            std::span<CK_ATTRIBUTE> tmpl) {
+  {
+    // A summary answers what it holds (the usual label/id reads) without opening the key.
+    std::shared_lock lock(mutex_);
+    const ObjectPtr o = require(object);
+    if (o->summary && std::all_of(tmpl.begin(), tmpl.end(), [&](const CK_ATTRIBUTE& a) {
+          return o->attrs.contains(a.type);
+        })) {
+      return get_attributes(*o, schema_of(*o), tmpl,
+                            [](CK_ATTRIBUTE_TYPE) { return std::optional<SecretBytes>(); });
+    }
+  }
+  const KeyPin pin = hold_full(object);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
   return get_attributes(*o, schema_of(*o), tmpl,
@@ -248,6 +277,7 @@ CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& /*s*/, CK_OBJEC
 }
 
 CK_ULONG ObjectLayerImpl::object_size(const SessionContext& /*s*/, CK_OBJECT_HANDLE object) {
+  const KeyPin pin = hold_full(object);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
   CK_ULONG size = 0;
@@ -264,37 +294,64 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
     return {};
   }
   refresh_token_objects();
-  std::shared_lock lock(mutex_);
+  // Whether a summary holds every attribute the template names; if not, the summaries that
+  // match on what they hold are materialised after the indexed pass, and tested in full.
+  const bool summary_decides = std::all_of(query->begin(), query->end(), [](const auto& kv) {
+    return std::ranges::find(kSummaryAttributes, kv.first) != std::end(kSummaryAttributes);
+  });
   std::vector<CK_OBJECT_HANDLE> out;
-  const auto consider = [&](CK_OBJECT_HANDLE h) {
-    if (const ObjectPtr o = lookup(h); o && matches(*o, *query)) {
-      out.push_back(h);
+  std::vector<CK_OBJECT_HANDLE> to_materialise;
+  {
+    std::shared_lock lock(mutex_);
+    const auto consider = [&](CK_OBJECT_HANDLE h) {
+      const ObjectPtr o = lookup(h);
+      if (!o) {
+        return;
+      }
+      if (o->summary && !summary_decides) {
+        if (matches_held(*o, *query)) {
+          to_materialise.push_back(h);
+        }
+      } else if (matches(*o, *query)) {
+        out.push_back(h);
+      }
+    };
+    // The most selective index the template allows; a scan only for "everything".
+    const std::unordered_set<CK_OBJECT_HANDLE>* candidates = nullptr;
+    bool indexed = false;
+    static const std::unordered_set<CK_OBJECT_HANDLE> kNone;
+    if (const auto id = query->find(CKA_ID); id != query->end()) {
+      const auto it = by_id_.find(key_of(id->second));
+      candidates = it == by_id_.end() ? &kNone : &it->second;
+      indexed = true;
+    } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
+      const auto it = by_label_.find(key_of(label->second));
+      candidates = it == by_label_.end() ? &kNone : &it->second;
+      indexed = true;
+    } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
+      const auto it = by_class_.find(*cls);
+      candidates = it == by_class_.end() ? &kNone : &it->second;
+      indexed = true;
     }
-  };
-  // The most selective index the template allows; a scan only for "everything".
-  const std::unordered_set<CK_OBJECT_HANDLE>* candidates = nullptr;
-  bool indexed = false;
-  static const std::unordered_set<CK_OBJECT_HANDLE> kNone;
-  if (const auto id = query->find(CKA_ID); id != query->end()) {
-    const auto it = by_id_.find(key_of(id->second));
-    candidates = it == by_id_.end() ? &kNone : &it->second;
-    indexed = true;
-  } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
-    const auto it = by_label_.find(key_of(label->second));
-    candidates = it == by_label_.end() ? &kNone : &it->second;
-    indexed = true;
-  } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
-    const auto it = by_class_.find(*cls);
-    candidates = it == by_class_.end() ? &kNone : &it->second;
-    indexed = true;
+    if (indexed) {
+      for (const CK_OBJECT_HANDLE h : *candidates) {
+        consider(h);
+      }
+    } else {
+      for (const auto& [h, o] : objects_) {
+        consider(h);
+      }
+    }
   }
-  if (indexed) {
-    for (const CK_OBJECT_HANDLE h : *candidates) {
-      consider(h);
-    }
-  } else {
-    for (const auto& [h, o] : objects_) {
-      consider(h);
+  for (const CK_OBJECT_HANDLE h : to_materialise) {
+    try {
+      const KeyPin pin = hold_full(h);
+      std::shared_lock lock(mutex_);
+      if (const ObjectPtr o = lookup(h); o && !o->summary && matches(*o, *query)) {
+        out.push_back(h);
+      }
+    } catch (const P11Error&) {
+      // Its key left the store meanwhile: not found.
     }
   }
   std::sort(out.begin(), out.end());
@@ -302,6 +359,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
 }
 
 KeyView ObjectLayerImpl::key_view(const SessionContext& /*s*/, CK_OBJECT_HANDLE key) {
+  const KeyPin pin = hold_full(key);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = lookup(key);
   if (!o || (o->object_class != CKO_PRIVATE_KEY && o->object_class != CKO_PUBLIC_KEY &&
@@ -372,6 +430,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
                                           std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
   check_officer_only(changes, s.security_officer);
+  const KeyPin pin = hold_full(object);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_changes(*o, changes, schema_of(*o), TemplateOp::kSet);
@@ -391,6 +450,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
 }
 
 void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) {
+  const KeyPin pin = hold_full(object);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   if (!attr_bool(o->attrs, CKA_DESTROYABLE).value_or(true)) {
@@ -416,7 +476,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
           return;
         }
         delete_token_key(name);
-        token_keys_.erase(name);
+        forget_token_key(name);
         touch_key(name);
       }
       // A session public key (of a session pair, or of a token pair generated with a session
@@ -432,7 +492,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
           // A public-only key: destroying its one object deletes the CNG key.
           const std::u16string name = entry->first;
           delete_token_key(name);
-          token_keys_.erase(entry);
+          forget_token_key(name);
           touch_key(name);
           erase(object);
           return;
@@ -459,7 +519,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
       if (o->token && o->key && o->key->persisted()) {
         const std::u16string name = o->key->name();
         delete_token_key(name);
-        token_keys_.erase(name);
+        forget_token_key(name);
         touch_key(name);
       }
       erase(object);
@@ -491,6 +551,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
 }
 
 SecretBytes ObjectLayerImpl::digestible_value(const SessionContext& /*s*/, CK_OBJECT_HANDLE key) {
+  const KeyPin pin = hold_full(key);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = lookup(key);
   if (!o || (o->object_class != CKO_SECRET_KEY && o->object_class != CKO_PRIVATE_KEY &&
