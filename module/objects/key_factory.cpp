@@ -476,8 +476,10 @@ KeyPairObjects token_key_objects(const CngKeyFacts& facts, const KeyProperties& 
     obj->subtype = facts.pub.key_type;
     obj->token = true;
     obj->key = key;
-    obj->summary = !only.empty();
     obj->attrs = key_object_attrs(facts, props, true, obj->object_class, {}, name, {}, only);
+    if (!only.empty()) {
+      keep_summary(*obj);
+    }
     (is_private ? out.private_key : out.public_key) = std::move(obj);
   }
   return out;

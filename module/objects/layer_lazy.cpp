@@ -1,26 +1,10 @@
 // ObjectLayerImpl: lazy token keys (object_layer_impl.h). Summary objects come from the
 // store's listing; hold_full() materialises a key's objects on first use, and the KeyCache
 // bound sends the least recently used ones back to their summaries.
-#include <algorithm>
-
 #include "core/p11_error.h"
 #include "objects/object_layer_impl.h"
 
 namespace p11::objects {
-
-namespace {
-
-// What a materialised object keeps when it goes back to its summary: the summary attributes
-// of its current values (a C_SetAttributeValue of the label is in the store and here alike).
-void demote(Object& o) {
-  std::erase_if(o.attrs, [](const auto& kv) {
-    return std::ranges::find(kSummaryAttributes, kv.first) == std::end(kSummaryAttributes);
-  });
-  o.key.reset();
-  o.summary = true;
-}
-
-}  // namespace
 
 std::u16string ObjectLayerImpl::lazy_name(const Object& object) const {
   const auto it = lazy_names_.find(object.handle);
@@ -89,8 +73,9 @@ void ObjectLayerImpl::evict_overflow() {
     }
     for (const CK_OBJECT_HANDLE h : {entry->second.private_handle, entry->second.public_handle}) {
       if (const ObjectPtr o = lookup(h); o && !o->summary) {
+        // It keeps the summary of its current values (a relabel here is in the store too).
         index(*o, false);
-        demote(*o);
+        keep_summary(*o);
         index(*o, true);
       }
     }

@@ -26,16 +26,6 @@ namespace {
 
 std::string key_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-// Whether an object matches the template on the attributes it holds (a summary).
-bool matches_held(const Object& o, const AttrMap& query) {
-  return std::all_of(query.begin(), query.end(), [&](const auto& kv) {
-    const auto it = o.attrs.find(kv.first);
-    return it == o.attrs.end()
-               ? std::ranges::find(kSummaryAttributes, kv.first) == std::end(kSummaryAttributes)
-               : it->second == kv.second;
-  });
-}
-
 const bridge::Schema& schema_of(const Object& o) {
   const bridge::Schema* s = bridge::schema_for(o.object_class, o.subtype);
   if (s == nullptr) {
@@ -262,11 +252,16 @@ CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& /*s*/, CK_OBJEC
     // A summary answers what it holds (the usual label/id reads) without opening the key.
     std::shared_lock lock(mutex_);
     const ObjectPtr o = require(object);
-    if (o->summary && std::all_of(tmpl.begin(), tmpl.end(), [&](const CK_ATTRIBUTE& a) {
-          return o->attrs.contains(a.type);
-        })) {
-      return get_attributes(*o, schema_of(*o), tmpl,
-                            [](CK_ATTRIBUTE_TYPE) { return std::optional<SecretBytes>(); });
+    if (o->summary) {
+      Object view;
+      view.object_class = o->object_class;
+      view.subtype = o->subtype;
+      view.attrs = summary_attrs(*o);
+      if (std::all_of(tmpl.begin(), tmpl.end(),
+                      [&](const CK_ATTRIBUTE& a) { return view.attrs.contains(a.type); })) {
+        return get_attributes(view, schema_of(view), tmpl,
+                              [](CK_ATTRIBUTE_TYPE) { return std::optional<SecretBytes>(); });
+      }
     }
   }
   const KeyPin pin = hold_full(object);
@@ -296,9 +291,8 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
   refresh_token_objects();
   // Whether a summary holds every attribute the template names; if not, the summaries that
   // match on what they hold are materialised after the indexed pass, and tested in full.
-  const bool summary_decides = std::all_of(query->begin(), query->end(), [](const auto& kv) {
-    return std::ranges::find(kSummaryAttributes, kv.first) != std::end(kSummaryAttributes);
-  });
+  const bool summary_decides = std::all_of(
+      query->begin(), query->end(), [](const auto& kv) { return is_summary_attribute(kv.first); });
   std::vector<CK_OBJECT_HANDLE> out;
   std::vector<CK_OBJECT_HANDLE> to_materialise;
   {
@@ -308,9 +302,9 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& /*s*/,
       if (!o) {
         return;
       }
-      if (o->summary && !summary_decides) {
-        if (matches_held(*o, *query)) {
-          to_materialise.push_back(h);
+      if (o->summary) {
+        if (matches_summary(*o, *query)) {
+          (summary_decides ? out : to_materialise).push_back(h);
         }
       } else if (matches(*o, *query)) {
         out.push_back(h);
