@@ -54,16 +54,13 @@ SECURITY_STATUS CngEnumKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
     const auto provider = HandleTable::instance().get<ProviderObject>(hProvider);
     require_arg(listings, "listings is NULL");
     const KeyStore& store = provider->context()->store(scope_from_flags(dwFlags));
+    // The store's listing index: no key file is read unless new or changed since indexed,
+    // and no private blob is kept.
+    const std::vector<KeyRecord> records = store.list_records();
     std::vector<KeyStoreListing> out;
-    for (const KeyListing& key : store.list()) {
-      try {
-        out.push_back(listing_of(store.load(key.name)));
-      } catch (const CngError& e) {
-        if (e.status() != NTE_BAD_KEYSET && e.status() != NTE_BAD_DATA) {
-          throw;
-        }
-        // Deleted or damaged since it was listed: as if listed a moment later.
-      }
+    out.reserve(records.size());
+    for (const KeyRecord& record : records) {
+      out.push_back(listing_of(record));
     }
     *listings = std::move(out);
   });
@@ -76,6 +73,7 @@ SECURITY_STATUS CngGetKeyListing(NCRYPT_PROV_HANDLE hProvider, LPCWSTR pszKeyNam
     const auto provider = HandleTable::instance().get<ProviderObject>(hProvider);
     require_arg(listing, "listing is NULL");
     const std::u16string name = key_name_arg(pszKeyName);
+    // One key: its own file is read (cheaper than any index); its private part is not parsed.
     const KeyRecord record = provider->context()->store(scope_from_flags(dwFlags)).load(name);
     // As NCryptOpenKey: another provider's key is not this provider's keyset.
     require(record.provider.empty() || u16_iequals(record.provider, provider->provider().name()),

@@ -39,14 +39,9 @@ KeyListing read_listing(LeReader& r) {
   return listing;
 }
 
-}  // namespace
-
-SecureBytes encode(const KeyRecord& record) {
-  check_record(record);
-  SecureBytes out;
-  out.reserve(256 + record.public_blob.size() + record.private_blob.size());
-  LeWriter w(out);
-  store_codec::begin_envelope(w, kMagic, kVersion);
+// The fields after the envelope's header; with_private: the private blob too (key file).
+template <class Buffer>
+void write_fields(LeWriter<Buffer>& w, const KeyRecord& record, bool with_private) {
   w.u16string(record.name);
   w.u16string(record.algorithm);
   w.u32(record.legacy_key_spec);
@@ -62,13 +57,12 @@ SecureBytes encode(const KeyRecord& record) {
     w.bytes(value);
   }
   w.bytes(record.public_blob);
-  w.bytes(record.private_blob);
-  store_codec::finish_envelope(out, kMaxFileBytes);
-  return out;
+  if (with_private) {
+    w.bytes(record.private_blob);
+  }
 }
 
-KeyRecord decode(std::span<const std::uint8_t> bytes) {
-  LeReader r(store_codec::open_envelope(bytes, kMagic, kVersion, kMaxFileBytes));
+KeyRecord read_fields(LeReader& r, bool with_private) {
   KeyRecord record;
   KeyListing listing = read_listing(r);
   record.name = std::move(listing.name);
@@ -93,10 +87,49 @@ KeyRecord decode(std::span<const std::uint8_t> bytes) {
   }
   const auto public_blob = r.bytes(kMaxBlobBytes);
   record.public_blob.assign(public_blob.begin(), public_blob.end());
-  const auto private_blob = r.bytes(kMaxBlobBytes);
-  record.private_blob.assign(private_blob.begin(), private_blob.end());
+  if (with_private) {
+    const auto private_blob = r.bytes(kMaxBlobBytes);
+    record.private_blob.assign(private_blob.begin(), private_blob.end());
+  }
   require(r.remaining() == 0, NTE_BAD_DATA, "key file: trailing bytes");
   return record;
+}
+
+}  // namespace
+
+SecureBytes encode(const KeyRecord& record) {
+  check_record(record);
+  SecureBytes out;
+  out.reserve(256 + record.public_blob.size() + record.private_blob.size());
+  LeWriter w(out);
+  store_codec::begin_envelope(w, kMagic, kVersion);
+  write_fields(w, record, true);
+  store_codec::finish_envelope(out, kMaxFileBytes);
+  return out;
+}
+
+KeyRecord decode(std::span<const std::uint8_t> bytes) {
+  LeReader r(store_codec::open_envelope(bytes, kMagic, kVersion, kMaxFileBytes));
+  return read_fields(r, true);
+}
+
+SecureBytes encode_summary(const KeyRecord& record) {
+  check_record(record);
+  SecureBytes out;
+  out.reserve(128 + record.public_blob.size());
+  LeWriter w(out);
+  write_fields(w, record, false);
+  return out;
+}
+
+KeyRecord decode_summary(std::span<const std::uint8_t> bytes) {
+  LeReader r(bytes);
+  return read_fields(r, false);
+}
+
+KeyListing decode_summary_listing(std::span<const std::uint8_t> bytes) {
+  LeReader r(bytes);
+  return read_listing(r);
 }
 
 KeyListing decode_listing(std::span<const std::uint8_t> bytes) {

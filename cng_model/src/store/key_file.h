@@ -36,6 +36,14 @@ KeyRecord decode(std::span<const std::uint8_t> bytes);
 // Verifies the whole file as decode() does (header, length, checksum: a key that lists also
 // loads) but parses only the listing prefix. NTE_BAD_DATA on any defect.
 KeyListing decode_listing(std::span<const std::uint8_t> bytes);
+// The listing summary of a record kept in the store's listing index (listing_cache.h): the
+// key file's fields in the same order, without the private blob, without an envelope (the
+// index checks itself). decode_summary() accepts exactly the outputs of encode_summary() and
+// returns the record with an empty private blob; NTE_BAD_DATA on any defect.
+SecureBytes encode_summary(const KeyRecord& record);
+KeyRecord decode_summary(std::span<const std::uint8_t> bytes);
+// Only the listing fields of a summary (name, algorithm, legacy key spec).
+KeyListing decode_summary_listing(std::span<const std::uint8_t> bytes);
 // Recomputes the length and checksum fields in place (tests and fuzzers use it to make the
 // parser judge the body rather than stop at the checksum).
 void reseal(std::span<std::uint8_t> bytes);
