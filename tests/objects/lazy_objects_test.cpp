@@ -143,5 +143,49 @@ TEST_F(LazyObjectsTest, MoreKeysThanTheCacheBoundAreAllUsableInOneSession) {
   }
 }
 
+TEST_F(LazyObjectsTest, SummaryAnswersTheSameValuesAsTheMaterialisedObject) {
+  generate_ec(*layer_, true, "with label");
+  Template nameless_pub;
+  nameless_pub.boolean(CKA_TOKEN, true).bytes(CKA_EC_PARAMS, ec_params(256));
+  Template id_priv;
+  id_priv.boolean(CKA_TOKEN, true).bytes(CKA_ID, {9, 8, 7}).boolean(CKA_PRIVATE, false);
+  CK_MECHANISM m{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  layer_->generate_key_pair(rw_, m, nameless_pub.span(), id_priv.span());
+  auto fresh = new_layer();
+  Template everything;
+  const auto all = find(*fresh, everything);
+  ASSERT_EQ(all.size(), 4u);
+  const CK_ATTRIBUTE_TYPE summary_types[] = {CKA_CLASS,   CKA_KEY_TYPE, CKA_TOKEN,
+                                             CKA_PRIVATE, CKA_LABEL,    CKA_ID};
+  for (const CK_OBJECT_HANDLE h : all) {
+    std::map<CK_ATTRIBUTE_TYPE, std::optional<Bytes>> summary;
+    for (const CK_ATTRIBUTE_TYPE type : summary_types) {
+      summary[type] = attr(*fresh, h, type);  // a summary read
+    }
+    const CK_OBJECT_CLASS cls = attr_ulong(*fresh, h, CKA_CLASS);
+    // Materialises the key; then every summary value must be the full object's.
+    const auto params = attr(*fresh, h, CKA_EC_PARAMS);
+    EXPECT_EQ(params, ec_params(256));
+    for (const CK_ATTRIBUTE_TYPE type : summary_types) {
+      EXPECT_EQ(summary[type], attr(*fresh, h, type)) << std::hex << type;
+    }
+    // And the oracles: the creation templates (PKCS#11 defaults where they said nothing).
+    EXPECT_EQ(attr_ulong(*fresh, h, CKA_KEY_TYPE), static_cast<CK_ULONG>(CKK_EC));
+    EXPECT_TRUE(attr_bool(*fresh, h, CKA_TOKEN));
+    const std::string label = attr_text(*fresh, h, CKA_LABEL);
+    if (label == "with label") {
+      EXPECT_TRUE(cls == CKO_PRIVATE_KEY || cls == CKO_PUBLIC_KEY);
+    } else {
+      EXPECT_EQ(label, "");
+      if (cls == CKO_PRIVATE_KEY) {
+        EXPECT_EQ(attr(*fresh, h, CKA_ID), (Bytes{9, 8, 7}));
+        EXPECT_FALSE(attr_bool(*fresh, h, CKA_PRIVATE));
+      } else {
+        EXPECT_EQ(attr(*fresh, h, CKA_ID), (Bytes{9, 8, 7}));  // shared from the private half
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace p11::test
