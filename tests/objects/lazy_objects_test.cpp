@@ -4,6 +4,7 @@
 // created with, and OpenSSL verifying signatures against each key's SPKI.
 #include <map>
 #include <set>
+#include <thread>
 
 #include "object_test_support.h"
 #include "objects/key_cache.h"
@@ -184,6 +185,32 @@ TEST_F(LazyObjectsTest, SummaryAnswersTheSameValuesAsTheMaterialisedObject) {
         EXPECT_EQ(attr(*fresh, h, CKA_ID), (Bytes{9, 8, 7}));  // shared from the private half
       }
     }
+  }
+}
+
+TEST_F(LazyObjectsTest, ThreadsMaterialiseAndEvictTheSameKeysConcurrently) {
+  constexpr int kKeys = 6;
+  for (int i = 0; i < kKeys; ++i) {
+    generate_ec(*layer_, true, label_of(i));
+  }
+  objects::set_key_cache_bound_for_testing(2);
+  auto fresh = new_layer();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        for (int k = 0; k < kKeys; ++k) {
+          const int i = (k + t) % kKeys;
+          const CK_OBJECT_HANDLE priv = by_label(*fresh, label_of(i), CKO_PRIVATE_KEY);
+          EXPECT_EQ(attr_text(*fresh, priv, CKA_LABEL), label_of(i));
+          EXPECT_EQ(attr(*fresh, priv, CKA_EC_PARAMS), ec_params(256));
+          expect_signs(*fresh, priv);
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) {
+    th.join();
   }
 }
 
