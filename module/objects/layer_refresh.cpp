@@ -212,6 +212,9 @@ void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects*
   }
 }
 
+// Certificates (and data objects, layer_data.cpp) stay eager: CertStore::list() returns every
+// certificate's whole DER, the bulk of the object, and the store has no read of one
+// certificate by id to materialise it from later, so a summary would save no store I/O.
 void ObjectLayerImpl::refresh_certificates() {
   std::map<std::string, CK_OBJECT_HANDLE> known;
   std::uint64_t snapshot = 0;
