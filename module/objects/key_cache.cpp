@@ -22,7 +22,9 @@ class Digest {
       mix(w);
     }
     std::uint64_t tail = 0;
-    std::memcpy(&tail, p + at, size - at);
+    if (at < size) {  // (an empty field may have no data pointer at all)
+      std::memcpy(&tail, p + at, size - at);
+    }
     mix(tail);
     mix(size);  // so that moving bytes between fields changes the digest
   }
