@@ -1,5 +1,7 @@
 // CngEnumKeyListings, CngGetKeyListing (cng_key_listing.h): the listing fields of keys without
 // opening them.
+#include <algorithm>
+
 #include "api/algorithms.h"
 #include "api/boundary.h"
 #include "api/key_common.h"
@@ -56,11 +58,19 @@ SECURITY_STATUS CngEnumKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
     const KeyStore& store = provider->context()->store(scope_from_flags(dwFlags));
     // The store's listing index: no key file is read unless new or changed since indexed,
     // and no private blob is kept.
-    const std::vector<KeyRecord> records = store.list_records();
-    std::vector<KeyStoreListing> out;
-    out.reserve(records.size());
-    for (const KeyRecord& record : records) {
-      out.push_back(listing_of(record));
+    std::vector<KeyStoreListing> out = store.list_summaries();
+    // One blob type per algorithm name (a store holds few algorithms).
+    std::vector<std::pair<std::u16string, std::u16string>> types;
+    for (KeyStoreListing& l : out) {
+      auto it = std::find_if(types.begin(), types.end(),
+                             [&](const auto& t) { return t.first == l.algorithm; });
+      if (it == types.end()) {
+        it = types.emplace(types.end(), l.algorithm, std::u16string(public_blob_type(l.algorithm)));
+      }
+      l.public_blob_type = it->second;
+      if (l.public_blob_type.empty()) {
+        l.public_blob.clear();  // as listing_of(): no public part to export
+      }
     }
     *listings = std::move(out);
   });

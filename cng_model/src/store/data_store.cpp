@@ -53,7 +53,7 @@ std::vector<StoredDataObject> DataStore::list() const {
   for (const auto& entry : index->entries) {
     if (entry.state == index_file::EntryState::kListed) {
       // Corrupt, refused or unreadable files are skipped: the others stay visible.
-      out.push_back(data_file::decode(entry.payload));
+      out.push_back(data_file::decode(index->payload(entry)));
     }
   }
   std::sort(out.begin(), out.end(),

@@ -1,5 +1,7 @@
 #include "store/index_file.h"
 
+#include <algorithm>
+
 #include "store/byte_codec.h"
 
 namespace cng::index_file {
@@ -16,11 +18,34 @@ std::int64_t as_i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 }  // namespace
 
+void Index::add(std::string file, const store_io::FileIdentity& identity, EntryState state,
+                std::span<const std::uint8_t> payload) {
+  entries.push_back({std::move(file), identity, state, payloads.size(), payload.size()});
+  payloads.insert(payloads.end(), payload.begin(), payload.end());
+}
+
+bool same_entries(const Index& a, const Index& b) {
+  if (a.entries.size() != b.entries.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.entries.size(); ++i) {
+    const Entry& x = a.entries[i];
+    const Entry& y = b.entries[i];
+    const auto px = a.payload(x);
+    const auto py = b.payload(y);
+    if (x.file != y.file || x.identity != y.identity || x.state != y.state ||
+        !std::equal(px.begin(), px.end(), py.begin(), py.end())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 SecureBytes encode(const Index& index) {
   require(index.entries.size() <= kMaxEntries, NTE_INVALID_PARAMETER, "index: too many entries");
   std::size_t total = 128;
   for (const Entry& e : index.entries) {
-    total += 48 + e.file.size() + e.payload.size();
+    total += 48 + e.file.size() + e.payload_size;
   }
   SecureBytes out;
   out.reserve(total);
@@ -35,7 +60,7 @@ SecureBytes encode(const Index& index) {
   const std::string* previous = nullptr;
   for (const Entry& e : index.entries) {
     require(!e.file.empty() && e.file.size() <= kMaxFileNameBytes &&
-                e.payload.size() <= kMaxPayloadBytes && e.state <= EntryState::kRefused &&
+                e.payload_size <= kMaxPayloadBytes && e.state <= EntryState::kRefused &&
                 (previous == nullptr || *previous < e.file),
             NTE_INVALID_PARAMETER, "index: entry out of range or out of order");
     previous = &e.file;
@@ -45,7 +70,7 @@ SecureBytes encode(const Index& index) {
     w.u64(as_u64(e.identity.mtime_ns));
     w.u64(as_u64(e.identity.ctime_ns));
     w.u32(static_cast<std::uint32_t>(e.state));
-    w.bytes(e.payload);
+    w.bytes(index.payload(e));
   }
   store_codec::finish_envelope(out, kMaxFileBytes);
   return out;
@@ -65,6 +90,7 @@ Index decode(std::span<const std::uint8_t> bytes) {
   // allocation.
   require(count <= r.remaining() / 45, NTE_BAD_DATA, "index: truncated");
   index.entries.resize(count);
+  std::size_t payload_bytes = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     Entry& e = index.entries[i];
     e.file = r.string(1, kMaxFileNameBytes);
@@ -79,9 +105,18 @@ Index decode(std::span<const std::uint8_t> bytes) {
             "index: unknown entry state");
     e.state = static_cast<EntryState>(state);
     const auto payload = r.bytes(kMaxPayloadBytes);
-    e.payload.assign(payload.begin(), payload.end());
+    // Offsets into the input for now; the arena is one copy of the payloads afterwards.
+    e.payload_offset = static_cast<std::size_t>(payload.data() - bytes.data());
+    e.payload_size = payload.size();
+    payload_bytes += payload.size();
   }
   require(r.remaining() == 0, NTE_BAD_DATA, "index: trailing bytes");
+  index.payloads.reserve(payload_bytes);
+  for (Entry& e : index.entries) {
+    const auto payload = bytes.subspan(e.payload_offset, e.payload_size);
+    e.payload_offset = index.payloads.size();
+    index.payloads.insert(index.payloads.end(), payload.begin(), payload.end());
+  }
   return index;
 }
 

@@ -34,12 +34,14 @@ inline constexpr std::size_t kMaxFileBytes = std::size_t{1} << 30;
 
 enum class EntryState : std::uint32_t { kListed = 0, kDamaged = 1, kRefused = 2 };
 
+// One file of the store. Its payload (kListed: the store's summary; otherwise the reason, as
+// text) lies in its index's payload arena: one allocation for the whole index.
 struct Entry {
   std::string file;
   store_io::FileIdentity identity;
   EntryState state = EntryState::kListed;
-  SecureBytes payload;  // kListed: the store's summary; otherwise the reason, as text
-  bool operator==(const Entry&) const = default;
+  std::size_t payload_offset = 0;
+  std::size_t payload_size = 0;
 };
 
 struct Index {
@@ -47,8 +49,18 @@ struct Index {
   store_io::DirStamp dir;
   std::int64_t scanned_ns = 0;  // CLOCK_REALTIME when the scan that built it began
   std::vector<Entry> entries;   // strictly ascending by file
-  bool operator==(const Index&) const = default;
+  SecureBytes payloads;         // every entry's payload, back to back
+
+  [[nodiscard]] std::span<const std::uint8_t> payload(const Entry& e) const {
+    return std::span<const std::uint8_t>(payloads).subspan(e.payload_offset, e.payload_size);
+  }
+  // Appends an entry with its payload.
+  void add(std::string file, const store_io::FileIdentity& identity, EntryState state,
+           std::span<const std::uint8_t> payload);
 };
+
+// Same files, identities, states and payloads (whatever the arena layout).
+bool same_entries(const Index& a, const Index& b);
 
 // NTE_INVALID_PARAMETER when the index exceeds a limit above or its entries are not strictly
 // ascending (nothing is written then: the index is only a cache).

@@ -1,5 +1,7 @@
 #include "store/key_file.h"
 
+#include <algorithm>
+
 #include "store/byte_codec.h"
 
 namespace cng::key_file {
@@ -39,7 +41,59 @@ KeyListing read_listing(LeReader& r) {
   return listing;
 }
 
-// The fields after the envelope's header; with_private: the private blob too (key file).
+// Steps over a str16 field (checked like LeReader::u16string, without building it).
+void skip_u16string(LeReader& r) {
+  const std::uint32_t n = r.u32();
+  require(n <= kMaxNameUnits, NTE_BAD_DATA, "store file string length out of range");
+  (void)r.take(std::size_t{n} * 2);
+}
+
+// A property name. In a summary (compressed) it is stored as the length of the prefix it
+// shares with the previous name (names ascend, so neighbours share much: "PKCS11 Pub ...")
+// and the rest; the shared length is the longest, which keeps the encoding canonical.
+template <class Buffer>
+void write_property_name(LeWriter<Buffer>& w, const std::u16string* previous,
+                         const std::u16string& name, bool compressed) {
+  if (!compressed) {
+    w.u16string(name);
+    return;
+  }
+  std::size_t shared = 0;
+  if (previous != nullptr) {
+    const auto mismatch =
+        std::mismatch(previous->begin(), previous->end(), name.begin(), name.end());
+    shared = static_cast<std::size_t>(mismatch.first - previous->begin());
+  }
+  w.u32(static_cast<std::uint32_t>(shared));
+  w.u16string(std::u16string_view(name).substr(shared));
+}
+
+std::u16string read_property_name(LeReader& r, const std::u16string* previous, bool compressed) {
+  std::u16string name;
+  if (!compressed) {
+    name = r.u16string(1, kMaxNameUnits);
+  } else {
+    const std::size_t shared = r.u32();
+    require(shared <= (previous != nullptr ? previous->size() : 0), NTE_BAD_DATA,
+            "key summary: shared prefix too long");
+    const std::u16string rest = r.u16string(1, kMaxNameUnits - shared);
+    require(
+        shared == (previous != nullptr ? previous->size() : 0) || rest[0] != (*previous)[shared],
+        NTE_BAD_DATA, "key summary: shared prefix not the longest");
+    name.reserve(shared + rest.size());
+    if (shared > 0) {
+      name.assign(*previous, 0, shared);
+    }
+    name += rest;
+  }
+  // Strictly ascending names keep the encoding canonical (no duplicates, one order).
+  require(previous == nullptr || *previous < name, NTE_BAD_DATA,
+          "key file: properties out of order");
+  return name;
+}
+
+// The fields after the envelope's header; with_private: the private blob too (key file);
+// without it (a summary), property names are prefix-compressed.
 template <class Buffer>
 void write_fields(LeWriter<Buffer>& w, const KeyRecord& record, bool with_private) {
   w.u16string(record.name);
@@ -52,9 +106,11 @@ void write_fields(LeWriter<Buffer>& w, const KeyRecord& record, bool with_privat
   w.u32(record.key_usage);
   w.u64(record.created_unix_ns);
   w.u32(static_cast<std::uint32_t>(record.properties.size()));
+  const std::u16string* previous = nullptr;
   for (const auto& [name, value] : record.properties) {  // std::map: ascending by name
-    w.u16string(name);
+    write_property_name(w, previous, name, !with_private);
     w.bytes(value);
+    previous = &name;
   }
   w.bytes(record.public_blob);
   if (with_private) {
@@ -77,10 +133,8 @@ KeyRecord read_fields(LeReader& r, bool with_private) {
   const std::uint32_t count = r.u32();
   require(count <= kMaxProperties, NTE_BAD_DATA, "key file: too many properties");
   for (std::uint32_t i = 0; i < count; ++i) {
-    std::u16string name = r.u16string(1, kMaxNameUnits);
-    // Strictly ascending names keep the encoding canonical (no duplicates, one order).
-    require(record.properties.empty() || record.properties.rbegin()->first < name, NTE_BAD_DATA,
-            "key file: properties out of order");
+    std::u16string name = read_property_name(
+        r, record.properties.empty() ? nullptr : &record.properties.rbegin()->first, !with_private);
     const auto value = r.bytes(NCRYPT_MAX_PROPERTY_DATA);
     record.properties.emplace_hint(record.properties.end(), std::move(name),
                                    Bytes(value.begin(), value.end()));
@@ -125,6 +179,36 @@ SecureBytes encode_summary(const KeyRecord& record) {
 KeyRecord decode_summary(std::span<const std::uint8_t> bytes) {
   LeReader r(bytes);
   return read_fields(r, false);
+}
+
+KeyStoreListing decode_summary_as_listing(std::span<const std::uint8_t> bytes,
+                                          const std::string& file) {
+  LeReader r(bytes);
+  KeyStoreListing out;
+  out.name = r.u16string(1, kMaxNameUnits);
+  out.algorithm = r.u16string(0, kMaxNameUnits);
+  out.legacy_key_spec = r.u32();
+  skip_u16string(r);  // provider
+  skip_u16string(r);  // curve name
+  out.length = r.u32();
+  out.export_policy = r.u32();
+  out.key_usage = r.u32();
+  (void)r.u64();  // created
+  const std::uint32_t count = r.u32();
+  require(count <= kMaxProperties, NTE_BAD_DATA, "key file: too many properties");
+  out.properties.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::u16string name = read_property_name(
+        r, out.properties.empty() ? nullptr : &out.properties.back().first, true);
+    const auto value = r.bytes(NCRYPT_MAX_PROPERTY_DATA);
+    out.properties.emplace_back(std::move(name),
+                                std::vector<std::uint8_t>(value.begin(), value.end()));
+  }
+  const auto public_blob = r.bytes(kMaxBlobBytes);
+  out.public_blob.assign(public_blob.begin(), public_blob.end());
+  require(r.remaining() == 0, NTE_BAD_DATA, "key file: trailing bytes");
+  out.unique_name = file;
+  return out;
 }
 
 KeyListing decode_summary_listing(std::span<const std::uint8_t> bytes) {

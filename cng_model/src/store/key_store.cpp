@@ -174,10 +174,10 @@ std::vector<KeyListing> KeyStore::list(std::vector<KeyFileIssue>* issues) const 
   out.reserve(index->entries.size());
   for (const auto& entry : index->entries) {
     if (entry.state == index_file::EntryState::kListed) {
-      out.push_back(key_file::decode_summary_listing(entry.payload));
+      out.push_back(key_file::decode_summary_listing(index->payload(entry)));
     } else if (issues != nullptr) {
       issues->push_back({entry.file, entry.state == index_file::EntryState::kRefused,
-                         std::string(entry.payload.begin(), entry.payload.end())});
+                         std::string(index->payload(entry).begin(), index->payload(entry).end())});
     }
   }
   std::sort(out.begin(), out.end(),
@@ -200,11 +200,30 @@ std::vector<KeyRecord> KeyStore::list_records() const {
   out.reserve(index->entries.size());
   for (const auto& entry : index->entries) {
     if (entry.state == index_file::EntryState::kListed) {
-      out.push_back(key_file::decode_summary(entry.payload));
+      out.push_back(key_file::decode_summary(index->payload(entry)));
     }
   }
   std::sort(out.begin(), out.end(),
             [](const KeyRecord& a, const KeyRecord& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<KeyStoreListing> KeyStore::list_summaries() const {
+  std::vector<KeyStoreListing> out;
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+  if (!dir.is_open()) {
+    return out;
+  }
+  const auto index =
+      store_index::current_listing(dir, kKeyIndex, store_index::Freshness::kDirectoryStamp);
+  out.reserve(index->entries.size());
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      out.push_back(key_file::decode_summary_as_listing(index->payload(entry), entry.file));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const KeyStoreListing& a, const KeyStoreListing& b) { return a.name < b.name; });
   return out;
 }
 

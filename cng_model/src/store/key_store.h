@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cng_key_listing.h"
 #include "store/key_record.h"
 
 namespace cng {
@@ -71,6 +72,9 @@ class KeyStore {
   // The same keys with every persisted field except the private blob (left empty), from the
   // listing index: no private material is read for keys listed before.
   [[nodiscard]] std::vector<KeyRecord> list_records() const;
+  // The same as the bulk listing's struct (cng_key_listing.h; public_blob_type left empty),
+  // sorted by name: no KeyRecord is built on the way.
+  [[nodiscard]] std::vector<KeyStoreListing> list_summaries() const;
   // The issue of one key's file, nullopt when it is absent or fine.
   [[nodiscard]] std::optional<KeyFileIssue> issue_of(std::u16string_view key_name) const;
   // True when this process may create files in the store (creating the directory if needed).

@@ -102,28 +102,25 @@ void save_index(const StoreDirectory& dir, const Index& index) noexcept {
   }
 }
 
-// Reads one file and records its summary or why it is left out.
-Entry read_entry(const StoreDirectory& dir, const IndexSpec& spec, const std::string& name,
-                 const FileIdentity& seen, SecureBytes& buffer, bool& vanished) {
-  Entry entry{name, seen, EntryState::kListed, {}};
+// Reads one file and records its summary, or why it is left out, in the index; nothing when
+// it vanished meanwhile.
+void read_entry(const StoreDirectory& dir, const IndexSpec& spec, const std::string& name,
+                const FileIdentity& seen, SecureBytes& buffer, Index& into) {
+  FileIdentity identity = seen;
   try {
-    if (!dir.read(name, spec.max_file_bytes, buffer, false, &entry.identity)) {
-      vanished = true;
-      return entry;
+    if (!dir.read(name, spec.max_file_bytes, buffer, false, &identity)) {
+      return;
     }
-    entry.payload = spec.summarize(name, buffer);
+    into.add(name, identity, EntryState::kListed, spec.summarize(name, buffer));
   } catch (const CngError& e) {
-    entry.identity = seen;
     if (e.status() == NTE_PERM) {
-      entry.state = EntryState::kRefused;
       const auto problem = dir.ownership_problem_of(name);
-      entry.payload = reason_bytes(problem ? text(*problem) : std::string_view(e.what()));
+      into.add(name, seen, EntryState::kRefused,
+               reason_bytes(problem ? text(*problem) : std::string_view(e.what())));
     } else {
-      entry.state = EntryState::kDamaged;
-      entry.payload = reason_bytes(e.what());
+      into.add(name, seen, EntryState::kDamaged, reason_bytes(e.what()));
     }
   }
-  return entry;
 }
 
 // readdir + fstatat per entry; entries of base whose identity is unchanged (and was not racy
@@ -139,10 +136,11 @@ std::shared_ptr<const Index> rescan(const StoreDirectory& dir, const IndexSpec& 
   std::sort(names.begin(), names.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   fresh->entries.reserve(names.size());
+  if (base != nullptr) {
+    fresh->payloads.reserve(base->payloads.size());
+  }
   SecureBytes buffer;
-  auto previous = base != nullptr ? base->entries.begin() : std::vector<Entry>::const_iterator();
-  const auto previous_end =
-      base != nullptr ? base->entries.end() : std::vector<Entry>::const_iterator();
+  std::size_t next = 0;  // into base->entries, both ascending by file
   for (const auto& listed : names) {
     bool regular = false;
     const auto identity = dir.identity_of(listed.name, regular);
@@ -150,24 +148,23 @@ std::shared_ptr<const Index> rescan(const StoreDirectory& dir, const IndexSpec& 
       continue;  // deleted meanwhile
     }
     if (!regular) {
-      fresh->entries.push_back({listed.name, *identity, EntryState::kDamaged,
-                                reason_bytes("store entry is not a regular file")});
+      fresh->add(listed.name, *identity, EntryState::kDamaged,
+                 reason_bytes("store entry is not a regular file"));
       continue;
     }
-    while (previous != previous_end && previous->file < listed.name) {
-      ++previous;
+    while (base != nullptr && next < base->entries.size() &&
+           base->entries[next].file < listed.name) {
+      ++next;
     }
-    if (previous != previous_end && previous->file == listed.name &&
-        previous->identity == *identity &&
-        base->scanned_ns - std::max(identity->mtime_ns, identity->ctime_ns) > kRacyNs) {
-      fresh->entries.push_back(*previous);
-      continue;
+    if (base != nullptr && next < base->entries.size()) {
+      const Entry& old = base->entries[next];
+      if (old.file == listed.name && old.identity == *identity &&
+          base->scanned_ns - std::max(identity->mtime_ns, identity->ctime_ns) > kRacyNs) {
+        fresh->add(old.file, old.identity, old.state, base->payload(old));
+        continue;
+      }
     }
-    bool vanished = false;
-    Entry entry = read_entry(dir, spec, listed.name, *identity, buffer, vanished);
-    if (!vanished) {
-      fresh->entries.push_back(std::move(entry));
-    }
+    read_entry(dir, spec, listed.name, *identity, buffer, *fresh);
   }
   return fresh;
 }
@@ -201,9 +198,9 @@ std::shared_ptr<const Index> current_listing(const StoreDirectory& dir, const In
   // unchanged directory writes nothing).
   const Index* written = on_disk ? on_disk.get() : nullptr;
   const bool same_as_file =
-      written != nullptr && describes(*written, stamp) && written->entries == fresh->entries;
-  const bool same_as_memory = written == nullptr && cached && describes(*cached, stamp) &&
-                              cached->entries == fresh->entries;
+      written != nullptr && describes(*written, stamp) && same_entries(*written, *fresh);
+  const bool same_as_memory =
+      written == nullptr && cached && describes(*cached, stamp) && same_entries(*cached, *fresh);
   if (!same_as_file && !same_as_memory) {
     save_index(dir, *fresh);
   }
