@@ -58,7 +58,4 @@ class DirectoryWatch {
   bool racy_ = false;
 };
 
-// Names of the keys NCryptEnumKeys lists in the slot's scope.
-std::vector<std::u16string> enumerate_key_names(const SlotContext& slot);
-
 }  // namespace p11::objects
