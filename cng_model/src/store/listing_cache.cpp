@@ -73,7 +73,7 @@ std::shared_ptr<const Index> load_index(const StoreDirectory& dir, const IndexSp
     if (!sub.read(std::string(kIndexFile), index_file::kMaxFileBytes, bytes)) {
       return nullptr;
     }
-    auto index = std::make_shared<Index>(index_file::decode(bytes));
+    auto index = std::make_shared<Index>(index_file::decode(std::move(bytes)));
     if (index->kind != spec.kind) {
       return nullptr;
     }
