@@ -53,7 +53,7 @@ void check(std::span<const std::uint8_t> bytes) {
         std::abort();
       }
       if (index.entries[i].state == cng::index_file::EntryState::kListed) {
-        check_summary(index.entries[i].payload);
+        check_summary(index.payload(index.entries[i]));
       }
     }
   } catch (const cng::CngError& e) {

@@ -7,6 +7,12 @@
 // NCryptOpenKey + NCryptGetProperty (Name, Algorithm Name, Length, Export Policy, Key Usage,
 // Unique Name; custom properties with NCRYPT_PERSIST_ONLY_FLAG) + NCryptExportKey of
 // public_blob_type, and legacy_key_spec as NCryptEnumKeys reports it.
+//
+// CngEnumKeyListings reads the store's listing index (design notes and measured figures in
+// cng_model/src/store/listing_cache.h): no key file is read unless it is new or changed since
+// the index was written, no private blob is read for the keys it lists, and no provider code
+// runs (the platform provider loads nothing into the TPM). CngGetKeyListing reads the one
+// key's file (cheaper than any index); its private part is never parsed.
 #pragma once
 
 #include <cstdint>

@@ -76,7 +76,10 @@ SecureBytes encode(const Index& index) {
   return out;
 }
 
-Index decode(std::span<const std::uint8_t> bytes) {
+namespace {
+
+// Parses bytes; each entry's payload offset is relative to bytes.data().
+Index parse(std::span<const std::uint8_t> bytes) {
   LeReader r(store_codec::open_envelope(bytes, kMagic, kVersion, kMaxFileBytes));
   Index index;
   index.kind = r.u32();
@@ -90,7 +93,6 @@ Index decode(std::span<const std::uint8_t> bytes) {
   // allocation.
   require(count <= r.remaining() / 45, NTE_BAD_DATA, "index: truncated");
   index.entries.resize(count);
-  std::size_t payload_bytes = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     Entry& e = index.entries[i];
     e.file = r.string(1, kMaxFileNameBytes);
@@ -105,18 +107,33 @@ Index decode(std::span<const std::uint8_t> bytes) {
             "index: unknown entry state");
     e.state = static_cast<EntryState>(state);
     const auto payload = r.bytes(kMaxPayloadBytes);
-    // Offsets into the input for now; the arena is one copy of the payloads afterwards.
     e.payload_offset = static_cast<std::size_t>(payload.data() - bytes.data());
     e.payload_size = payload.size();
-    payload_bytes += payload.size();
   }
   require(r.remaining() == 0, NTE_BAD_DATA, "index: trailing bytes");
+  return index;
+}
+
+}  // namespace
+
+Index decode(std::span<const std::uint8_t> bytes) {
+  Index index = parse(bytes);
+  std::size_t payload_bytes = 0;
+  for (const Entry& e : index.entries) {
+    payload_bytes += e.payload_size;
+  }
   index.payloads.reserve(payload_bytes);
   for (Entry& e : index.entries) {
     const auto payload = bytes.subspan(e.payload_offset, e.payload_size);
     e.payload_offset = index.payloads.size();
     index.payloads.insert(index.payloads.end(), payload.begin(), payload.end());
   }
+  return index;
+}
+
+Index decode(SecureBytes&& bytes) {
+  Index index = parse(bytes);
+  index.payloads = std::move(bytes);  // the payloads stay where they were read
   return index;
 }
 

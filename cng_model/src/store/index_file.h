@@ -67,6 +67,8 @@ bool same_entries(const Index& a, const Index& b);
 SecureBytes encode(const Index& index);
 // Parses and verifies (magic, version, lengths, order, checksum). NTE_BAD_DATA on any defect.
 Index decode(std::span<const std::uint8_t> bytes);
+// The same, keeping the file's bytes as the payload arena (no copy of the payloads).
+Index decode(SecureBytes&& bytes);
 // Recomputes the length and checksum fields in place (tests and fuzzers).
 void reseal(std::span<std::uint8_t> bytes);
 

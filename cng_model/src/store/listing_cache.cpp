@@ -36,6 +36,15 @@ struct Memory {
 
 Memory& memory() {
   static NoDestructor<Memory> instance;
+  // Frees the indexes when the library is unloaded (or the process exits), so that load and
+  // unload cycles do not grow the heap; the map itself is never destroyed and stays usable
+  // for a listing made after that (from an atexit handler).
+  static const struct Release {
+    Release(const Release&) = delete;
+    Release& operator=(const Release&) = delete;
+    Release() = default;
+    ~Release() { forget_in_memory_indexes(); }
+  } release;
   return *instance;
 }
 
@@ -73,7 +82,7 @@ std::shared_ptr<const Index> load_index(const StoreDirectory& dir, const IndexSp
     if (!sub.read(std::string(kIndexFile), index_file::kMaxFileBytes, bytes)) {
       return nullptr;
     }
-    auto index = std::make_shared<Index>(index_file::decode(bytes));
+    auto index = std::make_shared<Index>(index_file::decode(std::move(bytes)));
     if (index->kind != spec.kind) {
       return nullptr;
     }
@@ -192,7 +201,8 @@ std::shared_ptr<const Index> current_listing(const StoreDirectory& dir, const In
       return cached;
     }
   }
-  const Index* base = on_disk ? on_disk.get() : cached.get();  // the newer one first
+  // Either serves as the base: an entry is reused only when its file's identity is unchanged.
+  const Index* base = on_disk ? on_disk.get() : cached.get();
   auto fresh = rescan(dir, spec, base, now_ns, stamp);
   // Rewrite the file unless it already says exactly this (a kEveryFile listing of an
   // unchanged directory writes nothing).

@@ -7,12 +7,13 @@
 //   2 shared cores, so figures vary by 2x): readdir 2.4 ms; one fstatat per file 14-30 ms;
 //   open + fstat + read of a 64-byte header + close per file 80-177 ms. A header-only layout
 //   would still cost that last figure on every listing (and need a new key file version);
-//   one index file read at once does not: the whole CngEnumKeyListings of 10,000 keys from
-//   a valid index took 266-345 ms in a fresh process and 100-114 ms with the index in memory,
-//   against 818 ms without an index (every file read). Those listings are dominated by
-//   building the result: the module persists 41 attributes per key as custom properties, so a
-//   listing of 10,000 keys holds 410,000 property strings and values (~80 MB RSS), and its
-//   index is 15.8 MB (1.6 MB for 1,000 keys: 24-60 ms fresh, 9-18 ms in memory).
+//   one index file read at once does not. CngEnumKeyListings of those 10,000 keys
+//   (tests/ncrypt/key_listing_timing; CPU time, as the VM's load made wall time 2-4x that):
+//   no index (every file read, index written) 368 ms; valid index in a fresh process
+//   79-81 ms; index in memory 66-79 ms. Of that, reading and checking the 15.8 MB index is
+//   ~10 ms: the rest is building the result, as the module persists 41 attributes per key as
+//   custom properties (410,000 property strings and values, ~80 MB RSS for 10,000 keys).
+//   1,000 keys: no index 28 ms, valid index fresh 7.5-7.8 ms, in memory 4.9-5.5 ms, 15 MB RSS.
 // - Where: the index lives in a subdirectory ".listing-index" of the store directory, as the
 //   file "index". Not beside the key files themselves: rewriting a file there would move the
 //   store directory's mtime, the very stamp the index records, so each rewrite would make
