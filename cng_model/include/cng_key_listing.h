@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,13 @@ struct KeyStoreListing {
 // Returns the SECURITY_STATUS NCryptEnumKeys would give for the scope.
 SECURITY_STATUS CngEnumKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
                                    std::vector<KeyStoreListing>* listings) noexcept;
+// The same listings one at a time, in no particular order, so that no caller needs memory for
+// every key's listing at once: visit is called once per key with a listing that is valid only
+// during the call (it may be moved from). An exception visit throws ends the enumeration and
+// is reported as a status (CngError: its own; std::bad_alloc: NTE_NO_MEMORY; any other:
+// NTE_INTERNAL_ERROR).
+SECURITY_STATUS CngVisitKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
+                                    const std::function<void(KeyStoreListing&)>& visit) noexcept;
 // One key's listing (NTE_BAD_KEYSET when absent or another provider's, as NCryptOpenKey;
 // NTE_BAD_DATA when its file is damaged) – same fields.
 SECURITY_STATUS CngGetKeyListing(NCRYPT_PROV_HANDLE hProvider, LPCWSTR pszKeyName, DWORD dwFlags,

@@ -1,6 +1,7 @@
 // ObjectLayerImpl: loading the scope's token objects and keeping them in step with the store
 // when other processes change it (store_watch.h explains when a store is read again).
-#include <set>
+#include <exception>
+#include <unordered_set>
 
 #include "core/p11_error.h"
 #include "objects/certificates.h"
@@ -37,15 +38,6 @@ struct ListedKey {
   std::uint64_t fingerprint = 0;
 };
 
-std::vector<cng::KeyStoreListing> list_keys(const SlotContext& slot) {
-  std::vector<cng::KeyStoreListing> listings;
-  if (cng::CngEnumKeyListings(slot.provider, slot.scope_flag | NCRYPT_SILENT_FLAG, &listings) !=
-      ERROR_SUCCESS) {
-    listings.clear();  // a store we cannot read lists nothing (as NCryptEnumKeys)
-  }
-  return listings;
-}
-
 }  // namespace
 
 void ObjectLayerImpl::refresh_keys() {
@@ -59,19 +51,19 @@ void ObjectLayerImpl::refresh_keys() {
     snapshot = local_generation_;
   }
   // Listings, not files: a key is new, gone, or changed when its listing is (no per-key stat,
-  // no key opened unless the listing cannot be summarised).
-  std::vector<cng::KeyStoreListing> listings = list_keys(context_);
+  // no key opened unless the listing cannot be summarised). One listing at a time: no vector
+  // of every key's listing is ever held (peak RSS).
   std::map<std::u16string, ListedKey> found;
   std::map<std::u16string, ListedKey> changed;  // objects: the new summaries, if any
-  std::set<std::u16string> listed_names;
-  for (cng::KeyStoreListing& listing : listings) {
+  std::unordered_set<std::u16string> listed_names;
+  listed_names.reserve(known.size());
+  const auto visit_listing = [&](cng::KeyStoreListing& listing) {
     const std::u16string& name = listing.name;
     listed_names.insert(name);
     const std::uint64_t fingerprint = listing_fingerprint(listing);
     const auto it = known.find(name);
     if (it != known.end() && it->second.fingerprint == fingerprint) {
-      listing = {};
-      continue;
+      return;
     }
     ListedKey key;
     key.fingerprint = fingerprint;
@@ -86,14 +78,30 @@ void ObjectLayerImpl::refresh_keys() {
       // Deleted meanwhile, unreadable, or an algorithm PKCS#11 cannot show: not listed (a new
       // key), or reloaded below (a known one).
       if (it == known.end()) {
-        listing = {};
-        continue;
+        return;
       }
     }
     (it == known.end() ? found : changed).emplace(name, std::move(key));
-    listing = {};  // its memory goes back as the summaries are built (peak RSS)
+  };
+  std::exception_ptr failure;  // thrown by the visit: rethrown here, not taken for "no keys"
+  const auto visit = [&](cng::KeyStoreListing& listing) {
+    try {
+      visit_listing(listing);
+    } catch (...) {
+      failure = std::current_exception();
+      throw;
+    }
+  };
+  if (cng::CngVisitKeyListings(context_.provider, context_.scope_flag | NCRYPT_SILENT_FLAG,
+                               visit) != ERROR_SUCCESS) {
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+    // A store we cannot read lists nothing (as NCryptEnumKeys).
+    found.clear();
+    changed.clear();
+    listed_names.clear();
   }
-  listings = {};
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {

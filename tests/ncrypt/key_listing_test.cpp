@@ -177,6 +177,14 @@ TEST_F(KeyListingTest, EveryFieldMatchesThePerKeyCallsForEveryAlgorithm) {
       EXPECT_EQ(one.public_blob, l.public_blob);
       EXPECT_EQ(one.properties, l.properties);
     }
+    // The streaming form visits the same keys once each, every field checked the same way.
+    std::set<std::u16string> visited;
+    ASSERT_OK(cng::CngVisitKeyListings(provider_, flags, [&](cng::KeyStoreListing& l) {
+      EXPECT_TRUE(visited.insert(l.name).second) << "visited twice";
+      ASSERT_TRUE(specs.contains(l.name));
+      check_against_open_key(l, flags, specs.at(l.name));
+    }));
+    EXPECT_EQ(visited, flags == 0 ? made_user : made_machine);
   }
 }
 
@@ -192,6 +200,13 @@ TEST_F(KeyListingTest, AbsentKeyAndBadArguments) {
   EXPECT_STATUS(NTE_INVALID_HANDLE, cng::CngEnumKeyListings(kGarbageHandle, 0, &all));
   ASSERT_OK(cng::CngEnumKeyListings(provider_, 0, &all));  // no store directory yet: empty
   EXPECT_TRUE(all.empty());
+  std::size_t visits = 0;
+  const auto count = [&](cng::KeyStoreListing&) { ++visits; };
+  EXPECT_STATUS(NTE_INVALID_PARAMETER, cng::CngVisitKeyListings(provider_, 0, nullptr));
+  EXPECT_STATUS(NTE_BAD_FLAGS, cng::CngVisitKeyListings(provider_, 0x1000, count));
+  EXPECT_STATUS(NTE_INVALID_HANDLE, cng::CngVisitKeyListings(kGarbageHandle, 0, count));
+  ASSERT_OK(cng::CngVisitKeyListings(provider_, 0, count));
+  EXPECT_EQ(visits, 0U);
 }
 
 }  // namespace

@@ -45,6 +45,25 @@ KeyStoreListing listing_of(const KeyRecord& record) {
   return out;
 }
 
+// One blob type per algorithm name (a store holds few algorithms).
+class BlobTypes {
+ public:
+  void complete(KeyStoreListing& l) {
+    auto it = std::find_if(types_.begin(), types_.end(),
+                           [&](const auto& t) { return t.first == l.algorithm; });
+    if (it == types_.end()) {
+      it = types_.emplace(types_.end(), l.algorithm, std::u16string(public_blob_type(l.algorithm)));
+    }
+    l.public_blob_type = it->second;
+    if (l.public_blob_type.empty()) {
+      l.public_blob.clear();  // as listing_of(): no public part to export
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::u16string, std::u16string>> types_;
+};
+
 }  // namespace
 
 namespace cng {
@@ -59,20 +78,25 @@ SECURITY_STATUS CngEnumKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
     // The store's listing index: no key file is read unless new or changed since indexed,
     // and no private blob is kept.
     std::vector<KeyStoreListing> out = store.list_summaries();
-    // One blob type per algorithm name (a store holds few algorithms).
-    std::vector<std::pair<std::u16string, std::u16string>> types;
+    BlobTypes types;
     for (KeyStoreListing& l : out) {
-      auto it = std::find_if(types.begin(), types.end(),
-                             [&](const auto& t) { return t.first == l.algorithm; });
-      if (it == types.end()) {
-        it = types.emplace(types.end(), l.algorithm, std::u16string(public_blob_type(l.algorithm)));
-      }
-      l.public_blob_type = it->second;
-      if (l.public_blob_type.empty()) {
-        l.public_blob.clear();  // as listing_of(): no public part to export
-      }
+      types.complete(l);
     }
     *listings = std::move(out);
+  });
+}
+
+SECURITY_STATUS CngVisitKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
+                                    const std::function<void(KeyStoreListing&)>& visit) noexcept {
+  return boundary([&] {
+    check_flags(dwFlags, NCRYPT_MACHINE_KEY_FLAG | NCRYPT_SILENT_FLAG);
+    const auto provider = HandleTable::instance().get<ProviderObject>(hProvider);
+    require(static_cast<bool>(visit), NTE_INVALID_PARAMETER, "visit is empty");
+    BlobTypes types;
+    provider->context()->store(scope_from_flags(dwFlags)).visit_summaries([&](KeyStoreListing& l) {
+      types.complete(l);
+      visit(l);
+    });
   });
 }
 

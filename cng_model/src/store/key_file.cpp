@@ -68,8 +68,10 @@ void write_property_name(LeWriter<Buffer>& w, const std::u16string* previous,
   w.u16string(std::u16string_view(name).substr(shared));
 }
 
-std::u16string read_property_name(LeReader& r, const std::u16string* previous, bool compressed) {
-  std::u16string name;
+// Reads a property name into name (its buffer reused: no allocation per name once it is large
+// enough); previous is the name before it, nullptr for the first.
+void read_property_name_into(LeReader& r, const std::u16string* previous, bool compressed,
+                             std::u16string& name) {
   if (!compressed) {
     name = r.u16string(1, kMaxNameUnits);
   } else {
@@ -80,15 +82,20 @@ std::u16string read_property_name(LeReader& r, const std::u16string* previous, b
     require(
         shared == (previous != nullptr ? previous->size() : 0) || rest[0] != (*previous)[shared],
         NTE_BAD_DATA, "key summary: shared prefix not the longest");
-    name.reserve(shared + rest.size());
+    name.clear();
     if (shared > 0) {
-      name.assign(*previous, 0, shared);
+      name.append(*previous, 0, shared);
     }
     name += rest;
   }
   // Strictly ascending names keep the encoding canonical (no duplicates, one order).
   require(previous == nullptr || *previous < name, NTE_BAD_DATA,
           "key file: properties out of order");
+}
+
+std::u16string read_property_name(LeReader& r, const std::u16string* previous, bool compressed) {
+  std::u16string name;
+  read_property_name_into(r, previous, compressed, name);
   return name;
 }
 
@@ -183,8 +190,14 @@ KeyRecord decode_summary(std::span<const std::uint8_t> bytes) {
 
 KeyStoreListing decode_summary_as_listing(std::span<const std::uint8_t> bytes,
                                           const std::string& file) {
-  LeReader r(bytes);
   KeyStoreListing out;
+  decode_summary_into(bytes, file, out);
+  return out;
+}
+
+void decode_summary_into(std::span<const std::uint8_t> bytes, const std::string& file,
+                         KeyStoreListing& out) {
+  LeReader r(bytes);
   out.name = r.u16string(1, kMaxNameUnits);
   out.algorithm = r.u16string(0, kMaxNameUnits);
   out.legacy_key_spec = r.u32();
@@ -196,19 +209,18 @@ KeyStoreListing decode_summary_as_listing(std::span<const std::uint8_t> bytes,
   (void)r.u64();  // created
   const std::uint32_t count = r.u32();
   require(count <= kMaxProperties, NTE_BAD_DATA, "key file: too many properties");
-  out.properties.reserve(count);
+  out.properties.resize(count);
   for (std::uint32_t i = 0; i < count; ++i) {
-    std::u16string name = read_property_name(
-        r, out.properties.empty() ? nullptr : &out.properties.back().first, true);
-    const auto value = r.bytes(NCRYPT_MAX_PROPERTY_DATA);
-    out.properties.emplace_back(std::move(name),
-                                std::vector<std::uint8_t>(value.begin(), value.end()));
+    auto& [name, value] = out.properties[i];
+    read_property_name_into(r, i == 0 ? nullptr : &out.properties[i - 1].first, true, name);
+    const auto bytes_read = r.bytes(NCRYPT_MAX_PROPERTY_DATA);
+    value.assign(bytes_read.begin(), bytes_read.end());
   }
   const auto public_blob = r.bytes(kMaxBlobBytes);
   out.public_blob.assign(public_blob.begin(), public_blob.end());
   require(r.remaining() == 0, NTE_BAD_DATA, "key file: trailing bytes");
   out.unique_name = file;
-  return out;
+  out.public_blob_type.clear();
 }
 
 KeyListing decode_summary_listing(std::span<const std::uint8_t> bytes) {

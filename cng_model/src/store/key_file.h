@@ -41,8 +41,8 @@ KeyListing decode_listing(std::span<const std::uint8_t> bytes);
 // The listing summary of a record kept in the store's listing index (listing_cache.h): the
 // key file's fields in the same order, without the private blob, without an envelope (the
 // index checks itself), each property name stored as the length of the prefix it shares with
-// the previous one (the longest) and the rest. decode_summary() accepts exactly the outputs of encode_summary() and
-// returns the record with an empty private blob; NTE_BAD_DATA on any defect.
+// the previous one (the longest) and the rest. decode_summary() accepts exactly the outputs of
+// encode_summary() and returns the record with an empty private blob; NTE_BAD_DATA on any defect.
 SecureBytes encode_summary(const KeyRecord& record);
 KeyRecord decode_summary(std::span<const std::uint8_t> bytes);
 // A summary as the bulk listing's struct (cng_key_listing.h), without building a KeyRecord;
@@ -50,6 +50,10 @@ KeyRecord decode_summary(std::span<const std::uint8_t> bytes);
 // which blob type an algorithm exports). NTE_BAD_DATA on any defect.
 KeyStoreListing decode_summary_as_listing(std::span<const std::uint8_t> bytes,
                                           const std::string& file);
+// The same into out, whose buffers are reused (a bulk listing decodes one key after another
+// without an allocation per property). out is unspecified after NTE_BAD_DATA.
+void decode_summary_into(std::span<const std::uint8_t> bytes, const std::string& file,
+                         KeyStoreListing& out);
 // Only the listing fields of a summary (name, algorithm, legacy key spec).
 KeyListing decode_summary_listing(std::span<const std::uint8_t> bytes);
 // Recomputes the length and checksum fields in place (tests and fuzzers use it to make the

@@ -210,21 +210,26 @@ std::vector<KeyRecord> KeyStore::list_records() const {
 
 std::vector<KeyStoreListing> KeyStore::list_summaries() const {
   std::vector<KeyStoreListing> out;
-  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
-  if (!dir.is_open()) {
-    return out;
-  }
-  const auto index =
-      store_index::current_listing(dir, kKeyIndex, store_index::Freshness::kDirectoryStamp);
-  out.reserve(index->entries.size());
-  for (const auto& entry : index->entries) {
-    if (entry.state == index_file::EntryState::kListed) {
-      out.push_back(key_file::decode_summary_as_listing(index->payload(entry), entry.file));
-    }
-  }
+  visit_summaries([&](KeyStoreListing& listing) { out.push_back(std::move(listing)); });
   std::sort(out.begin(), out.end(),
             [](const KeyStoreListing& a, const KeyStoreListing& b) { return a.name < b.name; });
   return out;
+}
+
+void KeyStore::visit_summaries(const std::function<void(KeyStoreListing&)>& visit) const {
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+  if (!dir.is_open()) {
+    return;
+  }
+  const auto index =
+      store_index::current_listing(dir, kKeyIndex, store_index::Freshness::kDirectoryStamp);
+  KeyStoreListing listing;  // one listing's buffers for every key
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      key_file::decode_summary_into(index->payload(entry), entry.file, listing);
+      visit(listing);
+    }
+  }
 }
 
 std::optional<KeyFileIssue> KeyStore::issue_of(std::u16string_view key_name) const {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,9 @@ class KeyStore {
   // The same as the bulk listing's struct (cng_key_listing.h; public_blob_type left empty),
   // sorted by name: no KeyRecord is built on the way.
   [[nodiscard]] std::vector<KeyStoreListing> list_summaries() const;
+  // The same summaries one at a time, in no particular order: visit gets each (valid only
+  // during the call), so no caller holds every key's listing at once.
+  void visit_summaries(const std::function<void(KeyStoreListing&)>& visit) const;
   // The issue of one key's file, nullopt when it is absent or fine.
   [[nodiscard]] std::optional<KeyFileIssue> issue_of(std::u16string_view key_name) const;
   // True when this process may create files in the store (creating the directory if needed).
