@@ -51,7 +51,9 @@ SECURITY_STATUS CngEnumKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
 // every key's listing at once: visit is called once per key with a listing that is valid only
 // during the call (it may be moved from). An exception visit throws ends the enumeration and
 // is reported as a status (CngError: its own; std::bad_alloc: NTE_NO_MEMORY; any other:
-// NTE_INTERNAL_ERROR).
+// NTE_INTERNAL_ERROR). Unlike the vector form, it does not keep the store's listing index in
+// the process's memory afterwards (its callers keep their own view: the bytes would be held
+// twice); the next listing reads the index file again.
 SECURITY_STATUS CngVisitKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
                                     const std::function<void(KeyStoreListing&)>& visit) noexcept;
 // One key's listing (NTE_BAD_KEYSET when absent or another provider's, as NCryptOpenKey;

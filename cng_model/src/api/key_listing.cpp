@@ -93,10 +93,15 @@ SECURITY_STATUS CngVisitKeyListings(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
     const auto provider = HandleTable::instance().get<ProviderObject>(hProvider);
     require(static_cast<bool>(visit), NTE_INVALID_PARAMETER, "visit is empty");
     BlobTypes types;
-    provider->context()->store(scope_from_flags(dwFlags)).visit_summaries([&](KeyStoreListing& l) {
-      types.complete(l);
-      visit(l);
-    });
+    // Its callers keep their own view of the keys: the index is not kept in memory as well.
+    provider->context()
+        ->store(scope_from_flags(dwFlags))
+        .visit_summaries(
+            [&](KeyStoreListing& l) {
+              types.complete(l);
+              visit(l);
+            },
+            false);
   });
 }
 

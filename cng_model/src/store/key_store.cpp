@@ -216,13 +216,15 @@ std::vector<KeyStoreListing> KeyStore::list_summaries() const {
   return out;
 }
 
-void KeyStore::visit_summaries(const std::function<void(KeyStoreListing&)>& visit) const {
+void KeyStore::visit_summaries(const std::function<void(KeyStoreListing&)>& visit,
+                               bool keep_index) const {
   const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
   if (!dir.is_open()) {
     return;
   }
-  const auto index =
-      store_index::current_listing(dir, kKeyIndex, store_index::Freshness::kDirectoryStamp);
+  const auto index = store_index::current_listing(
+      dir, kKeyIndex, store_index::Freshness::kDirectoryStamp,
+      keep_index ? store_index::Retention::kKeep : store_index::Retention::kDontKeep);
   KeyStoreListing listing;  // one listing's buffers for every key
   for (const auto& entry : index->entries) {
     if (entry.state == index_file::EntryState::kListed) {

@@ -77,8 +77,10 @@ class KeyStore {
   // sorted by name: no KeyRecord is built on the way.
   [[nodiscard]] std::vector<KeyStoreListing> list_summaries() const;
   // The same summaries one at a time, in no particular order: visit gets each (valid only
-  // during the call), so no caller holds every key's listing at once.
-  void visit_summaries(const std::function<void(KeyStoreListing&)>& visit) const;
+  // during the call), so no caller holds every key's listing at once. keep_index: whether the
+  // index read becomes the process's in-memory index (listing_cache.h, Retention).
+  void visit_summaries(const std::function<void(KeyStoreListing&)>& visit,
+                       bool keep_index = true) const;
   // The issue of one key's file, nullopt when it is absent or fine.
   [[nodiscard]] std::optional<KeyFileIssue> issue_of(std::u16string_view key_name) const;
   // True when this process may create files in the store (creating the directory if needed).

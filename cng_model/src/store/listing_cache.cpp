@@ -181,7 +181,7 @@ std::shared_ptr<const Index> rescan(const StoreDirectory& dir, const IndexSpec& 
 }  // namespace
 
 std::shared_ptr<const Index> current_listing(const StoreDirectory& dir, const IndexSpec& spec,
-                                             Freshness freshness) {
+                                             Freshness freshness, Retention retention) {
   // The clock is read before the directory: a change after this point moves the mtime past
   // scanned_ns - kRacyWindow (see describes()).
   const std::int64_t now_ns = realtime_ns();
@@ -193,12 +193,20 @@ std::shared_ptr<const Index> current_listing(const StoreDirectory& dir, const In
   if (freshness == Freshness::kDirectoryStamp && cached && describes(*cached, stamp)) {
     return cached;
   }
+  // The result, kept in memory or not; a stale in-memory index is not kept either.
+  const auto result = [&](std::shared_ptr<const Index> index) {
+    if (retention == Retention::kKeep) {
+      cached = index;
+    } else {
+      mem.by_directory.erase(key);  // cached dangles from here on
+    }
+    return index;
+  };
   std::shared_ptr<const Index> on_disk;
   if (!cached || !describes(*cached, stamp)) {
     on_disk = load_index(dir, spec);
     if (on_disk && describes(*on_disk, stamp) && freshness == Freshness::kDirectoryStamp) {
-      cached = on_disk;
-      return cached;
+      return result(on_disk);
     }
   }
   // Either serves as the base: an entry is reused only when its file's identity is unchanged.
@@ -215,10 +223,9 @@ std::shared_ptr<const Index> current_listing(const StoreDirectory& dir, const In
     save_index(dir, *fresh);
   }
   if (same_as_memory) {
-    return cached;  // keep the older scan time: it is less racy
+    return result(cached);  // keep the older scan time: it is less racy
   }
-  cached = std::move(fresh);
-  return cached;
+  return result(std::move(fresh));
 }
 
 void forget_in_memory_indexes() {

@@ -42,6 +42,9 @@
 //   complete file.
 // - In memory: the last index of each directory is kept per process (summaries only, no
 //   private blobs), so a listing with an unchanged directory costs one fstat.
+//   A caller that keeps its own view of the store (the PKCS#11 object layer, through
+//   CngVisitKeyListings) asks for Retention::kDontKeep: the index then lives only while it
+//   is read, so that its bytes and the caller's objects are not both held.
 // - Limits: a file changed in place (not by rename), or whose owner or mode changed without
 //   any change to the directory, keeps its entry until the directory changes. The stores
 //   never write in place; opening a key (KeyStore::load) checks its file again, so nothing
@@ -84,12 +87,19 @@ enum class Freshness {
   kEveryFile,       // also check each file's identity (readdir + fstatat per file)
 };
 
+enum class Retention {
+  kKeep,     // the index read or rescanned becomes the process's in-memory index
+  kDontKeep  // it lives only as long as the caller holds it (a caller that keeps its own view
+             // of the store, and reads again only when the directory changed, would otherwise
+             // hold the index's bytes twice: for 10,000 keys 16 MB on top of its own objects)
+};
+
 // The current listing of the directory: the in-memory index, the index file or a rescan,
 // whichever is valid first. Entries ascending by file name. Throws only what listing the
 // directory throws (NTE_PERM when it cannot be read, ...); never for the index itself.
 std::shared_ptr<const index_file::Index> current_listing(const store_io::StoreDirectory& dir,
-                                                         const IndexSpec& spec,
-                                                         Freshness freshness);
+                                                         const IndexSpec& spec, Freshness freshness,
+                                                         Retention retention = Retention::kKeep);
 
 // Forgets this process's in-memory indexes (tests: a "fresh process" without forking).
 void forget_in_memory_indexes();
