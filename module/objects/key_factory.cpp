@@ -128,8 +128,8 @@ KeyPairObjects objects_over(const SlotContext& slot, std::shared_ptr<CngKey> key
       if (!overlay.contains(CKA_ID)) {
         overlay[CKA_ID] = bridge::nss_key_id(facts.pub);
       }
-      obj->attrs = key_object_attrs(facts, key->handle(), key->persisted(), obj->object_class,
-                                    overlay, key->name(), unique_id);
+      obj->attrs = key_object_attrs(facts, KeyProperties(key->handle()), key->persisted(),
+                                    obj->object_class, overlay, key->name(), unique_id);
       obj->token = is_private ? key->persisted() : (key->persisted() && public_is_token);
       obj->attrs[CKA_TOKEN] = bool_bytes(obj->token);
       obj->owner = obj->token ? CK_INVALID_HANDLE : owner;
@@ -275,8 +275,8 @@ ObjectPtr public_only_object(const std::shared_ptr<CngKey>& key, const CngKeyFac
   obj->subtype = facts.pub.key_type;
   obj->token = true;
   obj->key = key;
-  obj->attrs =
-      key_object_attrs(facts, key->handle(), true, CKO_PUBLIC_KEY, overlay, key->name(), {});
+  obj->attrs = key_object_attrs(facts, KeyProperties(key->handle()), true, CKO_PUBLIC_KEY, overlay,
+                                key->name(), {});
   return obj;
 }
 
@@ -493,35 +493,57 @@ bool is_secret_key(NCRYPT_KEY_HANDLE h) {
   return algorithm && bridge::find_key_type_of_cng_key(CKO_SECRET_KEY, *algorithm, h) != nullptr;
 }
 
-KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name) {
-  NCRYPT_KEY_HANDLE h = 0;
-  check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
-               NcryptContext::kOpenKey, "NCryptOpenKey");
-  auto key = std::make_shared<CngKey>(h, slot.provider, name);
+namespace {
+
+// The objects of a persisted key pair (or public-only key) from its facts and properties;
+// with key null and only set, the summary objects (object.h) of a listed key.
+KeyPairObjects token_key_objects(const CngKeyFacts& facts, const KeyProperties& props,
+                                 const std::u16string& name, const std::shared_ptr<CngKey>& key,
+                                 std::span<const CK_ATTRIBUTE_TYPE> only) {
+  const bool public_only = is_public_only(props);
+  // A public object destroyed alone (key_objects.h) is not shown.
+  const bool public_destroyed = !public_only && is_public_destroyed(props);
   KeyPairObjects out;
-  if (is_secret_key(h)) {
-    out.private_key = open_secret_key(key);  // the primary object of a secret key
-    return out;
-  }
-  const CngKeyFacts facts = read_key_facts(h);
-  if (is_public_only(h)) {
-    out.public_key = public_only_object(key, facts, {});
-    return out;
-  }
-  const bool public_destroyed = is_public_destroyed(h);
   for (const bool is_private : {true, false}) {
-    if (!is_private && public_destroyed) {
-      continue;  // its public object was destroyed alone (key_objects.h)
+    if ((is_private && public_only) || (!is_private && public_destroyed)) {
+      continue;
     }
     auto obj = std::make_shared<Object>();
     obj->object_class = is_private ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
     obj->subtype = facts.pub.key_type;
     obj->token = true;
     obj->key = key;
-    obj->attrs = key_object_attrs(facts, h, true, obj->object_class, {}, name, {});
+    obj->attrs = key_object_attrs(facts, props, true, obj->object_class, {}, name, {}, only);
+    if (!only.empty()) {
+      keep_summary(*obj);
+    }
     (is_private ? out.private_key : out.public_key) = std::move(obj);
   }
   return out;
+}
+
+}  // namespace
+
+KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name) {
+  NCRYPT_KEY_HANDLE h = 0;
+  check_status(NCryptOpenKey(slot.provider, &h, name.c_str(), 0, slot.scope_flag),
+               NcryptContext::kOpenKey, "NCryptOpenKey");
+  auto key = std::make_shared<CngKey>(h, slot.provider, name);
+  if (is_secret_key(h)) {
+    KeyPairObjects out;
+    out.private_key = open_secret_key(key);  // the primary object of a secret key
+    return out;
+  }
+  return token_key_objects(read_key_facts(h), KeyProperties(h), name, key, {});
+}
+
+std::optional<KeyPairObjects> summarise_token_key(const cng::KeyStoreListing& listing) {
+  const std::optional<CngKeyFacts> facts = listed_key_facts(listing);
+  if (!facts) {
+    return std::nullopt;
+  }
+  return token_key_objects(*facts, KeyProperties(listing), listing.name, nullptr,
+                           kSummaryAttributes);
 }
 
 bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object* public_key) {
@@ -541,13 +563,15 @@ bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object*
     return false;
   }
   const CngKeyFacts facts = read_key_facts(h);
-  const bool public_only = is_public_only(h);
+  const bool public_only = is_public_only(KeyProperties(h));
   if (private_key != nullptr && !public_only) {
-    private_key->attrs = key_object_attrs(facts, h, true, CKO_PRIVATE_KEY, {}, name, {});
+    private_key->attrs =
+        key_object_attrs(facts, KeyProperties(h), true, CKO_PRIVATE_KEY, {}, name, {});
     private_key->key = key;
   }
   if (public_key != nullptr) {
-    public_key->attrs = key_object_attrs(facts, h, true, CKO_PUBLIC_KEY, {}, name, {});
+    public_key->attrs =
+        key_object_attrs(facts, KeyProperties(h), true, CKO_PUBLIC_KEY, {}, name, {});
     public_key->key = key;
   }
   return public_only;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "objects/key_objects.h"
@@ -96,6 +97,11 @@ bool is_secret_key(NCRYPT_KEY_HANDLE h);
 // private_key. Throws for keys PKCS#11 cannot show (other
 // algorithms) and keys that vanished meanwhile.
 KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& name);
+
+// The summary objects (object.h) of a listed key pair or public-only key, as open_token_key
+// would build them but holding only kSummaryAttributes and no CNG key; nullopt when the
+// listing alone cannot say (secret keys and keys PKCS#11 cannot show: open those).
+std::optional<KeyPairObjects> summarise_token_key(const cng::KeyStoreListing& listing);
 
 // Rebuilds the objects' attributes from the key in the store (after another process changed
 // it); keeps handles and owners. Either object may be null. Returns true when the key is now

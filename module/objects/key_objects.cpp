@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -122,6 +123,41 @@ std::optional<Bytes> from_cng(const bridge::AttributeInfo& info, const CngKeyFac
 
 }  // namespace
 
+std::optional<Bytes> KeyProperties::get(const char16_t* name) const {
+  if (listing_ == nullptr) {
+    return bridge::get_property(key_, name);
+  }
+  const std::u16string_view wanted(name);
+  const auto& props = listing_->properties;  // ascending by name
+  const auto it =
+      std::lower_bound(props.begin(), props.end(), wanted,
+                       [](const auto& p, std::u16string_view n) { return p.first < n; });
+  if (it == props.end() || it->first != wanted) {
+    return std::nullopt;
+  }
+  return Bytes(it->second.begin(), it->second.end());
+}
+
+std::optional<CngKeyFacts> listed_key_facts(const cng::KeyStoreListing& listing) {
+  CngKeyFacts facts;
+  facts.algorithm = listing.algorithm;
+  try {
+    // No handle: a key whose algorithm name does not decide its type (a secret key, a generic
+    // EC key) is not summarised (asking handle 0 for more fails).
+    facts.type = bridge::find_key_type_of_cng_key(CKO_PRIVATE_KEY, facts.algorithm, 0);
+    if (facts.type == nullptr || listing.public_blob_type != facts.type->pair->public_blob_type) {
+      return std::nullopt;
+    }
+    facts.pub = facts.type->pair->parse_public_blob(listing.public_blob);
+  } catch (const P11Error&) {
+    return std::nullopt;  // the open key decides (or fails the way it always did)
+  }
+  facts.key_usage = listing.key_usage;
+  facts.export_policy = listing.export_policy;
+  facts.unique_name = utf8_to_utf16(listing.unique_name).value_or(u"");
+  return facts;
+}
+
 CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key) {
   CngKeyFacts facts;
   facts.algorithm = bridge::get_string_property(key, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
@@ -144,9 +180,10 @@ CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key) {
   return facts;
 }
 
-AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool persisted,
+AttrMap key_object_attrs(const CngKeyFacts& facts, const KeyProperties& props, bool persisted,
                          CK_OBJECT_CLASS object_class, const AttrMap& overlay,
-                         const std::u16string& key_name, const std::string& unique_id) {
+                         const std::u16string& key_name, const std::string& unique_id,
+                         std::span<const CK_ATTRIBUTE_TYPE> only) {
   const bridge::Schema* schema = bridge::schema_for(object_class, facts.pub.key_type);
   if (schema == nullptr) {
     fail(CKR_GENERAL_ERROR, "no schema for a key object");
@@ -155,6 +192,9 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
   for (const bridge::SchemaEntry& e : schema->entries) {
     if (e.flags & bridge::kSensitive) {
       continue;  // read on demand from the private blob, never kept
+    }
+    if (!only.empty() && std::find(only.begin(), only.end(), e.type) == only.end()) {
+      continue;
     }
     if (e.type == CKA_TOKEN) {
       out[e.type] = bool_bytes(persisted);
@@ -170,10 +210,9 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool p
     }
     if (persisted && persisted_in_custom(*info)) {
       const bool public_object = object_class == CKO_PUBLIC_KEY;
-      auto stored =
-          bridge::get_property(key, bridge::custom_property_name(*info, public_object).c_str());
+      auto stored = props.get(bridge::custom_property_name(*info, public_object).c_str());
       if (!stored && public_object && bridge::pair_shared_fallback(e.type)) {
-        stored = bridge::get_property(key, bridge::custom_property_name(*info, false).c_str());
+        stored = props.get(bridge::custom_property_name(*info, false).c_str());
       }
       if (stored) {
         if (auto value = from_stored(*info, *stored)) {
@@ -248,8 +287,8 @@ void mark_public_only(NCRYPT_KEY_HANDLE key) {
                        NcryptContext::kPersist);
 }
 
-bool is_public_only(NCRYPT_KEY_HANDLE key) {
-  const auto stored = bridge::get_property(key, kClassProperty);
+bool is_public_only(const KeyProperties& key) {
+  const auto stored = key.get(kClassProperty);
   return stored && *stored == stored_class(CKO_PUBLIC_KEY);
 }
 
@@ -259,8 +298,8 @@ void mark_public_destroyed(NCRYPT_KEY_HANDLE key) {
                        NcryptContext::kProperty);
 }
 
-bool is_public_destroyed(NCRYPT_KEY_HANDLE key) {
-  const auto stored = bridge::get_property(key, kPublicDestroyedProperty);
+bool is_public_destroyed(const KeyProperties& key) {
+  const auto stored = key.get(kPublicDestroyedProperty);
   return stored && *stored == Bytes{1};
 }
 

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
 #include "bridge/key_types/key_type.h"
+#include "cng_key_listing.h"
 #include "objects/object.h"
 
 namespace p11::objects {
@@ -29,14 +31,37 @@ struct CngKeyFacts {
 // Reads the facts (NCryptExportKey of the public blob plus a few properties).
 CngKeyFacts read_key_facts(NCRYPT_KEY_HANDLE key);
 
+// The same facts from the key's store listing (cng_key_listing.h: what NCryptGetProperty and
+// NCryptExportKey of the public blob give, without opening the key); nullopt when the listing
+// alone cannot say (not a key pair type, or a generic EC key whose curve only the open key
+// names): such keys are opened.
+std::optional<CngKeyFacts> listed_key_facts(const cng::KeyStoreListing& listing);
+
+// Where a persisted key's custom properties are read from: an open CNG key (NCryptGetProperty)
+// or its store listing, which holds the same persisted values. The derivations below read
+// through it, so objects built from a listing (the layer's summaries, object_layer_impl.h) and
+// from the open key (materialised objects) are the same values by construction.
+class KeyProperties {
+ public:
+  explicit KeyProperties(NCRYPT_KEY_HANDLE key) noexcept : key_(key) {}
+  explicit KeyProperties(const cng::KeyStoreListing& listing) noexcept : listing_(&listing) {}
+  [[nodiscard]] std::optional<Bytes> get(const char16_t* name) const;
+
+ private:
+  NCRYPT_KEY_HANDLE key_ = 0;
+  const cng::KeyStoreListing* listing_ = nullptr;
+};
+
 // The attributes of the private or public key object over a CNG key. Values come, in order,
 // from overlay (the creating template, or what the layer keeps in memory), from the key's
 // persisted custom properties (persisted keys), from CNG (properties, public blob), and from
 // the schema's defaults. key_name is the CNG key name (the label of keys made outside
-// PKCS#11); unique_id names ephemeral keys.
-AttrMap key_object_attrs(const CngKeyFacts& facts, NCRYPT_KEY_HANDLE key, bool persisted,
+// PKCS#11); unique_id names ephemeral keys. only, when not empty, limits the result to
+// those attribute types (a summary).
+AttrMap key_object_attrs(const CngKeyFacts& facts, const KeyProperties& props, bool persisted,
                          CK_OBJECT_CLASS object_class, const AttrMap& overlay,
-                         const std::u16string& key_name, const std::string& unique_id);
+                         const std::u16string& key_name, const std::string& unique_id,
+                         std::span<const CK_ATTRIBUTE_TYPE> only = {});
 
 // CKA_SENSITIVE or CKA_EXTRACTABLE as a key's Export Policy says (§5.2): sensitive unless
 // plaintext export is allowed; extractable when any export is.
@@ -56,7 +81,7 @@ void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class
 // NCrypt has no property that tells a public-only key from a key pair.
 inline constexpr char16_t kClassProperty[] = u"PKCS11 Class";
 void mark_public_only(NCRYPT_KEY_HANDLE key);  // flags NCRYPT_PERSIST_FLAG; throws on failure
-bool is_public_only(NCRYPT_KEY_HANDLE key);
+bool is_public_only(const KeyProperties& key);
 
 // The public object of a token key pair destroyed alone (C_DestroyObject): CNG cannot delete
 // half a key, so the key carries the persisted custom property "PKCS11 Pub Destroyed" = 1 and
@@ -64,7 +89,7 @@ bool is_public_only(NCRYPT_KEY_HANDLE key);
 // too deletes the CNG key.
 inline constexpr char16_t kPublicDestroyedProperty[] = u"PKCS11 Pub Destroyed";
 void mark_public_destroyed(NCRYPT_KEY_HANDLE key);  // NCRYPT_PERSIST_FLAG; throws on failure
-bool is_public_destroyed(NCRYPT_KEY_HANDLE key);
+bool is_public_destroyed(const KeyProperties& key);
 
 // Whether an attribute of this class is persisted as a custom property.
 bool has_custom_property(CK_ATTRIBUTE_TYPE type);

@@ -217,6 +217,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::copy_object(const SessionContext& s, CK_OBJECT
                                               std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
   check_officer_only(changes, s.security_officer);
+  const KeyPin pin = hold_full(object);
   Object source;
   {
     std::shared_lock lock(mutex_);
@@ -304,6 +305,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
   }
   const AttrMap t = parse_template(tmpl);
   check_officer_only(t, s.security_officer);
+  const KeyPin pin = hold_full(base_key);
   const KeyView view = key_view(s, base_key);
   Object base;
   {

@@ -1,6 +1,7 @@
 // ObjectLayerImpl: loading the scope's token objects and keeping them in step with the store
 // when other processes change it (store_watch.h explains when a store is read again).
-#include <set>
+#include <exception>
+#include <unordered_set>
 
 #include "core/p11_error.h"
 #include "objects/certificates.h"
@@ -27,6 +28,18 @@ void ObjectLayerImpl::refresh_token_objects() {
   }
 }
 
+namespace {
+
+// A key listed since the last read: its summary objects (lazy) or, for keys a listing cannot
+// summarise, its opened objects.
+struct ListedKey {
+  KeyPairObjects objects;
+  bool lazy = false;
+  std::uint64_t fingerprint = 0;
+};
+
+}  // namespace
+
 void ObjectLayerImpl::refresh_keys() {
   // The snapshot comes first: a key this process creates or deletes while the store is being
   // read is then never mistaken for one that appeared or vanished elsewhere.
@@ -37,22 +50,58 @@ void ObjectLayerImpl::refresh_keys() {
     known = token_keys_;
     snapshot = local_generation_;
   }
-  const std::vector<std::u16string> names = enumerate_key_names(context_);
-  std::map<std::u16string, KeyPairObjects> opened;
-  std::vector<std::u16string> changed;
-  for (const std::u16string& name : names) {
+  // Listings, not files: a key is new, gone, or changed when its listing is (no per-key stat,
+  // no key opened unless the listing cannot be summarised). One listing at a time: no vector
+  // of every key's listing is ever held (peak RSS).
+  std::map<std::u16string, ListedKey> found;
+  std::map<std::u16string, ListedKey> changed;  // objects: the new summaries, if any
+  std::unordered_set<std::u16string> listed_names;
+  listed_names.reserve(known.size());
+  const auto visit_listing = [&](cng::KeyStoreListing& listing) {
+    const std::u16string& name = listing.name;
+    listed_names.insert(name);
+    const std::uint64_t fingerprint = listing_fingerprint(listing);
     const auto it = known.find(name);
-    if (it == known.end()) {
-      try {
-        opened.emplace(name, open_token_key(context_, name));
-      } catch (const P11Error&) {
-        // Deleted meanwhile, unreadable, or an algorithm PKCS#11 cannot show: not listed.
-      }
-    } else if (!it->second.file.empty() && stamp_of(it->second.file) != it->second.stamp) {
-      changed.push_back(name);
+    if (it != known.end() && it->second.fingerprint == fingerprint) {
+      return;
     }
+    ListedKey key;
+    key.fingerprint = fingerprint;
+    try {
+      if (auto summary = summarise_token_key(listing)) {
+        key.objects = std::move(*summary);
+        key.lazy = true;
+      } else if (it == known.end()) {
+        key.objects = open_token_key(context_, name);
+      }
+    } catch (const P11Error&) {
+      // Deleted meanwhile, unreadable, or an algorithm PKCS#11 cannot show: not listed (a new
+      // key), or reloaded below (a known one).
+      if (it == known.end()) {
+        return;
+      }
+    }
+    (it == known.end() ? found : changed).emplace(name, std::move(key));
+  };
+  std::exception_ptr failure;  // thrown by the visit: rethrown here, not taken for "no keys"
+  const auto visit = [&](cng::KeyStoreListing& listing) {
+    try {
+      visit_listing(listing);
+    } catch (...) {
+      failure = std::current_exception();
+      throw;
+    }
+  };
+  if (cng::CngVisitKeyListings(context_.provider, context_.scope_flag | NCRYPT_SILENT_FLAG,
+                               visit) != ERROR_SUCCESS) {
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+    // A store we cannot read lists nothing (as NCryptEnumKeys).
+    found.clear();
+    changed.clear();
+    listed_names.clear();
   }
-  const std::set<std::u16string> listed_names(names.begin(), names.end());
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {
@@ -74,10 +123,10 @@ void ObjectLayerImpl::refresh_keys() {
       // Deleted by another process: the objects go (operations in flight keep the key open).
       erase(entry.public_handle);
       erase(entry.private_handle);
-      token_keys_.erase(now);
+      forget_token_key(name);
     }
   }
-  for (const std::u16string& name : changed) {
+  for (auto& [name, listed] : changed) {
     if (touched(name)) {
       continue;
     }
@@ -85,49 +134,95 @@ void ObjectLayerImpl::refresh_keys() {
     if (entry == token_keys_.end()) {
       continue;
     }
-    const ObjectPtr priv = lookup(entry->second.private_handle);
-    const ObjectPtr pub = lookup(entry->second.public_handle);
-    if (!priv && !pub) {
+    const std::uint64_t last = entry->second.fingerprint;
+    entry->second.fingerprint = listed.fingerprint;
+    if (last == 0) {
+      continue;  // made here: this is its first listing, and the local objects are its truth
+    }
+    refresh_key_objects(entry->second, listed.lazy ? &listed.objects : nullptr);
+  }
+  // Room for the new objects at once (a first read of a large store adds them all).
+  objects_.reserve(objects_.size() + 2 * found.size());
+  lazy_names_.reserve(lazy_names_.size() + 2 * found.size());
+  by_label_.reserve(by_label_.size() + 2 * found.size());
+  by_id_.reserve(by_id_.size() + found.size());
+  for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
+    by_class_[cls].reserve(by_class_[cls].size() + found.size());
+  }
+  for (auto& [name, listed] : found) {
+    if (touched(name) || token_keys_.contains(name)) {
       continue;
     }
-    for (const ObjectPtr& o : {priv, pub}) {
-      if (o) {
-        index(*o, false);
-      }
+    if (listed.lazy) {
+      register_listed(name, listed.objects, listed.fingerprint);
+    } else {
+      register_pair(listed.objects);
+      token_keys_[name].fingerprint = listed.fingerprint;
     }
-    bool public_only = false;
-    try {
-      public_only = reload_key_attributes(context_, priv.get(), pub.get());
-    } catch (const P11Error&) {
-      // Unreadable just now (being replaced): keep what we had and look again next time.
-    }
-    for (const ObjectPtr& o : {priv, pub}) {
-      if (o) {
-        index(*o, true);
-      }
-    }
-    if (public_only && priv) {
-      // Another process destroyed the private key and kept the public one.
-      erase(priv->handle);
-      entry->second.private_handle = CK_INVALID_HANDLE;
-    }
-    if (!public_only && pub && priv && pub->key && is_public_destroyed(pub->key->handle())) {
-      // Another process destroyed the public object alone (key_objects.h).
-      erase(pub->handle);
-      entry->second.public_handle = CK_INVALID_HANDLE;
-    }
-    entry->second.stamp = stamp_of(entry->second.file);
-  }
-  for (auto& [name, pair] : opened) {
-    if (!touched(name) && !token_keys_.contains(name)) {
-      register_pair(pair);
-      keys_touched_.erase(name);  // found, not made here
-    }
+    keys_touched_.erase(name);  // found, not made here
   }
   // Changes older than the snapshot were visible to this read: forget them.
   std::erase_if(keys_touched_, [&](const auto& kv) { return kv.second <= snapshot; });
 }
 
+void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects* summary) {
+  const ObjectPtr priv = lookup(entry.private_handle);
+  const ObjectPtr pub = lookup(entry.public_handle);
+  if (!priv && !pub) {
+    return;
+  }
+  const bool summaries = (!priv || priv->summary) && (!pub || pub->summary);
+  for (const ObjectPtr& o : {priv, pub}) {
+    if (o) {
+      index(*o, false);
+    }
+  }
+  bool public_only = false;
+  bool public_destroyed = false;
+  if (summaries && summary != nullptr) {
+    // Still summaries: the new listing's summaries replace them (no key opened).
+    public_only = !summary->private_key;
+    public_destroyed = !public_only && !summary->public_key;
+    if (priv && summary->private_key) {
+      priv->attrs = summary->private_key->attrs;
+    }
+    if (pub && summary->public_key) {
+      pub->attrs = summary->public_key->attrs;
+    }
+  } else {
+    try {
+      public_only = reload_key_attributes(context_, priv.get(), pub.get());
+      for (const ObjectPtr& o : {priv, pub}) {
+        if (o && o->key) {
+          o->summary = false;
+        }
+      }
+      public_destroyed = !public_only && pub && priv && pub->key &&
+                         is_public_destroyed(KeyProperties(pub->key->handle()));
+    } catch (const P11Error&) {
+      // Unreadable just now (being replaced): keep what we had and look again next time.
+    }
+  }
+  for (const ObjectPtr& o : {priv, pub}) {
+    if (o) {
+      index(*o, true);
+    }
+  }
+  if (public_only && priv) {
+    // Another process destroyed the private key and kept the public one.
+    erase(priv->handle);
+    entry.private_handle = CK_INVALID_HANDLE;
+  }
+  if (public_destroyed && pub && priv) {
+    // Another process destroyed the public object alone (key_objects.h).
+    erase(pub->handle);
+    entry.public_handle = CK_INVALID_HANDLE;
+  }
+}
+
+// Certificates (and data objects, layer_data.cpp) stay eager: CertStore::list() returns every
+// certificate's whole DER, the bulk of the object, and the store has no read of one
+// certificate by id to materialise it from later, so a summary would save no store I/O.
 void ObjectLayerImpl::refresh_certificates() {
   std::map<std::string, CK_OBJECT_HANDLE> known;
   std::uint64_t snapshot = 0;

@@ -83,6 +83,8 @@ Bytes ObjectLayerImpl::wrap_key(const SessionContext& s, const CK_MECHANISM& mec
       mech::offered_mechanism(mechanism.mechanism, CKF_WRAP, context_.capabilities);
   WrapCall call(spec, wrap_row(mechanism.mechanism), mechanism);
   const WrapMechanism& row = call.row();
+  const KeyPin key_pin = hold_full(key);
+  const KeyPin kek_pin = hold_full(wrapping_key);
   KeyView kek;
   try {
     kek = key_view(s, wrapping_key);
@@ -169,6 +171,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::unwrap_key(const SessionContext& s, const CK_M
       mech::offered_mechanism(mechanism.mechanism, CKF_UNWRAP, context_.capabilities);
   WrapCall call(spec, wrap_row(mechanism.mechanism), mechanism);
   const WrapMechanism& row = call.row();
+  const KeyPin kek_pin = hold_full(unwrapping_key);
   KeyView kek;
   try {
     kek = key_view(s, unwrapping_key);

@@ -57,7 +57,26 @@ struct Object {
   CK_OBJECT_HANDLE twin = CK_INVALID_HANDLE;    // the other half of the same CNG key pair
   std::string cert_id;                          // token certificates: the certificate store id
   std::string data_id;                          // token data objects: the data store id
+  // A token key object built from the store's listing that holds only kSummaryAttributes and
+  // no CNG key: the layer materialises it (opens the key, reads every attribute) on first use
+  // and may drop it back to its summary (object_layer_impl.h).
+  bool summary = false;
 };
+
+// What a summary object answers: what the layer's class/label/id indexes and the usual find
+// templates need. It keeps in attrs only CKA_PRIVATE, CKA_LABEL and CKA_ID; CKA_CLASS,
+// CKA_KEY_TYPE and CKA_TOKEN it answers from object_class, subtype and token, the fields
+// key_object_attrs derives those three from (tens of thousands of map nodes saved).
+inline constexpr CK_ATTRIBUTE_TYPE kSummaryAttributes[] = {CKA_CLASS,   CKA_KEY_TYPE, CKA_TOKEN,
+                                                           CKA_PRIVATE, CKA_LABEL,    CKA_ID};
+bool is_summary_attribute(CK_ATTRIBUTE_TYPE type) noexcept;
+// A summary's (or any object's) value of a summary attribute; nullopt when it has none.
+std::optional<Bytes> summary_value(const Object& object, CK_ATTRIBUTE_TYPE type);
+AttrMap summary_attrs(const Object& object);  // every summary attribute it has
+// Makes the object a summary: drops its other attributes and its CNG key.
+void keep_summary(Object& object);
+// Whether the object matches the template's summary attributes (the others are not looked at).
+bool matches_summary(const Object& object, const AttrMap& tmpl);
 
 using ObjectPtr = std::shared_ptr<Object>;
 

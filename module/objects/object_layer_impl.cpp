@@ -111,6 +111,7 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
     return;
   }
   index(*it->second, false);
+  lazy_names_.erase(handle);
   if (const ObjectPtr twin = lookup(it->second->twin); twin && twin->twin == handle) {
     twin->twin = CK_INVALID_HANDLE;
     if (twin->object_class == CKO_PRIVATE_KEY && twin->key && twin->token) {
@@ -122,22 +123,26 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
   objects_.erase(it);
 }
 
-ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_object) const {
+ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_object) {
   TokenKey entry;
   // A key pair (from its private key) or a secret key fill the primary slot; a public-only
   // key the public one.
   const bool pair = key_object.object_class != CKO_PUBLIC_KEY;
   entry.private_handle = pair ? key_object.handle : CK_INVALID_HANDLE;
   entry.public_handle = pair ? key_object.twin : key_object.handle;
-  if (const auto unique = key_object.attrs.find(CKA_UNIQUE_ID); unique != key_object.attrs.end()) {
-    std::string file = to_string(unique->second);
-    // A public key object's unique id is the key's unique name + "/public".
-    static constexpr std::string_view kPublicSuffix = "/public";
-    if (!pair && file.ends_with(kPublicSuffix)) {
-      file.resize(file.size() - kPublicSuffix.size());
+  // Lazy: a key pair or public-only key all of whose objects are token objects (a session
+  // public key of a token pair lives only here and is never rebuilt from the store).
+  const ObjectPtr twin = lookup(key_object.twin);
+  entry.lazy = key_object.object_class != CKO_SECRET_KEY && key_object.token && key_object.key &&
+               (!twin || twin->token);
+  if (entry.lazy) {
+    const std::u16string& name = key_object.key->name();
+    for (const CK_OBJECT_HANDLE h : {entry.private_handle, entry.public_handle}) {
+      if (h != CK_INVALID_HANDLE) {
+        lazy_names_[h] = name;
+      }
     }
-    entry.file = key_watch_.dir() / file;
-    entry.stamp = stamp_of(entry.file);
+    cache_.added(name);
   }
   return entry;
 }
@@ -163,6 +168,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::register_pair(const KeyPairObjects& pair) {
     insert(pair.private_key);
     token_keys_[name] = token_key_entry(*pair.private_key);
     touch_key(name);
+    evict_overflow();
   } else {
     insert(pair.private_key);
   }
@@ -178,6 +184,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::register_public_only(const ObjectPtr& public_k
   const CK_OBJECT_HANDLE h = insert(public_key);
   token_keys_[name] = token_key_entry(*public_key);
   touch_key(name);
+  evict_overflow();
   return h;
 }
 
@@ -248,6 +255,23 @@ std::optional<SecretBytes> ObjectLayerImpl::read_sensitive(const Object& o,
 
 CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& s, CK_OBJECT_HANDLE object,
                                            std::span<CK_ATTRIBUTE> tmpl) {
+  {
+    // A summary answers what it holds (the usual label/id reads) without opening the key.
+    std::shared_lock lock(mutex_);
+    const ObjectPtr o = require(object);
+    if (o->summary) {
+      Object view;
+      view.object_class = o->object_class;
+      view.subtype = o->subtype;
+      view.attrs = summary_attrs(*o);
+      if (std::all_of(tmpl.begin(), tmpl.end(),
+                      [&](const CK_ATTRIBUTE& a) { return view.attrs.contains(a.type); })) {
+        return get_attributes(view, schema_of(view), tmpl,
+                              [](CK_ATTRIBUTE_TYPE) { return std::optional<SecretBytes>(); });
+      }
+    }
+  }
+  const KeyPin pin = hold_full(object);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_private_access(s, *o);
@@ -256,6 +280,7 @@ CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& s, CK_OBJECT_HA
 }
 
 CK_ULONG ObjectLayerImpl::object_size(const SessionContext& s, CK_OBJECT_HANDLE object) {
+  const KeyPin pin = hold_full(object);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_private_access(s, *o);
@@ -273,38 +298,65 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
     return {};
   }
   refresh_token_objects();
-  std::shared_lock lock(mutex_);
+  // Whether a summary holds every attribute the template names; if not, the summaries that
+  // match on what they hold are materialised after the indexed pass, and tested in full.
+  const bool summary_decides = std::all_of(
+      query->begin(), query->end(), [](const auto& kv) { return is_summary_attribute(kv.first); });
   std::vector<CK_OBJECT_HANDLE> out;
-  const auto consider = [&](CK_OBJECT_HANDLE h) {
-    const ObjectPtr o = lookup(h);
-    if (o && !(s.private_hidden && attr_true(o->attrs, CKA_PRIVATE)) && matches(*o, *query)) {
-      out.push_back(h);
+  std::vector<CK_OBJECT_HANDLE> to_materialise;
+  {
+    std::shared_lock lock(mutex_);
+    const auto consider = [&](CK_OBJECT_HANDLE h) {
+      const ObjectPtr o = lookup(h);
+      // Private objects stay invisible while the scope's PIN is not given (summaries hold
+      // CKA_PRIVATE too).
+      if (!o || (s.private_hidden && attr_true(o->attrs, CKA_PRIVATE))) {
+        return;
+      }
+      if (o->summary) {
+        if (matches_summary(*o, *query)) {
+          (summary_decides ? out : to_materialise).push_back(h);
+        }
+      } else if (matches(*o, *query)) {
+        out.push_back(h);
+      }
+    };
+    // The most selective index the template allows; a scan only for "everything".
+    const std::unordered_set<CK_OBJECT_HANDLE>* candidates = nullptr;
+    bool indexed = false;
+    static const std::unordered_set<CK_OBJECT_HANDLE> kNone;
+    if (const auto id = query->find(CKA_ID); id != query->end()) {
+      const auto it = by_id_.find(key_of(id->second));
+      candidates = it == by_id_.end() ? &kNone : &it->second;
+      indexed = true;
+    } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
+      const auto it = by_label_.find(key_of(label->second));
+      candidates = it == by_label_.end() ? &kNone : &it->second;
+      indexed = true;
+    } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
+      const auto it = by_class_.find(*cls);
+      candidates = it == by_class_.end() ? &kNone : &it->second;
+      indexed = true;
     }
-  };
-  // The most selective index the template allows; a scan only for "everything".
-  const std::unordered_set<CK_OBJECT_HANDLE>* candidates = nullptr;
-  bool indexed = false;
-  static const std::unordered_set<CK_OBJECT_HANDLE> kNone;
-  if (const auto id = query->find(CKA_ID); id != query->end()) {
-    const auto it = by_id_.find(key_of(id->second));
-    candidates = it == by_id_.end() ? &kNone : &it->second;
-    indexed = true;
-  } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
-    const auto it = by_label_.find(key_of(label->second));
-    candidates = it == by_label_.end() ? &kNone : &it->second;
-    indexed = true;
-  } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
-    const auto it = by_class_.find(*cls);
-    candidates = it == by_class_.end() ? &kNone : &it->second;
-    indexed = true;
+    if (indexed) {
+      for (const CK_OBJECT_HANDLE h : *candidates) {
+        consider(h);
+      }
+    } else {
+      for (const auto& [h, o] : objects_) {
+        consider(h);
+      }
+    }
   }
-  if (indexed) {
-    for (const CK_OBJECT_HANDLE h : *candidates) {
-      consider(h);
-    }
-  } else {
-    for (const auto& [h, o] : objects_) {
-      consider(h);
+  for (const CK_OBJECT_HANDLE h : to_materialise) {
+    try {
+      const KeyPin pin = hold_full(h);
+      std::shared_lock lock(mutex_);
+      if (const ObjectPtr o = lookup(h); o && !o->summary && matches(*o, *query)) {
+        out.push_back(h);
+      }
+    } catch (const P11Error&) {
+      // Its key left the store meanwhile: not found.
     }
   }
   std::sort(out.begin(), out.end());
@@ -312,6 +364,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
 }
 
 KeyView ObjectLayerImpl::key_view(const SessionContext& s, CK_OBJECT_HANDLE key) {
+  const KeyPin pin = hold_full(key);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = lookup(key);
   if (!o || (o->object_class != CKO_PRIVATE_KEY && o->object_class != CKO_PUBLIC_KEY &&
@@ -385,6 +438,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
                                           std::span<const CK_ATTRIBUTE> tmpl) {
   const AttrMap changes = parse_template(tmpl);
   check_officer_only(changes, s.security_officer);
+  const KeyPin pin = hold_full(object);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_private_access(s, *o);
@@ -405,6 +459,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
 }
 
 void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) {
+  const KeyPin pin = hold_full(object);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_private_access(s, *o);
@@ -431,7 +486,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
           return;
         }
         delete_token_key(name);
-        token_keys_.erase(name);
+        forget_token_key(name);
         touch_key(name);
       }
       // A session public key (of a session pair, or of a token pair generated with a session
@@ -447,7 +502,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
           // A public-only key: destroying its one object deletes the CNG key.
           const std::u16string name = entry->first;
           delete_token_key(name);
-          token_keys_.erase(entry);
+          forget_token_key(name);
           touch_key(name);
           erase(object);
           return;
@@ -474,7 +529,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
       if (o->token && o->key && o->key->persisted()) {
         const std::u16string name = o->key->name();
         delete_token_key(name);
-        token_keys_.erase(name);
+        forget_token_key(name);
         touch_key(name);
       }
       erase(object);
@@ -506,6 +561,7 @@ void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE o
 }
 
 SecretBytes ObjectLayerImpl::digestible_value(const SessionContext& s, CK_OBJECT_HANDLE key) {
+  const KeyPin pin = hold_full(key);
   std::shared_lock lock(mutex_);
   const ObjectPtr o = lookup(key);
   if (!o || (o->object_class != CKO_SECRET_KEY && o->object_class != CKO_PRIVATE_KEY &&

@@ -6,6 +6,15 @@
 // exclusive for changes); refresh_mutex_ serialises store refreshes (taken before mutex_).
 // No lock is held during a cryptographic operation: key_view() hands out the open key
 // handle with a shared_ptr that keeps it open.
+//
+// Lazy token keys (layer_lazy.cpp): a refresh reads the store's listing (cng_key_listing.h)
+// and gives every listed key pair or public-only key its object handles at once, but builds
+// only summary objects (object.h) from it, without opening the key. Whatever needs more
+// (C_GetAttributeValue of another attribute, operations, set/copy/destroy/wrap, a find
+// naming an attribute outside the summary) first calls hold_full(), which opens the key and
+// reads its attributes with no lock held, installs them under a short exclusive lock, and pins
+// the key (KeyCache, key_cache.h) so that it is not dropped back to its summary while the
+// caller uses it. The cache's own mutex is taken after mutex_, never before.
 #pragma once
 
 #include <map>
@@ -17,6 +26,7 @@
 
 #include "cng_cert_store.h"
 #include "cng_data_store.h"
+#include "objects/key_cache.h"
 #include "objects/key_factory.h"
 #include "objects/object_layer.h"
 #include "objects/store_watch.h"
@@ -64,8 +74,11 @@ class ObjectLayerImpl final : public ObjectLayer {
   struct TokenKey {
     CK_OBJECT_HANDLE private_handle = CK_INVALID_HANDLE;  // 0 for a public-only key
     CK_OBJECT_HANDLE public_handle = CK_INVALID_HANDLE;   // 0 when hidden (destroyed alone)
-    std::filesystem::path file;                           // the key's file ("Unique Name")
-    FileStamp stamp;
+    // listing_fingerprint() of the listing last read; 0 when made here and not listed since.
+    std::uint64_t fingerprint = 0;
+    // Its objects may be summaries (materialised on use, dropped back under pressure): token
+    // key pairs and public-only keys whose every object is a token object.
+    bool lazy = false;
   };
 
   // Table (callers hold mutex_).
@@ -81,7 +94,17 @@ class ObjectLayerImpl final : public ObjectLayer {
   CK_OBJECT_HANDLE register_public_only(const ObjectPtr& public_key);
   CK_OBJECT_HANDLE register_secret(const ObjectPtr& secret);  // session or token
   // The entry of a pair (from its private key object) or of a public-only key (its object).
-  TokenKey token_key_entry(const Object& key_object) const;
+  TokenKey token_key_entry(const Object& key_object);
+  // Lazy token keys (layer_lazy.cpp). hold_full: the object materialised and pinned (an empty
+  // pin for objects that are not lazy token keys or unknown); CKR_OBJECT_HANDLE_INVALID when
+  // its key left the store. Called with no lock held.
+  KeyPin hold_full(CK_OBJECT_HANDLE handle);
+  // The name of a lazy token key object (callers hold mutex_); empty for other objects.
+  std::u16string lazy_name(const Object& object) const;
+  void register_listed(const std::u16string& name, KeyPairObjects& pair,
+                       std::uint64_t fingerprint);    // summaries of a listed key
+  void evict_overflow();                              // callers hold mutex_ exclusively
+  void forget_token_key(const std::u16string& name);  // token_keys_ and the cache
   void delete_token_key(const std::u16string& name);  // NCryptDeleteKey; absent is fine
   void touch_key(const std::u16string& name) { keys_touched_[name] = ++local_generation_; }
   void touch_cert(const std::string& id) { certs_touched_[id] = ++local_generation_; }
@@ -90,6 +113,9 @@ class ObjectLayerImpl final : public ObjectLayer {
   // Store refresh (takes the locks itself).
   void refresh_token_objects();
   void refresh_keys();
+  // A known key another process changed: its objects read again (summaries from the new
+  // listing's, when summary is given and they are still summaries); callers hold mutex_.
+  void refresh_key_objects(TokenKey& entry, const KeyPairObjects* summary);
   void refresh_certificates();
   void refresh_data_objects();  // layer_data.cpp
 
@@ -136,6 +162,9 @@ class ObjectLayerImpl final : public ObjectLayer {
   std::map<std::u16string, std::uint64_t> keys_touched_;
   std::map<std::string, std::uint64_t> certs_touched_;
   std::map<std::string, std::uint64_t> data_touched_;
+
+  std::unordered_map<CK_OBJECT_HANDLE, std::u16string> lazy_names_;  // lazy key objects
+  KeyCache cache_;
 
   std::mutex refresh_mutex_;
   DirectoryWatch key_watch_;

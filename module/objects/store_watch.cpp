@@ -35,25 +35,4 @@ void DirectoryWatch::mark_read(const FileStamp& seen_before_reading) {
   racy_ = seen_before_reading.exists && now_ns - seen_before_reading.mtime_ns < window;
 }
 
-std::vector<std::u16string> enumerate_key_names(const SlotContext& slot) {
-  std::vector<std::u16string> names;
-  PVOID state = nullptr;
-  for (;;) {
-    NCryptKeyName* item = nullptr;
-    const SECURITY_STATUS st =
-        NCryptEnumKeys(slot.provider, nullptr, &item, &state, slot.scope_flag | NCRYPT_SILENT_FLAG);
-    if (st != ERROR_SUCCESS) {
-      break;  // NTE_NO_MORE_ITEMS, or a store we cannot read: list what we have
-    }
-    if (item != nullptr && item->pszName != nullptr) {
-      names.emplace_back(item->pszName);
-    }
-    NCryptFreeBuffer(item);
-  }
-  if (state != nullptr) {
-    NCryptFreeBuffer(state);
-  }
-  return names;
-}
-
 }  // namespace p11::objects

@@ -4,10 +4,11 @@
 // stat() of the store directory per C_FindObjectsInit. Every change to a store is a file
 // create, rename or unlink in that directory (the stores write atomically: temporary file +
 // rename), and each of those updates the directory's mtime. A key whose properties another
-// process changed is found the same way (its file was replaced) and then by its own file's
-// stamp. File-system timestamps are coarse (jiffies, or a second on some file systems), so
-// a directory changed within kRacyWindow of being read is treated as still changing and read
-// again next time ("racy" stamps, as git does for its index).
+// process changed is found the same way (its file was replaced) and then by its listing
+// (layer_refresh.cpp compares each key's listing fingerprint, key_cache.h). File-system timestamps
+// are coarse (jiffies, or a second on some file systems), so a directory changed within kRacyWindow
+// of being read is treated as still changing and read again next time ("racy" stamps, as git does
+// for its index).
 //
 // The directory is the store location of shared/DESIGN.md §4 (cng_storage_paths.h, the rule
 // cng_model's KeyStore implements). On Windows this would be NCryptNotifyChangeKey / a change
@@ -56,8 +57,5 @@ class DirectoryWatch {
   bool read_once_ = false;
   bool racy_ = false;
 };
-
-// Names of the keys NCryptEnumKeys lists in the slot's scope.
-std::vector<std::u16string> enumerate_key_names(const SlotContext& slot);
 
 }  // namespace p11::objects

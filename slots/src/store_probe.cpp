@@ -22,6 +22,11 @@ namespace fs = std::filesystem;
 
 constexpr int kProbeAttempts = 8;
 constexpr std::string_view kProbePrefix = ".cng-pkcs11-probe-";
+// The subdirectory of an existing store the probes are made in, created once. A probe made in
+// the store directory itself would move that directory's mtime at every start, and the key
+// store's listing index (and the module's directory watch) take a moved mtime for a changed
+// store: every process would rebuild the index. The store lists regular files only.
+constexpr std::string_view kProbeDir = ".cng-pkcs11-probes";
 
 // Retries a call interrupted by a signal.
 template <class F>
@@ -86,6 +91,7 @@ void sweep_dead_probes(const fs::path& dir) {
 }
 
 bool can_create_file_in(const fs::path& dir) {
+  sweep_dead_probes(dir);
   for (int attempt = 0; attempt < kProbeAttempts; ++attempt) {
     const fs::path probe = dir / probe_name();
     const int fd = retry_eintr([&] {
@@ -101,6 +107,32 @@ bool can_create_file_in(const fs::path& dir) {
     }
   }
   return false;
+}
+
+// Whether a file can be created in the existing store directory dir, without creating one in
+// it. Creating the probe subdirectory proves it the first time. Once that exists, the store
+// directory's own write permission (mode, ACLs, capabilities, immutable flag, read-only mount)
+// is asked of the kernel with the effective ids, and the rest (room for a file) is tried in the
+// subdirectory, which shares the store's file system. The store directory itself is not read
+// (10,000 keys make that a cost): leftovers of the earlier layout are swept once, with the
+// subdirectory's creation.
+bool can_create_file_in_store(const fs::path& dir) {
+  const fs::path probes = dir / kProbeDir;
+  if (retry_eintr([&] { return ::mkdir(probes.c_str(), 0700); }) == 0) {
+    sweep_dead_probes(dir);  // probes an earlier layout made in the store directory itself
+  } else {
+    if (errno != EEXIST) {
+      return !denied(errno);  // a full file system is no write protection
+    }
+    if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0 && denied(errno)) {
+      return false;
+    }
+  }
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(probes, ec))) {
+    return can_create_file_in(dir);  // something else has the name: probe the old way
+  }
+  return can_create_file_in(probes);
 }
 
 bool can_create_dir_in(const fs::path& dir) {
@@ -139,9 +171,11 @@ bool store_writable(const fs::path& dir) noexcept {
     if (!fs::is_directory(existing, ec)) {
       return false;
     }
+    if (existing == dir.lexically_normal()) {
+      return can_create_file_in_store(existing);
+    }
     sweep_dead_probes(existing);
-    return existing == dir.lexically_normal() ? can_create_file_in(existing)
-                                              : can_create_dir_in(existing);
+    return can_create_dir_in(existing);
   } catch (...) {  // allocation failure: report "not writable", never throw
     return false;
   }

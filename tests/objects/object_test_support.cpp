@@ -193,7 +193,10 @@ std::unique_ptr<EVP_PKEY, Free> parse_spki(const Bytes& spki) {
 }  // namespace
 
 void ObjectLayerTest::expect_signs(ObjectLayer& layer, CK_OBJECT_HANDLE private_key) {
-  const KeyView view = layer.key_view(rw_, private_key);
+  expect_view_signs(layer.key_view(rw_, private_key));
+}
+
+void ObjectLayerTest::expect_view_signs(const KeyView& view) {
   ASSERT_NE(view.ncrypt_key, 0u);
   ASSERT_TRUE(view.can_sign);
   Bytes digest(32);

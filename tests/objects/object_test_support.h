@@ -67,6 +67,8 @@ class ObjectLayerTest : public ::testing::Test {
   // Signs a SHA-256 digest with the key through NCryptSignHash and verifies the signature
   // with OpenSSL against the object's CKA_PUBLIC_KEY_INFO.
   void expect_signs(ObjectLayer& layer, CK_OBJECT_HANDLE private_key);
+  // The same with a key view taken earlier (an operation in flight).
+  void expect_view_signs(const KeyView& view);
 
   std::filesystem::path root_;
   std::filesystem::path user_dir_;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,10 +52,43 @@ class StoreProbe : public ::testing::Test {
   fs::path root_;
 };
 
+// Nothing but the (empty) probe subdirectory, created by the first probe.
 TEST_F(StoreProbe, ExistingWritableDirectoryLeavesNothingBehind) {
   fs::create_directories(root_ / "store");
   EXPECT_TRUE(slots::store_writable(root_ / "store"));
-  EXPECT_EQ(entries(root_ / "store"), 0U);
+  EXPECT_TRUE(slots::store_writable(root_ / "store"));
+  EXPECT_EQ(entries(root_ / "store"), 1U);
+  ASSERT_TRUE(fs::is_directory(root_ / "store" / ".cng-pkcs11-probes"));
+  EXPECT_EQ(entries(root_ / "store" / ".cng-pkcs11-probes"), 0U);
+}
+
+// Once the probe subdirectory exists, probing leaves the store directory's mtime (the key
+// store's listing index stamp) as it was.
+TEST_F(StoreProbe, LaterProbesLeaveTheDirectoryMtime) {
+  fs::create_directories(root_ / "store");
+  ASSERT_TRUE(slots::store_writable(root_ / "store"));
+  struct stat before {};
+  ASSERT_EQ(::stat((root_ / "store").c_str(), &before), 0);
+  ::usleep(20000);  // past the file system's timestamp granularity (coarse clock tick)
+  EXPECT_TRUE(slots::store_writable(root_ / "store"));
+  struct stat after {};
+  ASSERT_EQ(::stat((root_ / "store").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
+// Write protection set after the probe subdirectory was made still counts.
+TEST_F(StoreProbe, ReadOnlyAfterTheFirstProbeIsNotWritable) {
+  fs::create_directories(root_ / "ro" / "store");
+  fs::permissions(root_ / "ro" / "store", fs::perms::owner_all | fs::perms::others_all);
+  ASSERT_EQ(writable_as_unprivileged(root_ / "ro" / "store"), 1);
+  ASSERT_TRUE(fs::is_directory(root_ / "ro" / "store" / ".cng-pkcs11-probes"));
+  fs::permissions(root_ / "ro" / "store" / ".cng-pkcs11-probes",
+                  fs::perms::owner_all | fs::perms::others_all);
+  fs::permissions(root_ / "ro" / "store", fs::perms::owner_read | fs::perms::owner_exec |
+                                              fs::perms::others_read | fs::perms::others_exec);
+  EXPECT_EQ(writable_as_unprivileged(root_ / "ro" / "store"), 0);
+  fs::permissions(root_ / "ro" / "store", fs::perms::owner_all);
 }
 
 TEST_F(StoreProbe, MissingDirectoryIsWritableWhenAnAncestorIs) {

@@ -6,6 +6,7 @@
 #include "core/cng_error.h"
 #include "store/data_file.h"
 #include "store/key_store.h"
+#include "store/listing_cache.h"
 #include "store/store_dir.h"
 
 namespace cng {
@@ -22,17 +23,16 @@ std::filesystem::path data_dir(bool machine, std::string_view provider_subdirect
 
 bool is_data_file_name(std::string_view name) { return data_file::is_data_id(name); }
 
-// Reads and verifies one data object file; nullopt when absent. NTE_BAD_DATA when corrupt or
-// when the id inside is not its name (a file copied over another).
-std::optional<StoredDataObject> read_object(const StoreDirectory& dir, const std::string& id,
-                                            SecureBytes& buffer, bool known_regular = false) {
-  if (!dir.read(id, data_file::kMaxFileBytes, buffer, known_regular)) {
-    return std::nullopt;
-  }
-  StoredDataObject object = data_file::decode(buffer);
-  require(object.id == id, NTE_BAD_DATA, "data object file content does not match its name");
-  return object;
+// The listing index keeps the whole verified file: a listing serves whole objects.
+SecureBytes summarize_file(const std::string& file, std::span<const std::uint8_t> bytes) {
+  const StoredDataObject object = data_file::decode(bytes);
+  require(object.id == file, NTE_BAD_DATA, "file content does not match its name");
+  return SecureBytes(bytes.begin(), bytes.end());
 }
+
+// kEveryFile: each file's identity (and so its owner and mode) is checked at every listing.
+constexpr store_index::IndexSpec kIndex = {3, &is_data_file_name, data_file::kMaxFileBytes,
+                                           &summarize_file};
 
 }  // namespace
 
@@ -46,16 +46,14 @@ std::vector<StoredDataObject> DataStore::list() const {
   if (!dir.is_open()) {
     return out;
   }
-  // A value may be large (kMaxValueBytes) and may be secret (CKA_PRIVATE): SecureBytes is
-  // wiped when done.
-  SecureBytes buffer;
-  for (const auto& entry : dir.names(&is_data_file_name)) {
-    try {
-      if (auto object = read_object(dir, entry.name, buffer, entry.known_regular)) {
-        out.push_back(std::move(*object));
-      }
-    } catch (const CngError&) {
-      // Corrupt or unreadable: skipped, the others stay visible.
+  // A value may be secret (CKA_PRIVATE): the index keeps the files in SecureBytes, wiped when
+  // an index is dropped.
+  const auto index = store_index::current_listing(dir, kIndex, store_index::Freshness::kEveryFile);
+  out.reserve(index->entries.size());
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      // Corrupt, refused or unreadable files are skipped: the others stay visible.
+      out.push_back(data_file::decode(index->payload(entry)));
     }
   }
   std::sort(out.begin(), out.end(),
