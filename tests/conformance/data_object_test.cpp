@@ -52,7 +52,9 @@ class DataObjectTest : public P11Test {
     dir /= "data";
     if (std::filesystem::exists(dir)) {
       for (const auto& e : std::filesystem::directory_iterator(dir)) {
-        out.push_back(e.path());
+        if (e.path().filename() != ".listing-index") {  // the store's listing cache
+          out.push_back(e.path());
+        }
       }
     }
     return out;

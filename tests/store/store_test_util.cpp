@@ -12,6 +12,8 @@
 #include <iterator>
 #include <memory>
 
+#include "store/listing_cache.h"
+
 namespace cng::test {
 
 TempDir::TempDir() {
@@ -114,7 +116,9 @@ void write_file(const std::filesystem::path& path, const Bytes& bytes) {
 std::vector<std::string> entries(const std::filesystem::path& dir) {
   std::vector<std::string> out;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    out.push_back(e.path().filename().string());
+    if (e.path().filename() != store_index::kIndexDirectory) {
+      out.push_back(e.path().filename().string());
+    }
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -122,7 +126,13 @@ std::vector<std::string> entries(const std::filesystem::path& dir) {
 
 std::vector<std::pair<std::string, Bytes>> snapshot(const std::filesystem::path& dir) {
   std::vector<std::pair<std::string, Bytes>> out;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+  for (auto it = std::filesystem::recursive_directory_iterator(dir);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    const auto& e = *it;
+    if (e.path().filename() == store_index::kIndexDirectory) {
+      it.disable_recursion_pending();
+      continue;
+    }
     const auto rel = std::filesystem::relative(e.path(), dir).string();
     out.emplace_back(rel, e.is_regular_file() ? read_file(e.path()) : Bytes{});
   }

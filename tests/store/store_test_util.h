@@ -64,9 +64,12 @@ SECURITY_STATUS status_of(const std::function<void()>& call);
 
 Bytes read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const Bytes& bytes);
-// Names in a directory (no recursion), sorted.
+// Names in a directory (no recursion), sorted; without the store's listing index (the
+// ".listing-index" subdirectory, listing_cache.h: a cache of what the store lists, not a
+// stored object).
 std::vector<std::string> entries(const std::filesystem::path& dir);
-// Every regular file below dir with its content, for "nothing changed" checks.
+// Every regular file below dir with its content, for "nothing changed" checks; without the
+// listing index.
 std::vector<std::pair<std::string, Bytes>> snapshot(const std::filesystem::path& dir);
 
 // A self-signed P-256 certificate, DER.

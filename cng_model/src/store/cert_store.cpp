@@ -8,6 +8,7 @@
 #include "core/cng_error.h"
 #include "store/cert_file.h"
 #include "store/key_store.h"
+#include "store/listing_cache.h"
 #include "store/store_dir.h"
 
 namespace cng {
@@ -27,14 +28,25 @@ bool is_cert_file_name(std::string_view name) { return cert_file::is_certificate
 // Reads and verifies one certificate file; nullopt when absent. NTE_BAD_DATA when corrupt or
 // when its content does not hash to its name.
 std::optional<StoredCertificate> read_cert(const StoreDirectory& dir, const std::string& id,
-                                           SecureBytes& buffer, bool known_regular = false) {
-  if (!dir.read(id, cert_file::kMaxFileBytes, buffer, known_regular)) {
+                                           SecureBytes& buffer) {
+  if (!dir.read(id, cert_file::kMaxFileBytes, buffer)) {
     return std::nullopt;
   }
   StoredCertificate cert = cert_file::decode(buffer);
   require(cert.id == id, NTE_BAD_DATA, "certificate file content does not match its name");
   return cert;
 }
+
+// The listing index keeps the whole verified file: a listing serves whole objects.
+SecureBytes summarize_file(const std::string& file, std::span<const std::uint8_t> bytes) {
+  const StoredCertificate cert = cert_file::decode(bytes);
+  require(cert.id == file, NTE_BAD_DATA, "file content does not match its name");
+  return SecureBytes(bytes.begin(), bytes.end());
+}
+
+// kEveryFile: each file's identity (and so its owner and mode) is checked at every listing.
+constexpr store_index::IndexSpec kIndex = {2, &is_cert_file_name, cert_file::kMaxFileBytes,
+                                           &summarize_file};
 
 void require_x509(const std::vector<std::uint8_t>& der) {
   require(!der.empty() && der.size() <= cert_file::kMaxDerBytes, NTE_INVALID_PARAMETER,
@@ -59,14 +71,12 @@ std::vector<StoredCertificate> CertStore::list() const {
   if (!dir.is_open()) {
     return out;
   }
-  SecureBytes buffer;
-  for (const auto& entry : dir.names(&is_cert_file_name)) {
-    try {
-      if (auto cert = read_cert(dir, entry.name, buffer, entry.known_regular)) {
-        out.push_back(std::move(*cert));
-      }
-    } catch (const CngError&) {
-      // Corrupt or unreadable: skipped, the others stay visible.
+  const auto index = store_index::current_listing(dir, kIndex, store_index::Freshness::kEveryFile);
+  out.reserve(index->entries.size());
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      // Corrupt, refused or unreadable files are skipped: the others stay visible.
+      out.push_back(cert_file::decode(index->payload(entry)));
     }
   }
   std::sort(out.begin(), out.end(),

@@ -26,7 +26,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
+#include "cng_key_listing.h"
 #include "store/key_record.h"
 
 namespace cng::key_file {
@@ -48,6 +50,22 @@ KeyRecord decode(std::span<const std::uint8_t> bytes);
 KeyListing decode_listing(std::span<const std::uint8_t> bytes);
 // The AAD that binds a sealed private blob to its key (see above).
 Bytes private_aad(const KeyRecord& record);
+// The listing summary of a record kept in the store's listing index (listing_cache.h): the
+// key file's fields in the same order, without the private blob, without an envelope (the
+// index checks itself), each property name stored as the length of the prefix it shares with
+// the previous one (the longest) and the rest; after created_unix_ns it always carries
+// u32 protection (0 clear, 1 sealed) and, when sealed, the master key id. decode_summary() accepts
+// exactly the outputs of encode_summary() and returns the record with an empty private blob;
+// NTE_BAD_DATA on any defect.
+SecureBytes encode_summary(const KeyRecord& record);
+KeyRecord decode_summary(std::span<const std::uint8_t> bytes);
+// A summary as the bulk listing's struct (cng_key_listing.h), without building a KeyRecord;
+// unique_name is the file name given, public_blob_type is left empty (the NCrypt layer knows
+// which blob type an algorithm exports). NTE_BAD_DATA on any defect.
+KeyStoreListing decode_summary_as_listing(std::span<const std::uint8_t> bytes,
+                                          const std::string& file);
+// Only the listing fields of a summary (name, algorithm, legacy key spec).
+KeyListing decode_summary_listing(std::span<const std::uint8_t> bytes);
 // Recomputes the length and checksum fields in place (tests and fuzzers use it to make the
 // parser judge the body rather than stop at the checksum).
 void reseal(std::span<std::uint8_t> bytes);

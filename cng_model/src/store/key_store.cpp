@@ -10,6 +10,7 @@
 #include "core/cng_error.h"
 #include "store/byte_codec.h"
 #include "store/key_file.h"
+#include "store/listing_cache.h"
 #include "store/store_dir.h"
 
 namespace cng {
@@ -157,6 +158,20 @@ KeyFileIssue issue_for(const StoreDirectory& dir, const std::string& file, const
   return {file, false, e.what()};
 }
 
+// A key file's entry in the listing index: the record without its private blob, once the
+// whole file verified and its name hashed to the file's name (a misplaced file is not that
+// key). The private blob is read with the file (the checksum covers it) but never parsed.
+SecureBytes summarize_key_file(const std::string& file, std::span<const std::uint8_t> bytes) {
+  KeyRecord record = key_file::decode(bytes);
+  require(KeyStore::file_name_for(record.name) == file, NTE_BAD_DATA,
+          "file holds a different key name");
+  record.private_blob = SecureBytes();
+  return key_file::encode_summary(record);
+}
+
+constexpr store_index::IndexSpec kKeyIndex = {1, &KeyStore::is_key_file_name,
+                                              key_file::kMaxFileBytes, &summarize_key_file};
+
 }  // namespace
 
 std::vector<KeyListing> KeyStore::list(std::vector<KeyFileIssue>* issues) const {
@@ -165,24 +180,17 @@ std::vector<KeyListing> KeyStore::list(std::vector<KeyFileIssue>* issues) const 
   if (!dir.is_open()) {
     return out;
   }
-  const auto entries = dir.names(&KeyStore::is_key_file_name);
-  out.reserve(entries.size());
-  SecureBytes buffer;  // reused: one allocation for the whole listing
-  for (const auto& entry : entries) {
-    try {
-      if (!dir.read(entry.name, key_file::kMaxFileBytes, buffer, entry.known_regular)) {
-        continue;  // deleted meanwhile
-      }
-      KeyListing listing = key_file::decode_listing(buffer);
-      // A misplaced file is not that key.
-      require(file_name_for(listing.name) == entry.name, NTE_BAD_DATA,
-              "file holds a different key name");
-      out.push_back(std::move(listing));
-    } catch (const CngError& e) {
-      // Corrupt, refused or not a regular file: that key alone is left out (and reported).
-      if (issues != nullptr) {
-        issues->push_back(issue_for(dir, entry.name, e));
-      }
+  const auto index =
+      store_index::current_listing(dir, kKeyIndex,
+                                   issues != nullptr ? store_index::Freshness::kEveryFile
+                                                     : store_index::Freshness::kDirectoryStamp);
+  out.reserve(index->entries.size());
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      out.push_back(key_file::decode_summary_listing(index->payload(entry)));
+    } else if (issues != nullptr) {
+      issues->push_back({entry.file, entry.state == index_file::EntryState::kRefused,
+                         std::string(index->payload(entry).begin(), index->payload(entry).end())});
     }
   }
   std::sort(out.begin(), out.end(),
@@ -191,6 +199,44 @@ std::vector<KeyListing> KeyStore::list(std::vector<KeyFileIssue>* issues) const 
     std::sort(issues->begin(), issues->end(),
               [](const KeyFileIssue& a, const KeyFileIssue& b) { return a.file < b.file; });
   }
+  return out;
+}
+
+std::vector<KeyRecord> KeyStore::list_records() const {
+  std::vector<KeyRecord> out;
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+  if (!dir.is_open()) {
+    return out;
+  }
+  const auto index =
+      store_index::current_listing(dir, kKeyIndex, store_index::Freshness::kDirectoryStamp);
+  out.reserve(index->entries.size());
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      out.push_back(key_file::decode_summary(index->payload(entry)));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const KeyRecord& a, const KeyRecord& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<KeyStoreListing> KeyStore::list_summaries() const {
+  std::vector<KeyStoreListing> out;
+  const auto dir = StoreDirectory::open(dir_, false, scope_root_dir(scope_ == Scope::kMachine));
+  if (!dir.is_open()) {
+    return out;
+  }
+  const auto index =
+      store_index::current_listing(dir, kKeyIndex, store_index::Freshness::kDirectoryStamp);
+  out.reserve(index->entries.size());
+  for (const auto& entry : index->entries) {
+    if (entry.state == index_file::EntryState::kListed) {
+      out.push_back(key_file::decode_summary_as_listing(index->payload(entry), entry.file));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const KeyStoreListing& a, const KeyStoreListing& b) { return a.name < b.name; });
   return out;
 }
 

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cng_key_listing.h"
 #include "store/key_record.h"
 #include "store/master_key.h"
 
@@ -91,7 +92,15 @@ class KeyStore {
   // Every readable, well-formed key in the scope, sorted by name (empty when the directory
   // does not exist; NTE_PERM when it may not be read). Reads each file once. With issues, the
   // key files left out (damaged or refused) are reported there, sorted by file name.
+  // Served from the directory's listing index (listing_cache.h): files are read only when
+  // new or changed; with issues, every file's identity is checked (readdir + fstatat).
   [[nodiscard]] std::vector<KeyListing> list(std::vector<KeyFileIssue>* issues = nullptr) const;
+  // The same keys with every persisted field except the private blob (left empty), from the
+  // listing index: no private material is read for keys listed before.
+  [[nodiscard]] std::vector<KeyRecord> list_records() const;
+  // The same as the bulk listing's struct (cng_key_listing.h; public_blob_type left empty),
+  // sorted by name: no KeyRecord is built on the way.
+  [[nodiscard]] std::vector<KeyStoreListing> list_summaries() const;
   // The issue of one key's file, nullopt when it is absent or fine.
   [[nodiscard]] std::optional<KeyFileIssue> issue_of(std::u16string_view key_name) const;
   // True when this process may create files in the store (creating the directory if needed).

@@ -1,6 +1,7 @@
 // KeyStore's at-rest protection (key_store.h, store/master_key.h): sealing on write, opening on
 // load, migration of clear stores, rekey.
 #include "core/cng_error.h"
+#include "store/data_store_at_rest.h"
 #include "store/key_file.h"
 #include "store/key_store.h"
 #include "store/store_dir.h"
@@ -154,6 +155,8 @@ void KeyStore::rekey() const {
                 }
                 return sealed_copy(record, *next);
               });
+  // The scope's private data objects are sealed under the same master key.
+  data_at_rest::reseal_all(dir_, scope_root_dir(scope_ == Scope::kMachine), *keyring_, *next);
   keyring_->commit_rekey(next->id());
 }
 

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -230,8 +231,40 @@ std::optional<std::string> StoreDirectory::ownership_problem_of(const std::strin
   return ownership_problem(st.st_uid, st.st_mode, false);
 }
 
+namespace {
+
+FileIdentity identity_from(const struct stat& st) {
+  return {static_cast<std::uint64_t>(st.st_ino), static_cast<std::int64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+}  // namespace
+
+DirStamp StoreDirectory::stamp() const {
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) {
+    fail_at(errno, "cannot stat store directory", path_);
+  }
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+std::optional<FileIdentity> StoreDirectory::identity_of(const std::string& name,
+                                                        bool& regular) const {
+  struct stat st {};
+  if (::fstatat(fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    fail_at(errno, "cannot look up", path_ / name);
+  }
+  regular = S_ISREG(st.st_mode);
+  return identity_from(st);
+}
+
 bool StoreDirectory::read(const std::string& name, std::size_t max_bytes, SecureBytes& out,
-                          bool /*known_regular*/) const {
+                          bool /*known_regular*/, FileIdentity* identity) const {
   // O_NONBLOCK: a FIFO planted at the path must not hang the reader.
   const UniqueFd file(retry_eintr([&] {
     return ::openat(fd_.get(), name.c_str(),
@@ -270,6 +303,9 @@ bool StoreDirectory::read(const std::string& name, std::size_t max_bytes, Secure
     got += static_cast<std::size_t>(n);
   }
   out.resize(got);
+  if (identity != nullptr) {
+    *identity = identity_from(st);
+  }
   return true;
 }
 
@@ -402,6 +438,30 @@ WriteResult StoreDirectory::write(const std::string& name, std::span<const std::
   }
   sync();
   return WriteResult::kWritten;
+}
+
+void StoreDirectory::write_cache(const std::string& name, std::span<const std::uint8_t> bytes) {
+  const TempFile written = write_temp(bytes, false);
+  if (retry_eintr([&] {
+        return ::renameat(fd_.get(), written.name.c_str(), fd_.get(), name.c_str());
+      }) != 0) {
+    const int err = errno;
+    (void)retry_eintr([&] { return ::unlinkat(fd_.get(), written.name.c_str(), 0); });
+    fail_at(err, "cannot replace", path_ / name);
+  }
+}
+
+bool StoreDirectory::has_spare_room(std::size_t bytes) const noexcept {
+  constexpr std::uint64_t kSpareBytes = 64ULL * 1024 * 1024;
+  constexpr std::uint64_t kSpareInodes = 4096;
+  struct statvfs vfs {};
+  if (::fstatvfs(fd_.get(), &vfs) != 0) {
+    return false;
+  }
+  const std::uint64_t free_bytes = std::uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  // f_files == 0: a file system without an inode limit (btrfs).
+  const bool inodes_ok = vfs.f_files == 0 || vfs.f_favail >= kSpareInodes;
+  return inodes_ok && free_bytes >= kSpareBytes + 4 * std::uint64_t{bytes};
 }
 
 bool StoreDirectory::remove(const std::string& name) {

@@ -59,6 +59,24 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// What identifies one version of a file: a store file is never rewritten in place (every
+// write renames a new inode into place), so a changed file has another identity.
+struct FileIdentity {
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+// What identifies one state of a directory: every create, rename or unlink in it moves its
+// mtime (within the file system's timestamp granularity, see listing_cache.h).
+struct DirStamp {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const DirStamp&) const = default;
+};
+
 enum class WriteMode {
   kCreateExclusive,  // fail (kAlreadyExists) when the name exists; atomic against racers
   kReplace,          // create or replace
@@ -92,9 +110,22 @@ class StoreDirectory {
   // symbolic link), NTE_BAD_DATA when not a regular file or larger than max_bytes.
   // known_regular (the directory listing said so) lets a small file be read with one read()
   // and no fstat(): the listing fast path.
+  // identity, when given, receives the identity of the very file read.
   bool read(const std::string& name, std::size_t max_bytes, SecureBytes& out,
-            bool known_regular = false) const;
+            bool known_regular = false, FileIdentity* identity = nullptr) const;
+  // The directory's own stamp (one fstat of the open directory).
+  [[nodiscard]] DirStamp stamp() const;
+  // The identity of the entry at name (not followed); nullopt when absent. regular receives
+  // whether it is a regular file.
+  [[nodiscard]] std::optional<FileIdentity> identity_of(const std::string& name,
+                                                        bool& regular) const;
   WriteResult write(const std::string& name, std::span<const std::uint8_t> bytes, WriteMode mode);
+  // Replaces name atomically (temporary file + rename) without fsync: for caches, whose loss
+  // in a crash only costs a rebuild (a torn file fails its own checksum).
+  void write_cache(const std::string& name, std::span<const std::uint8_t> bytes);
+  // Whether the file system keeps ample room after bytes more (and a few inodes): a cache is
+  // written only then, so that it never takes the room a stored object needs.
+  [[nodiscard]] bool has_spare_room(std::size_t bytes) const noexcept;
   // Deletes name (a link itself, never its target); false when absent.
   bool remove(const std::string& name);
   struct Entry {
