@@ -189,6 +189,29 @@ TEST_F(DataAtRestTest, LegacyClearPrivateFileLoadsAndIsSealedAtItsNextWrite) {
   EXPECT_EQ(find(id)->properties, changed);
 }
 
+TEST_F(DataAtRestTest, KeyStoreMigrationSealsLegacyPrivateDataObjects) {
+  const std::string priv = data_file::new_id();
+  const std::string pub = data_file::new_id();
+  fs::create_directories(data_dir());
+  fs::permissions(env_.user_dir(), fs::perms::owner_all, fs::perm_options::replace);
+  fs::permissions(data_dir(), fs::perms::owner_all, fs::perm_options::replace);
+  for (const auto& [id, props] :
+       {std::pair{priv, private_props()}, std::pair{pub, public_props()}}) {
+    write_file(data_dir() / id, data_file::encode(StoredDataObject{id, props}));
+    fs::permissions(data_dir() / id, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+  }
+  KeyStore keys(env_.user_dir(), Scope::kUser);
+  keys.protect_at_rest();
+  keys.migrate();
+  EXPECT_EQ(read_file(data_dir() / priv)[8], data_file::kVersionSealed);
+  EXPECT_EQ(read_file(data_dir() / pub)[8], data_file::kVersion);  // public: left clear
+  EXPECT_EQ(data_file::decode_file(read_file(data_dir() / priv)).key_id, keyring().current()->id);
+  EXPECT_EQ(find(priv)->properties, private_props());
+  EXPECT_EQ(find(pub)->properties, public_props());
+  EXPECT_TRUE(files_containing(env_.root(), kSecret).empty());
+}
+
 TEST_F(DataAtRestTest, StoreCopiedWithoutItsKeyringListsButCannotOpenThePrivateValue) {
   DataStore store(false, "");
   const std::string priv = store.add(private_props());

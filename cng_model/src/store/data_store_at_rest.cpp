@@ -72,8 +72,8 @@ StoredDataObject open_object(const master_key::Keyring& keyring, data_file::Data
   return std::move(file.object);
 }
 
-void reseal_all(const std::filesystem::path& scope_dir, const std::filesystem::path& root,
-                const master_key::Keyring& keyring, const MasterKey& next) {
+void seal_all(const std::filesystem::path& scope_dir, const std::filesystem::path& root,
+              const master_key::Keyring& keyring, const MasterKey& next, bool rekey) {
   for (const auto& dir_path : {scope_dir / "data", scope_dir / "platform" / "data"}) {
     auto dir = StoreDirectory::open(dir_path, false, root);
     if (!dir.is_open()) {
@@ -90,7 +90,17 @@ void reseal_all(const std::filesystem::path& scope_dir, const std::filesystem::p
       } catch (const CngError&) {
         continue;  // damaged or refused: nothing to reseal
       }
-      if (!file.sealed || file.key_id == next.id() || file.object.id != entry.name) {
+      if (file.object.id != entry.name) {
+        continue;
+      }
+      if (!file.sealed) {
+        if (data_store_is_private(file.object.properties)) {
+          (void)dir.write(entry.name, data_file::encode_file(sealed_file(file.object, next)),
+                          WriteMode::kReplaceExisting);
+        }
+        continue;
+      }
+      if (!rekey || file.key_id == next.id()) {
         continue;
       }
       const auto key = keyring.get(file.key_id);  // unavailable: stop before retiring it

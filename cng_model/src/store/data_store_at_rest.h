@@ -27,11 +27,14 @@ void write_object(bool machine, const StoredDataObject& object,
 // or a value that does not authenticate, leaves the value out and sets value_status.
 StoredDataObject open_object(const master_key::Keyring& keyring, data_file::DataFile file);
 
-// Rekey (KeyStore::rekey, store/master_key.h step 2): reseals every sealed data object of the
-// scope directory (its "data" and "platform/data" stores) still under another master key than
-// next, each file rewritten atomically. The caller holds the keyring's exclusive lock.
-// NTE_BAD_KEY_STATE when one's master key is unavailable (before anything is retired).
-void reseal_all(const std::filesystem::path& scope_dir, const std::filesystem::path& root,
-                const master_key::Keyring& keyring, const master_key::MasterKey& next);
+// Seals the private data objects of a scope directory (its "data" and "platform/data" stores)
+// under next, each file rewritten atomically; the caller holds the keyring's exclusive lock.
+// Migration (KeyStore's, store/master_key.h; rekey false): the clear (version 1) files of
+// private objects. Rekey (step 2; rekey true): those and every sealed one still under another
+// master key; NTE_BAD_KEY_STATE when one's master key is unavailable (before anything is
+// retired). Damaged or misplaced files, and values that do not authenticate, are left as they
+// are.
+void seal_all(const std::filesystem::path& scope_dir, const std::filesystem::path& root,
+              const master_key::Keyring& keyring, const master_key::MasterKey& next, bool rekey);
 
 }  // namespace cng::data_at_rest

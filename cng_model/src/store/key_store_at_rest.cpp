@@ -129,6 +129,8 @@ std::shared_ptr<const MasterKey> KeyStore::migrate_locked() const {
                 }
                 return sealed_copy(record, *key);
               });
+  // The scope's private data objects still in clear files are sealed too.
+  data_at_rest::seal_all(dir_, scope_root_dir(scope_ == Scope::kMachine), *keyring_, *key, false);
   keyring_->set_migrated();
   return key;
 }
@@ -156,7 +158,7 @@ void KeyStore::rekey() const {
                 return sealed_copy(record, *next);
               });
   // The scope's private data objects are sealed under the same master key.
-  data_at_rest::reseal_all(dir_, scope_root_dir(scope_ == Scope::kMachine), *keyring_, *next);
+  data_at_rest::seal_all(dir_, scope_root_dir(scope_ == Scope::kMachine), *keyring_, *next, true);
   keyring_->commit_rekey(next->id());
 }
 
