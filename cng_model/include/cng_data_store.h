@@ -17,13 +17,30 @@ namespace cng {
 // 1 MiB, as NCRYPT_MAX_PROPERTY_DATA for a CNG key's properties.
 inline constexpr std::size_t kDataStoreMaxValueBytes = 1024 * 1024;
 
+// Reserved property names. The store treats every other name as opaque, but these two carry
+// its at-rest protection: an object whose kDataStorePrivateProperty value is one nonzero byte
+// (a CK_BBOOL: the module stores CKA_PRIVATE there) is private, and its kDataStoreValueProperty
+// value (the module's CKA_VALUE) is written AES-256-GCM-sealed under the scope's master key (the
+// one that encrypts software keys at rest, store/master_key.h), the other properties staying clear.
+inline constexpr char kDataStorePrivateProperty[] = "Private";
+inline constexpr char kDataStoreValueProperty[] = "Value";
+
 struct StoredDataObject {
   // Stable identifier (file name) assigned by the store: 32 random lowercase hex digits, not
   // derived from the content, since two data objects may well be equal.
   std::string id;
   // Named properties carrying the object's attributes (e.g. "Label", "Value"): raw bytes.
   std::map<std::string, std::vector<std::uint8_t>> properties;
+  // Set by list() for a private object whose sealed value could not be opened: the status
+  // (NTE_BAD_KEY_STATE: its master key is unavailable, e.g. the store was copied without its
+  // keyring or the scope's PIN is not given; NTE_BAD_DATA: the value does not authenticate,
+  // e.g. moved from another object) and why. The value property is then absent, never garbage.
+  long value_status = 0;
+  std::string value_cause{};
 };
+
+// True when properties mark a private object (kDataStorePrivateProperty is one nonzero byte).
+bool data_store_is_private(const std::map<std::string, std::vector<std::uint8_t>>& properties);
 
 // Same directory rules, permissions and atomic, durable writes as the key and certificate
 // stores. The store lives in the "data" subdirectory of the scope's key store directory (the
@@ -36,9 +53,13 @@ class DataStore {
   // subdirectory of the scope directory ("platform" for the platform (TPM) provider; empty:
   // the scope directory itself), so each slot keeps its own data objects.
   DataStore(bool machine, std::string_view provider_subdirectory);
-  // Every readable, well-formed object, sorted by id (corrupt files skipped).
+  // Every readable, well-formed object, sorted by id (corrupt files skipped). A private
+  // object's value is opened here (see value_status for one that cannot be).
   [[nodiscard]] std::vector<StoredDataObject> list() const;
-  // Stores a new object under a fresh id and returns the id.
+  // Stores a new object under a fresh id and returns the id. A private object's value is sealed
+  // (the scope's master key is created when it has none); NTE_BAD_KEY_STATE when the master
+  // key is unavailable (PIN not given). set_properties() too: so a private object still in a
+  // clear (version 1) file from before is sealed at its next write.
   std::string add(const std::map<std::string, std::vector<std::uint8_t>>& properties);
   // Replaces the properties of a stored object (NTE_NOT_FOUND when absent; never recreates an
   // object removed meanwhile).

@@ -25,8 +25,8 @@ constexpr std::array<std::pair<CK_ATTRIBUTE_TYPE, const char*>, 8> kProperties =
     {CKA_LABEL, "Label"},
     {CKA_MODIFIABLE, "Modifiable"},
     {CKA_OBJECT_ID, "ObjectId"},
-    {CKA_PRIVATE, "Private"},
-    {CKA_VALUE, "Value"},
+    {CKA_PRIVATE, cng::kDataStorePrivateProperty},  // the store seals CKA_VALUE when TRUE
+    {CKA_VALUE, cng::kDataStoreValueProperty},
 }};
 
 const bridge::Schema& data_schema() { return *bridge::schema_for(CKO_DATA, bridge::kDataSubtype); }
@@ -97,6 +97,11 @@ ObjectPtr data_object_from_template(const AttrMap& tmpl) {
 }
 
 ObjectPtr data_object_from_store(const cng::StoredDataObject& stored) {
+  if (stored.value_status != 0) {
+    // A private object whose value cannot be decrypted here (its master key is unavailable):
+    // not shown rather than shown with a value it does not have.
+    return nullptr;
+  }
   AttrMap attrs;
   for (const auto& [type, name] : kProperties) {
     const auto it = stored.properties.find(name);

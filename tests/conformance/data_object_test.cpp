@@ -2,8 +2,11 @@
 // session and token objects, with the error codes of the spec (§5.7).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "p11_fixture.h"
@@ -201,6 +204,52 @@ TEST_F(DataObjectTest, TokenObjectPersistsChangesAndIsDestroyedForGood) {
   Reinitialize();
   s = OpenSession();
   EXPECT_TRUE(FindData(s, CKA_APPLICATION, ToBytes("conformance")).empty());
+}
+
+// A private token object's CKA_VALUE is encrypted at rest (cng_data_store.h): its bytes appear
+// in no file of the scope's store nor of its keyring, and the module still returns them.
+TEST_F(DataObjectTest, PrivateTokenObjectValueIsNotOnDisk) {
+  Bytes value;
+  for (int i = 0; i < 48; ++i) {
+    value.push_back(static_cast<std::uint8_t>(0x5a ^ (i * 37)));
+  }
+  CK_SESSION_HANDLE s = OpenSession();
+  Template t;
+  t.Ulong(CKA_CLASS, CKO_DATA).Bool(CKA_TOKEN, true).Bool(CKA_PRIVATE, true);
+  t.Str(CKA_LABEL, "sealed").Raw(CKA_VALUE, value);
+  ASSERT_NE(CreateData(s, t), CK_INVALID_HANDLE);
+  ASSERT_EQ(SlotDataFiles().size(), 1u);
+  const auto value_on_disk = [&] {
+    std::vector<std::string> hits;
+    for (const std::string& root : {scope_dir(), scope_dir() + ".keyring"}) {
+      if (!std::filesystem::exists(root)) {
+        continue;
+      }
+      for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file()) {
+          continue;
+        }
+        std::ifstream in(e.path(), std::ios::binary);
+        const std::string content((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+        if (std::search(content.begin(), content.end(), value.begin(), value.end(),
+                        [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; }) !=
+            content.end()) {
+          hits.push_back(e.path().string());
+        }
+      }
+    }
+    return hits;
+  };
+  EXPECT_TRUE(value_on_disk().empty());
+
+  Reinitialize();
+  s = OpenSession();
+  const auto found = FindData(s, CKA_LABEL, ToBytes("sealed"));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(GetBool(s, found[0], CKA_PRIVATE));
+  EXPECT_EQ(GetBytes(s, found[0], CKA_VALUE), value);
+  EXPECT_TRUE(value_on_disk().empty()) << "nor after the store was listed again";
 }
 
 // Damaged store files are skipped, the other objects stay visible (and nothing crashes).

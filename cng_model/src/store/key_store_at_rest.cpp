@@ -1,6 +1,7 @@
 // KeyStore's at-rest protection (key_store.h, store/master_key.h): sealing on write, opening on
 // load, migration of clear stores, rekey.
 #include "core/cng_error.h"
+#include "store/data_store_at_rest.h"
 #include "store/key_file.h"
 #include "store/key_store.h"
 #include "store/store_dir.h"
@@ -128,6 +129,8 @@ std::shared_ptr<const MasterKey> KeyStore::migrate_locked() const {
                 }
                 return sealed_copy(record, *key);
               });
+  // The scope's private data objects still in clear files are sealed too.
+  data_at_rest::seal_all(dir_, scope_root_dir(scope_ == Scope::kMachine), *keyring_, *key, false);
   keyring_->set_migrated();
   return key;
 }
@@ -154,6 +157,8 @@ void KeyStore::rekey() const {
                 }
                 return sealed_copy(record, *next);
               });
+  // The scope's private data objects are sealed under the same master key.
+  data_at_rest::seal_all(dir_, scope_root_dir(scope_ == Scope::kMachine), *keyring_, *next, true);
   keyring_->commit_rekey(next->id());
 }
 

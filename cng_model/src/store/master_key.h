@@ -58,6 +58,9 @@
 // clear key file encrypted (atomically, one by one), then set migrated = 1. Clear files load
 // throughout; an interrupted migration resumes on the next write.
 //
+// Private data objects (cng_data_store.h) are sealed under the same master key: step 2 of a
+// rekey and a migration seal them too (store/data_store_at_rest.h).
+//
 // In memory: an unprotected master key lives only in a MasterKey (a page of its own, zeroized,
 // madvise(MADV_DONTDUMP) where supported: store/secret_page.h), cached per process by
 // (keyring, key id).
