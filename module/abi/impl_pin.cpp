@@ -9,7 +9,9 @@
 //              (CKR_ACTION_PROHIBITED). The recovery of a forgotten or locked PIN is
 //              `cngkey pin remove --force` by the OS account owning the store.
 //   C_SetPIN   R/W session (CKR_SESSION_READ_ONLY); changes the user PIN in a public or user
-//              session (CKR_USER_PIN_NOT_INITIALIZED without one); the SO has no PIN to change
+//              session; without a PIN no old PIN can match it (CKR_PIN_INCORRECT: C_SetPIN's
+//              return values in PKCS#11 3.0 §5.6 do not include CKR_USER_PIN_NOT_INITIALIZED,
+//              which C_Login alone may give); the SO has no PIN to change
 //              (CKR_FUNCTION_NOT_SUPPORTED in an SO session).
 // A new PIN is 4..255 bytes of UTF-8 (CKR_PIN_LEN_RANGE, CKR_PIN_INVALID).
 #include <mutex>
@@ -81,7 +83,7 @@ void set_pin(ModuleState& state, Session& session, CK_UTF8CHAR_PTR old_pin, CK_U
   const slots::PinView old_view = pin_arg(old_pin, old_len);
   const slots::PinView new_view = pin_arg(new_pin, new_len);
   const slots::PinInfo info = refresh_pin_state(slot);
-  require(info.pin_set, CKR_USER_PIN_NOT_INITIALIZED, "the scope has no PIN");
+  require(info.pin_set, CKR_PIN_INCORRECT, "the scope has no PIN: no old PIN matches");
   check_new_pin(info, new_view);
   slots::pin_change(*slot.slot, old_view, new_view);
 }

@@ -31,7 +31,7 @@ constexpr std::array kCallRows = {
     CallRow{NTE_INVALID_PARAMETER, "C_InitPIN", CKR_PIN_INVALID},
     CallRow{NTE_INVALID_PARAMETER, "C_SetPIN", CKR_PIN_INVALID},
     CallRow{NTE_EXISTS, "C_InitPIN", CKR_ACTION_PROHIBITED},
-    CallRow{NTE_NOT_FOUND, "C_SetPIN", CKR_USER_PIN_NOT_INITIALIZED},
+    CallRow{NTE_NOT_FOUND, "C_SetPIN", CKR_PIN_INCORRECT},
 };
 
 struct Row {

@@ -143,7 +143,7 @@ TEST_F(Sessions, RefusedFunctionsByDecision) {
   // Implemented (the optional scope PIN): C_InitPIN needs the R/W SO functions state, C_SetPIN
   // a PIN to change (PKCS#11 3.0 §5.6).
   EXPECT_EQ(p11->C_InitPIN(h, nullptr, 0), CKR_USER_NOT_LOGGED_IN);
-  EXPECT_EQ(p11->C_SetPIN(h, nullptr, 0, nullptr, 0), CKR_USER_PIN_NOT_INITIALIZED);
+  EXPECT_EQ(p11->C_SetPIN(h, nullptr, 0, nullptr, 0), CKR_PIN_INCORRECT);
   EXPECT_EQ(p11->C_GetOperationState(h, buf, &len), CKR_FUNCTION_NOT_SUPPORTED);
   EXPECT_EQ(p11->C_GetFunctionStatus(h), CKR_FUNCTION_NOT_PARALLEL);
   EXPECT_EQ(p11->C_CancelFunction(h), CKR_FUNCTION_NOT_PARALLEL);
