@@ -67,8 +67,8 @@ struct Cert {
 Cert make_cert(int n) {
   Cert out;
   bench::Pkey key{EVP_EC_gen("P-256")};
-  bench::Owned<X509, X509_free> x{X509_new()};
-  bench::Owned<X509_NAME, X509_NAME_free> name{X509_NAME_new()};
+  bench::Owned<X509> x{X509_new()};
+  bench::Owned<X509_NAME> name{X509_NAME_new()};
   const std::string cn = "kill-loop " + std::to_string(n);
   if (!key || !x || !name ||
       X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,

@@ -78,8 +78,8 @@ class Checker {
       Bytes der;
       rv = get_bytes(f_, s_, h, CKA_VALUE, der);
       const unsigned char* p = der.data();
-      const Owned<X509, X509_free> x{
-          rv == CKR_OK ? d2i_X509(nullptr, &p, static_cast<long>(der.size())) : nullptr};
+      const Owned<X509> x{rv == CKR_OK ? d2i_X509(nullptr, &p, static_cast<long>(der.size()))
+                                       : nullptr};
       if (!x) {
         problem("certificate " + key.label + " does not load or parse", rv);
       }

@@ -23,8 +23,8 @@ constexpr std::array<std::uint8_t, 10> kP256Oid = {0x06, 0x08, 0x2a, 0x86, 0x48,
                                                    0xce, 0x3d, 0x03, 0x01, 0x07};
 
 Pkey pkey_from(const char* type, OSSL_PARAM_BLD* bld) {
-  Owned<OSSL_PARAM, OSSL_PARAM_free> params{OSSL_PARAM_BLD_to_param(bld)};
-  Owned<EVP_PKEY_CTX, EVP_PKEY_CTX_free> ctx{EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr)};
+  Owned<OSSL_PARAM> params{OSSL_PARAM_BLD_to_param(bld)};
+  Owned<EVP_PKEY_CTX> ctx{EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr)};
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
@@ -42,7 +42,7 @@ Pkey ec_public(const std::vector<std::uint8_t>& point) {
   if (raw.size() != 65 || raw[0] != 0x04) {
     return nullptr;
   }
-  Owned<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> bld{OSSL_PARAM_BLD_new()};
+  Owned<OSSL_PARAM_BLD> bld{OSSL_PARAM_BLD_new()};
   if (!bld ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
           1 ||
@@ -54,9 +54,9 @@ Pkey ec_public(const std::vector<std::uint8_t>& point) {
 }
 
 Pkey rsa_public(const std::vector<std::uint8_t>& n, const std::vector<std::uint8_t>& e) {
-  Owned<BIGNUM, BN_free> bn{BN_bin2bn(n.data(), static_cast<int>(n.size()), nullptr)};
-  Owned<BIGNUM, BN_free> be{BN_bin2bn(e.data(), static_cast<int>(e.size()), nullptr)};
-  Owned<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> bld{OSSL_PARAM_BLD_new()};
+  Owned<BIGNUM> bn{BN_bin2bn(n.data(), static_cast<int>(n.size()), nullptr)};
+  Owned<BIGNUM> be{BN_bin2bn(e.data(), static_cast<int>(e.size()), nullptr)};
+  Owned<OSSL_PARAM_BLD> bld{OSSL_PARAM_BLD_new()};
   if (!bn || !be || !bld ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, be.get()) != 1) {
@@ -68,7 +68,7 @@ Pkey rsa_public(const std::vector<std::uint8_t>& n, const std::vector<std::uint8
 // PKCS #11 gives ECDSA signatures as r || s; OpenSSL verifies the DER SEQUENCE.
 std::vector<std::uint8_t> ecdsa_der(const std::vector<std::uint8_t>& rs) {
   const int half = static_cast<int>(rs.size() / 2);
-  Owned<ECDSA_SIG, ECDSA_SIG_free> sig{ECDSA_SIG_new()};
+  Owned<ECDSA_SIG> sig{ECDSA_SIG_new()};
   BIGNUM* r = BN_bin2bn(rs.data(), half, nullptr);
   BIGNUM* s = BN_bin2bn(rs.data() + half, half, nullptr);
   if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
@@ -238,7 +238,7 @@ CK_RV sign(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv, KeyK
 
 bool verify(EVP_PKEY* key, const std::vector<std::uint8_t>& data,
             const std::vector<std::uint8_t>& signature) {
-  Owned<EVP_MD_CTX, EVP_MD_CTX_free> ctx{EVP_MD_CTX_new()};
+  Owned<EVP_MD_CTX> ctx{EVP_MD_CTX_new()};
   return key != nullptr && ctx &&
          EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
          EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data.data(),

@@ -10,21 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "cng_common/ossl_ptr.h"
 #include "pkcs11/pkcs11_all.h"
 
 namespace bench {
 
-// The OpenSSL objects of bench/ are owned by these: Owned<EVP_PKEY, EVP_PKEY_free>.
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-template <class T, auto Free>
-using Owned = std::unique_ptr<T, Deleter<Free>>;
-using Pkey = Owned<EVP_PKEY, EVP_PKEY_free>;
+// The OpenSSL objects of bench/ are owned by the project's owners: Owned<EVP_PKEY>.
+using cng::ossl::Owned;
+using Pkey = Owned<EVP_PKEY>;
 
 // dlopen()s the module (path, else $CNG_PKCS11_MODULE, else the built one) and returns its
 // function list; exits the process with a message on failure.

@@ -1,4 +1,4 @@
-// OpenSSL helpers of the mechanism layer: RAII owners and error reporting.
+// OpenSSL helpers of the mechanism layer: the shared RAII owners and error reporting.
 #pragma once
 
 #include <openssl/bn.h>
@@ -10,25 +10,18 @@
 #include <memory>
 #include <span>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/p11_error.h"
 
 namespace p11::mech {
 
-template <auto Free>
-struct OsslDeleter {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-
-using PkeyPtr = std::unique_ptr<EVP_PKEY, OsslDeleter<EVP_PKEY_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OsslDeleter<EVP_MD_CTX_free>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OsslDeleter<BN_free>>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OsslDeleter<ECDSA_SIG_free>>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OsslDeleter<OSSL_PARAM_BLD_free>>;
-using ParamsPtr = std::unique_ptr<OSSL_PARAM, OsslDeleter<OSSL_PARAM_free>>;
+using cng::ossl::EcdsaSigPtr;
+using cng::ossl::MdCtxPtr;
+using cng::ossl::ParamBldPtr;
+using cng::ossl::ParamsPtr;
+using cng::ossl::PkeyCtxPtr;
+using cng::ossl::PkeyPtr;
+using BignumPtr = cng::ossl::BnPtr;
 
 // Clears OpenSSL's error queue and throws P11Error(rv, what + OpenSSL's reason).
 [[noreturn]] void ossl_fail(CK_RV rv, const char* what);

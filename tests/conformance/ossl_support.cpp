@@ -12,18 +12,14 @@
 namespace conf {
 namespace {
 
-template <class T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using CtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
-using BldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using SigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using ObjPtr = std::unique_ptr<ASN1_OBJECT, Deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
+using cng::ossl::BnPtr;
+using CtxPtr = cng::ossl::PkeyCtxPtr;
+using cng::ossl::MdCtxPtr;
+using BldPtr = cng::ossl::ParamBldPtr;
+using ParamPtr = cng::ossl::ParamsPtr;
+using SigPtr = cng::ossl::EcdsaSigPtr;
+using cng::ossl::X509Ptr;
+using ObjPtr = cng::ossl::Asn1ObjectPtr;
 
 BnPtr ToBn(const Bytes& b) {
   return BnPtr(BN_bin2bn(b.data(), static_cast<int>(b.size()), nullptr));

@@ -7,14 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "cng_common/ossl_ptr.h"
 #include "p11_support.h"
 
 namespace conf {
 
-struct PKeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using PKey = std::unique_ptr<EVP_PKEY, PKeyFree>;
+using PKey = cng::ossl::PkeyPtr;
 
 // Public keys from the PKCS#11 attribute values (CKA_MODULUS/CKA_PUBLIC_EXPONENT, or
 // CKA_EC_PARAMS/CKA_EC_POINT with the point DER OCTET STRING-wrapped). Null on error.

@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 #include "store/byte_codec.h"
 
 namespace cng::master_key {

@@ -1,6 +1,6 @@
-// Helpers the key type codecs (rsa.cpp, ec.cpp) share: RAII owners of the OpenSSL objects
-// they use, reading and writing BCRYPT blob fields, and building an EVP_PKEY / PKCS#8 from
-// key parts. Internal to bridge/key_types/.
+// Helpers the key type codecs (rsa.cpp, ec.cpp) share: the project's OpenSSL owners, reading
+// and writing BCRYPT blob fields, and building an EVP_PKEY / PKCS#8 from key parts. Internal to
+// bridge/key_types/.
 #pragma once
 
 #include <openssl/bn.h>
@@ -12,24 +12,13 @@
 #include <memory>
 
 #include "bridge/bytes.h"
+#include "cng_common/ossl_ptr.h"
 #include "ncrypt.h"
 
 namespace p11::bridge::codec {
 
-// The one set of deleters of the key codecs.
-struct Deleter {
-  void operator()(BIGNUM* p) const noexcept { BN_clear_free(p); }
-  void operator()(BN_CTX* p) const noexcept { BN_CTX_free(p); }
-  void operator()(EC_GROUP* p) const noexcept { EC_GROUP_free(p); }
-  void operator()(EC_POINT* p) const noexcept { EC_POINT_free(p); }
-  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
-  void operator()(EVP_PKEY_CTX* p) const noexcept { EVP_PKEY_CTX_free(p); }
-  void operator()(OSSL_PARAM_BLD* p) const noexcept { OSSL_PARAM_BLD_free(p); }
-  void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
-  void operator()(PKCS8_PRIV_KEY_INFO* p) const noexcept { PKCS8_PRIV_KEY_INFO_free(p); }
-};
-template <class T>
-using Owned = std::unique_ptr<T, Deleter>;
+// The project's OpenSSL owners.
+using cng::ossl::Owned;
 
 // Malformed blobs from NCrypt: CKR_DEVICE_ERROR; bad values from the PKCS#11 side:
 // CKR_ATTRIBUTE_VALUE_INVALID; OpenSSL failing: CKR_FUNCTION_FAILED.

@@ -13,7 +13,7 @@
 
 #include "core/secure_bytes.h"
 #include "providers/platform/tpm_templates.h"
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 
 namespace cng::tpm {
 

@@ -15,7 +15,7 @@
 #include <mutex>
 #include <vector>
 
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 

@@ -9,7 +9,7 @@
 
 #include "core/secure_bytes.h"
 #include "providers/key_material.h"
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 

@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "bcrypt.h"
+#include "cng_common/ossl_ptr.h"
 #include "core/cng_error.h"
 #include "core/u16.h"
 #include "providers/key_material.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/ossl_error.h"
-#include "providers/software/ossl_ptr.h"
 
 namespace cng {
 
@@ -171,10 +171,8 @@ SecureBytes kdf_hmac(const KdfParams& p, const SecureBytes& secret, DWORD flags)
   require(secret_is_key || p.hmac_key.has_value(), NTE_INVALID_PARAMETER,
           "HMAC KDF needs KDF_HMAC_KEY or KDF_USE_SECRET_AS_HMAC_KEY_FLAG");
   const SecureBytes& key = secret_is_key ? secret : *p.hmac_key;
-  const std::unique_ptr<EVP_MAC, ossl::Deleter<EVP_MAC_free>> mac(
-      EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  const std::unique_ptr<EVP_MAC_CTX, ossl::Deleter<EVP_MAC_CTX_free>> ctx(
-      mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
+  const ossl::MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  const ossl::MacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
   std::string digest = soft::md_name(h);
   const std::array<OSSL_PARAM, 2> params = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),

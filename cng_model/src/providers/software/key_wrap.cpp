@@ -4,7 +4,7 @@
 
 #include "core/cng_error.h"
 #include "providers/software/ossl_error.h"
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 #include "providers/software/symmetric_key.h"
 
 namespace cng::soft {

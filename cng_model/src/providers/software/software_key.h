@@ -7,7 +7,7 @@
 
 #include "providers/key_material.h"
 #include "providers/software/context_pool.h"
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 

@@ -8,7 +8,7 @@
 #include "providers/cipher_key_blob.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/ossl_error.h"
-#include "providers/software/ossl_ptr.h"
+#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 
