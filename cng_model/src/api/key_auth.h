@@ -14,7 +14,8 @@
 // that handle (PKCS#11 CKA_ALWAYS_AUTHENTICATE semantics): the next private operation
 // consumes it, whether it succeeds or not; cbInput = 0 withdraws it. The right PIN is
 //   1. the password set on the key before finalize (kept only as a scrypt verifier in the key
-//      file, never the PIN): wrong → NTE_INCORRECT_PASSWORD, checked when the PIN is set;
+//      file, never the PIN): wrong → NTE_INCORRECT_PASSWORD, checked when the PIN is set,
+//      counted per key with a lockout (SCARD_W_CHV_BLOCKED) after 10 (key_password.h);
 //   2. else the scope's PIN when one is set (cng_scope_pin.h), checked through the same
 //      counted check as a scope login: SCARD_W_WRONG_CHV / SCARD_W_CHV_BLOCKED;
 //   3. else any PIN (consent only, as Windows' PROTECT_KEY_FLAG without a password).
