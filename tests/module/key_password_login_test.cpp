@@ -25,8 +25,9 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr char16_t kKeyName[] = u"pw-p11";
 constexpr char kPassword[] = "correct horse 7391";
 
-// Makes the persisted P-256 key kKeyName with kPassword (replacing one left by a test).
-bool make_password_key() {
+// Makes the persisted P-256 key kKeyName with kPassword (replacing one left by a test), with
+// a FORCE_HIGH_PROTECTION UI policy or none.
+bool make_password_key(bool with_policy) {
   NCRYPT_PROV_HANDLE prov = 0;
   NCRYPT_KEY_HANDLE key = 0;
   bool ok = NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0) == ERROR_SUCCESS &&
@@ -35,8 +36,9 @@ bool make_password_key() {
   NCRYPT_UI_POLICY policy{1, NCRYPT_UI_FORCE_HIGH_PROTECTION_FLAG, nullptr, nullptr, nullptr};
   std::u16string pin(kPassword, kPassword + std::strlen(kPassword));
   ok = ok &&
-       NCryptSetProperty(key, NCRYPT_UI_POLICY_PROPERTY, reinterpret_cast<PBYTE>(&policy),
-                         sizeof policy, 0) == ERROR_SUCCESS &&
+       (!with_policy ||
+        NCryptSetProperty(key, NCRYPT_UI_POLICY_PROPERTY, reinterpret_cast<PBYTE>(&policy),
+                          sizeof policy, 0) == ERROR_SUCCESS) &&
        NCryptSetProperty(key, NCRYPT_PIN_PROPERTY, reinterpret_cast<PBYTE>(pin.data()),
                          static_cast<DWORD>((pin.size() + 1) * sizeof(char16_t)),
                          0) == ERROR_SUCCESS &&
@@ -77,10 +79,10 @@ bool verify_p256(const Bytes& point, const Bytes& data, const Bytes& sig) {
   return ok;
 }
 
-class KeyPasswordLogin : public InitializedTest {
+class KeyPasswordLogin : public InitializedTest, public ::testing::WithParamInterface<bool> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(make_password_key());
+    ASSERT_TRUE(make_password_key(GetParam()));
     InitializedTest::SetUp();
     s_ = open(0, true);
     priv_ = find(CKO_PRIVATE_KEY);
@@ -125,7 +127,9 @@ class KeyPasswordLogin : public InitializedTest {
   CK_OBJECT_HANDLE pub_ = CK_INVALID_HANDLE;
 };
 
-TEST_F(KeyPasswordLogin, WrongPasswordsAreCountedUntilTheKeyLocks) {
+// With or without a UI policy, a key with a password needs it before each use: it shows
+// CKA_ALWAYS_AUTHENTICATE (cng_model records the protection with the password).
+TEST_P(KeyPasswordLogin, WrongPasswordsAreCountedUntilTheKeyLocks) {
   CK_BBOOL always = CK_FALSE;
   CK_ATTRIBUTE a{CKA_ALWAYS_AUTHENTICATE, &always, sizeof always};
   ASSERT_EQ(p11->C_GetAttributeValue(s_, priv_, &a, 1), CKR_OK);
@@ -148,6 +152,10 @@ TEST_F(KeyPasswordLogin, WrongPasswordsAreCountedUntilTheKeyLocks) {
   EXPECT_EQ(context_login("wrong horse"), CKR_PIN_LOCKED);
   EXPECT_EQ(sign(data, sig), CKR_USER_NOT_LOGGED_IN);
 }
+
+INSTANTIATE_TEST_SUITE_P(UiPolicy, KeyPasswordLogin, ::testing::Bool(), [](const auto& param_info) {
+  return param_info.param ? "ForceHigh" : "None";
+});
 
 }  // namespace
 }  // namespace module_test

@@ -184,6 +184,23 @@ TEST_F(KeyPasswordTest, ProcessKilledDuringTheCheckHasSpentItsAttempt) {
   EXPECT_EQ(failures(), 0U);
 }
 
+// The key got no UI policy, only a password: finalize records NCRYPT_UI_PROTECT_KEY_FLAG, so a
+// reader of the policy (the PKCS#11 module's CKA_ALWAYS_AUTHENTICATE) sees the protection.
+TEST_F(KeyPasswordTest, PasswordShowsInTheUiPolicy) {
+  const NCRYPT_KEY_HANDLE key = open();
+  Bytes value(512);
+  DWORD size = 0;
+  ASSERT_OK(NCryptGetProperty(key, NCRYPT_UI_POLICY_PROPERTY, value.data(),
+                              static_cast<DWORD>(value.size()), &size, 0));
+  ASSERT_GE(size, sizeof(NCRYPT_UI_POLICY));
+  NCRYPT_UI_POLICY policy{};
+  std::memcpy(&policy, value.data(), sizeof policy);
+  EXPECT_EQ(policy.dwVersion, 1U);
+  EXPECT_EQ(policy.dwFlags, static_cast<DWORD>(NCRYPT_UI_PROTECT_KEY_FLAG));
+  EXPECT_EQ(policy.pszFriendlyName, nullptr);
+  EXPECT_OK(NCryptFreeObject(key));
+}
+
 TEST_F(KeyPasswordTest, EphemeralKeyCountsInMemory) {
   const NCRYPT_KEY_HANDLE key = create_key(u"ECDSA_P256", nullptr, 0, false);
   ASSERT_OK(set_pin(key, utf16(kPassword)));

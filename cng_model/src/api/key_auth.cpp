@@ -97,6 +97,14 @@ SecureBytes finalize_key_pin_locked(KeyObject& key, bool generating) {
   }
   const SecureBytes pin = std::move(*key.creation_pin);
   key.creation_pin.reset();
+  if (!ui_protected(key)) {
+    // A key with a PIN needs it before each use: its UI policy says so, as a reader of
+    // NCRYPT_UI_POLICY_PROPERTY (the PKCS#11 module's CKA_ALWAYS_AUTHENTICATE) expects.
+    const std::u16string name(kUiPolicyRecordName);
+    const auto it = key.record.properties.find(name);
+    key.record.properties[name] = add_ui_policy_flag(
+        it == key.record.properties.end() ? nullptr : &it->second, NCRYPT_UI_PROTECT_KEY_FLAG);
+  }
   if (key.provider().enforces_usage_auth()) {
     require(generating, NTE_NOT_SUPPORTED, "this provider takes a key PIN only for new keys");
     key.record.properties[std::u16string(kDeviceAuthName)] = Bytes{1};

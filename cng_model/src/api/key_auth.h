@@ -4,7 +4,8 @@
 // NCryptSecretAgreement, NCryptExportKey of a private blob) when
 //   - its UI policy (NCRYPT_UI_POLICY_PROPERTY) has NCRYPT_UI_PROTECT_KEY_FLAG or
 //     NCRYPT_UI_FORCE_HIGH_PROTECTION_FLAG, or
-//   - a PIN was set on it with NCRYPT_PIN_PROPERTY before NCryptFinalizeKey.
+//   - a PIN was set on it with NCRYPT_PIN_PROPERTY before NCryptFinalizeKey (finalize then adds
+//     NCRYPT_UI_PROTECT_KEY_FLAG to its UI policy, so the policy tells every reader).
 // Windows would show the strong-key dialog; this platform has no UI, so every use is silent
 // and an unauthorised use fails with NTE_SILENT_CONTEXT, the status Windows gives when a key
 // that needs UI is used with NCRYPT_SILENT_FLAG ("Provider could not perform the action since
