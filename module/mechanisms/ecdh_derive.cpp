@@ -12,6 +12,7 @@
 
 #include "bridge/key_blobs.h"
 #include "bridge/status_map.h"
+#include "mechanisms/ncrypt_private_ops.h"
 #include "mechanisms/registry.h"
 #include "mechanisms/secret_bytes.h"
 
@@ -155,8 +156,32 @@ std::vector<std::uint8_t> ecc_public_blob(const Curve& curve, std::size_t field_
   return blob;
 }
 
+// NCryptSecretAgreement, under the user's login PIN for a CKA_ALWAYS_AUTHENTICATE key.
+// PKCS#11 3.0 §4.9 (Table 4.9, CKA_ALWAYS_AUTHENTICATE) asks for the PIN at each "use (sign or
+// decrypt)" through C_Login(CKU_CONTEXT_SPECIFIC), which §5.5 allows only between an
+// operation's initialisation and its completion: C_DeriveKey has no initialisation, so no
+// context login can precede it and the attribute does not gate a derive. The CNG key still
+// needs its PIN for the agreement (a UI-protected key: NTE_SILENT_CONTEXT without one, as on
+// Windows), so the module gives it the user's C_Login PIN (the scope PIN, or consent; on the
+// TPM slots the key's authValue): a derive needs the user logged in (CKR_USER_NOT_LOGGED_IN)
+// and is authorised by that login each time.
+SECURITY_STATUS secret_agreement(const KeyView& key, NCRYPT_KEY_HANDLE peer,
+                                 NCRYPT_SECRET_HANDLE* secret, const SecretBytes* user_pin) {
+  if (!key.always_authenticate) {
+    return NCryptSecretAgreement(key.ncrypt_key, peer, secret, 0);
+  }
+  require(user_pin != nullptr, CKR_USER_NOT_LOGGED_IN,
+          "a CKA_ALWAYS_AUTHENTICATE key derives under the user's login");
+  ContextAuth auth(key.ncrypt_key, key.handle_lock);
+  auth.give(*user_pin);
+  SECURITY_STATUS status = ERROR_SUCCESS;
+  auth.run([&] { status = NCryptSecretAgreement(key.ncrypt_key, peer, secret, 0); });
+  return status;
+}
+
 // NCrypt: import the peer, agree, read the raw secret; returns it big-endian.
-SecretBytes agree(const KeyView& key, std::span<const std::uint8_t> peer_blob) {
+SecretBytes agree(const KeyView& key, std::span<const std::uint8_t> peer_blob,
+                  const SecretBytes* user_pin) {
   require(key.ncrypt_key != 0 && key.ncrypt_provider != 0, CKR_KEY_HANDLE_INVALID,
           "private key has no CNG key");
   NcryptObject peer;
@@ -169,7 +194,7 @@ SecretBytes agree(const KeyView& key, std::span<const std::uint8_t> peer_blob) {
   }
   check_status(status, NcryptContext::kDerive, "NCryptImportKey(peer)");
   NcryptObject secret;
-  status = NCryptSecretAgreement(key.ncrypt_key, peer.get(), secret.out(), 0);
+  status = secret_agreement(key, peer.get(), secret.out(), user_pin);
   if (status == NTE_NOT_SUPPORTED || status == NTE_BAD_ALGID) {
     // An "ECDSA_P*" CNG key cannot agree (only "ECDH_P*" keys can).
     fail(CKR_KEY_FUNCTION_NOT_PERMITTED, "this CNG key cannot do secret agreement");
@@ -215,7 +240,8 @@ std::vector<std::uint8_t> x963_kdf(const HashSpec& hash, const SecretBytes& z,
 }  // namespace mech
 
 std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyView& key,
-                                      CK_ULONG value_len, const slots::Capabilities& caps) {
+                                      CK_ULONG value_len, const slots::Capabilities& caps,
+                                      const SecretBytes* user_pin) {
   const mech::MechanismSpec& spec = mech::offered_mechanism(mechanism.mechanism, CKF_DERIVE, caps);
   require(spec.family == mech::Family::kEcdh, CKR_MECHANISM_INVALID, "not an ECDH mechanism");
   mech::check_key_use(spec, key, CKO_PRIVATE_KEY, key.can_derive);
@@ -230,7 +256,8 @@ std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyVi
   }
   const auto point = mech::uncompressed_point(params.peer_point, field_bytes);
   mech::check_on_curve(curve, point);
-  const mech::SecretBytes z = mech::agree(key, mech::ecc_public_blob(curve, field_bytes, point));
+  const mech::SecretBytes z =
+      mech::agree(key, mech::ecc_public_blob(curve, field_bytes, point), user_pin);
   require(z.size() == field_bytes, CKR_FUNCTION_FAILED, "agreed secret has the wrong size");
 
   if (params.kdf_hash == nullptr) {

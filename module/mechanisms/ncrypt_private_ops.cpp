@@ -44,19 +44,33 @@ void ContextAuth::set_pin(const SecretBytes* utf16) const {
   check_status(status, NcryptContext::kGeneral, "NCryptSetProperty(NCRYPT_PIN_PROPERTY)");
 }
 
-void ContextAuth::login(std::span<const std::uint8_t> utf8_pin) {
+namespace {
+
+// UTF-16LE with its NUL, as NCRYPT_PIN_PROPERTY takes it.
+SecretBytes pin_property_value(std::span<const std::uint8_t> utf8_pin) {
   std::optional<std::u16string> text =
       utf8_to_utf16({reinterpret_cast<const char*>(utf8_pin.data()), utf8_pin.size()});
   require(text.has_value(), CKR_PIN_INCORRECT, "the PIN is not UTF-8");
   SecretBytes utf16((text->size() + 1) * sizeof(char16_t), 0);
   std::memcpy(utf16.data(), text->data(), text->size() * sizeof(char16_t));
   OPENSSL_cleanse(text->data(), text->size() * sizeof(char16_t));
+  return utf16;
+}
+
+}  // namespace
+
+void ContextAuth::login(std::span<const std::uint8_t> utf8_pin) {
+  SecretBytes utf16 = pin_property_value(utf8_pin);
   {
     const std::lock_guard lock(*lock_);
     set_pin(&utf16);  // NCrypt's check: a wrong PIN fails here
     set_pin(nullptr);
   }
   pin_ = std::move(utf16);
+}
+
+void ContextAuth::give(std::span<const std::uint8_t> utf8_pin) {
+  pin_ = pin_property_value(utf8_pin);
 }
 
 void ContextAuth::run(const std::function<void()>& private_operation) {

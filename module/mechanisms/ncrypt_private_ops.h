@@ -34,6 +34,10 @@ class ContextAuth {
   // Checks the UTF-8 PIN through NCrypt now (CKR_PIN_INCORRECT, CKR_PIN_LOCKED; a device that
   // checks it only at use answers at the operation) and keeps it for the operation.
   void login(std::span<const std::uint8_t> utf8_pin);
+  // Keeps the UTF-8 PIN for the operation without checking it first: NCrypt checks it when
+  // run() gives it to the key (a wrong one fails there). For a PIN already checked elsewhere
+  // (the user's C_Login PIN, given to an ECDH derive), so it costs one check, not two.
+  void give(std::span<const std::uint8_t> utf8_pin);
   // Runs one private operation with the kept PIN (none: NCrypt refuses); the login is used up.
   void run(const std::function<void()>& private_operation);
 

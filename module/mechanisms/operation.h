@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "bridge/bytes.h"
 #include "core/p11_error.h"
 #include "mechanisms/key_view.h"
 #include "slots/capabilities.h"
@@ -105,8 +106,11 @@ bool is_key_pair_gen_mechanism(CK_MECHANISM_TYPE type) noexcept;
 // size keeps the leading bytes (as OpenSSL does); above it → CKR_TEMPLATE_INCONSISTENT.
 // pPublicData may be the raw 04||X||Y point or a DER OCTET STRING holding it.
 // Same check order as start_operation (key must be a CKK_EC private key with can_derive).
+// user_pin: the PIN of the user's C_Login(CKU_USER) (null when not logged in), which a
+// CKA_ALWAYS_AUTHENTICATE key's secret agreement needs (ecdh_derive.cpp says why).
 std::vector<std::uint8_t> ecdh_derive(const CK_MECHANISM& mechanism, const KeyView& key,
-                                      CK_ULONG value_len, const slots::Capabilities& caps);
+                                      CK_ULONG value_len, const slots::Capabilities& caps,
+                                      const SecretBytes* user_pin = nullptr);
 
 // The mechanism table of a slot with these capabilities (its Slot's): mechanism_table_for(caps),
 // kept for the life of the process (one table per distinct capability set).

@@ -336,7 +336,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::derive_key(const SessionContext& s, const CK_M
          "AES keys need CKA_VALUE_LEN 16, 24 or 32");
   }
   std::vector<std::uint8_t> derived =
-      ecdh_derive(mechanism, view, value_len, context_.capabilities);
+      ecdh_derive(mechanism, view, value_len, context_.capabilities, s.user_pin.get());
   SecretBytes value(derived.begin(), derived.end());
   OPENSSL_cleanse(derived.data(), derived.size());
   return create_secret_key(s, t, std::move(value), &base);

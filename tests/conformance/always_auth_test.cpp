@@ -46,6 +46,34 @@ class AlwaysAuthTest : public P11Test {
   PKey EcPublic(CK_SESSION_HANDLE s, const KeyPair& kp) {
     return EcPublicKey(GetBytes(s, kp.pub, CKA_EC_PARAMS), GetBytes(s, kp.pub, CKA_EC_POINT));
   }
+  // priv refuses C_Sign without a context login, signs once after one (OpenSSL verifies it
+  // with pub), and refuses again after that signature.
+  void ExpectSignsOncePerContextLogin(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv, EVP_PKEY* pub) {
+    CK_MECHANISM mech{CKM_ECDSA_SHA256, nullptr, 0};
+    const Bytes data = ToBytes("signed by a copy");
+    Bytes sig;
+    ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, priv));
+    EXPECT_CKR(CKR_USER_NOT_LOGGED_IN, SignNow(s, data, sig));
+    ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, priv));
+    ASSERT_CKR(CKR_OK, ContextLogin(s, KeyPin()));
+    ASSERT_CKR(CKR_OK, SignNow(s, data, sig));
+    EXPECT_TRUE(VerifyEcdsa(pub, EVP_sha256(), data, sig, false));
+    ASSERT_CKR(CKR_OK, f_->C_SignInit(s, &mech, priv));
+    EXPECT_CKR(CKR_USER_NOT_LOGGED_IN, SignNow(s, data, sig));
+  }
+  // C_DeriveKey(CKM_ECDH1_DERIVE, CKD_NULL) of a generic secret of the whole Z; rv its result.
+  Bytes DeriveZ(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv, Bytes peer_point, std::size_t size,
+                CK_RV* rv) {
+    CK_ECDH1_DERIVE_PARAMS ecdh{CKD_NULL, 0, nullptr, static_cast<CK_ULONG>(peer_point.size()),
+                                peer_point.data()};
+    CK_MECHANISM mech{CKM_ECDH1_DERIVE, &ecdh, sizeof ecdh};
+    Template t;
+    t.Ulong(CKA_CLASS, CKO_SECRET_KEY).Ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET);
+    t.Ulong(CKA_VALUE_LEN, size).Bool(CKA_SENSITIVE, false).Bool(CKA_EXTRACTABLE, true);
+    CK_OBJECT_HANDLE secret = CK_INVALID_HANDLE;
+    *rv = f_->C_DeriveKey(s, &mech, priv, t.data(), t.size(), &secret);
+    return *rv == CKR_OK ? GetBytes(s, secret, CKA_VALUE) : Bytes{};
+  }
 };
 
 TEST_F(AlwaysAuthTest, EachSignatureNeedsAContextLogin) {
@@ -189,6 +217,104 @@ TEST_F(AlwaysAuthTest, EachDecryptionNeedsAContextLogin) {
              f_->C_Decrypt(s, in.data(), static_cast<CK_ULONG>(in.size()), out.data(), &len));
   out.resize(len);
   EXPECT_EQ(Hex(out), Hex(plain));
+}
+
+// C_CopyObject (PKCS#11 3.0 §5.7) may change only attributes C_SetAttributeValue may change,
+// plus CKA_TOKEN/CKA_PRIVATE/CKA_MODIFIABLE/CKA_DESTROYABLE; CKA_ALWAYS_AUTHENTICATE is not
+// modifiable (§4.9), so a copy keeps it (FALSE in the template: CKR_ATTRIBUTE_READ_ONLY), and
+// the copy's CNG key keeps the UI policy: each signature needs its context login.
+TEST_F(AlwaysAuthTest, CopiesStayAlwaysAuthenticate) {
+  REQUIRE_MECHANISM(CKM_EC_KEY_PAIR_GEN);
+  REQUIRE_MECHANISM(CKM_ECDSA_SHA256);
+  const CK_SESSION_HANDLE s = OpenSession();
+  LoginUser(s);
+  for (const bool token : {false, true}) {
+    SCOPED_TRACE(token ? "token source" : "session source");
+    KeyOptions o;
+    o.token = token;
+    o.extractable = true;  // a token copy of a private key is an export + import
+    o.always_authenticate = true;
+    const KeyPair kp = GenerateEc(s, EcParamsP256(), o);
+    ASSERT_TRUE(kp.ok());
+    const PKey pub = EcPublic(s, kp);
+    ASSERT_NE(pub, nullptr);
+
+    Template drop;
+    drop.Bool(CKA_ALWAYS_AUTHENTICATE, false);
+    CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+    EXPECT_CKR(CKR_ATTRIBUTE_READ_ONLY,
+               f_->C_CopyObject(s, kp.priv, drop.data(), drop.size(), &copy));
+
+    for (const bool to_token : {false, true}) {
+      SCOPED_TRACE(to_token ? "copy to the token" : "copy to the session");
+      const std::string label = to_token ? "aa token copy" : "aa session copy";
+      Template t;
+      t.Bool(CKA_TOKEN, to_token).Str(CKA_LABEL, label);
+      copy = CK_INVALID_HANDLE;
+      const CK_RV rv = f_->C_CopyObject(s, kp.priv, t.data(), t.size(), &copy);
+      if (to_token && IsHardwareSlot(kUserSlot)) {
+        // No private key leaves the TPM (copy_key_test.cpp): a token copy is refused.
+        EXPECT_CKR(CKR_ACTION_PROHIBITED, rv);
+        continue;
+      }
+      ASSERT_CKR(CKR_OK, rv);
+      EXPECT_EQ(GetBool(s, copy, CKA_TOKEN), to_token);
+      EXPECT_EQ(GetBytes(s, copy, CKA_LABEL), ToBytes(label));
+      EXPECT_TRUE(GetBool(s, copy, CKA_ALWAYS_AUTHENTICATE));
+      ExpectSignsOncePerContextLogin(s, copy, pub.get());
+      EXPECT_CKR(CKR_OK, f_->C_DestroyObject(s, copy));
+    }
+    // The original is unchanged by its copies.
+    ExpectSignsOncePerContextLogin(s, kp.priv, pub.get());
+  }
+}
+
+// CKM_ECDH1_DERIVE with a CKA_ALWAYS_AUTHENTICATE key. PKCS#11 3.0 §4.9 asks for the PIN at
+// each "use (sign or decrypt)" of such a key, and the context-specific login (§5.5) exists
+// only between an operation's C_*Init and its completion: C_DeriveKey has no init, so no
+// context login can precede it (C_Login(CKU_CONTEXT_SPECIFIC) says
+// CKR_OPERATION_NOT_INITIALIZED). The CNG key's secret agreement still needs the key's PIN
+// (NCryptSecretAgreement on a UI-protected key: NTE_SILENT_CONTEXT without one): the module
+// gives it the user's login PIN, so a derive needs the user logged in
+// (CKR_USER_NOT_LOGGED_IN) and works after C_Login(CKU_USER), each time. The secret is
+// checked against OpenSSL's ECDH.
+TEST_F(AlwaysAuthTest, EcdhDeriveTakesTheUserLoginPin) {
+  REQUIRE_MECHANISM(CKM_EC_KEY_PAIR_GEN);
+  REQUIRE_MECHANISM(CKM_ECDH1_DERIVE);
+  REQUIRE_MECHANISM(CKM_GENERIC_SECRET_KEY_GEN);
+  const CK_SESSION_HANDLE s = OpenSession();
+  LoginUser(s);
+  for (const bool token : {false, true}) {
+    SCOPED_TRACE(token ? "token key" : "session key");
+    KeyOptions o;
+    o.token = token;
+    o.always_authenticate = true;
+    const KeyPair kp = GenerateEc(s, EcParamsP256(), o);
+    ASSERT_TRUE(kp.ok());
+    const PKey pub = EcPublic(s, kp);
+    ASSERT_NE(pub, nullptr);
+    const PKey peer = GenerateEcKey("P-256");
+    const Bytes expected = EcdhSecret(peer.get(), pub.get());
+    ASSERT_EQ(expected.size(), 32u);
+    const Bytes peer_point = EcRawPoint(peer.get());
+
+    CK_RV rv = CKR_GENERAL_ERROR;
+    if (ConfPin().empty()) {  // the PIN run's fixture keeps the user logged in
+      ASSERT_CKR(CKR_OK, f_->C_Logout(s));
+      DeriveZ(s, kp.priv, peer_point, expected.size(), &rv);
+      EXPECT_CKR(CKR_USER_NOT_LOGGED_IN, rv);
+      EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
+      LoginUser(s);
+    }
+    EXPECT_CKR(CKR_OPERATION_NOT_INITIALIZED, ContextLogin(s, KeyPin()));
+    for (int i = 0; i < 2; ++i) {  // not used up: each derive runs under the login
+      const Bytes z = DeriveZ(s, kp.priv, peer_point, expected.size(), &rv);
+      ASSERT_CKR(CKR_OK, rv);
+      EXPECT_EQ(Hex(z), Hex(expected));
+    }
+    // Signing still needs its context login.
+    ExpectSignsOncePerContextLogin(s, kp.priv, pub.get());
+  }
 }
 
 TEST_F(AlwaysAuthTest, TpmKeysTakeTheLoginPinAsTheirAuthValue) {

@@ -4,6 +4,7 @@
 // NCRYPT_PIN_PROPERTY. Signatures are checked with OpenSSL on the exported public blob. Runs on
 // the software provider and (run_on_platform.sh) on the platform provider, where the TPM
 // itself checks a key's PIN at use.
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -189,6 +190,46 @@ TEST_F(KeyAuthTest, DecryptAndPrivateExportNeedThePinToo) {
     EXPECT_OK(try_export(key, BCRYPT_RSAPRIVATE_BLOB, blob));
   }
   EXPECT_OK(NCryptFreeObject(key));
+}
+
+// NCryptSecretAgreement is a private operation too: a UI-protected ECDH key agrees only after
+// NCRYPT_PIN_PROPERTY, once per PIN; the raw secret matches OpenSSL's ECDH (CNG's TRUNCATE
+// output is little-endian).
+TEST_F(KeyAuthTest, SecretAgreementNeedsThePinEachTime) {
+  if (testing_platform()) {
+    GTEST_SKIP() << "the platform run leaves secret agreement out (AgreementTest)";
+  }
+  const NCRYPT_KEY_HANDLE key = create_key(u"ECDH_P256", u"ui-ecdh", 0, false);
+  ASSERT_OK(set_ui_policy(key, NCRYPT_UI_PROTECT_KEY_FLAG));
+  ASSERT_OK(NCryptFinalizeKey(key, 0));
+  const NCRYPT_KEY_HANDLE peer =
+      create_key(u"ECDH_P256", nullptr, 0, true, 0, NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG);
+  const Bytes peer_blob = export_key(peer, BCRYPT_ECCPUBLIC_BLOB);
+  NCRYPT_KEY_HANDLE peer_pub = 0;
+  ASSERT_OK(NCryptImportKey(provider_, 0, BCRYPT_ECCPUBLIC_BLOB, nullptr, &peer_pub,
+                            const_cast<PBYTE>(peer_blob.data()),
+                            static_cast<DWORD>(peer_blob.size()), 0));
+  const Pkey peer_priv = pkey_from_pkcs8(export_key(peer, NCRYPT_PKCS8_PRIVATE_KEY_BLOB));
+  const Pkey key_pub = pkey_from_bcrypt_public(export_key(key, BCRYPT_ECCPUBLIC_BLOB));
+  ASSERT_TRUE(peer_priv && key_pub);
+  Bytes expected = ecdh(peer_priv.get(), key_pub.get());
+  std::reverse(expected.begin(), expected.end());
+
+  NCRYPT_SECRET_HANDLE secret = 0;
+  EXPECT_STATUS(NTE_SILENT_CONTEXT, NCryptSecretAgreement(key, peer_pub, &secret, 0));
+  ASSERT_OK(set_pin(key, u"0000"));
+  ASSERT_OK(NCryptSecretAgreement(key, peer_pub, &secret, 0));
+  DWORD size = 0;
+  Bytes raw(64);
+  ASSERT_OK(NCryptDeriveKey(secret, BCRYPT_KDF_RAW_SECRET, nullptr, raw.data(),
+                            static_cast<DWORD>(raw.size()), &size, 0));
+  raw.resize(size);
+  EXPECT_EQ(raw, expected);
+  EXPECT_OK(NCryptFreeObject(secret));
+  EXPECT_STATUS(NTE_SILENT_CONTEXT, NCryptSecretAgreement(key, peer_pub, &secret, 0));
+  for (const auto h : {key, peer, peer_pub}) {
+    EXPECT_OK(NCryptFreeObject(h));
+  }
 }
 
 }  // namespace

@@ -4,18 +4,15 @@
 
 #include <string>
 
+#include "api/key_password.h"
 #include "api/scope_login.h"
 #include "api/ui_policy.h"
 #include "core/cng_error.h"
-#include "store/pin_file.h"
 
 namespace cng::api {
 
 namespace {
 
-// The scrypt verifier of the key's own password (pin_file.h's record; its failure counter is
-// unused: a key password has no retry budget, as on Windows).
-constexpr std::u16string_view kVerifierName = u"Key PIN Verifier";
 // Present (one byte, 1) when the key's device holds its usage authorisation.
 constexpr std::u16string_view kDeviceAuthName = u"Key Device Auth";
 
@@ -33,7 +30,7 @@ bool ui_protected(const KeyObject& key) {
 }
 
 bool needs_pin(const KeyObject& key) {
-  return device_checked(key) || has_record_property(key, kVerifierName) || ui_protected(key);
+  return device_checked(key) || has_key_password(key) || ui_protected(key);
 }
 
 std::string_view as_text(const SecureBytes& pin) {
@@ -50,12 +47,9 @@ SecureBytes device_auth_value(const SecureBytes& pin) {
 }
 
 // The checks 1-3 of key_auth.h; throws on a wrong PIN.
-void check_pin(const KeyObject& key, const SecureBytes& pin) {
-  if (const auto it = key.record.properties.find(std::u16string(kVerifierName));
-      it != key.record.properties.end()) {
-    const pin_file::PinRecord record = pin_file::decode(it->second);  // NTE_BAD_DATA
-    require(pin_file::matches(pin_file::derive(as_text(pin), record), record),
-            NTE_INCORRECT_PASSWORD, "wrong key password");
+void check_pin(KeyObject& key, const SecureBytes& pin) {
+  if (has_key_password(key)) {
+    check_key_password(key, as_text(pin));  // counted: key_password.h
     return;
   }
   PinStore scope_pin = pin_store_of(key.persisted() ? key.scope() : key.creation_scope);
@@ -68,7 +62,7 @@ void check_pin(const KeyObject& key, const SecureBytes& pin) {
 }  // namespace
 
 bool is_key_auth_record_property(std::u16string_view name) noexcept {
-  return name == kVerifierName || name == kDeviceAuthName;
+  return name == kKeyPasswordName || name == kDeviceAuthName;
 }
 
 void set_key_pin_locked(KeyObject& key, std::span<const std::uint8_t> value) {
@@ -103,14 +97,20 @@ SecureBytes finalize_key_pin_locked(KeyObject& key, bool generating) {
   }
   const SecureBytes pin = std::move(*key.creation_pin);
   key.creation_pin.reset();
+  if (!ui_protected(key)) {
+    // A key with a PIN needs it before each use: its UI policy says so, as a reader of
+    // NCRYPT_UI_POLICY_PROPERTY (the PKCS#11 module's CKA_ALWAYS_AUTHENTICATE) expects.
+    const std::u16string name(kUiPolicyRecordName);
+    const auto it = key.record.properties.find(name);
+    key.record.properties[name] = add_ui_policy_flag(
+        it == key.record.properties.end() ? nullptr : &it->second, NCRYPT_UI_PROTECT_KEY_FLAG);
+  }
   if (key.provider().enforces_usage_auth()) {
     require(generating, NTE_NOT_SUPPORTED, "this provider takes a key PIN only for new keys");
     key.record.properties[std::u16string(kDeviceAuthName)] = Bytes{1};
     return device_auth_value(pin);
   }
-  SecureBytes unused_kek;
-  const pin_file::PinRecord record = pin_file::make_record(as_text(pin), &unused_kek);
-  key.record.properties[std::u16string(kVerifierName)] = pin_file::encode(record);
+  key.record.properties[std::u16string(kKeyPasswordName)] = new_key_password_record(as_text(pin));
   return {};
 }
 

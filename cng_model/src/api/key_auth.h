@@ -4,7 +4,8 @@
 // NCryptSecretAgreement, NCryptExportKey of a private blob) when
 //   - its UI policy (NCRYPT_UI_POLICY_PROPERTY) has NCRYPT_UI_PROTECT_KEY_FLAG or
 //     NCRYPT_UI_FORCE_HIGH_PROTECTION_FLAG, or
-//   - a PIN was set on it with NCRYPT_PIN_PROPERTY before NCryptFinalizeKey.
+//   - a PIN was set on it with NCRYPT_PIN_PROPERTY before NCryptFinalizeKey (finalize then adds
+//     NCRYPT_UI_PROTECT_KEY_FLAG to its UI policy, so the policy tells every reader).
 // Windows would show the strong-key dialog; this platform has no UI, so every use is silent
 // and an unauthorised use fails with NTE_SILENT_CONTEXT, the status Windows gives when a key
 // that needs UI is used with NCRYPT_SILENT_FLAG ("Provider could not perform the action since
@@ -14,7 +15,8 @@
 // that handle (PKCS#11 CKA_ALWAYS_AUTHENTICATE semantics): the next private operation
 // consumes it, whether it succeeds or not; cbInput = 0 withdraws it. The right PIN is
 //   1. the password set on the key before finalize (kept only as a scrypt verifier in the key
-//      file, never the PIN): wrong → NTE_INCORRECT_PASSWORD, checked when the PIN is set;
+//      file, never the PIN): wrong → NTE_INCORRECT_PASSWORD, checked when the PIN is set,
+//      counted per key with a lockout (SCARD_W_CHV_BLOCKED) after 10 (key_password.h);
 //   2. else the scope's PIN when one is set (cng_scope_pin.h), checked through the same
 //      counted check as a scope login: SCARD_W_WRONG_CHV / SCARD_W_CHV_BLOCKED;
 //   3. else any PIN (consent only, as Windows' PROTECT_KEY_FLAG without a password).

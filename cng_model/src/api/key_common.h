@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "api/algorithms.h"
@@ -28,6 +29,12 @@ void require_vbs_available(DWORD flags);
 std::u16string key_name_arg(LPCWSTR name);
 // dwLegacyKeySpec ∈ {0, AT_KEYEXCHANGE, AT_SIGNATURE}, else NTE_INVALID_PARAMETER.
 void check_legacy_key_spec(DWORD spec);
+
+// Serializes read-modify-write updates of key files (load, change, KeyStore::update) within
+// this process. Across processes the last writer wins (each update is atomic; the key file
+// stays whole), except for a key password's failure counter, which also takes the scope's PIN
+// lock (key_password.h).
+std::mutex& key_file_update_mutex();
 
 // For a new persisted key: the store of that scope, which must be writable (NTE_PERM:
 // nothing is written), and NTE_EXISTS when the name is taken and overwrite is not allowed.

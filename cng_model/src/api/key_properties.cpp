@@ -7,6 +7,7 @@
 
 #include "api/algorithms.h"
 #include "api/key_auth.h"
+#include "api/key_common.h"
 #include "api/properties.h"
 #include "api/symmetric.h"
 #include "api/testing_hooks.h"
@@ -95,17 +96,10 @@ Bytes get_custom(const KeyObject& key, std::u16string_view name, bool persisted_
   return it->second;
 }
 
-// Serializes read-modify-write updates of key files within this process. Across processes
-// the last writer wins (each update is atomic; the key file stays whole).
-std::mutex& persist_mutex() {
-  static auto* m = new std::mutex();
-  return *m;
-}
-
 // Sets a record property and, once the key is on disk, rewrites its file.
 void persist_record_property(KeyObject& key, const std::u16string& name, const Bytes& value) {
   if (key.state == KeyState::kFinalized) {
-    std::lock_guard lock(persist_mutex());
+    std::lock_guard lock(key_file_update_mutex());
     KeyStore& store = *key.store();
     KeyRecord current = store.load(key.record.name);  // others' updates are kept
     current.properties[name] = value;
@@ -167,6 +161,11 @@ void set_curve(KeyObject& key, std::span<const std::uint8_t> value) {
 }
 
 }  // namespace
+
+std::mutex& key_file_update_mutex() {
+  static auto* m = new std::mutex();
+  return *m;
+}
 
 PropertyValue get_key_property(KeyObject& key, std::u16string_view name, DWORD flags) {
   std::lock_guard lock(key.mutex);

@@ -78,6 +78,19 @@ DWORD ui_policy_flags(const Bytes& encoded) {
   return get_u32(encoded, pos);
 }
 
+Bytes add_ui_policy_flag(const Bytes* encoded, DWORD flag) {
+  if (encoded == nullptr) {
+    NCRYPT_UI_POLICY policy{1, flag, nullptr, nullptr, nullptr};
+    return encode_ui_policy({reinterpret_cast<const std::uint8_t*>(&policy), sizeof policy});
+  }
+  Bytes out = *encoded;
+  const DWORD flags = ui_policy_flags(out) | flag;  // NTE_BAD_DATA when too short
+  for (std::size_t i = 0; i < 4; ++i) {
+    out[4 + i] = static_cast<std::uint8_t>(flags >> (8 * i));
+  }
+  return out;
+}
+
 PropertyValue decode_ui_policy(const Bytes& encoded) {
   std::size_t pos = 0;
   NCRYPT_UI_POLICY policy{};

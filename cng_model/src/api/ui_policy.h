@@ -16,6 +16,9 @@ inline constexpr std::u16string_view kUiPolicyRecordName = NCRYPT_UI_POLICY_PROP
 Bytes encode_ui_policy(std::span<const std::uint8_t> value);
 // The dwFlags of an encoded policy (NTE_BAD_DATA when malformed).
 DWORD ui_policy_flags(const Bytes& encoded);
+// The encoded policy with flag added to its dwFlags (encoded null: a version-1 policy with
+// that flag and no strings).
+Bytes add_ui_policy_flag(const Bytes* encoded, DWORD flag);
 // The structure-plus-strings value for NCryptGetProperty (NTE_BAD_DATA when malformed).
 PropertyValue decode_ui_policy(const Bytes& encoded);
 

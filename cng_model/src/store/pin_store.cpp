@@ -166,4 +166,9 @@ bool PinStore::remove_force() {
   return dir.remove(kFileName);
 }
 
+void PinStore::run_locked(const std::function<void()>& fn) const {
+  const PinLock lock(dir_);
+  fn();
+}
+
 }  // namespace cng

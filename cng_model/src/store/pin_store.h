@@ -58,6 +58,10 @@ class PinStore {
   SecureBytes remove(std::string_view pin);
   // Removes the PIN state without a PIN (also when locked); false when there was none.
   bool remove_force();
+  // Runs fn under the scope's PIN lock, the one every counted check takes: a key's own
+  // password counts its failures in its key file under it (api/key_password.h). The scope
+  // directory must exist.
+  void run_locked(const std::function<void()>& fn) const;
 
  private:
   std::filesystem::path dir_;
