@@ -55,7 +55,10 @@ void log_in_scope_if_needed(const Options& options, bool writes_software_key) {
   const SECURITY_STATUS result = cng::CngLoginScope(provider.get(), flags, pin.bytes());
   if (result == SCARD_W_WRONG_CHV || result == SCARD_W_CHV_BLOCKED) {
     check(cng::CngGetScopePinStatus(provider.get(), flags, &status), "CngGetScopePinStatus");
-    if (result == SCARD_W_CHV_BLOCKED || status.locked) {
+    if (result == SCARD_W_CHV_BLOCKED) {
+      throw CliError(kExitPin, locked_message(options, status));  // locked meanwhile
+    }
+    if (status.locked) {
       throw CliError(kExitPin, "wrong PIN: " + locked_message(options, status));
     }
     throw CliError(kExitPin, "wrong PIN for the " + std::string(scope_name(options.scope)) +
