@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "key_files.h"
+#include "scope_login.h"
 #include "status_names.h"
 #include "text.h"
 
@@ -32,6 +33,7 @@ int run_import(const Options& options) {
     throw UsageError("--exportable applies to private keys, and " + options.argument +
                      " holds a public key");
   }
+  log_in_scope_if_needed(options, file.is_private && options.provider == ProviderKind::kSoftware);
   const Handle provider = open_provider(options.provider);
 
   std::u16string name = options.name;

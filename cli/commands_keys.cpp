@@ -4,6 +4,7 @@
 #include "cng_key_store_issues.h"
 #include "commands.h"
 #include "public_key_export.h"
+#include "scope_login.h"
 #include "text.h"
 
 namespace cngkey {
@@ -39,6 +40,8 @@ void check_key_file(const Handle& provider, const Options& options, bool damaged
 }  // namespace
 
 int run_create(const Options& options) {
+  log_in_scope_if_needed(options,
+                         !options.ephemeral && options.provider == ProviderKind::kSoftware);
   const Handle provider = open_provider(options.provider);
   const DWORD flags =
       scope_flags(options.scope) | (options.overwrite ? NCRYPT_OVERWRITE_KEY_FLAG : 0);

@@ -11,7 +11,8 @@ namespace cngkey {
 namespace {
 
 PinSource current_pin(const Options& options, bool is_new) {
-  return {options.pin_file, "CNGKEY_PIN", is_new ? "New PIN: " : "PIN: ", is_new};
+  return {options.pin_file, "CNGKEY_PIN", is_new ? "New PIN: " : "PIN: ", is_new,
+          options.pin_fd.value_or(-1)};
 }
 
 int print_status(const Handle& provider, const Options& options) {

@@ -4,6 +4,7 @@
 #include "cng_key_protection.h"
 #include "cng_scope_pin.h"
 #include "commands.h"
+#include "scope_login.h"
 
 namespace cngkey {
 
@@ -52,6 +53,7 @@ int run_status(const Options& options) {
 }
 
 int run_rekey(const Options& options) {
+  log_in_scope_if_needed(options, true);
   const Handle provider = open_provider(ProviderKind::kSoftware);
   check(cng::CngRekeyScope(provider.get(), scope_flags(options.scope)), "CngRekeyScope");
   cng::KeyProtectionStatus status;

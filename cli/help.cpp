@@ -73,6 +73,9 @@ and with --long also length and key_usage (numbers; null when unreadable).
   --ephemeral            create an unnamed key, print its public key and free it
                          (nothing is stored)
   --scope, --provider    as for every command
+  --pin-file FILE, --pin-fd N
+                         the scope PIN, when the scope's master key is wrapped
+                         under it (see `cngkey help pin`)
 
 Prints the new key's properties (as `show` does).
 )";
@@ -118,6 +121,9 @@ Encrypted PKCS#8, traditional RSA/EC PRIVATE KEY files and other curves are refu
   --exportable   allow export of the private key (Export Policy = ALLOW_EXPORT |
                  ALLOW_PLAINTEXT_EXPORT); default: not exportable
   --overwrite    replace an existing key of the same name (else exit 5)
+  --pin-file FILE, --pin-fd N
+                 the scope PIN, when the scope's master key is wrapped under it
+                 (see `cngkey help pin`)
 
 Prints the new key's properties (as `show` does). In PKCS#11 the key has CKA_LABEL = NAME
 and CKA_ID = SHA-1 of its RSA modulus or EC point.
@@ -148,9 +154,9 @@ cert remove  deletes the certificate with that ID (or an unambiguous prefix of a
     case Command::kPinChange:
     case Command::kPinRemove:
     case Command::kPinStatus:
-      return R"(Usage: cngkey pin set    [--scope S] [--pin-file FILE]
-       cngkey pin change [--scope S] [--pin-file FILE] [--new-pin-file FILE]
-       cngkey pin remove [--scope S] [--pin-file FILE | --force]
+      return R"(Usage: cngkey pin set    [--scope S] [--pin-file FILE | --pin-fd N]
+       cngkey pin change [--scope S] [--pin-file FILE | --pin-fd N] [--new-pin-file FILE]
+       cngkey pin remove [--scope S] [--pin-file FILE | --pin-fd N | --force]
        cngkey pin status [--scope S] [--json]
 
 The optional PIN of a scope (both providers' keys of the scope). Without one, the PKCS#11
@@ -159,7 +165,7 @@ until C_Login. PINs are 4 to 255 bytes of UTF-8. The PIN is never stored: only a
 verifier and the failure counter, in the scope directory's pin-state file.
 
 Where a PIN is read from, first match wins: --pin-file FILE (the first line; "-" is standard
-input), the CNGKEY_PIN environment variable, a prompt on the terminal (asked twice for a new
+input), --pin-fd N (the first line read from the inherited descriptor N), the CNGKEY_PIN environment variable, a prompt on the terminal (asked twice for a new
 PIN), else the first line of standard input. The new PIN of `pin change` likewise from
 --new-pin-file, CNGKEY_NEW_PIN, the terminal, or the next line of standard input.
 
@@ -173,11 +179,18 @@ pin status  PIN set or not, consecutive wrong PINs, attempts left and whether it
 
 Every wrong PIN is counted in the file, across processes and restarts; after 10 in a row the
 PIN is locked (exit 9) until `pin remove --force`.
+
+With a PIN and no TPM, the scope's master key is wrapped under the PIN: create, import (of a
+private key) and rekey then log the scope in first, with the PIN from --pin-file FILE,
+--pin-fd N, CNGKEY_PIN or the terminal (never an unasked line of standard input; without a
+PIN they fail with exit 2). A PIN given with --pin-file or --pin-fd is checked whenever the
+scope has a PIN. A wrong one is counted like any other and ends the command with exit 9 and
+the attempts left.
 )";
     case Command::kStatus:
     case Command::kRekey:
       return R"(Usage: cngkey status [--scope user|machine]
-       cngkey rekey [--scope user|machine]
+       cngkey rekey [--scope user|machine] [--pin-file FILE | --pin-fd N]
 
 The software provider's private keys are encrypted at rest (AES-256-GCM) under a master key
 of the scope, bound to each key's name. The master key is kept in the scope's keyring,
@@ -193,7 +206,9 @@ status  prints the protector (tpm-sealed, pin, file or none), the master key fil
         left; see `cngkey help pin`).
 rekey   draws a new master key and re-encrypts every key under it; the old master key is
         deleted only once every key file references the new one, so an interrupted rekey
-        leaves every key usable (run it again to finish).
+        leaves every key usable (run it again to finish). With a scope PIN wrapping the
+        master key, rekey logs the scope in first (--pin-file FILE, --pin-fd N; see
+        `cngkey help pin`).
 )";
     case Command::kHelp:
       break;

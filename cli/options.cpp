@@ -19,6 +19,12 @@ constexpr unsigned kCertCommands =
     bit(Command::kCertAdd) | bit(Command::kCertList) | bit(Command::kCertRemove);
 constexpr unsigned kPinCommands = bit(Command::kPinSet) | bit(Command::kPinChange) |
                                   bit(Command::kPinRemove) | bit(Command::kPinStatus);
+// Commands that write private key material under the scope's master key: with a scope PIN
+// they log the scope in first (scope_login.h), so they take the PIN options.
+constexpr unsigned kLoginCommands =
+    bit(Command::kCreate) | bit(Command::kImport) | bit(Command::kRekey);
+constexpr unsigned kPinSourceCommands =
+    kLoginCommands | bit(Command::kPinSet) | bit(Command::kPinChange) | bit(Command::kPinRemove);
 constexpr unsigned kStoreCommands =
     kKeyCommands | bit(Command::kList) | kCertCommands | kPinCommands;
 // Commands that take one positional argument: a FILE (import, cert add) or an ID (cert remove).
@@ -38,8 +44,8 @@ constexpr std::array kOptionSpecs = {
     OptionSpec{"json", false,
                bit(Command::kList) | bit(Command::kShow) | bit(Command::kCertList) |
                    bit(Command::kPinStatus)},
-    OptionSpec{"pin-file", true,
-               bit(Command::kPinSet) | bit(Command::kPinChange) | bit(Command::kPinRemove)},
+    OptionSpec{"pin-file", true, kPinSourceCommands},
+    OptionSpec{"pin-fd", true, kPinSourceCommands},
     OptionSpec{"new-pin-file", true, bit(Command::kPinChange)},
     OptionSpec{"force", false, bit(Command::kPinRemove)},
     OptionSpec{"name", true, kKeyCommands},
@@ -219,6 +225,14 @@ void apply_option(Options& options, std::string_view name, std::string_view valu
       throw UsageError("--" + std::string(name) + " needs a file name");
     }
     (name == "pin-file" ? options.pin_file : options.new_pin_file) = std::string(value);
+  } else if (name == "pin-fd") {
+    int fd = -1;
+    const auto* end = value.data() + value.size();
+    const auto [ptr, ec] = std::from_chars(value.data(), end, fd);
+    if (value.empty() || ec != std::errc() || ptr != end || fd < 0) {
+      throw UsageError("--pin-fd needs a file descriptor number, not '" + std::string(value) + "'");
+    }
+    options.pin_fd = fd;
   } else if (name == "force") {
     options.force = true;
   } else if (name == "out") {
@@ -232,8 +246,12 @@ void apply_option(Options& options, std::string_view name, std::string_view valu
 // Rules that involve more than one option.
 void check_combination(const Options& options, const std::set<std::string_view>& seen) {
   const bool has_name = seen.contains("name");
-  if (options.command == Command::kPinRemove && options.force && seen.contains("pin-file")) {
-    throw UsageError("pin remove --force takes no PIN; drop --pin-file");
+  if (options.command == Command::kPinRemove && options.force &&
+      (seen.contains("pin-file") || seen.contains("pin-fd"))) {
+    throw UsageError("pin remove --force takes no PIN; drop --pin-file / --pin-fd");
+  }
+  if (seen.contains("pin-file") && seen.contains("pin-fd")) {
+    throw UsageError("--pin-file and --pin-fd both give the PIN; keep one");
   }
   if (options.command == Command::kCreate && options.ephemeral) {
     if (has_name) {

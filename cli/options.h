@@ -83,10 +83,12 @@ struct Options {
   std::string argument;  // the positional FILE (import, cert add) or ID (cert remove)
   ExportFormat format = ExportFormat::kPem;
   std::string out_path;  // empty: standard output
-  // pin commands: where the current and the new PIN come from (pin_input.h).
-  std::string pin_file;      // --pin-file: the current PIN (pin set: the new one)
-  std::string new_pin_file;  // --new-pin-file: the new PIN of pin change
-  bool force = false;        // pin remove --force: without the PIN, also when locked
+  // pin commands, and the scope login of create/import/rekey (scope_login.h): where the
+  // current and the new PIN come from (pin_input.h).
+  std::string pin_file;       // --pin-file: the current PIN (pin set: the new one)
+  std::optional<int> pin_fd;  // --pin-fd: the same, read from an inherited descriptor
+  std::string new_pin_file;   // --new-pin-file: the new PIN of pin change
+  bool force = false;         // pin remove --force: without the PIN, also when locked
 };
 
 // A command line that cannot be run; main() prints it and exits with kExitUsage.

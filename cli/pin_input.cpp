@@ -132,6 +132,12 @@ SecretText read_pin(const PinSource& source) {
     ::close(fd);
     return pin;
   }
+  if (source.fd >= 0) {
+    if (!read_line(source.fd, pin)) {
+      throw CliError(kExitUsage, "no PIN: descriptor " + std::to_string(source.fd) + " is empty");
+    }
+    return pin;  // the descriptor is the caller's: left open
+  }
   if (const char* value = std::getenv(source.env_name); value != nullptr) {
     for (const char* p = value; *p != '\0'; ++p) {
       pin.push_back(static_cast<std::uint8_t>(*p));
@@ -144,6 +150,10 @@ SecretText read_pin(const PinSource& source) {
       throw CliError(kExitUsage, "the two PINs differ");
     }
     return pin;
+  }
+  if (!source.stdin_line) {
+    throw CliError(kExitUsage, std::string("no PIN: use --pin-file, --pin-fd, ") + source.env_name +
+                                   " or a terminal");
   }
   if (!read_line(STDIN_FILENO, pin)) {
     throw CliError(kExitUsage, std::string("no PIN: use --pin-file, ") + source.env_name +

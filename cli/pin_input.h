@@ -1,5 +1,6 @@
-// Reading PINs for `cngkey pin`: from a file, an environment variable, the terminal (echo
-// off) or standard input, into buffers that are overwritten before they are freed. A PIN is
+// Reading PINs for `cngkey pin` and the scope login of create/import/rekey (scope_login.h):
+// from a file, a file descriptor, an environment variable, the terminal (echo off) or standard
+// input, into buffers that are overwritten before they are freed. A PIN is
 // never printed.
 #pragma once
 
@@ -33,11 +34,15 @@ struct PinSource {
   const char* env_name;  // "CNGKEY_PIN" / "CNGKEY_NEW_PIN"
   const char* prompt;    // "PIN: ", "New PIN: "
   bool confirm = false;  // a new PIN typed on the terminal is asked twice
+  int fd = -1;           // --pin-fd: the first line read from this descriptor; -1: none
+  // Without a file, descriptor, variable or terminal: read a line of standard input (the pin
+  // commands) or fail (commands whose standard input is not meant for a PIN).
+  bool stdin_line = true;
 };
 
-// The PIN from the first source that has one (pin_input.cpp: file, environment, terminal,
-// standard input). Throws CliError(kExitUsage) when there is none or the two entries differ,
-// IoError when a file cannot be read.
+// The PIN from the first source that has one (pin_input.cpp: file, descriptor, environment,
+// terminal, standard input). Throws CliError(kExitUsage) when there is none or the two entries
+// differ, IoError when a file cannot be read.
 SecretText read_pin(const PinSource& source);
 
 }  // namespace cngkey

@@ -55,7 +55,9 @@ SECURITY_STATUS CngRemoveScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags,
 // Removes the PIN without checking it, also a locked one (the recovery of the store's owner).
 // NTE_NOT_FOUND when no PIN is set.
 SECURITY_STATUS CngForceRemoveScopePin(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags) noexcept;
-// Logs the scope in with a UTF-8 PIN (as NCryptSetProperty with NCRYPT_PIN_PROPERTY).
+// Logs the scope in with a UTF-8 PIN (as NCryptSetProperty with NCRYPT_PIN_PROPERTY, which
+// takes UTF-16): the form PKCS#11 and cngkey hold, so their callers convert nothing. A PIN
+// that is not UTF-8 cannot be the scope's: SCARD_W_WRONG_CHV without spending an attempt.
 SECURITY_STATUS CngLoginScope(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, PinBytes pin) noexcept;
 
 }  // namespace cng

@@ -1,81 +1,45 @@
+// The seam between the token's PIN (slots/scope_pin.h) and the platform: the only file of
+// slots/ that knows where a scope PIN lives.
+//
+// Why a seam file rather than NCrypt properties: Windows has no scope PIN to reach. Its
+// software and platform KSPs authenticate the OS account (DESIGN.md §2) and answer
+// NCRYPT_PIN_PROPERTY on a provider handle with NTE_NOT_SUPPORTED, so custom provider
+// properties for the status, set and change would be calls only our Linux model answers; they
+// would add a property protocol (a packed old/new PIN value) to say what one #if says here.
+//   Linux:   cng_model's scope PIN extension (cng_scope_pin.h), PINs passed as UTF-8 as
+//            PKCS#11 gives them (no conversion here).
+//   Windows: no scope PIN: pin_info() reports none, so the token shows no
+//            CKF_LOGIN_REQUIRED and C_Login is accepted without a check (the module never
+//            calls pin_login); setting one is NTE_NOT_SUPPORTED.
 #include "slots/scope_pin.h"
 
 #include <string>
-#include <vector>
 
+#if !defined(_WIN32)
 #include "cng_scope_pin.h"
+#endif
 
 namespace slots {
 
-namespace {
+#if defined(_WIN32)
 
-// A UTF-16LE buffer that is overwritten before it is freed.
-class WipedUtf16 {
- public:
-  WipedUtf16() = default;
-  WipedUtf16(const WipedUtf16&) = delete;
-  WipedUtf16& operator=(const WipedUtf16&) = delete;
-  ~WipedUtf16() {
-    volatile std::uint8_t* p = bytes_.data();
-    for (std::size_t i = 0; i < bytes_.capacity(); ++i) {
-      p[i] = 0;
-    }
-  }
-  void reserve(std::size_t n) { bytes_.reserve(n); }  // before any push: no reallocation
-  void unit(char16_t c) {
-    bytes_.push_back(static_cast<std::uint8_t>(c & 0xFF));
-    bytes_.push_back(static_cast<std::uint8_t>(c >> 8));
-  }
-  std::vector<std::uint8_t>& bytes() { return bytes_; }
+PinInfo pin_info(const Slot& /*slot*/) { return {}; }
 
- private:
-  std::vector<std::uint8_t> bytes_;
-};
+void pin_login(const Slot& /*slot*/, PinView /*pin*/) {}
 
-// UTF-8 → UTF-16LE (with a terminating NUL, as NCRYPT_PIN_PROPERTY takes it); false when the
-// input is not well-formed UTF-8.
-bool to_utf16(PinView in, WipedUtf16& out) {
-  out.reserve(in.size() * 2 + 4);  // each byte gives at most one unit; surrogates need 4 bytes
-  std::size_t i = 0;
-  while (i < in.size()) {
-    const std::uint8_t b = in[i];
-    std::size_t extra = 0;
-    char32_t cp = 0;
-    char32_t min = 0;
-    if (b < 0x80) {
-      cp = b;
-    } else if ((b & 0xE0) == 0xC0) {
-      extra = 1, cp = b & 0x1F, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      extra = 2, cp = b & 0x0F, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0) {
-      extra = 3, cp = b & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= in.size() && extra != 0) {
-      return false;
-    }
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((in[i + k] & 0xC0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (in[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0) {
-      return false;
-    }
-    if (cp >= 0x10000) {
-      out.unit(static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10)));
-      out.unit(static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF)));
-    } else {
-      out.unit(static_cast<char16_t>(cp));
-    }
-    i += extra + 1;
-  }
-  out.unit(u'\0');
-  return true;
+void pin_logout(const Slot& /*slot*/) noexcept {}
+
+void pin_set(const Slot& /*slot*/, PinView /*pin*/) {
+  throw ProviderError(NTE_NOT_SUPPORTED, "Windows keys have no scope PIN: the account logs in");
 }
+
+void pin_change(const Slot& /*slot*/, PinView /*old_pin*/, PinView /*new_pin*/) {
+  throw ProviderError(NTE_NOT_SUPPORTED, "Windows keys have no scope PIN: the account logs in");
+}
+
+#else
+
+namespace {
 
 void check(SECURITY_STATUS status, const char* what) {
   if (status != ERROR_SUCCESS) {
@@ -94,14 +58,7 @@ PinInfo pin_info(const Slot& slot) {
 }
 
 void pin_login(const Slot& slot, PinView pin) {
-  WipedUtf16 utf16;
-  if (!to_utf16(pin, utf16)) {
-    throw ProviderError(SCARD_W_WRONG_CHV, "the PIN is not UTF-8: it cannot be the scope's");
-  }
-  auto& bytes = utf16.bytes();
-  check(NCryptSetProperty(slot.provider(), NCRYPT_PIN_PROPERTY, bytes.data(),
-                          static_cast<DWORD>(bytes.size()), slot.scope_flag()),
-        "NCryptSetProperty(SmartCardPin)");
+  check(cng::CngLoginScope(slot.provider(), slot.scope_flag(), pin), "CngLoginScope");
 }
 
 void pin_logout(const Slot& slot) noexcept {
@@ -116,5 +73,7 @@ void pin_change(const Slot& slot, PinView old_pin, PinView new_pin) {
   check(cng::CngChangeScopePin(slot.provider(), slot.scope_flag(), old_pin, new_pin),
         "CngChangeScopePin");
 }
+
+#endif
 
 }  // namespace slots

@@ -70,8 +70,9 @@ TEST_F(CngkeyPinTest, PinTextIsInNoStoreFile) {
   EXPECT_GE(files, 2U);
 }
 
-// Without a TPM the PIN wraps the scope's master key: cngkey (which never logs in) cannot
-// write a software key until the PIN is removed, and `status` shows both.
+// Without a TPM the PIN wraps the scope's master key: cngkey without a PIN cannot write a
+// software key until the PIN is removed (cngkey_pin_login_test.cpp: with one it can), and
+// `status` shows both.
 TEST_F(CngkeyPinTest, PinWrapsTheMasterKeyUntilRemoved) {
   create_key({"--name", "before", "--algorithm", "ECDSA_P256"});
   const std::string file = pin_file("p", "master key PIN");
@@ -84,8 +85,9 @@ TEST_F(CngkeyPinTest, PinWrapsTheMasterKeyUntilRemoved) {
   EXPECT_NE(status.out.find("protector:        pin"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("PIN:              set"), std::string::npos) << status.out;
   const ProcessResult refused = cngkey({"create", "--name", "after", "--algorithm", "ECDSA_P256"});
-  EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.err.find("NTE_BAD_KEY_STATE"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("master key is wrapped under its PIN"), std::string::npos)
+      << refused.err;
   ASSERT_EQ(cngkey({"pin", "remove", "--pin-file", file}).exit_code, 0);
   status = cngkey({"status"});
   EXPECT_NE(status.out.find("protector:        file"), std::string::npos) << status.out;

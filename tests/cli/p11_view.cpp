@@ -68,6 +68,18 @@ bool P11View::open(CK_SLOT_ID slot) {
   return rv == CKR_OK;
 }
 
+CK_RV P11View::login(const std::string& pin) {
+  std::vector<CK_UTF8CHAR> text(pin.begin(), pin.end());
+  return functions_->C_Login(session_, CKU_USER, text.data(), text.size());
+}
+
+CK_FLAGS P11View::token_flags(CK_SLOT_ID slot) {
+  CK_TOKEN_INFO info{};
+  const CK_RV rv = functions_->C_GetTokenInfo(slot, &info);
+  EXPECT_EQ(rv, CKR_OK) << "C_GetTokenInfo(" << slot << ")";
+  return rv == CKR_OK ? info.flags : 0;
+}
+
 Bytes P11View::attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) {
   CK_ATTRIBUTE attr{type, nullptr, 0};
   if (functions_->C_GetAttributeValue(session_, object, &attr, 1) != CKR_OK ||

@@ -41,6 +41,10 @@ class P11View {
              CK_RV* rv = nullptr);
   // C_CreateObject of a token X.509 certificate with that CKA_LABEL and CKA_ID.
   CK_RV create_certificate(const Bytes& der, const std::string& label, const Bytes& id);
+  // C_Login(CKU_USER) on the open session.
+  CK_RV login(const std::string& pin);
+  // C_GetTokenInfo(slot).flags (0 with a test failure when the call fails).
+  CK_FLAGS token_flags(CK_SLOT_ID slot);
   // One attribute's value (empty when unavailable).
   Bytes attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type);
 

@@ -6,6 +6,7 @@
 
 #include "api/scope_master_key.h"
 #include "core/cng_error.h"
+#include "core/u16.h"
 
 namespace cng::api {
 
@@ -27,24 +28,6 @@ std::size_t index(Scope scope) { return scope == Scope::kMachine ? 1 : 0; }
 
 std::string_view as_text(std::span<const std::uint8_t> pin) {
   return {reinterpret_cast<const char*>(pin.data()), pin.size()};
-}
-
-void put_utf8(SecureBytes& out, char32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<std::uint8_t>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<std::uint8_t>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<std::uint8_t>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<std::uint8_t>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<std::uint8_t>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<std::uint8_t>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<std::uint8_t>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<std::uint8_t>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<std::uint8_t>(0x80 | (c & 0x3F)));
-  }
 }
 
 }  // namespace
@@ -97,51 +80,20 @@ SecureBytes pin_from_utf16(std::span<const std::uint8_t> value) {
   }
   SecureBytes out;
   out.reserve(units * 3);
-  for (std::size_t i = 0; i < units; ++i) {
-    const char16_t c = unit(i);
-    require(c != u'\0', NTE_INVALID_PARAMETER, "PIN: embedded NUL");
-    if (c >= 0xD800 && c <= 0xDBFF) {
-      require(i + 1 < units && unit(i + 1) >= 0xDC00 && unit(i + 1) <= 0xDFFF,
-              NTE_INVALID_PARAMETER, "PIN: unpaired surrogate");
-      const char32_t cp = 0x10000 + ((char32_t{c} - 0xD800) << 10) + (unit(i + 1) - 0xDC00);
-      put_utf8(out, cp);
-      ++i;
-    } else {
-      require(c < 0xDC00 || c > 0xDFFF, NTE_INVALID_PARAMETER, "PIN: unpaired surrogate");
-      put_utf8(out, c);
-    }
+  for (std::size_t i = 0; i < units;) {
+    char32_t cp = 0;
+    const bool has_next = i + 1 < units;
+    const std::size_t n = utf16_decode(unit(i), has_next ? unit(i + 1) : u'\0', has_next, cp);
+    require(n != 0, NTE_INVALID_PARAMETER, "PIN: unpaired surrogate");
+    require(cp != 0, NTE_INVALID_PARAMETER, "PIN: embedded NUL");
+    utf8_append(out, cp);
+    i += n;
   }
   return out;
 }
 
 void require_utf8(std::span<const std::uint8_t> pin) {
-  std::size_t i = 0;
-  while (i < pin.size()) {
-    const std::uint8_t b = pin[i];
-    std::size_t extra = 0;
-    char32_t cp = 0;
-    char32_t min = 0;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      extra = 1, cp = b & 0x1F, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      extra = 2, cp = b & 0x0F, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0) {
-      extra = 3, cp = b & 0x07, min = 0x10000;
-    } else {
-      fail(NTE_INVALID_PARAMETER, "PIN: not UTF-8");
-    }
-    require(i + extra < pin.size(), NTE_INVALID_PARAMETER, "PIN: truncated UTF-8");
-    for (std::size_t k = 1; k <= extra; ++k) {
-      require((pin[i + k] & 0xC0) == 0x80, NTE_INVALID_PARAMETER, "PIN: not UTF-8");
-      cp = (cp << 6) | (pin[i + k] & 0x3F);
-    }
-    require(cp >= min && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF), NTE_INVALID_PARAMETER,
-            "PIN: not UTF-8");
-    i += extra + 1;
-  }
+  require(is_utf8(pin), NTE_INVALID_PARAMETER, "PIN: not UTF-8");
 }
 
 }  // namespace cng::api

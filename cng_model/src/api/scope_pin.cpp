@@ -4,6 +4,7 @@
 #include "api/scope_login.h"
 #include "api/scope_master_key.h"
 #include "cng_scope_pin.h"
+#include "core/u16.h"
 
 using namespace cng;
 using namespace cng::api;
@@ -112,6 +113,9 @@ SECURITY_STATUS CngLoginScope(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags, PinBy
   return boundary([&] {
     const Scope scope = checked_scope(hProvider, dwFlags);
     require(pin.data() != nullptr || pin.empty(), NTE_INVALID_PARAMETER, "PIN is NULL");
+    // Not UTF-8: it cannot be the scope's PIN (set checks it), and no attempt is spent on it.
+    require(!pin_store_of(scope).state().pin_set || is_utf8(pin), SCARD_W_WRONG_CHV,
+            "the PIN is not UTF-8: it cannot be the scope's");
     login_scope(scope, pin);
   });
 }

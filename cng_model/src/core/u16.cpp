@@ -37,77 +37,91 @@ bool u16_iequals(std::u16string_view a, std::u16string_view b) noexcept {
   return true;
 }
 
+std::size_t utf8_decode(std::span<const std::uint8_t> s, std::size_t i, char32_t& cp) noexcept {
+  const std::uint8_t b = s[i];
+  std::size_t extra = 0;
+  char32_t min = 0;
+  if (b < 0x80) {
+    cp = b;
+    return 1;
+  }
+  if ((b & 0xE0) == 0xC0) {
+    extra = 1, cp = b & 0x1F, min = 0x80;
+  } else if ((b & 0xF0) == 0xE0) {
+    extra = 2, cp = b & 0x0F, min = 0x800;
+  } else if ((b & 0xF8) == 0xF0) {
+    extra = 3, cp = b & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (extra >= s.size() - i) {
+    return 0;  // truncated
+  }
+  for (std::size_t k = 1; k <= extra; ++k) {
+    if ((s[i + k] & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (s[i + k] & 0x3F);
+  }
+  const bool scalar = cp >= min && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+  return scalar ? extra + 1 : 0;
+}
+
+bool is_utf8(std::span<const std::uint8_t> s) noexcept {
+  char32_t cp = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_decode(s, i, cp);
+    if (n == 0) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+std::size_t utf16_decode(char16_t first, char16_t next, bool has_next, char32_t& cp) noexcept {
+  if (first >= 0xD800 && first <= 0xDBFF && has_next && next >= 0xDC00 && next <= 0xDFFF) {
+    cp = 0x10000 + ((char32_t{first} - 0xD800) << 10) + (char32_t{next} - 0xDC00);
+    return 2;
+  }
+  cp = first;
+  return first >= 0xD800 && first <= 0xDFFF ? 0 : 1;
+}
+
 std::string to_utf8(std::u16string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char32_t c = s[i];
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.size() && s[i + 1] >= 0xDC00 &&
-        s[i + 1] <= 0xDFFF) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-      ++i;
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      c = 0xFFFD;  // lone surrogate
-    }
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if (c < 0x800) {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-      out += static_cast<char>(0xE0 | (c >> 12));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (c >> 18));
-      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t c = 0;
+    const std::size_t n =
+        utf16_decode(s[i], i + 1 < s.size() ? s[i + 1] : u'\0', i + 1 < s.size(), c);
+    utf8_append(out, n == 0 ? U'\uFFFD' : c);
+    i += n == 0 ? 1 : n;
   }
   return out;
 }
 
 std::u16string from_utf8(std::string_view s) {
+  const std::span bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   std::u16string out;
   out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    char32_t c = 0xFFFD;
-    std::size_t len = 1;
-    if (b0 < 0x80) {
-      c = b0;
-    } else if ((b0 & 0xE0) == 0xC0) {
-      len = 2;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      len = 3;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      len = 4;
-    }
-    if (len > 1) {
-      if (i + len > s.size()) {
-        len = s.size() - i;
-      } else {
-        c = b0 & (0xFF >> (len + 1));
-        for (std::size_t k = 1; k < len; ++k) {
-          const auto b = static_cast<unsigned char>(s[i + k]);
-          if ((b & 0xC0) != 0x80) {
-            c = 0xFFFD;
-            len = k;
-            break;
-          }
-          c = (c << 6) | (b & 0x3F);
-        }
+  for (std::size_t i = 0; i < bytes.size();) {
+    char32_t c = 0;
+    const std::size_t n = utf8_decode(bytes, i, c);
+    if (n == 0) {
+      c = U'\uFFFD';
+      ++i;  // the bad byte and the continuation bytes that follow it: one replacement
+      while (i < bytes.size() && (bytes[i] & 0xC0) == 0x80) {
+        ++i;
       }
-    }
-    i += len;
-    if (c >= 0x10000 && c <= 0x10FFFF) {
-      c -= 0x10000;
-      out += static_cast<char16_t>(0xD800 + (c >> 10));
-      out += static_cast<char16_t>(0xDC00 + (c & 0x3FF));
     } else {
-      out += static_cast<char16_t>(c > 0x10FFFF ? 0xFFFD : c);
+      i += n;
+    }
+    if (c >= 0x10000) {
+      out += static_cast<char16_t>(0xD800 + ((c - 0x10000) >> 10));
+      out += static_cast<char16_t>(0xDC00 + ((c - 0x10000) & 0x3FF));
+    } else {
+      out += static_cast<char16_t>(c);
     }
   }
   return out;

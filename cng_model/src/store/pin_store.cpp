@@ -4,7 +4,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <map>
+#include <mutex>
 
 #include "core/cng_error.h"
 #include "store/pin_file.h"
@@ -77,9 +81,98 @@ bool same_pin(const pin_file::PinRecord& a, const pin_file::PinRecord& b) {
   return a.salt == b.salt && a.verifier == b.verifier;
 }
 
+// state() answers every C_OpenSession and C_GetTokenInfo, so it is cached per scope directory
+// while the pin-state file is the very version read last: one lstat() instead of opening the
+// directory (and its ancestors' checks), reading and hashing the file. Every write renames a new
+// inode into place (store_dir.h), so any change, by any process, moves the file's identity.
+// Timestamps are coarse (jiffies): a file read within kRacyWindow of its last change is not
+// cached ("racy", as listing_cache.h and the module's store watch do), else a freed inode number
+// reused within the same tick could look unchanged. The lookup is taken before the read: a
+// change in between only costs one more read. The cache skips the directory's trust checks; it
+// answers only this status (which the module treats as "no PIN" when refused anyway): every
+// PIN check, set and change opens the directory with them.
+struct FileLook {
+  enum Kind { kUnknown, kAbsent, kPresent } kind = kUnknown;
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileLook&) const = default;
+};
+
+constexpr std::chrono::milliseconds kRacyWindow{50};
+
+FileLook look_at(const std::filesystem::path& file) noexcept {
+  struct stat st {};
+  if (::lstat(file.c_str(), &st) != 0) {
+    return {errno == ENOENT ? FileLook::kAbsent : FileLook::kUnknown};
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return {};  // the full read reports it
+  }
+  return {FileLook::kPresent,
+          static_cast<std::uint64_t>(st.st_dev),
+          static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::int64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+bool racy(const FileLook& look) {
+  if (look.kind != FileLook::kPresent) {
+    return look.kind == FileLook::kUnknown;  // an absent file cannot be half-changed
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return now - std::max(look.mtime_ns, look.ctime_ns) <
+         std::chrono::nanoseconds(kRacyWindow).count();
+}
+
+class StateCache {
+ public:
+  std::optional<PinState> find(const std::string& dir, const FileLook& now) {
+    const std::lock_guard lock(mutex_);
+    const auto it = entries_.find(dir);
+    if (it == entries_.end() || !(it->second.look == now)) {
+      return std::nullopt;
+    }
+    return it->second.state;
+  }
+  void put(const std::string& dir, const FileLook& look, const PinState& state) {
+    const std::lock_guard lock(mutex_);
+    entries_[dir] = {look, state};
+  }
+  void drop(const std::string& dir) {
+    const std::lock_guard lock(mutex_);
+    entries_.erase(dir);
+  }
+
+ private:
+  struct Entry {
+    FileLook look;
+    PinState state;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;  // one per scope directory used by this process
+};
+
+// A function-local static (not leaked): the library may be unloaded and loaded many times.
+StateCache& state_cache() {
+  static StateCache instance;
+  return instance;
+}
+
 }  // namespace
 
 PinState PinStore::state() const {
+  const FileLook before = look_at(dir_ / kFileName);
+  if (before.kind != FileLook::kUnknown) {
+    if (auto cached = state_cache().find(dir_.string(), before)) {
+      return *cached;
+    }
+  }
   const auto dir = StoreDirectory::open(dir_, false, scope_root_);
   const auto record = read_record(dir);
   PinState state;
@@ -89,6 +182,12 @@ PinState PinStore::state() const {
     state.max_failures = record->max_failures;
     state.attempts_left = record->attempts_left();
     state.locked = record->locked();
+  }
+  const bool consistent = (before.kind == FileLook::kPresent) == state.pin_set;
+  if (consistent && !racy(before)) {
+    state_cache().put(dir_.string(), before, state);
+  } else {
+    state_cache().drop(dir_.string());
   }
   return state;
 }

@@ -41,6 +41,7 @@ class PinStore {
   PinStore(std::filesystem::path dir, std::filesystem::path scope_root)
       : dir_(std::move(dir)), scope_root_(std::move(scope_root)) {}
 
+  // Cached per directory while the pin-state file is unchanged (one lstat; pin_store.cpp).
   [[nodiscard]] PinState state() const;
   // Sets the first PIN; returns its key-encryption key.
   SecureBytes set(std::string_view pin);
