@@ -270,6 +270,34 @@ void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class
   }
 }
 
+AttrMap custom_properties_to_write(const AttrMap& values, CK_OBJECT_CLASS cls,
+                                   const CngKeyFacts& facts, const std::u16string& key_name,
+                                   const AttrMap* private_kept) {
+  const bridge::Schema* schema = bridge::schema_for(cls, facts.pub.key_type);
+  AttrMap out;
+  for (const auto& [type, value] : values) {
+    const auto* info = bridge::attribute_info(type);
+    const bridge::SchemaEntry* entry = schema == nullptr ? nullptr : schema->find(type);
+    if (entry == nullptr || info == nullptr || !persisted_in_custom(*info)) {
+      continue;
+    }
+    std::optional<Bytes> absent;  // what the key reads without the property; none: unknown
+    if (cls == CKO_PUBLIC_KEY && bridge::pair_shared_fallback(type) && private_kept != nullptr &&
+        private_kept->contains(type)) {
+      absent = private_kept->at(type);
+    } else if (type != CKA_ID) {
+      absent = from_cng(*info, facts, cls, key_name, {});
+      if (!absent) {
+        absent = schema_default(*entry);
+      }
+    }
+    if (!absent || *absent != value) {
+      out.emplace(type, value);
+    }
+  }
+  return out;
+}
+
 namespace {
 
 Bytes stored_class(CK_OBJECT_CLASS cls) {
