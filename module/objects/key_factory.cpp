@@ -111,12 +111,7 @@ bool configure_and_finalize(const SlotContext& slot, NCRYPT_KEY_HANDLE h, bool p
     expected.algorithm = bridge::get_string_property(h, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
     expected.key_usage = usage;
     expected.export_policy = policy;
-    const AttrMap kept =
-        custom_properties_to_write(priv, CKO_PRIVATE_KEY, expected, only_differing, nullptr);
-    write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, kept);
-    write_custom_properties(
-        h, CKO_PUBLIC_KEY, type.key_type,
-        custom_properties_to_write(pub, CKO_PUBLIC_KEY, expected, only_differing, &kept));
+    write_differing_custom_properties(h, expected, priv, pub, only_differing);
   } else if (persisted) {
     write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, priv);
     write_custom_properties(h, CKO_PUBLIC_KEY, type.key_type, pub);
@@ -554,13 +549,18 @@ KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& nam
   return token_key_objects(read_key_facts(h), KeyProperties(h), name, key, {});
 }
 
+// The summary attributes a summary object holds in attrs: class, key type and token it answers
+// from its fields (object.cpp: summary_value), so they are not built only to be dropped.
+constexpr CK_ATTRIBUTE_TYPE kHeldSummaryAttributes[] = {CKA_PRIVATE, CKA_LABEL, CKA_ID};
+static_assert(std::size(kHeldSummaryAttributes) + 3 == std::size(kSummaryAttributes));
+
 std::optional<KeyPairObjects> summarise_token_key(const cng::KeyStoreListing& listing) {
   const std::optional<CngKeyFacts> facts = listed_key_facts(listing);
   if (!facts) {
     return std::nullopt;
   }
   return token_key_objects(*facts, KeyProperties(listing), listing.name, nullptr,
-                           kSummaryAttributes);
+                           kHeldSummaryAttributes);
 }
 
 bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object* public_key) {

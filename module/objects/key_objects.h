@@ -107,6 +107,11 @@ bool is_public_destroyed(const KeyProperties& key);
 AttrMap custom_properties_to_write(const AttrMap& values, CK_OBJECT_CLASS cls,
                                    const CngKeyFacts& facts, const std::u16string& key_name,
                                    const AttrMap* private_kept);
+// custom_properties_to_write() and write_custom_properties() for both halves of a new key.
+void write_differing_custom_properties(NCRYPT_KEY_HANDLE key, const CngKeyFacts& facts,
+                                       const AttrMap& priv, const AttrMap& pub,
+                                       const std::u16string& key_name);
+
 // Whether an attribute of this class is persisted as a custom property.
 bool has_custom_property(CK_ATTRIBUTE_TYPE type);
 

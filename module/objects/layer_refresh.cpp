@@ -1,7 +1,8 @@
 // ObjectLayerImpl: loading the scope's token objects and keeping them in step with the store
 // when other processes change it (store_watch.h explains when a store is read again).
+#include <algorithm>
 #include <exception>
-#include <unordered_set>
+#include <vector>
 
 #include "core/p11_error.h"
 #include "objects/certificates.h"
@@ -43,27 +44,35 @@ struct ListedKey {
 void ObjectLayerImpl::refresh_keys() {
   // The snapshot comes first: a key this process creates or deletes while the store is being
   // read is then never mistaken for one that appeared or vanished elsewhere.
-  std::map<std::u16string, TokenKey> known;
+  struct Known {
+    TokenKey entry;
+    bool listed = false;
+  };
+  std::map<std::u16string, Known> known;
   std::uint64_t snapshot = 0;
   {
     std::shared_lock lock(mutex_);
-    known = token_keys_;
+    for (const auto& [name, entry] : token_keys_) {
+      known.emplace_hint(known.end(), name, Known{entry});
+    }
     snapshot = local_generation_;
   }
   // Listings, not files: a key is new, gone, or changed when its listing is (no per-key stat,
   // no key opened unless the listing cannot be summarised). One listing at a time: no vector
   // of every key's listing is ever held (peak RSS).
-  std::map<std::u16string, ListedKey> found;
+  // New keys in a vector (no node per key; sorted by name below, so that handles are given
+  // in name order as before).
+  std::vector<std::pair<std::u16string, ListedKey>> found;
   std::map<std::u16string, ListedKey> changed;  // objects: the new summaries, if any
-  std::unordered_set<std::u16string> listed_names;
-  listed_names.reserve(known.size());
   const auto visit_listing = [&](cng::KeyStoreListing& listing) {
     const std::u16string& name = listing.name;
-    listed_names.insert(name);
     const std::uint64_t fingerprint = listing_fingerprint(listing);
     const auto it = known.find(name);
-    if (it != known.end() && it->second.fingerprint == fingerprint) {
-      return;
+    if (it != known.end()) {
+      it->second.listed = true;
+      if (it->second.entry.fingerprint == fingerprint) {
+        return;
+      }
     }
     ListedKey key;
     key.fingerprint = fingerprint;
@@ -81,7 +90,11 @@ void ObjectLayerImpl::refresh_keys() {
         return;
       }
     }
-    (it == known.end() ? found : changed).emplace(name, std::move(key));
+    if (it == known.end()) {
+      found.emplace_back(name, std::move(key));
+    } else {
+      changed.emplace(name, std::move(key));
+    }
   };
   std::exception_ptr failure;  // thrown by the visit: rethrown here, not taken for "no keys"
   const auto visit = [&](cng::KeyStoreListing& listing) {
@@ -100,19 +113,24 @@ void ObjectLayerImpl::refresh_keys() {
     // A store we cannot read lists nothing (as NCryptEnumKeys).
     found.clear();
     changed.clear();
-    listed_names.clear();
+    for (auto& [name, k] : known) {
+      k.listed = false;
+    }
   }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {
     const auto it = keys_touched_.find(name);
     return it != keys_touched_.end() && it->second > snapshot;
   };
-  for (const auto& [name, entry] : known) {
+  for (const auto& [name, k] : known) {
     if (touched(name)) {
       continue;
     }
-    const bool listed = listed_names.contains(name);
+    const TokenKey& entry = k.entry;
+    const bool listed = k.listed;
     const auto now = token_keys_.find(name);
     // Still the objects of the snapshot (a public-only key has no private handle).
     const bool same =
@@ -145,7 +163,7 @@ void ObjectLayerImpl::refresh_keys() {
   objects_.reserve(objects_.size() + 2 * found.size());
   lazy_names_.reserve(lazy_names_.size() + 2 * found.size());
   by_label_.reserve(by_label_.size() + 2 * found.size());
-  by_id_.reserve(by_id_.size() + found.size());
+  by_id_.reserve(by_id_.size() + 2 * found.size());
   for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     by_class_[cls].reserve(by_class_[cls].size() + found.size());
   }

@@ -150,8 +150,10 @@ class ObjectLayerImpl final : public ObjectLayer {
   mutable std::shared_mutex mutex_;
   std::unordered_map<CK_OBJECT_HANDLE, ObjectPtr> objects_;
   std::unordered_map<CK_OBJECT_CLASS, std::unordered_set<CK_OBJECT_HANDLE>> by_class_;
-  std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_label_;
-  std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_id_;
+  // By a 64-bit digest of the value (value_digest): one node per object, no copy of the value;
+  // find() tests every candidate in full, so a digest shared by two values costs only a test.
+  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_label_;
+  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_id_;
   std::map<std::u16string, TokenKey> token_keys_;        // by CNG key name
   std::map<std::string, CK_OBJECT_HANDLE> token_certs_;  // by certificate store id
   std::map<std::string, CK_OBJECT_HANDLE> token_data_;   // by data store id
