@@ -117,8 +117,13 @@ void ObjectLayerImpl::refresh_keys() {
       k.listed = false;
     }
   }
-  std::sort(found.begin(), found.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Handles are given in name order (an order of indexes: cheaper to sort than the entries).
+  std::vector<std::uint32_t> order(found.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return found[a].first < found[b].first; });
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {
@@ -167,7 +172,8 @@ void ObjectLayerImpl::refresh_keys() {
   for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     by_class_[cls].reserve(by_class_[cls].size() + found.size());
   }
-  for (auto& [name, listed] : found) {
+  for (const std::uint32_t i : order) {
+    auto& [name, listed] = found[i];
     if (touched(name) || token_keys_.contains(name)) {
       continue;
     }
