@@ -344,9 +344,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       consider_range(by_label_.equal_range(value_digest(label->second)));
     } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
       if (const auto it = by_class_.find(*cls); it != by_class_.end()) {
-        for (const CK_OBJECT_HANDLE h : it->second) {
-          consider(h);
-        }
+        std::for_each(it->second.begin(), it->second.end(), consider);
       }
     } else {
       for (const auto& [h, o] : objects_) {
