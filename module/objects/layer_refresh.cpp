@@ -2,6 +2,7 @@
 // when other processes change it (store_watch.h explains when a store is read again).
 #include <algorithm>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include "core/p11_error.h"
@@ -177,13 +178,13 @@ void ObjectLayerImpl::refresh_keys() {
     if (touched(name) || token_keys_.contains(name)) {
       continue;
     }
+    keys_touched_.erase(name);  // found, not made here
     if (listed.lazy) {
-      register_listed(name, listed.objects, listed.fingerprint);
+      register_listed(std::move(name), listed.objects, listed.fingerprint);
     } else {
       register_pair(listed.objects);
       token_keys_[name].fingerprint = listed.fingerprint;
     }
-    keys_touched_.erase(name);  // found, not made here
   }
   // Changes older than the snapshot were visible to this read: forget them.
   std::erase_if(keys_touched_, [&](const auto& kv) { return kv.second <= snapshot; });

@@ -101,7 +101,7 @@ class ObjectLayerImpl final : public ObjectLayer {
   KeyPin hold_full(CK_OBJECT_HANDLE handle);
   // The name of a lazy token key object (callers hold mutex_); empty for other objects.
   std::u16string lazy_name(const Object& object) const;
-  void register_listed(const std::u16string& name, KeyPairObjects& pair,
+  void register_listed(std::u16string name, KeyPairObjects& pair,
                        std::uint64_t fingerprint);    // summaries of a listed key
   void evict_overflow();                              // callers hold mutex_ exclusively
   void forget_token_key(const std::u16string& name);  // token_keys_ and the cache
