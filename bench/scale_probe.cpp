@@ -2,18 +2,23 @@
 // bench/scale.sh:
 //
 //   scale_probe populate  --count N --prefix P   N token P-256 key pairs labelled P0 .. P<N-1>
-//   scale_probe sign-one  --label L              find the private key labelled L, sign with it
+//   scale_probe sign-one  --label L [--lookups K]  find the private key labelled L, sign with
+//                                                it; with K, first time K warm lookups of L
+//                                                and K of an absent label
 //   scale_probe enumerate                        C_FindObjects with an empty template over every
 //                                                object, reading CKA_LABEL of each
 //
 // Common options: --module PATH (default the built libcng_pkcs11.so), --token LABEL (the slot
 // whose token has this label; default the first slot with a token), --pin PIN (C_Login as
 // CKU_USER). Each mode is one fresh process: C_Initialize, slot, session, login, the work,
-// C_Finalize. It prints name=value lines: objects, elapsed_ms (from C_Initialize to the end) and
-// peak_rss_kb (getrusage: the peak resident set of this whole process, module included).
-// Measurement only: never run by the test suite. Exit status 0 on success, 1 on a module
-// error, 2 on a usage error.
+// C_Finalize. It prints name=value lines: objects, elapsed_ms and cpu_ms (wall and process CPU
+// time from C_Initialize to the end; CPU time is the figure to compare on a loaded machine),
+// for sign-one found_ms and found_cpu_ms (C_Initialize until the label lookup is answered: the
+// cold start) and lookup_hit_us / lookup_miss_us (a warm label lookup), and peak_rss_kb (getrusage:
+// the peak resident set of this whole process, module included). Measurement only: never run by the
+// test suite. Exit status 0 on success, 1 on a module error, 2 on a usage error.
 #include <sys/resource.h>
+#include <time.h>
 
 #include <array>
 #include <chrono>
@@ -35,11 +40,12 @@ struct Options {
   std::string label;
   std::string prefix = "scale-";
   long count = 0;
+  long lookups = 0;
 };
 
 constexpr const char* kUsage =
     "usage: scale_probe populate --count N [--prefix P] [common options]\n"
-    "       scale_probe sign-one --label L [common options]\n"
+    "       scale_probe sign-one --label L [--lookups K] [common options]\n"
     "       scale_probe enumerate [common options]\n"
     "common options: --module PATH  --token LABEL  --pin PIN\n";
 
@@ -67,6 +73,12 @@ bool parse(int argc, char** argv, Options& o) {
       o.label = value;
     } else if (arg == "--prefix") {
       o.prefix = value;
+    } else if (arg == "--lookups") {
+      char* end = nullptr;
+      o.lookups = std::strtol(value, &end, 10);
+      if (*end != '\0' || o.lookups < 0) {
+        return false;
+      }
     } else if (arg == "--count") {
       char* end = nullptr;
       o.count = std::strtol(value, &end, 10);
@@ -131,6 +143,40 @@ void populate(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
   std::printf("objects=%ld\n", 2 * o.count);
 }
 
+// Process CPU time in ms, and the wall and CPU time when sign-one's lookup was answered.
+double cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+std::chrono::steady_clock::time_point g_found_at;
+double g_found_cpu = 0;
+
+// Warm label lookups (C_FindObjectsInit + C_FindObjects + C_FindObjectsFinal) of the label in
+// tmpl[1] and of an absent one, o.lookups each.
+void time_lookups(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o,
+                  std::vector<CK_ATTRIBUTE> tmpl) {
+  const std::string miss = o.label + "-absent";
+  std::vector<CK_OBJECT_HANDLE> found;
+  for (const bool hit : {true, false}) {
+    tmpl[1].pValue = const_cast<char*>(hit ? o.label.data() : miss.data());
+    tmpl[1].ulValueLen = static_cast<CK_ULONG>(hit ? o.label.size() : miss.size());
+    const auto t0 = std::chrono::steady_clock::now();
+    for (long i = 0; i < o.lookups; ++i) {
+      check(bench::find(f, s, tmpl, found), "C_FindObjects(label)");
+    }
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    if (found.size() != (hit ? 1u : 0u)) {
+      std::fprintf(stderr, "scale_probe: %zu keys labelled '%s'\n", found.size(),
+                   static_cast<const char*>(tmpl[1].pValue));
+      std::exit(1);
+    }
+    std::printf("%s=%.2f\n", hit ? "lookup_hit_us" : "lookup_miss_us",
+                us / static_cast<double>(o.lookups));
+  }
+}
+
 // CKM_ECDSA over a 32-byte digest: every token has it (SoftHSM 2.6 lacks CKM_ECDSA_SHA256).
 void sign_one(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
   CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
@@ -139,10 +185,15 @@ void sign_one(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
       {CKA_LABEL, const_cast<char*>(o.label.data()), static_cast<CK_ULONG>(o.label.size())}};
   std::vector<CK_OBJECT_HANDLE> found;
   check(bench::find(f, s, tmpl, found), "C_FindObjects(label)");
+  g_found_at = std::chrono::steady_clock::now();
+  g_found_cpu = cpu_ms();
   if (found.size() != 1) {
     std::fprintf(stderr, "scale_probe: %zu private keys labelled '%s'\n", found.size(),
                  o.label.c_str());
     std::exit(1);
+  }
+  if (o.lookups > 0) {
+    time_lookups(f, s, o, tmpl);
   }
   CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
   check(f->C_SignInit(s, &mech, found[0]), "C_SignInit");
@@ -180,6 +231,7 @@ int main(int argc, char** argv) {
   }
   CK_FUNCTION_LIST* f = bench::load_module(o.module);
   const auto start = std::chrono::steady_clock::now();
+  const double start_cpu = cpu_ms();
   check(bench::initialize(f), "C_Initialize");
   const CK_SLOT_ID slot = pick_slot(f, o.token);
   CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
@@ -203,6 +255,12 @@ int main(int argc, char** argv) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("elapsed_ms=%.1f\npeak_rss_kb=%ld\n", ms, ru.ru_maxrss);
+  if (o.mode == "sign-one") {
+    std::printf("found_ms=%.1f\nfound_cpu_ms=%.1f\n",
+                std::chrono::duration<double, std::milli>(g_found_at - start).count(),
+                g_found_cpu - start_cpu);
+  }
+  std::printf("elapsed_ms=%.1f\ncpu_ms=%.1f\npeak_rss_kb=%ld\n", ms, cpu_ms() - start_cpu,
+              ru.ru_maxrss);
   return 0;
 }

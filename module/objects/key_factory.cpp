@@ -88,19 +88,31 @@ void set_ui_policy(const SlotContext& slot, NCRYPT_KEY_HANDLE h, const AttrMap& 
 
 // Sets the creation-time properties and (persisted keys) the custom properties, then
 // finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
-// properties go in before finalize so the key file is written once.
+// properties go in before finalize so the key file is written once. only_differing: the new
+// key's name, when it persists only the values that differ (custom_properties_to_write);
+// null: every value (imports).
 bool configure_and_finalize(const SlotContext& slot, NCRYPT_KEY_HANDLE h, bool persisted,
                             const KeyTypeDescriptor& type, const AttrMap& priv, const AttrMap& pub,
-                            DWORD length_bits) {
+                            DWORD length_bits, const char16_t* only_differing = nullptr) {
   if (length_bits != 0) {
     bridge::set_dword_property(h, NCRYPT_LENGTH_PROPERTY, length_bits, 0, NcryptContext::kKeyGen);
   }
-  bridge::set_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY, export_policy(persisted, priv), 0,
-                             NcryptContext::kKeyGen);
-  bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage_bits(priv, type), 0,
-                             NcryptContext::kKeyGen);
+  const DWORD policy = export_policy(persisted, priv);
+  const DWORD usage = usage_bits(priv, type);
+  bridge::set_dword_property(h, NCRYPT_EXPORT_POLICY_PROPERTY, policy, 0, NcryptContext::kKeyGen);
+  bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage, 0, NcryptContext::kKeyGen);
   set_ui_policy(slot, h, priv);
-  if (persisted) {
+  if (persisted && only_differing != nullptr) {
+    // The facts that decide what differs are the ones just set and the algorithm CNG reports
+    // (the listing's): what a reader sees, but for the public values (only CKA_ID uses them).
+    CngKeyFacts expected;
+    expected.type = &type;
+    expected.pub.key_type = type.key_type;
+    expected.algorithm = bridge::get_string_property(h, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
+    expected.key_usage = usage;
+    expected.export_policy = policy;
+    write_differing_custom_properties(h, expected, priv, pub, only_differing);
+  } else if (persisted) {
     write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, priv);
     write_custom_properties(h, CKO_PUBLIC_KEY, type.key_type, pub);
   }
@@ -369,7 +381,7 @@ KeyPairObjects generate_key_pair(const SlotContext& slot, const CK_MECHANISM& me
     }
     check_status(st, NcryptContext::kKeyGen, "NCryptCreatePersistedKey");
     if (!configure_and_finalize(slot, pending.h, persisted, *type, priv_props, pub_props,
-                                plan.length_bits)) {
+                                plan.length_bits, name)) {
       return 0;
     }
     return pending.release();
@@ -537,13 +549,18 @@ KeyPairObjects open_token_key(const SlotContext& slot, const std::u16string& nam
   return token_key_objects(read_key_facts(h), KeyProperties(h), name, key, {});
 }
 
+// The summary attributes a summary object holds in attrs: class, key type and token it answers
+// from its fields (object.cpp: summary_value), so they are not built only to be dropped.
+constexpr CK_ATTRIBUTE_TYPE kHeldSummaryAttributes[] = {CKA_PRIVATE, CKA_LABEL, CKA_ID};
+static_assert(std::size(kHeldSummaryAttributes) + 3 == std::size(kSummaryAttributes));
+
 std::optional<KeyPairObjects> summarise_token_key(const cng::KeyStoreListing& listing) {
   const std::optional<CngKeyFacts> facts = listed_key_facts(listing);
   if (!facts) {
     return std::nullopt;
   }
   return token_key_objects(*facts, KeyProperties(listing), listing.name, nullptr,
-                           kSummaryAttributes);
+                           kHeldSummaryAttributes);
 }
 
 bool reload_key_attributes(const SlotContext& slot, Object* private_key, Object* public_key) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <map>
+#include <utility>
 
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
@@ -23,6 +25,23 @@ bool persisted_in_custom(const bridge::AttributeInfo& info) {
   return info.custom != nullptr &&
          (info.source == CngSource::kCustom || info.source == CngSource::kKeyUsage ||
           info.source == CngSource::kExportPolicy);
+}
+
+// custom_property_name(), built once per attribute (a listing of 10,000 keys reads several
+// properties per object: no string built for each read).
+const std::u16string& property_name(const bridge::AttributeInfo& info, bool public_object) {
+  static const std::map<std::pair<CK_ATTRIBUTE_TYPE, bool>, std::u16string> names = [] {
+    std::map<std::pair<CK_ATTRIBUTE_TYPE, bool>, std::u16string> out;
+    for (const bridge::AttributeInfo& a : bridge::all_attributes()) {
+      if (a.custom != nullptr) {
+        for (const bool pub : {false, true}) {
+          out.emplace(std::pair{a.type, pub}, bridge::custom_property_name(a, pub));
+        }
+      }
+    }
+    return out;
+  }();
+  return names.at({info.type, public_object});
 }
 
 }  // namespace
@@ -210,9 +229,9 @@ AttrMap key_object_attrs(const CngKeyFacts& facts, const KeyProperties& props, b
     }
     if (persisted && persisted_in_custom(*info)) {
       const bool public_object = object_class == CKO_PUBLIC_KEY;
-      auto stored = props.get(bridge::custom_property_name(*info, public_object).c_str());
+      auto stored = props.get(property_name(*info, public_object).c_str());
       if (!stored && public_object && bridge::pair_shared_fallback(e.type)) {
-        stored = props.get(bridge::custom_property_name(*info, false).c_str());
+        stored = props.get(property_name(*info, false).c_str());
       }
       if (stored) {
         if (auto value = from_stored(*info, *stored)) {
@@ -268,6 +287,43 @@ void write_custom_properties(NCRYPT_KEY_HANDLE key, CK_OBJECT_CLASS object_class
     bridge::set_property(key, name.c_str(), to_stored(*info, value), NCRYPT_PERSIST_FLAG,
                          NcryptContext::kPersist);
   }
+}
+
+AttrMap custom_properties_to_write(const AttrMap& values, CK_OBJECT_CLASS cls,
+                                   const CngKeyFacts& facts, const std::u16string& key_name,
+                                   const AttrMap* private_kept) {
+  const bridge::Schema* schema = bridge::schema_for(cls, facts.pub.key_type);
+  AttrMap out;
+  for (const auto& [type, value] : values) {
+    const auto* info = bridge::attribute_info(type);
+    const bridge::SchemaEntry* entry = schema == nullptr ? nullptr : schema->find(type);
+    if (entry == nullptr || info == nullptr || !persisted_in_custom(*info)) {
+      continue;
+    }
+    std::optional<Bytes> absent;  // what the key reads without the property; none: unknown
+    if (cls == CKO_PUBLIC_KEY && bridge::pair_shared_fallback(type) && private_kept != nullptr &&
+        private_kept->contains(type)) {
+      absent = private_kept->at(type);
+    } else if (type != CKA_ID) {
+      absent = from_cng(*info, facts, cls, key_name, {});
+      if (!absent) {
+        absent = schema_default(*entry);
+      }
+    }
+    if (!absent || *absent != value) {
+      out.emplace(type, value);
+    }
+  }
+  return out;
+}
+
+void write_differing_custom_properties(NCRYPT_KEY_HANDLE key, const CngKeyFacts& facts,
+                                       const AttrMap& priv, const AttrMap& pub,
+                                       const std::u16string& key_name) {
+  const AttrMap kept = custom_properties_to_write(priv, CKO_PRIVATE_KEY, facts, key_name, nullptr);
+  write_custom_properties(key, CKO_PRIVATE_KEY, facts.pub.key_type, kept);
+  write_custom_properties(key, CKO_PUBLIC_KEY, facts.pub.key_type,
+                          custom_properties_to_write(pub, CKO_PUBLIC_KEY, facts, key_name, &kept));
 }
 
 namespace {

@@ -82,7 +82,7 @@ void ObjectLayerImpl::evict_overflow() {
   }
 }
 
-void ObjectLayerImpl::register_listed(const std::u16string& name, KeyPairObjects& pair,
+void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
                                       std::uint64_t fingerprint) {
   TokenKey entry;
   entry.fingerprint = fingerprint;
@@ -100,7 +100,7 @@ void ObjectLayerImpl::register_listed(const std::u16string& name, KeyPairObjects
       insert(o);
     }
   }
-  token_keys_[name] = entry;
+  token_keys_.insert_or_assign(std::move(name), entry);
 }
 
 void ObjectLayerImpl::forget_token_key(const std::u16string& name) {

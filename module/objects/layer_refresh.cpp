@@ -1,7 +1,9 @@
 // ObjectLayerImpl: loading the scope's token objects and keeping them in step with the store
 // when other processes change it (store_watch.h explains when a store is read again).
+#include <algorithm>
 #include <exception>
-#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/p11_error.h"
 #include "objects/certificates.h"
@@ -43,27 +45,35 @@ struct ListedKey {
 void ObjectLayerImpl::refresh_keys() {
   // The snapshot comes first: a key this process creates or deletes while the store is being
   // read is then never mistaken for one that appeared or vanished elsewhere.
-  std::map<std::u16string, TokenKey> known;
+  struct Known {
+    TokenKey entry;
+    bool listed = false;
+  };
+  std::map<std::u16string, Known> known;
   std::uint64_t snapshot = 0;
   {
     std::shared_lock lock(mutex_);
-    known = token_keys_;
+    for (const auto& [name, entry] : token_keys_) {
+      known.emplace_hint(known.end(), name, Known{entry});
+    }
     snapshot = local_generation_;
   }
   // Listings, not files: a key is new, gone, or changed when its listing is (no per-key stat,
   // no key opened unless the listing cannot be summarised). One listing at a time: no vector
   // of every key's listing is ever held (peak RSS).
-  std::map<std::u16string, ListedKey> found;
+  // New keys in a vector (no node per key; sorted by name below, so that handles are given
+  // in name order as before).
+  std::vector<std::pair<std::u16string, ListedKey>> found;
   std::map<std::u16string, ListedKey> changed;  // objects: the new summaries, if any
-  std::unordered_set<std::u16string> listed_names;
-  listed_names.reserve(known.size());
   const auto visit_listing = [&](cng::KeyStoreListing& listing) {
     const std::u16string& name = listing.name;
-    listed_names.insert(name);
     const std::uint64_t fingerprint = listing_fingerprint(listing);
     const auto it = known.find(name);
-    if (it != known.end() && it->second.fingerprint == fingerprint) {
-      return;
+    if (it != known.end()) {
+      it->second.listed = true;
+      if (it->second.entry.fingerprint == fingerprint) {
+        return;
+      }
     }
     ListedKey key;
     key.fingerprint = fingerprint;
@@ -81,7 +91,11 @@ void ObjectLayerImpl::refresh_keys() {
         return;
       }
     }
-    (it == known.end() ? found : changed).emplace(name, std::move(key));
+    if (it == known.end()) {
+      found.emplace_back(name, std::move(key));
+    } else {
+      changed.emplace(name, std::move(key));
+    }
   };
   std::exception_ptr failure;  // thrown by the visit: rethrown here, not taken for "no keys"
   const auto visit = [&](cng::KeyStoreListing& listing) {
@@ -100,19 +114,29 @@ void ObjectLayerImpl::refresh_keys() {
     // A store we cannot read lists nothing (as NCryptEnumKeys).
     found.clear();
     changed.clear();
-    listed_names.clear();
+    for (auto& [name, k] : known) {
+      k.listed = false;
+    }
   }
+  // Handles are given in name order (an order of indexes: cheaper to sort than the entries).
+  std::vector<std::uint32_t> order(found.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return found[a].first < found[b].first; });
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {
     const auto it = keys_touched_.find(name);
     return it != keys_touched_.end() && it->second > snapshot;
   };
-  for (const auto& [name, entry] : known) {
+  for (const auto& [name, k] : known) {
     if (touched(name)) {
       continue;
     }
-    const bool listed = listed_names.contains(name);
+    const TokenKey& entry = k.entry;
+    const bool listed = k.listed;
     const auto now = token_keys_.find(name);
     // Still the objects of the snapshot (a public-only key has no private handle).
     const bool same =
@@ -145,21 +169,22 @@ void ObjectLayerImpl::refresh_keys() {
   objects_.reserve(objects_.size() + 2 * found.size());
   lazy_names_.reserve(lazy_names_.size() + 2 * found.size());
   by_label_.reserve(by_label_.size() + 2 * found.size());
-  by_id_.reserve(by_id_.size() + found.size());
+  by_id_.reserve(by_id_.size() + 2 * found.size());
   for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     by_class_[cls].reserve(by_class_[cls].size() + found.size());
   }
-  for (auto& [name, listed] : found) {
+  for (const std::uint32_t i : order) {
+    auto& [name, listed] = found[i];
     if (touched(name) || token_keys_.contains(name)) {
       continue;
     }
+    keys_touched_.erase(name);  // found, not made here
     if (listed.lazy) {
-      register_listed(name, listed.objects, listed.fingerprint);
+      register_listed(std::move(name), listed.objects, listed.fingerprint);
     } else {
       register_pair(listed.objects);
       token_keys_[name].fingerprint = listed.fingerprint;
     }
-    keys_touched_.erase(name);  // found, not made here
   }
   // Changes older than the snapshot were visible to this read: forget them.
   std::erase_if(keys_touched_, [&](const auto& kv) { return kv.second <= snapshot; });

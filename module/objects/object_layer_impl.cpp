@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <string_view>
 
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
@@ -24,7 +26,26 @@ namespace objects {
 
 namespace {
 
-std::string key_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
+// The key of the label and id indexes.
+std::uint64_t value_digest(const Bytes& b) {
+  return std::hash<std::string_view>{}(
+      std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
+void index_value(std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE>& map, const Bytes& value,
+                 CK_OBJECT_HANDLE h, bool add) {
+  const std::uint64_t key = value_digest(value);
+  if (add) {
+    map.emplace(key, h);
+    return;
+  }
+  for (auto [it, end] = map.equal_range(key); it != end; ++it) {
+    if (it->second == h) {
+      map.erase(it);
+      return;
+    }
+  }
+}
 
 const bridge::Schema& schema_of(const Object& o) {
   const bridge::Schema* s = bridge::schema_for(o.object_class, o.subtype);
@@ -72,26 +93,16 @@ void ObjectLayerImpl::check_private_access(const SessionContext& s, const Object
 }
 
 void ObjectLayerImpl::index(const Object& o, bool add) {
-  const auto update = [&](auto& map, const std::string& key) {
-    if (add) {
-      map[key].insert(o.handle);
-    } else if (const auto it = map.find(key); it != map.end()) {
-      it->second.erase(o.handle);
-      if (it->second.empty()) {
-        map.erase(it);
-      }
-    }
-  };
   if (add) {
     by_class_[o.object_class].insert(o.handle);
   } else if (const auto it = by_class_.find(o.object_class); it != by_class_.end()) {
     it->second.erase(o.handle);
   }
   if (const auto it = o.attrs.find(CKA_LABEL); it != o.attrs.end()) {
-    update(by_label_, key_of(it->second));
+    index_value(by_label_, it->second, o.handle, add);
   }
   if (const auto it = o.attrs.find(CKA_ID); it != o.attrs.end()) {
-    update(by_id_, key_of(it->second));
+    index_value(by_id_, it->second, o.handle, add);
   }
 }
 
@@ -322,25 +333,18 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       }
     };
     // The most selective index the template allows; a scan only for "everything".
-    const std::unordered_set<CK_OBJECT_HANDLE>* candidates = nullptr;
-    bool indexed = false;
-    static const std::unordered_set<CK_OBJECT_HANDLE> kNone;
+    const auto consider_range = [&](const auto& range) {
+      for (auto it = range.first; it != range.second; ++it) {
+        consider(it->second);
+      }
+    };
     if (const auto id = query->find(CKA_ID); id != query->end()) {
-      const auto it = by_id_.find(key_of(id->second));
-      candidates = it == by_id_.end() ? &kNone : &it->second;
-      indexed = true;
+      consider_range(by_id_.equal_range(value_digest(id->second)));
     } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
-      const auto it = by_label_.find(key_of(label->second));
-      candidates = it == by_label_.end() ? &kNone : &it->second;
-      indexed = true;
+      consider_range(by_label_.equal_range(value_digest(label->second)));
     } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
-      const auto it = by_class_.find(*cls);
-      candidates = it == by_class_.end() ? &kNone : &it->second;
-      indexed = true;
-    }
-    if (indexed) {
-      for (const CK_OBJECT_HANDLE h : *candidates) {
-        consider(h);
+      if (const auto it = by_class_.find(*cls); it != by_class_.end()) {
+        std::for_each(it->second.begin(), it->second.end(), consider);
       }
     } else {
       for (const auto& [h, o] : objects_) {
@@ -360,6 +364,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
     }
   }
   std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

@@ -101,7 +101,7 @@ class ObjectLayerImpl final : public ObjectLayer {
   KeyPin hold_full(CK_OBJECT_HANDLE handle);
   // The name of a lazy token key object (callers hold mutex_); empty for other objects.
   std::u16string lazy_name(const Object& object) const;
-  void register_listed(const std::u16string& name, KeyPairObjects& pair,
+  void register_listed(std::u16string name, KeyPairObjects& pair,
                        std::uint64_t fingerprint);    // summaries of a listed key
   void evict_overflow();                              // callers hold mutex_ exclusively
   void forget_token_key(const std::u16string& name);  // token_keys_ and the cache
@@ -150,8 +150,10 @@ class ObjectLayerImpl final : public ObjectLayer {
   mutable std::shared_mutex mutex_;
   std::unordered_map<CK_OBJECT_HANDLE, ObjectPtr> objects_;
   std::unordered_map<CK_OBJECT_CLASS, std::unordered_set<CK_OBJECT_HANDLE>> by_class_;
-  std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_label_;
-  std::unordered_map<std::string, std::unordered_set<CK_OBJECT_HANDLE>> by_id_;
+  // By a 64-bit digest of the value (value_digest): one node per object, no copy of the value;
+  // find() tests every candidate in full, so a digest shared by two values costs only a test.
+  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_label_;
+  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_id_;
   std::map<std::u16string, TokenKey> token_keys_;        // by CNG key name
   std::map<std::string, CK_OBJECT_HANDLE> token_certs_;  // by certificate store id
   std::map<std::string, CK_OBJECT_HANDLE> token_data_;   // by data store id

@@ -3,17 +3,36 @@
 // Design notes (issue "Scale: 10,000 keys per scope").
 // - Why an index and not a header-only key file layout: most of the cost of listing 10,000
 //   key files is per-file system work that a cheaper parse does not remove. Measured on the
-//   development VM (ext4, /tmp/s10k: 10,000 P-256 keys made by the module, warm page cache,
-//   2 shared cores, so figures vary by 2x): readdir 2.4 ms; one fstatat per file 14-30 ms;
-//   open + fstat + read of a 64-byte header + close per file 80-177 ms. A header-only layout
-//   would still cost that last figure on every listing (and need a new key file version);
-//   one index file read at once does not. CngEnumKeyListings of those 10,000 keys
-//   (tests/ncrypt/key_listing_timing; CPU time, as the VM's load made wall time 2-4x that):
-//   no index (every file read, index written) 368 ms; valid index in a fresh process
-//   79-81 ms; index in memory 66-79 ms. Of that, reading and checking the 15.8 MB index is
-//   ~10 ms: the rest is building the result, as the module persists 41 attributes per key as
-//   custom properties (410,000 property strings and values, ~80 MB RSS for 10,000 keys).
-//   1,000 keys: no index 28 ms, valid index fresh 7.5-7.8 ms, in memory 4.9-5.5 ms, 15 MB RSS.
+//   development VM (ext4, 10,000 P-256 keys, warm page cache): readdir 2.4 ms; one fstatat per
+//   file 14-30 ms; open + fstat + read of a 64-byte header + close per file 80-177 ms. A
+//   header-only layout would still cost that last figure on every listing (and need a new key
+//   file version); one index file read at once does not.
+// - Measured cost of a cold start (bench/scale_probe on /dev/shm, a fresh process each:
+//   C_Initialize, find the private key by label, sign, C_Finalize; RelWithDebInfo; 2 cores
+//   shared with other builds at a load of 8-12, so the figures are the process's CPU time,
+//   which the wall time equals when the cores are free and exceeds 1.5-3x under that load).
+//   Store of N P-256 pairs made by the module, N = 1,000 / 10,000, before -> after:
+//     index file                          1.6 MB / 16.3 MB   ->  0.63 MB / 6.3 MB
+//     sign-one, to the label answered     9.5-11.5 / 114-133 ->  5.0-5.3 / 54-58 ms
+//     sign-one, whole process             11.6-14.5 / 149-164 -> 7.2-7.8 / 69-78 ms
+//     sign-one peak RSS                   12.1 / 39.4 MB     ->  11.6 / 28.1 MB
+//     enumerate (every label read)        13.1-13.7 / 167-180 -> 7.6-8.0 / 86-102 ms
+//     enumerate peak RSS                  11.9 / 39.5 MB     ->  10.7 / 28.1 MB
+//   Empty token: 1 ms, 8.9 MB. Warm label lookup among 10,000 keys 4-6 us, hit or miss (as
+//   before). Token P-256 keygen 288 -> 240 us CPU per pair. A store written before (41
+//   properties per key) read by the new module: 88-96 ms, 37.8 MB at 10,000.
+//   What moved the figures: (1) a generated key persists only the custom properties whose
+//   value differs from what their absence reads as (module/objects/key_objects.h): 7 of 41 for
+//   a P-256 pair, so key files, the index, and every listing's decode and fingerprint shrink
+//   2.5x; (2) fewer allocations per key in the module: label and id indexes keyed by a digest
+//   (one node per object), no set of listed names, property names built once, summaries
+//   without the attributes their fields answer. What remains (perf, 10,000 keys): building the
+//   summary objects and their index entries ~35%, freeing them at C_Finalize ~20% (a few
+//   dozen small allocations per key pair: an Object and its attribute map per half, the table
+//   and index nodes), reading and checking the index ~15% (SHA-256 5%). A compact per-key
+//   record instead of two Objects with attribute maps is the next step, and would also bring
+//   older stores' listings down; streaming the index instead of holding its bytes would cut
+//   their peak RSS.
 // - Where: the index lives in a subdirectory ".listing-index" of the store directory, as the
 //   file "index". Not beside the key files themselves: rewriting a file there would move the
 //   store directory's mtime, the very stamp the index records, so each rewrite would make
