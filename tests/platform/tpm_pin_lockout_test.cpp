@@ -2,25 +2,19 @@
 // sealed object's authValue, so the TPM's dictionary-attack counter sees every wrong PIN given
 // through NCryptSetProperty(NCRYPT_PIN_PROPERTY), and its lockout holds across process and TPM
 // restarts. The oracle is the TPM itself (TPM2_GetCapability through an ESYS context of the
-// test, swtpm_da.h). Each NCrypt step runs in a fresh child process (nothing cached from an
-// earlier login; the parent never holds the simulator's one connection).
+// test, swtpm_da.h). Each NCrypt step runs in a fresh child process (ncrypt_child.h).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <functional>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "cng_key_protection.h"
 #include "cng_scope_pin.h"
 #include "ncrypt.h"
+#include "ncrypt_child.h"
 #include "ncrypt_test_support.h"
 #include "openssl_check.h"
-#include "providers/platform/tpm_connection.h"
-#include "providers/platform/tpm_sealer.h"
-#include "store/master_key.h"
 #include "swtpm_da.h"
 #include "swtpm_process.h"
 
@@ -82,50 +76,13 @@ class TpmPinLockoutTest : public ::testing::Test {
     return da.value_or(DaState{}).counter;
   }
 
-  // Runs body in a child process on the user scope of this test's directory, sealing to this
-  // test's swtpm; returns the statuses body collected.
-  std::vector<SECURITY_STATUS> in_child(
-      const std::function<void(NCRYPT_PROV_HANDLE, std::vector<SECURITY_STATUS>&)>& body) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      ::close(fds[0]);
-      ::setenv("CNG_PKCS11_USER_DIR", (dirs_->path() / "user").c_str(), 1);
-      std::vector<SECURITY_STATUS> out;
-      NCRYPT_PROV_HANDLE prov = 0;
-      out.push_back(NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0));
-      const std::string tcti = tpm_->tcti();
-      cng::master_key::set_tpm_sealer_factory([tcti] {
-        return cng::tpm::make_tpm_sealer(std::make_shared<cng::tpm::TpmConnection>(tcti));
-      });
-      body(prov, out);
-      const auto n = static_cast<ssize_t>(out.size() * sizeof(SECURITY_STATUS));
-      _exit(::write(fds[1], out.data(), static_cast<std::size_t>(n)) == n ? 0 : 1);
-    }
-    ::close(fds[1]);
-    std::vector<SECURITY_STATUS> out;
-    SECURITY_STATUS st = 0;
-    while (::read(fds[0], &st, sizeof st) == static_cast<ssize_t>(sizeof st)) {
-      out.push_back(st);
-    }
-    ::close(fds[0]);
-    int wstatus = 0;
-    EXPECT_EQ(waitpid(pid, &wstatus, 0), pid);
-    EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
-    EXPECT_FALSE(out.empty());
-    if (!out.empty()) {
-      EXPECT_EQ(out.front(), ERROR_SUCCESS) << "NCryptOpenStorageProvider";
-      out.erase(out.begin());
-    }
-    return out;
+  Statuses in_child(const std::function<void(NCRYPT_PROV_HANDLE, Statuses&)>& body) {
+    return platform_test::in_child(dirs_->path() / "user", tpm_->tcti(), body);
   }
 
   std::unique_ptr<ncrypt_test::TempDir> dirs_;
   std::unique_ptr<SwtpmProcess> tpm_;
 };
-
-using Statuses = std::vector<SECURITY_STATUS>;
 
 TEST_F(TpmPinLockoutTest, WrongPinsCountInTheTpmWhoseLockoutOutlivesRestarts) {
   // A key under a TPM-sealed master key, then a PIN: the master key is resealed under it.
