@@ -1,5 +1,5 @@
-// The scope PIN's hold on the scope's master key (store/master_key.h, DESIGN.md §4): unless the
-// master key: setting a PIN rewraps it under the PIN's key-encryption key (kKek), or, when a TPM
+// The scope PIN's hold on the scope's master key (store/master_key.h, DESIGN.md §4): setting a
+// PIN rewraps it under the PIN's key-encryption key (kKek), or, when a TPM
 // answers, reseals it to the TPM with an authValue derived from that KEK (kTpmPin: the TPM checks
 // the PIN and its dictionary-attack lockout counts wrong ones); a login unlocks it in the
 // process, a change rewraps it under the new KEK, a removal puts it back under the protector a

@@ -469,8 +469,11 @@ void Keyring::remove_kek_protection() const {
 std::optional<TpmLockout> Keyring::tpm_lockout() const {
   const auto c = read_current(dir_);
   const auto file = c ? read_master(dir_, c->id) : std::nullopt;
+  if (!file || file->protector != Protector::kTpmPin) {
+    return std::nullopt;  // no TPM probe for a scope the TPM does not guard
+  }
   const auto s = sealer();
-  if (!file || file->protector != Protector::kTpmPin || s == nullptr) {
+  if (s == nullptr) {
     return std::nullopt;
   }
   return s->lockout();

@@ -16,7 +16,11 @@
 // comes first: ours (max_failures, reset by a right PIN, cleared by remove_force) or the TPM's
 // (TPM_PT_MAX_AUTH_FAIL, not reset by a right PIN, lowered by one per TPM_PT_LOCKOUT_INTERVAL
 // or cleared by the TPM's lockout-auth holder with TPM2_DictionaryAttackLockReset; it survives
-// restarts of every process and any copy or restore of the pin-state file).
+// restarts of every process and any copy or restore of the pin-state file). The TPM's counter is
+// the whole TPM's: other DA-protected objects' wrong auths count in it too. While the TPM is
+// locked out, attempts still count in ours (each is charged before the TPM answers); with
+// Windows-like DA parameters (32 tries) ours locks first in normal use, and the TPM's lock
+// matters when the pin-state file is rolled back.
 // Throws CngError: SCARD_W_WRONG_CHV (wrong PIN), SCARD_W_CHV_BLOCKED (locked), NTE_EXISTS
 // (set when a PIN is set), NTE_NOT_FOUND (no PIN), NTE_INVALID_PARAMETER (a new PIN's length),
 // NTE_BAD_DATA (damaged file), NTE_PERM.
