@@ -12,7 +12,8 @@
 namespace cng {
 
 struct KeyProtectionStatus {
-  std::string protector;        // "none" (no master key yet), "file", "tpm-sealed" or "pin"
+  std::string protector;        // "none" (no master key yet), "file", "tpm-sealed", "pin" or
+                                // "tpm-pin" (sealed to the TPM under the PIN)
   std::string master_key_id;    // 32 lowercase hex digits, empty when none
   std::string master_key_file;  // the file holding the (protected) master key
   std::string keyring_dir;

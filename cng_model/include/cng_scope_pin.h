@@ -19,6 +19,11 @@
 // and a blocked state), which TPM_E_AUTHFAIL (the PCP's answer, with dictionary-attack lockout
 // timing instead of a retry budget) does not describe.
 // Every check counts before the expensive scrypt: a killed process has spent its attempt.
+// When the scope's master key is sealed to a TPM, the PIN is also the sealed object's auth
+// (store/master_key.h): the TPM counts every wrong PIN in its dictionary-attack counter and its
+// lockout (SCARD_W_CHV_BLOCKED) outlives restarts and file restores; ScopePinStatus then shows
+// whichever of the two counters is closer to locking. A TPM lockout ends by the TPM's recovery
+// interval or its lockout-auth holder, not by CngForceRemoveScopePin.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the NCrypt contract suite against the platform (TPM) provider: starts a swtpm TPM 2.0
 # simulator on a free loopback port with its state in a temporary directory, points
-# CNG_PKCS11_TCTI at it, runs the suite with CNG_TEST_PROVIDER=platform, and stops swtpm by pid.
+# CNG_PKCS11_TCTI at it, runs the suite with CNG_TEST_PROVIDER=platform (unless the caller set
+# it: CNG_TEST_PROVIDER=software runs the software provider with a TPM answering), and stops
+# swtpm by pid.
 #   run_on_platform.sh <ncrypt_contract_tests binary> [gtest args...]
 # Exit 77 (skipped) only when swtpm is not installed.
 set -euo pipefail
@@ -26,5 +28,5 @@ for _ in $(seq 1 20); do
   fi
 done
 [ -n "$pid" ] || { echo "could not start swtpm" >&2; exit 1; }
-CNG_TEST_PROVIDER=platform CNG_PKCS11_TCTI="swtpm:host=127.0.0.1,port=$port" TSS2_LOG=all+none \
+CNG_TEST_PROVIDER=${CNG_TEST_PROVIDER:-platform} CNG_PKCS11_TCTI="swtpm:host=127.0.0.1,port=$port" TSS2_LOG=all+none \
   "$binary" "$@"

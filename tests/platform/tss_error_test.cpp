@@ -22,7 +22,7 @@ TEST(TssErrorTest, TpmResponseCodesMapWithParameterNumbersStripped) {
   // AUTH_FAIL for session 1: 0x98E.
   EXPECT_EQ(u(status_from_tss(TPM2_RC_AUTH_FAIL | TPM2_RC_S | TPM2_RC_1)),
             u(NTE_INCORRECT_PASSWORD));
-  EXPECT_EQ(u(status_from_tss(TPM2_RC_LOCKOUT)), u(NTE_DEVICE_NOT_READY));
+  EXPECT_EQ(u(status_from_tss(TPM2_RC_LOCKOUT)), u(SCARD_W_CHV_BLOCKED));
   EXPECT_EQ(u(status_from_tss(TPM2_RC_VALUE | TPM2_RC_P | TPM2_RC_2)), u(NTE_INVALID_PARAMETER));
   EXPECT_EQ(u(status_from_tss(TPM2_RC_SIZE | TPM2_RC_P | TPM2_RC_1)), u(NTE_INVALID_PARAMETER));
   EXPECT_EQ(u(status_from_tss(TPM2_RC_INTEGRITY | TPM2_RC_P | TPM2_RC_1)), u(NTE_BAD_DATA));

@@ -34,7 +34,11 @@ std::string_view as_text(std::span<const std::uint8_t> pin) {
 
 PinStore pin_store_of(Scope scope) {
   const bool machine = scope == Scope::kMachine;
-  return {KeyStore::default_dir(scope), scope_root_dir(machine)};
+  PinStore store(KeyStore::default_dir(scope), scope_root_dir(machine));
+  store.set_presenter([scope](const SecureBytes& kek, bool matches) {
+    present_pin_to_tpm(scope, kek, matches);  // the TPM counts wrong PINs (kTpmPin master key)
+  });
+  return store;
 }
 
 void login_scope(Scope scope, std::span<const std::uint8_t> pin) {

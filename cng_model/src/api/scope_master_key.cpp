@@ -23,7 +23,7 @@ std::span<const std::uint8_t, master_key::kKekBytes> kek_span(const SecureBytes&
 
 bool pin_protected(const Keyring& keyring) {
   const master_key::Status s = keyring.status();
-  return s.current.has_value() && s.protector == Protector::kKek;
+  return s.current.has_value() && master_key::is_pin_protector(s.protector);
 }
 
 }  // namespace
@@ -31,9 +31,10 @@ bool pin_protected(const Keyring& keyring) {
 void protect_master_key(Scope scope, const SecureBytes& kek) {
   const Keyring keyring = keyring_of(scope);
   const auto lock = keyring.acquire(true);
-  // The master key the store would use anyway (TPM-sealed when a TPM answers, else file).
+  // The master key the store would use anyway (TPM-sealed when a TPM answers, else file), then
+  // under the PIN (kTpmPin when a TPM answers, else kKek).
   (void)keyring.current_or_create();
-  if (keyring.status().protector == Protector::kFile) {
+  if (!master_key::is_pin_protector(keyring.status().protector)) {
     keyring.protect_with_kek(kek_span(kek));
   }
 }
@@ -62,8 +63,8 @@ void finish_master_key(Scope scope, const SecureBytes& kek) {
   const Keyring keyring = keyring_of(scope);
   const auto pending = [&] {
     const master_key::Status s = keyring.status();
-    return s.current.has_value() && (s.protector == Protector::kFile ||
-                                     (s.protector == Protector::kKek && s.kek_wraps != 1));
+    return s.current.has_value() &&
+           (!master_key::is_pin_protector(s.protector) || s.kek_wraps != 1);
   };
   if (!pending()) {
     return;
@@ -73,7 +74,7 @@ void finish_master_key(Scope scope, const SecureBytes& kek) {
   if (!pending() || !pin_store_of(scope).state().pin_set) {
     return;
   }
-  if (keyring.status().protector == Protector::kKek) {
+  if (master_key::is_pin_protector(keyring.status().protector)) {
     keyring.unlock_with_kek(kek_span(kek));
   }
   const std::array<std::span<const std::uint8_t, master_key::kKekBytes>, 1> one{kek_span(kek)};
@@ -89,6 +90,34 @@ void release_master_key(Scope scope, const SecureBytes& kek,
     keyring.remove_kek_protection();
   }
   remove_pin();
+}
+
+void present_pin_to_tpm(Scope scope, const SecureBytes& kek, bool matches) {
+  const Keyring keyring = keyring_of(scope);
+  const master_key::Status s = keyring.status();
+  if (!s.current.has_value() || s.protector != Protector::kTpmPin) {
+    return;
+  }
+  try {
+    keyring.unlock_with_kek(kek_span(kek));
+  } catch (const CngError& e) {
+    if (e.status() != NTE_INCORRECT_PASSWORD) {
+      throw;  // SCARD_W_CHV_BLOCKED in lockout; the TPM not answering
+    }
+    require(!matches, SCARD_W_WRONG_CHV, "the TPM refuses the PIN");
+    return;  // counted by the TPM; the verify reports the wrong PIN
+  }
+  if (!matches) {
+    keyring.lock();  // the TPM took a PIN the verifier refuses: the verdict stays "wrong"
+  }
+}
+
+std::optional<master_key::TpmLockout> master_key_tpm_lockout(Scope scope) noexcept {
+  try {
+    return keyring_of(scope).tpm_lockout();
+  } catch (...) {  // no TPM state to show when it does not answer
+    return std::nullopt;
+  }
 }
 
 void lock_master_key(Scope scope) noexcept {

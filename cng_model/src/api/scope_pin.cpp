@@ -45,6 +45,14 @@ SECURITY_STATUS CngGetScopePinStatus(NCRYPT_PROV_HANDLE hProvider, DWORD dwFlags
     status->failures = state.failures;
     status->attempts_left = state.attempts_left;
     status->max_failures = state.max_failures;
+    // A kTpmPin master key: the TPM's lockout counter too; the one closer to locking shows.
+    const auto tpm = state.pin_set ? master_key_tpm_lockout(scope) : std::nullopt;
+    if (tpm && tpm->tries_left() < state.attempts_left) {
+      status->failures = tpm->counter;
+      status->attempts_left = tpm->tries_left();
+      status->max_failures = tpm->max_tries;
+    }
+    status->locked = state.locked || (tpm && tpm->locked());
     status->min_length = kMinPinBytes;
     status->max_length = kMaxPinBytes;
     status->logged_in = scope_logged_in(scope);

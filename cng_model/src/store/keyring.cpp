@@ -1,6 +1,7 @@
 // Keyring (master_key.h): the master key files of one scope, and the process cache of the
 // unprotected master keys (and KEKs) in non-dumpable pages.
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -125,6 +126,45 @@ std::optional<SecureBytes> open_kek_wraps(std::span<const std::uint8_t, kKekByte
   return std::nullopt;
 }
 
+// The PIN protector (master_key.h): the TPM checks the PIN when one answers.
+Protector pin_protector() { return sealer() != nullptr ? Protector::kTpmPin : Protector::kKek; }
+// The protector of a master key without a PIN.
+Protector plain_protector() {
+  return sealer() != nullptr ? Protector::kTpmSealed : Protector::kFile;
+}
+
+// The key of a kTpmPin file: the entry whose check kek matches (else the first: a wrong PIN,
+// which the TPM then refuses and counts) unsealed with kek's auth.
+SecureBytes open_tpm_pin(std::span<const std::uint8_t, kKekBytes> kek,
+                         const codec::MasterKeyFile& file) {
+  const auto s = sealer();
+  require(s != nullptr, NTE_BAD_KEY_STATE,
+          "the master key is sealed to a TPM and no TPM answers on the configured TCTI");
+  const auto entries = codec::decode_tpm_pin(file.payload);
+  const auto check = codec::tpm_pin_check(kek);
+  const codec::TpmPinEntry* pick = &entries.front();
+  for (const auto& e : entries) {
+    if (CRYPTO_memcmp(e.check.data(), check.data(), check.size()) == 0) {
+      pick = &e;
+      break;
+    }
+  }
+  return s->unseal(pick->sealed, codec::tpm_pin_auth(kek));
+}
+
+// A kTpmPin payload: key sealed once per KEK, each under that KEK's auth.
+SecureBytes seal_tpm_pin(const MasterKey& key,
+                         std::span<const std::span<const std::uint8_t, kKekBytes>> keks) {
+  const auto s = sealer();
+  require(s != nullptr, NTE_BAD_KEY_STATE, "no TPM to seal the master key to");
+  std::vector<codec::TpmPinEntry> entries;
+  for (const auto& kek : keks) {
+    const Bytes sealed = s->seal(key.bytes(), codec::tpm_pin_auth(kek));
+    entries.push_back({codec::tpm_pin_check(kek), SecureBytes(sealed.begin(), sealed.end())});
+  }
+  return codec::encode_tpm_pin(entries);
+}
+
 std::shared_ptr<const MasterKey> remember(const std::filesystem::path& dir, const KeyId& id,
                                           std::span<const std::uint8_t> key) {
   auto made = std::make_shared<const PagedKey>(id, key);
@@ -142,8 +182,14 @@ std::shared_ptr<const MasterKey> unprotect(const std::filesystem::path& dir,
       const auto s = sealer();
       require(s != nullptr, NTE_BAD_KEY_STATE,
               "the master key is sealed to a TPM and no TPM answers on the configured TCTI");
-      const SecureBytes key = s->unseal(file.payload);
+      const SecureBytes key = s->unseal(file.payload, {});
       return remember(dir, file.id, key);
+    }
+    case Protector::kTpmPin: {
+      const auto kek = kek_of(dir);
+      require(kek != nullptr, NTE_BAD_KEY_STATE,
+              "the master key is protected by the scope's PIN and the scope is not unlocked");
+      return remember(dir, file.id, open_tpm_pin(kek->bytes().first<kKekBytes>(), file));
     }
     case Protector::kKek: {
       const auto kek = kek_of(dir);
@@ -167,8 +213,16 @@ codec::MasterKeyFile protect(const std::filesystem::path& dir, const MasterKey& 
     case Protector::kTpmSealed: {
       const auto s = sealer();
       require(s != nullptr, NTE_BAD_KEY_STATE, "no TPM to seal the master key to");
-      const Bytes sealed = s->seal(key.bytes());
+      const Bytes sealed = s->seal(key.bytes(), {});
       file.payload.assign(sealed.begin(), sealed.end());
+      break;
+    }
+    case Protector::kTpmPin: {
+      const auto kek = kek_of(dir);
+      require(kek != nullptr, NTE_BAD_KEY_STATE, "the scope's PIN has not been given");
+      const std::array<std::span<const std::uint8_t, kKekBytes>, 1> one{
+          kek->bytes().first<kKekBytes>()};
+      file.payload = seal_tpm_pin(key, one);
       break;
     }
     case Protector::kKek: {
@@ -258,6 +312,8 @@ Status Keyring::status() const {
     status.protector = file->protector;
     if (file->protector == Protector::kKek) {
       status.kek_wraps = file->payload.size() / codec::kKekWrapBytes;
+    } else if (file->protector == Protector::kTpmPin) {
+      status.kek_wraps = codec::decode_tpm_pin(file->payload).size();
     }
   }
   try {
@@ -290,7 +346,7 @@ std::shared_ptr<const MasterKey> Keyring::current_or_create() const {
   if (const auto c = read_current(dir_)) {
     return get(c->id);
   }
-  auto key = create_key(dir_, sealer() != nullptr ? Protector::kTpmSealed : Protector::kFile);
+  auto key = create_key(dir_, plain_protector());
   write_current(dir_, {key->id(), false});
   return key;
 }
@@ -307,7 +363,8 @@ std::shared_ptr<const MasterKey> Keyring::begin_rekey() const {
   const auto c = read_current(dir_);
   require(c.has_value(), NTE_INTERNAL_ERROR, "no master key to replace");
   Protector protector = protector_of_current(dir_, c->id);
-  if (protector == Protector::kTpmSealed && sealer() == nullptr) {
+  if ((protector == Protector::kTpmSealed || protector == Protector::kTpmPin) &&
+      sealer() == nullptr) {
     fail(NTE_BAD_KEY_STATE, "the master key is sealed to a TPM and no TPM answers");
   }
   return create_key(dir_, protector);
@@ -339,12 +396,12 @@ void Keyring::protect_with_kek(std::span<const std::uint8_t, kKekBytes> kek) con
     cache().keks.insert_or_assign(dir_.string(), page);
   }
   if (!c) {
-    key = create_key(dir_, Protector::kKek);
+    key = create_key(dir_, pin_protector());
     write_current(dir_, {key->id(), false});
     return;
   }
   auto d = open_dir(dir_, true);
-  (void)d.write(master_file_name(key->id()), codec::encode(protect(dir_, *key, Protector::kKek)),
+  (void)d.write(master_file_name(key->id()), codec::encode(protect(dir_, *key, pin_protector())),
                 WriteMode::kReplace);
 }
 
@@ -353,9 +410,12 @@ void Keyring::unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) cons
   require(c.has_value(), NTE_BAD_KEY_STATE, "the scope has no master key");
   const auto file = read_master(dir_, c->id);
   require(file.has_value(), NTE_BAD_KEY_STATE, "the scope's master key file is missing");
-  require(file->protector == Protector::kKek, NTE_BAD_KEY_STATE,
+  require(is_pin_protector(file->protector), NTE_BAD_KEY_STATE,
           "the scope's master key is not protected by a PIN");
-  const auto key = open_kek_wraps(kek, *file);
+  // kTpmPin: the TPM refuses a wrong PIN's auth (NTE_INCORRECT_PASSWORD) and counts it.
+  const std::optional<SecureBytes> key = file->protector == Protector::kTpmPin
+                                             ? std::optional<SecureBytes>(open_tpm_pin(kek, *file))
+                                             : open_kek_wraps(kek, *file);
   require(key.has_value(), NTE_INCORRECT_PASSWORD, "the PIN does not open the scope's master key");
   auto page = std::make_shared<SecretPage>(kKekBytes);
   std::copy(kek.begin(), kek.end(), page->bytes().begin());
@@ -371,10 +431,14 @@ void Keyring::wrap_with_keks(std::span<const std::span<const std::uint8_t, kKekB
   const auto c = read_current(dir_);
   require(c.has_value(), NTE_BAD_KEY_STATE, "the scope has no master key");
   const auto key = get(c->id);  // NTE_BAD_KEY_STATE unless available
-  codec::MasterKeyFile file{key->id(), Protector::kKek, {}};
-  for (const auto& kek : keks) {
-    const SecureBytes wrap = seal(kek, key->bytes(), codec::kek_aad(key->id()));
-    file.payload.insert(file.payload.end(), wrap.begin(), wrap.end());
+  codec::MasterKeyFile file{key->id(), pin_protector(), {}};
+  if (file.protector == Protector::kTpmPin) {
+    file.payload = seal_tpm_pin(*key, keks);
+  } else {
+    for (const auto& kek : keks) {
+      const SecureBytes wrap = seal(kek, key->bytes(), codec::kek_aad(key->id()));
+      file.payload.insert(file.payload.end(), wrap.begin(), wrap.end());
+    }
   }
   auto d = open_dir(dir_, true);
   (void)d.write(master_file_name(key->id()), codec::encode(file), WriteMode::kReplace);
@@ -390,16 +454,29 @@ void Keyring::remove_kek_protection() const {
     return;
   }
   const auto file = read_master(dir_, c->id);
-  if (!file || file->protector != Protector::kKek) {
+  if (!file || !is_pin_protector(file->protector)) {
     return;
   }
   const auto key = get(c->id);  // NTE_BAD_KEY_STATE unless unlocked
-  const Protector next = sealer() != nullptr ? Protector::kTpmSealed : Protector::kFile;
+  const Protector next = plain_protector();
   auto d = open_dir(dir_, true);
   (void)d.write(master_file_name(key->id()), codec::encode(protect(dir_, *key, next)),
                 WriteMode::kReplace);
   std::lock_guard lock(cache().mutex);
   cache().keks.erase(dir_.string());
+}
+
+std::optional<TpmLockout> Keyring::tpm_lockout() const {
+  const auto c = read_current(dir_);
+  const auto file = c ? read_master(dir_, c->id) : std::nullopt;
+  if (!file || file->protector != Protector::kTpmPin) {
+    return std::nullopt;  // no TPM probe for a scope the TPM does not guard
+  }
+  const auto s = sealer();
+  if (s == nullptr) {
+    return std::nullopt;
+  }
+  return s->lockout();
 }
 
 void Keyring::lock() const {

@@ -24,9 +24,19 @@
 //     kKek        one or two wrappings, each nonce (12) || AES-256-GCM(KEK, key bytes) (32) ||
 //                 tag (16); the AAD is "CNGMKEY-KEK-v1" || key_id. A KEK (32 bytes) comes from
 //                 the scope's PIN; any wrapping that a KEK opens unlocks the key.
+//     kTpmPin     one or two entries, each bytes check (16) || bytes sealed, where sealed is a
+//                 kTpmSealed payload whose object's authValue is HKDF-SHA256(KEK, "CNGMKEY-TPM-
+//                 AUTH-v1") (32 bytes, never stored) and which is subject to the TPM's
+//                 dictionary-attack lockout (noDA clear); check is HKDF-SHA256(KEK, "CNGMKEY-TPM-
+//                 CHECK-v1") (16), which picks the entry a PIN opens without spending a TPM try.
+//                 A scope PIN over a TPM-sealed master key gives this protector: the TPM checks
+//                 the PIN at TPM2_Unseal and counts every wrong one.
 //
 // PIN protocol (crash-safe together with the scope's "pin-state" file, store/pin_store.h; the
-// pin-state file is the one authority on which PIN is set, every step is one atomic replace):
+// pin-state file is the one authority on which PIN is set, every step is one atomic replace).
+// "kKek[...]" below stands for the PIN protector: kTpmPin when a TPM answers (the sealer is
+// installed), else kKek; likewise "kFile" for the protector of a master key without a PIN
+// (kTpmSealed when a TPM answers). The steps, crash cases and recoveries are the same:
 //   set:    1. pin-state := new PIN   2. master file := kKek[new]
 //           A crash after 1 leaves the PIN set over a kFile master key: the PIN logs in (the key
 //           opens without it) and that login finishes step 2.
@@ -85,10 +95,27 @@ inline constexpr std::size_t kKeyIdBytes = 16;  // random
 inline constexpr std::size_t kKekBytes = 32;    // the PIN-derived key-encryption key
 using KeyId = std::array<std::uint8_t, kKeyIdBytes>;
 
-enum class Protector : std::uint32_t { kFile = 1, kTpmSealed = 2, kKek = 3 };
+enum class Protector : std::uint32_t { kFile = 1, kTpmSealed = 2, kKek = 3, kTpmPin = 4 };
 
-// "file", "tpm-sealed", "pin" (cngkey status).
+// "file", "tpm-sealed", "pin", "tpm-pin" (cngkey status).
 const char* protector_name(Protector p) noexcept;
+// kKek or kTpmPin: the scope's PIN protects the master key.
+constexpr bool is_pin_protector(Protector p) noexcept {
+  return p == Protector::kKek || p == Protector::kTpmPin;
+}
+
+// The TPM's dictionary-attack state (TPM2_GetCapability: TPM_PT_LOCKOUT_COUNTER and
+// TPM_PT_MAX_AUTH_FAIL). The TPM is locked out while counter >= max_tries; the counter drops by
+// one per TPM_PT_LOCKOUT_INTERVAL, or to 0 by TPM2_DictionaryAttackLockReset (lockout auth). A
+// right auth does not lower it.
+struct TpmLockout {
+  std::uint32_t counter = 0;
+  std::uint32_t max_tries = 0;
+  [[nodiscard]] bool locked() const noexcept { return counter >= max_tries; }
+  [[nodiscard]] std::uint32_t tries_left() const noexcept {
+    return locked() ? 0 : max_tries - counter;
+  }
+};
 
 // An unprotected master key: 32 bytes in a non-dumpable, zeroized page.
 class MasterKey {
@@ -103,10 +130,17 @@ class MasterKey {
 class TpmSealer {
  public:
   virtual ~TpmSealer() = default;
-  // TPM2B_PUBLIC || TPM2B_PRIVATE of a sealed data object holding secret.
-  [[nodiscard]] virtual Bytes seal(std::span<const std::uint8_t> secret) = 0;
-  // The sealed secret; NTE_BAD_KEY_STATE when this TPM cannot unseal it (another TPM).
-  [[nodiscard]] virtual SecureBytes unseal(std::span<const std::uint8_t> sealed) = 0;
+  // TPM2B_PUBLIC || TPM2B_PRIVATE of a sealed data object holding secret, with auth as its
+  // authValue (at most 32 bytes). An empty auth gives a noDA object; any other is under the
+  // TPM's dictionary-attack protection.
+  [[nodiscard]] virtual Bytes seal(std::span<const std::uint8_t> secret,
+                                   std::span<const std::uint8_t> auth) = 0;
+  // The sealed secret; NTE_BAD_KEY_STATE when this TPM cannot unseal it (another TPM). With a
+  // non-empty auth: NTE_INCORRECT_PASSWORD when the TPM refuses it (counted by the TPM) and
+  // SCARD_W_CHV_BLOCKED in lockout (tss_error.h maps both).
+  [[nodiscard]] virtual SecureBytes unseal(std::span<const std::uint8_t> sealed,
+                                           std::span<const std::uint8_t> auth) = 0;
+  [[nodiscard]] virtual TpmLockout lockout() = 0;
 };
 // How the keyring reaches the TPM: factory is called once per process, the first time a
 // master key is created or a sealed one is opened, and returns the sealer of the TPM on the
@@ -120,7 +154,7 @@ struct Status {
   std::filesystem::path file;  // the current master key's file
   bool migrated = false;
   bool unlocked = false;      // the current master key is available in this process
-  std::size_t kek_wraps = 0;  // kKek: how many PIN wrappings its file holds (2 mid-change)
+  std::size_t kek_wraps = 0;  // kKek, kTpmPin: how many PIN wrappings its file holds (2 mid-change)
 };
 
 // The "current" file: the master key new writes use, and whether migration finished.
@@ -157,15 +191,19 @@ class Keyring {
   void commit_rekey(const KeyId& id) const;
 
   // PIN protection (the KEK is derived from the scope's PIN by the caller). The current master
-  // key (created if absent) is rewrapped under kek: its file is replaced atomically by a kKek
-  // one (the clear or sealed form is gone). Keys need no re-encryption.
+  // key (created if absent) is rewrapped under kek: its file is replaced atomically by a kTpmPin
+  // one when a TPM answers, else a kKek one (the clear or empty-auth sealed form is gone). Keys
+  // need no re-encryption. In what follows "kKek" includes kTpmPin.
   void protect_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
   // Unwraps every kKek master key of the keyring into the process cache. NTE_INCORRECT_PASSWORD
-  // when kek does not open the current one (nothing cached).
+  // when kek does not open the current one (nothing cached); kTpmPin: the TPM checks, and
+  // counts, the PIN-derived auth (SCARD_W_CHV_BLOCKED while it is locked out).
   void unlock_with_kek(std::span<const std::uint8_t, kKekBytes> kek) const;
   // Rewrites the current master key (unlocked in this process, kFile or kKek) as kKek with one
   // wrapping per KEK (1 or 2, PIN protocol above); the last KEK becomes the process's KEK.
   void wrap_with_keks(std::span<const std::span<const std::uint8_t, kKekBytes>> keks) const;
+  // The TPM's dictionary-attack state when the current master key is kTpmPin; else nullopt.
+  [[nodiscard]] std::optional<TpmLockout> tpm_lockout() const;
   // Forgets this keyring's unprotected master keys in this process (logout).
   void lock() const;
   // The scope's PIN is removed: the current kKek master key (unlocked in this process) is

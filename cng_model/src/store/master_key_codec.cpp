@@ -1,6 +1,8 @@
 #include "store/master_key_codec.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include <string_view>
@@ -43,6 +45,23 @@ int int_size(std::size_t n) {
   return static_cast<int>(n);
 }
 
+// HKDF-SHA256(kek, no salt, info = label) of out.size() bytes.
+void hkdf(std::span<const std::uint8_t, kKekBytes> kek, std::string_view label,
+          std::span<std::uint8_t> out) {
+  const ossl::KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
+  const ossl::KdfCtxPtr ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t*>(kek.data()),
+                                        kek.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(label.data()),
+                                        label.size()),
+      OSSL_PARAM_construct_end()};
+  const bool ok = ctx && EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) == 1;
+  require(ok, NTE_INTERNAL_ERROR, "HKDF-SHA256 failed");
+}
+
 }  // namespace
 
 const char* protector_name(Protector p) noexcept {
@@ -53,6 +72,8 @@ const char* protector_name(Protector p) noexcept {
       return "tpm-sealed";
     case Protector::kKek:
       return "pin";
+    case Protector::kTpmPin:
+      return "tpm-pin";
   }
   return "unknown";
 }
@@ -114,7 +135,7 @@ MasterKeyFile decode_master(std::span<const std::uint8_t> bytes) {
   MasterKeyFile file;
   file.id = read_id(r);
   const std::uint32_t protector = r.u32();
-  require(protector >= 1 && protector <= 3, NTE_BAD_DATA, "master key file: unknown protector");
+  require(protector >= 1 && protector <= 4, NTE_BAD_DATA, "master key file: unknown protector");
   file.protector = static_cast<Protector>(protector);
   const auto payload = r.bytes(kMaxPayload);
   file.payload.assign(payload.begin(), payload.end());
@@ -125,6 +146,9 @@ MasterKeyFile decode_master(std::span<const std::uint8_t> bytes) {
               (!file.payload.empty() && file.payload.size() % kKekWrapBytes == 0 &&
                file.payload.size() / kKekWrapBytes <= kMaxKekWraps),
           NTE_BAD_DATA, "master key file: wrong PIN wrapping length");
+  if (file.protector == Protector::kTpmPin) {
+    (void)decode_tpm_pin(file.payload);  // NTE_BAD_DATA unless one or two well-formed entries
+  }
   return file;
 }
 
@@ -146,6 +170,49 @@ CurrentFile decode_current(std::span<const std::uint8_t> bytes) {
   require(migrated <= 1 && r.remaining() == 0, NTE_BAD_DATA, "keyring current file malformed");
   file.migrated = migrated == 1;
   return file;
+}
+
+SecureBytes tpm_pin_auth(std::span<const std::uint8_t, kKekBytes> kek) {
+  SecureBytes auth(32);
+  hkdf(kek, "CNGMKEY-TPM-AUTH-v1", auth);
+  return auth;
+}
+
+std::array<std::uint8_t, kTpmPinCheckBytes> tpm_pin_check(
+    std::span<const std::uint8_t, kKekBytes> kek) {
+  std::array<std::uint8_t, kTpmPinCheckBytes> check{};
+  hkdf(kek, "CNGMKEY-TPM-CHECK-v1", check);
+  return check;
+}
+
+SecureBytes encode_tpm_pin(std::span<const TpmPinEntry> entries) {
+  require(!entries.empty() && entries.size() <= kMaxKekWraps, NTE_INTERNAL_ERROR,
+          "PIN-sealed entry count");
+  SecureBytes out;
+  LeWriter w(out);
+  for (const TpmPinEntry& e : entries) {
+    w.bytes(e.check);
+    w.bytes(e.sealed);
+  }
+  return out;
+}
+
+std::vector<TpmPinEntry> decode_tpm_pin(std::span<const std::uint8_t> payload) {
+  LeReader r(payload);
+  std::vector<TpmPinEntry> entries;
+  while (r.remaining() > 0) {
+    require(entries.size() < kMaxKekWraps, NTE_BAD_DATA, "master key file: too many PIN seals");
+    TpmPinEntry e;
+    const auto check = r.bytes(kTpmPinCheckBytes);
+    require(check.size() == kTpmPinCheckBytes, NTE_BAD_DATA, "master key file: malformed check");
+    std::copy(check.begin(), check.end(), e.check.begin());
+    const auto sealed = r.bytes(kMaxPayload);
+    require(!sealed.empty(), NTE_BAD_DATA, "master key file: empty PIN seal");
+    e.sealed.assign(sealed.begin(), sealed.end());
+    entries.push_back(std::move(e));
+  }
+  require(!entries.empty(), NTE_BAD_DATA, "master key file: no PIN seal");
+  return entries;
 }
 
 Bytes kek_aad(const KeyId& id) {

@@ -2,8 +2,10 @@
 // Pure functions over bytes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "store/master_key.h"
 
@@ -28,6 +30,22 @@ CurrentFile decode_current(std::span<const std::uint8_t> bytes);  // NTE_BAD_DAT
 // payload holds one, or two while a PIN change is in flight (master_key.h).
 inline constexpr std::size_t kKekWrapBytes = 12 + kKeyBytes + 16;
 inline constexpr std::size_t kMaxKekWraps = 2;
+
+// One entry of a kTpmPin payload (master_key.h): the check value of the PIN's KEK that opens
+// it, and the TPM sealed object (a kTpmSealed payload) whose auth that KEK gives.
+inline constexpr std::size_t kTpmPinCheckBytes = 16;
+struct TpmPinEntry {
+  std::array<std::uint8_t, kTpmPinCheckBytes> check{};
+  SecureBytes sealed;
+};
+// The authValue of a kTpmPin sealed object (32) and its entry's check value (16), both HKDF-SHA256
+// of the PIN's KEK with their own labels (master_key.h).
+SecureBytes tpm_pin_auth(std::span<const std::uint8_t, kKekBytes> kek);
+std::array<std::uint8_t, kTpmPinCheckBytes> tpm_pin_check(
+    std::span<const std::uint8_t, kKekBytes> kek);
+SecureBytes encode_tpm_pin(std::span<const TpmPinEntry> entries);
+// One or two entries; NTE_BAD_DATA on any defect.
+std::vector<TpmPinEntry> decode_tpm_pin(std::span<const std::uint8_t> payload);
 
 // The AAD of a KEK-wrapped master key: "CNGMKEY-KEK-v1" || id.
 Bytes kek_aad(const KeyId& id);

@@ -221,6 +221,9 @@ SecureBytes PinStore::verify(std::string_view pin) {
   if (pin.size() >= kMinPinBytes && pin.size() <= kMaxPinBytes) {
     derived = pin_file::derive(pin, counted);
     correct = pin_file::matches(derived, counted);
+    if (presenter_) {
+      presenter_(derived.kek, correct);  // the TPM's word, when it guards the master key
+    }
   }
   require(correct, SCARD_W_WRONG_CHV, "wrong PIN");
   {

@@ -9,6 +9,18 @@
 // was not changed meanwhile). After max_failures consecutive wrong PINs the scope is locked:
 // no PIN is checked any more; the recovery is remove_force() (cngkey pin remove --force), which
 // only the owner of the store can run (StrictModes already refuse everyone else).
+// When the scope's master key is sealed to the TPM under the PIN (master_key.h, kTpmPin), the
+// presenter (set_presenter) hands every derived KEK, right or wrong, to the TPM before the
+// verdict: the TPM counts wrong PINs in its dictionary-attack counter and, in lockout, refuses
+// the right one too (SCARD_W_CHV_BLOCKED). Both counters then apply and the lock is whichever
+// comes first: ours (max_failures, reset by a right PIN, cleared by remove_force) or the TPM's
+// (TPM_PT_MAX_AUTH_FAIL, not reset by a right PIN, lowered by one per TPM_PT_LOCKOUT_INTERVAL
+// or cleared by the TPM's lockout-auth holder with TPM2_DictionaryAttackLockReset; it survives
+// restarts of every process and any copy or restore of the pin-state file). The TPM's counter is
+// the whole TPM's: other DA-protected objects' wrong auths count in it too. While the TPM is
+// locked out, attempts still count in ours (each is charged before the TPM answers); with
+// Windows-like DA parameters (32 tries) ours locks first in normal use, and the TPM's lock
+// matters when the pin-state file is rolled back.
 // Throws CngError: SCARD_W_WRONG_CHV (wrong PIN), SCARD_W_CHV_BLOCKED (locked), NTE_EXISTS
 // (set when a PIN is set), NTE_NOT_FOUND (no PIN), NTE_INVALID_PARAMETER (a new PIN's length),
 // NTE_BAD_DATA (damaged file), NTE_PERM.
@@ -43,6 +55,10 @@ class PinStore {
 
   // Cached per directory while the pin-state file is unchanged (one lstat; pin_store.cpp).
   [[nodiscard]] PinState state() const;
+  // Called in verify() after the PIN's derivation with its KEK and whether it matches the
+  // stored verifier, before the verdict; it may throw (its error is the verify's).
+  using Presenter = std::function<void(const SecureBytes& kek, bool matches)>;
+  void set_presenter(Presenter presenter) { presenter_ = std::move(presenter); }
   // Sets the first PIN; returns its key-encryption key.
   SecureBytes set(std::string_view pin);
   // Checks the PIN (counted, see above); returns its key-encryption key.
@@ -67,6 +83,7 @@ class PinStore {
  private:
   std::filesystem::path dir_;
   std::filesystem::path scope_root_;
+  Presenter presenter_;
 };
 
 }  // namespace cng

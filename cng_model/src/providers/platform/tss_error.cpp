@@ -25,8 +25,10 @@ constexpr std::array kTpmCodes = {
     TpmCodeStatus{TPM2_RC_AUTH_UNAVAILABLE, NTE_PERM},
     TpmCodeStatus{TPM2_RC_HIERARCHY, NTE_PERM},
     TpmCodeStatus{TPM2_RC_DISABLED, NTE_DEVICE_NOT_READY},
-    // Dictionary-attack lockout and transient conditions.
-    TpmCodeStatus{TPM2_RC_LOCKOUT, NTE_DEVICE_NOT_READY},
+    // Dictionary-attack lockout: too many wrong auths (a key's or the scope PIN's), as a
+    // smart card's blocked PIN.
+    TpmCodeStatus{TPM2_RC_LOCKOUT, SCARD_W_CHV_BLOCKED},
+    // Transient conditions.
     TpmCodeStatus{TPM2_RC_RETRY, NTE_DEVICE_NOT_READY},
     TpmCodeStatus{TPM2_RC_YIELDED, NTE_DEVICE_NOT_READY},
     TpmCodeStatus{TPM2_RC_TESTING, NTE_DEVICE_NOT_READY},
