@@ -116,8 +116,8 @@ class ObjectLayerImpl final : public ObjectLayer {
   // A known key another process changed: its objects read again (summaries from the new
   // listing's, when summary is given and they are still summaries); callers hold mutex_.
   void refresh_key_objects(TokenKey& entry, const KeyPairObjects* summary);
-  void refresh_certificates();
-  void refresh_data_objects();  // layer_data.cpp
+  void refresh_certificates();  // layer_stored.cpp
+  void refresh_data_objects();  // layer_stored.cpp
 
   // Checks for creating/changing/destroying token objects.
   void check_token_write(const SessionContext& s) const;
@@ -165,6 +165,23 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   std::unordered_map<CK_OBJECT_HANDLE, std::u16string> lazy_names_;  // lazy key objects
   KeyCache cache_;
+
+  // Lazy token certificates and data objects (layer_stored.cpp): summaries from their stores'
+  // listings, read on first use (hold_full() calls hold_stored()), dropped back to their
+  // summaries beyond stored_cache_'s bound (the same LRU design and bound as cache_).
+  // hold_stored: false for other objects; CKR_OBJECT_HANDLE_INVALID when gone from the store,
+  // the store's error when its value cannot be read. No lock held by the caller.
+  bool hold_stored(CK_OBJECT_HANDLE handle, KeyPin& pin);
+  KeyPin hold_to_destroy(CK_OBJECT_HANDLE handle);  // no value read for these objects
+  ObjectPtr read_stored(CK_OBJECT_CLASS cls, const std::string& id) const;  // full object
+  // Callers hold mutex_ exclusively:
+  void stored_created(Object& o);  // a token certificate or data object made here
+  void stored_destroyed(const Object& o);
+  void evict_stored_overflow();
+  // A listing's objects (summaries, or full objects) into token_certs_ / token_data_.
+  void merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, ObjectPtr>& fresh,
+                    const std::map<std::string, CK_OBJECT_HANDLE>& known, std::uint64_t snapshot);
+  KeyCache stored_cache_;
 
   std::mutex refresh_mutex_;
   DirectoryWatch key_watch_;
