@@ -205,6 +205,8 @@ void ObjectLayerImpl::merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, Ob
     index(*current, true);
     if (current->summary) {
       stored_cache_.removed(stored_name(*current));
+    } else {
+      stored_cache_.added(stored_name(*current));  // (it may have been evicted meanwhile)
     }
   }
   std::erase_if(touched_ids, [&](const auto& kv) { return kv.second <= snapshot; });
