@@ -229,7 +229,9 @@ void ObjectLayerImpl::refresh_certificates() {
     return;  // an unreadable store shows no certificates
   }
   std::map<std::string, ObjectPtr> fresh;
-  for (const cng::CertificateSummary& c : listed) {
+  for (cng::CertificateSummary& listing : listed) {
+    // Each listing freed once its object is built: the two never both held whole (peak RSS).
+    const cng::CertificateSummary c = std::move(listing);
     ObjectPtr obj = certificate_summary(c);
     if (!obj->attrs.contains(CKA_ID)) {
       // No "KeyId" property (neither this module nor cngkey stored it): the CKA_ID index
@@ -260,7 +262,8 @@ void ObjectLayerImpl::refresh_data_objects() {
     return;  // an unreadable store shows no data objects
   }
   std::map<std::string, ObjectPtr> fresh;
-  for (const cng::StoredDataObject& d : listed) {
+  for (cng::StoredDataObject& listing : listed) {
+    const cng::StoredDataObject d = std::move(listing);  // freed once built, as above
     if (ObjectPtr obj = data_object_summary(d)) {
       fresh.emplace(d.id, std::move(obj));
     }
