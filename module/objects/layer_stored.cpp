@@ -3,6 +3,8 @@
 // listing, which holds no certificate DER and no data value; hold_stored() reads the object
 // (a private data object's value decrypted) on first use, and the bound of stored_cache_
 // sends the least recently used ones back to their summaries.
+#include <unordered_set>
+
 #include "core/p11_error.h"
 #include "objects/certificates.h"
 #include "objects/data_objects.h"
@@ -136,8 +138,9 @@ void ObjectLayerImpl::evict_stored_overflow() {
 }
 
 void ObjectLayerImpl::merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, ObjectPtr>& fresh,
-                                   const std::map<std::string, CK_OBJECT_HANDLE>& known,
-                                   std::uint64_t snapshot) {
+                                   const std::unordered_set<std::string>& listed_ids,
+                                   const StoredSnapshot& known) {
+  const std::uint64_t snapshot = known.generation;
   auto& table = cls == CKO_CERTIFICATE ? token_certs_ : token_data_;
   auto& touched_ids = cls == CKO_CERTIFICATE ? certs_touched_ : data_touched_;
   // A materialised object another process changed is read again now, with no lock held: it
@@ -168,9 +171,10 @@ void ObjectLayerImpl::merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, Ob
     const auto it = touched_ids.find(id);
     return it != touched_ids.end() && it->second > snapshot;
   };
-  for (const auto& [id, handle] : known) {
+  for (const auto& [id, seen] : known.objects) {
+    const CK_OBJECT_HANDLE handle = seen.first;
     const auto now = table.find(id);
-    if (touched(id) || fresh.contains(id) || now == table.end() || now->second != handle) {
+    if (touched(id) || listed_ids.contains(id) || now == table.end() || now->second != handle) {
       continue;
     }
     if (const ObjectPtr o = lookup(handle)) {  // destroyed by another process
@@ -212,26 +216,39 @@ void ObjectLayerImpl::merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, Ob
   std::erase_if(touched_ids, [&](const auto& kv) { return kv.second <= snapshot; });
 }
 
-void ObjectLayerImpl::refresh_certificates() {
+ObjectLayerImpl::StoredSnapshot ObjectLayerImpl::snapshot_stored(CK_OBJECT_CLASS cls) const {
   // The snapshot comes first (as for keys): an object this process creates, changes or
   // destroys while the store is read keeps its local state.
-  std::map<std::string, CK_OBJECT_HANDLE> known;
-  std::uint64_t snapshot = 0;
-  {
-    std::shared_lock lock(mutex_);
-    known = token_certs_;
-    snapshot = local_generation_;
+  StoredSnapshot out;
+  std::shared_lock lock(mutex_);
+  for (const auto& [id, handle] : cls == CKO_CERTIFICATE ? token_certs_ : token_data_) {
+    const ObjectPtr o = lookup(handle);
+    out.objects.emplace(id, std::make_pair(handle, o ? o->stored_version : 0));
   }
+  out.generation = local_generation_;
+  return out;
+}
+
+void ObjectLayerImpl::refresh_certificates() {
+  const StoredSnapshot known = snapshot_stored(CKO_CERTIFICATE);
   std::vector<cng::CertificateSummary> listed;
   try {
     listed = cert_store_.summaries();
   } catch (const std::exception&) {
     return;  // an unreadable store shows no certificates
   }
+  // Objects are built only for what is new or changed: a refresh after one change elsewhere
+  // costs no object per unchanged certificate.
+  std::unordered_set<std::string> listed_ids;
+  listed_ids.reserve(listed.size());
   std::map<std::string, ObjectPtr> fresh;
   for (cng::CertificateSummary& listing : listed) {
     // Each listing freed once its object is built: the two never both held whole (peak RSS).
     const cng::CertificateSummary c = std::move(listing);
+    listed_ids.insert(c.id);
+    if (known.unchanged(c.id, c.version)) {
+      continue;
+    }
     ObjectPtr obj = certificate_summary(c);
     if (!obj->attrs.contains(CKA_ID)) {
       // No "KeyId" property (neither this module nor cngkey stored it): the CKA_ID index
@@ -244,31 +261,31 @@ void ObjectLayerImpl::refresh_certificates() {
     }
     fresh.emplace(c.id, std::move(obj));
   }
-  merge_listed(CKO_CERTIFICATE, fresh, known, snapshot);
+  merge_listed(CKO_CERTIFICATE, fresh, listed_ids, known);
 }
 
 void ObjectLayerImpl::refresh_data_objects() {
-  std::map<std::string, CK_OBJECT_HANDLE> known;
-  std::uint64_t snapshot = 0;
-  {
-    std::shared_lock lock(mutex_);
-    known = token_data_;
-    snapshot = local_generation_;
-  }
+  const StoredSnapshot known = snapshot_stored(CKO_DATA);
   std::vector<cng::StoredDataObject> listed;
   try {
     listed = data_store_.summaries();  // no value read or decrypted
   } catch (const std::exception&) {
     return;  // an unreadable store shows no data objects
   }
+  std::unordered_set<std::string> listed_ids;
+  listed_ids.reserve(listed.size());
   std::map<std::string, ObjectPtr> fresh;
   for (cng::StoredDataObject& listing : listed) {
     const cng::StoredDataObject d = std::move(listing);  // freed once built, as above
+    listed_ids.insert(d.id);
+    if (known.unchanged(d.id, d.version)) {
+      continue;
+    }
     if (ObjectPtr obj = data_object_summary(d)) {
       fresh.emplace(d.id, std::move(obj));
     }
   }
-  merge_listed(CKO_DATA, fresh, known, snapshot);
+  merge_listed(CKO_DATA, fresh, listed_ids, known);
 }
 
 }  // namespace p11::objects

@@ -178,9 +178,22 @@ class ObjectLayerImpl final : public ObjectLayer {
   void stored_created(Object& o);  // a token certificate or data object made here
   void stored_destroyed(const Object& o);
   void evict_stored_overflow();
-  // A listing's objects (summaries, or full objects) into token_certs_ / token_data_.
+  // A refresh's view before it lists: each known object's handle and stored_version, and
+  // local_generation_ (takes mutex_ shared).
+  struct StoredSnapshot {
+    std::map<std::string, std::pair<CK_OBJECT_HANDLE, std::uint64_t>> objects;
+    std::uint64_t generation = 0;
+    // Whether a listing says nothing new about a known object (its version is the one held).
+    [[nodiscard]] bool unchanged(const std::string& id, std::uint64_t version) const {
+      const auto it = objects.find(id);
+      return it != objects.end() && it->second.second == version;
+    }
+  };
+  StoredSnapshot snapshot_stored(CK_OBJECT_CLASS cls) const;
+  // A listing into token_certs_ / token_data_ (takes the locks itself): fresh holds the objects
+  // (summaries, or full objects) of what is new or changed, listed_ids every listed id.
   void merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, ObjectPtr>& fresh,
-                    const std::map<std::string, CK_OBJECT_HANDLE>& known, std::uint64_t snapshot);
+                    const std::unordered_set<std::string>& listed_ids, const StoredSnapshot& known);
   KeyCache stored_cache_;
 
   std::mutex refresh_mutex_;
