@@ -2,6 +2,12 @@
 // bench/scale.sh:
 //
 //   scale_probe populate  --count N --prefix P   N token P-256 key pairs labelled P0 .. P<N-1>
+//                         --certs N                 and N token X.509 certificates (self-signed
+//                                                   P-256, labelled Pcert-0 ..)
+//                         --data N                  and N token data objects of 64 bytes
+//                                                   (labelled Pdata-0 ..); any of the three
+//   scale_probe read-values                      C_FindObjects over every certificate and data
+//                                                object, reading CKA_VALUE of each
 //   scale_probe sign-one  --label L [--lookups K]  find the private key labelled L, sign with
 //                                                it; with K, first time K warm lookups of L
 //                                                and K of an absent label
@@ -17,6 +23,8 @@
 // cold start) and lookup_hit_us / lookup_miss_us (a warm label lookup), and peak_rss_kb (getrusage:
 // the peak resident set of this whole process, module included). Measurement only: never run by the
 // test suite. Exit status 0 on success, 1 on a module error, 2 on a usage error.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -41,12 +49,16 @@ struct Options {
   std::string prefix = "scale-";
   long count = 0;
   long lookups = 0;
+  long certs = 0;
+  long data = 0;
 };
 
 constexpr const char* kUsage =
-    "usage: scale_probe populate --count N [--prefix P] [common options]\n"
+    "usage: scale_probe populate [--count N] [--certs N] [--data N] [--prefix P] [common "
+    "options]\n"
     "       scale_probe sign-one --label L [--lookups K] [common options]\n"
     "       scale_probe enumerate [common options]\n"
+    "       scale_probe read-values [common options]\n"
     "common options: --module PATH  --token LABEL  --pin PIN\n";
 
 bool parse(int argc, char** argv, Options& o) {
@@ -79,10 +91,11 @@ bool parse(int argc, char** argv, Options& o) {
       if (*end != '\0' || o.lookups < 0) {
         return false;
       }
-    } else if (arg == "--count") {
+    } else if (arg == "--count" || arg == "--certs" || arg == "--data") {
+      long& n = arg == "--count" ? o.count : arg == "--certs" ? o.certs : o.data;
       char* end = nullptr;
-      o.count = std::strtol(value, &end, 10);
-      if (*end != '\0' || o.count <= 0) {
+      n = std::strtol(value, &end, 10);
+      if (*end != '\0' || n <= 0) {
         return false;
       }
     } else {
@@ -90,12 +103,12 @@ bool parse(int argc, char** argv, Options& o) {
     }
   }
   if (o.mode == "populate") {
-    return o.count > 0;
+    return o.count > 0 || o.certs > 0 || o.data > 0;
   }
   if (o.mode == "sign-one") {
     return !o.label.empty();
   }
-  return o.mode == "enumerate";
+  return o.mode == "enumerate" || o.mode == "read-values";
 }
 
 [[noreturn]] void die(const char* what, CK_RV rv) {
@@ -132,6 +145,37 @@ CK_SLOT_ID pick_slot(CK_FUNCTION_LIST* f, const std::string& token) {
   std::exit(1);
 }
 
+// A self-signed P-256 certificate (DER), one key for all of them (signing is what costs).
+std::vector<std::uint8_t> make_cert(EVP_PKEY* key, const std::string& cn, long serial) {
+  bench::Owned<X509> x{X509_new()};
+  bench::Owned<X509_NAME> name{X509_NAME_new()};
+  if (!x || !name ||
+      X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                                 0) != 1 ||
+      X509_set_version(x.get(), X509_VERSION_3) != 1 ||
+      ASN1_INTEGER_set(X509_get_serialNumber(x.get()), serial) != 1 ||
+      X509_set_subject_name(x.get(), name.get()) != 1 ||
+      X509_set_issuer_name(x.get(), name.get()) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(x.get()), 0) == nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400L * 365) == nullptr ||
+      X509_set_pubkey(x.get(), key) != 1 || X509_sign(x.get(), key, EVP_sha256()) <= 0) {
+    std::fprintf(stderr, "scale_probe: OpenSSL could not make a certificate\n");
+    std::exit(1);
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(x.get(), &der);
+  std::vector<std::uint8_t> out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+void create(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, std::vector<CK_ATTRIBUTE> tmpl) {
+  CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+  check(f->C_CreateObject(s, tmpl.data(), static_cast<CK_ULONG>(tmpl.size()), &h),
+        "C_CreateObject");
+}
+
 void populate(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
   for (long i = 0; i < o.count; ++i) {
     const std::string label = o.prefix + std::to_string(i);
@@ -140,7 +184,50 @@ void populate(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s, const Options& o) {
     check(bench::generate_pair(f, s, bench::KeyKind::kP256, true, label, id, pair),
           "C_GenerateKeyPair");
   }
-  std::printf("objects=%ld\n", 2 * o.count);
+  CK_BBOOL yes = CK_TRUE;
+  if (o.certs > 0) {
+    bench::Pkey key{EVP_EC_gen("P-256")};
+    CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+    CK_CERTIFICATE_TYPE type = CKC_X_509;
+    for (long i = 0; i < o.certs; ++i) {
+      const std::string label = o.prefix + "cert-" + std::to_string(i);
+      std::vector<std::uint8_t> der = make_cert(key.get(), label, i + 1);
+      create(f, s,
+             {{CKA_CLASS, &cls, sizeof cls},
+              {CKA_CERTIFICATE_TYPE, &type, sizeof type},
+              {CKA_TOKEN, &yes, sizeof yes},
+              {CKA_LABEL, const_cast<char*>(label.data()), static_cast<CK_ULONG>(label.size())},
+              {CKA_VALUE, der.data(), static_cast<CK_ULONG>(der.size())}});
+    }
+  }
+  CK_OBJECT_CLASS data_class = CKO_DATA;
+  for (long i = 0; i < o.data; ++i) {
+    const std::string label = o.prefix + "data-" + std::to_string(i);
+    std::vector<std::uint8_t> value(64, static_cast<std::uint8_t>(i));
+    create(f, s,
+           {{CKA_CLASS, &data_class, sizeof data_class},
+            {CKA_TOKEN, &yes, sizeof yes},
+            {CKA_LABEL, const_cast<char*>(label.data()), static_cast<CK_ULONG>(label.size())},
+            {CKA_VALUE, value.data(), static_cast<CK_ULONG>(value.size())}});
+  }
+  std::printf("objects=%ld\n", 2 * o.count + o.certs + o.data);
+}
+
+// Every certificate's and data object's value: what a lazy module reads only now.
+void read_values(CK_FUNCTION_LIST* f, CK_SESSION_HANDLE s) {
+  std::size_t objects = 0;
+  std::size_t value_bytes = 0;
+  for (CK_OBJECT_CLASS cls : {CKO_CERTIFICATE, CKO_DATA}) {
+    std::vector<CK_OBJECT_HANDLE> found;
+    check(bench::find(f, s, {{CKA_CLASS, &cls, sizeof cls}}, found), "C_FindObjects(class)");
+    for (const CK_OBJECT_HANDLE o : found) {
+      std::vector<std::uint8_t> value;
+      check(bench::get_bytes(f, s, o, CKA_VALUE, value), "C_GetAttributeValue(CKA_VALUE)");
+      value_bytes += value.size();
+    }
+    objects += found.size();
+  }
+  std::printf("objects=%zu\nvalue_bytes=%zu\n", objects, value_bytes);
 }
 
 // Process CPU time in ms, and the wall and CPU time when sign-one's lookup was answered.
@@ -246,6 +333,8 @@ int main(int argc, char** argv) {
     populate(f, s, o);
   } else if (o.mode == "sign-one") {
     sign_one(f, s, o);
+  } else if (o.mode == "read-values") {
+    read_values(f, s);
   } else {
     enumerate(f, s);
   }

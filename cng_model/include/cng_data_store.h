@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,9 @@ struct StoredDataObject {
   // e.g. moved from another object) and why. The value property is then absent, never garbage.
   long value_status = 0;
   std::string value_cause{};
+  // Which version of the object's file this was read from: another value whenever the file
+  // was rewritten (set_properties) since; 0 when not read from the store.
+  std::uint64_t version = 0;
 };
 
 // True when properties mark a private object (kDataStorePrivateProperty is one nonzero byte).
@@ -55,7 +59,16 @@ class DataStore {
   DataStore(bool machine, std::string_view provider_subdirectory);
   // Every readable, well-formed object, sorted by id (corrupt files skipped). A private
   // object's value is opened here (see value_status for one that cannot be).
+  // Reads every file: a caller that keeps its own view uses summaries() and read().
   [[nodiscard]] std::vector<StoredDataObject> list() const;
+  // Every readable, well-formed object without its value (kDataStoreValueProperty absent),
+  // sorted by id, from the listing index, which holds no value at all, sealed or clear: no
+  // value is read or opened here, whether or not the master key is available.
+  [[nodiscard]] std::vector<StoredDataObject> summaries() const;
+  // One object whole, read and verified now, a private object's value opened (value_status
+  // as for list()); nullopt when absent or damaged. NTE_PERM when its file is refused or
+  // unreadable.
+  [[nodiscard]] std::optional<StoredDataObject> read(const std::string& id) const;
   // Stores a new object under a fresh id and returns the id. A private object's value is sealed
   // (the scope's master key is created when it has none); NTE_BAD_KEY_STATE when the master
   // key is unavailable (PIN not given). set_properties() too: so a private object still in a
@@ -74,6 +87,9 @@ class DataStore {
   bool machine_;
   std::string provider_subdirectory_;
 };
+
+// Tests: how many sealed values this process has opened (a listing must open none).
+std::uint64_t data_store_values_opened_for_testing() noexcept;
 
 // The SECURITY_STATUS carried by an exception thrown by this API (NTE_FAIL when not a CngError).
 long data_store_error_status(const std::exception& e) noexcept;

@@ -172,6 +172,37 @@ ObjectPtr certificate_from_template(const AttrMap& tmpl) {
   return make_object(std::move(attrs));
 }
 
+namespace {
+
+// The attributes the store's properties carry (absent ones left out).
+AttrMap property_attrs(const std::map<std::string, std::vector<std::uint8_t>>& properties) {
+  AttrMap attrs;
+  for (const bridge::SchemaEntry& e : x509_schema().entries) {
+    const auto* info = bridge::attribute_info(e.type);
+    if (info == nullptr || info->cert_property == nullptr) {
+      continue;
+    }
+    if (const auto it = properties.find(info->cert_property); it != properties.end()) {
+      if (auto value = from_stored(*info, it->second)) {
+        attrs[e.type] = std::move(*value);
+      }
+    }
+  }
+  return attrs;
+}
+
+ObjectPtr stored_object(AttrMap attrs, const std::string& id, std::uint64_t version) {
+  attrs = with_defaults(attrs, x509_schema());
+  attrs[CKA_TOKEN] = bool_bytes(true);
+  fill_fixed(attrs);
+  auto obj = make_object(std::move(attrs));
+  obj->cert_id = id;
+  obj->stored_version = version;
+  return obj;
+}
+
+}  // namespace
+
 ObjectPtr certificate_from_store(const cng::StoredCertificate& stored) {
   AttrMap attrs;
   try {
@@ -180,23 +211,31 @@ ObjectPtr certificate_from_store(const cng::StoredCertificate& stored) {
     return nullptr;
   }
   attrs[CKA_VALUE] = stored.der;
-  for (const bridge::SchemaEntry& e : x509_schema().entries) {
-    const auto* info = bridge::attribute_info(e.type);
-    if (info == nullptr || info->cert_property == nullptr) {
-      continue;
-    }
-    if (const auto it = stored.properties.find(info->cert_property);
-        it != stored.properties.end()) {
-      if (auto value = from_stored(*info, it->second)) {
-        attrs[e.type] = std::move(*value);
-      }
+  // The stored properties win over what the DER gives (a CKA_ID set by the application).
+  for (auto& [type, value] : property_attrs(stored.properties)) {
+    attrs[type] = std::move(value);
+  }
+  return stored_object(std::move(attrs), stored.id, stored.version);
+}
+
+ObjectPtr certificate_summary(const cng::CertificateSummary& summary) {
+  AttrMap attrs = property_attrs(summary.properties);
+  attrs[CKA_SUBJECT] = summary.subject;
+  attrs[CKA_ISSUER] = summary.issuer;
+  attrs[CKA_SERIAL_NUMBER] = summary.serial_number;
+  // What the DER would give when the store has no property for it (object.h kValueDerived):
+  // left out, not defaulted, so the layer materialises the object to answer it.
+  std::vector<CK_ATTRIBUTE_TYPE> derived;
+  for (const CK_ATTRIBUTE_TYPE type : {CKA_ID, CKA_START_DATE, CKA_END_DATE}) {
+    if (!attrs.contains(type)) {
+      derived.push_back(type);
     }
   }
-  attrs = with_defaults(attrs, x509_schema());
-  attrs[CKA_TOKEN] = bool_bytes(true);
-  fill_fixed(attrs);
-  auto obj = make_object(std::move(attrs));
-  obj->cert_id = stored.id;
+  ObjectPtr obj = stored_object(std::move(attrs), summary.id, summary.version);
+  for (const CK_ATTRIBUTE_TYPE type : derived) {
+    obj->attrs.erase(type);
+  }
+  obj->summary = true;
   return obj;
 }
 

@@ -19,6 +19,10 @@ namespace p11::objects {
 ObjectPtr certificate_from_template(const AttrMap& tmpl);
 // A stored certificate (nullptr when its DER no longer parses).
 ObjectPtr certificate_from_store(const cng::StoredCertificate& stored);
+// The summary object (object.h) of a listed certificate: every attribute but CKA_VALUE and
+// what is parsed from it beyond subject, issuer and serial number (CKA_ID and the validity
+// dates too when the store has no property for them).
+ObjectPtr certificate_summary(const cng::CertificateSummary& summary);
 // The store properties that carry an object's attributes.
 std::map<std::string, std::vector<std::uint8_t>> certificate_store_properties(const Object& cert);
 

@@ -96,12 +96,9 @@ ObjectPtr data_object_from_template(const AttrMap& tmpl) {
   return make_object(with_defaults(tmpl, data_schema()));
 }
 
-ObjectPtr data_object_from_store(const cng::StoredDataObject& stored) {
-  if (stored.value_status != 0) {
-    // A private object whose value cannot be decrypted here (its master key is unavailable):
-    // not shown rather than shown with a value it does not have.
-    return nullptr;
-  }
+namespace {
+
+ObjectPtr from_store(const cng::StoredDataObject& stored, bool summary) {
   AttrMap attrs;
   for (const auto& [type, name] : kProperties) {
     const auto it = stored.properties.find(name);
@@ -122,9 +119,29 @@ ObjectPtr data_object_from_store(const cng::StoredDataObject& stored) {
   attrs = with_defaults(attrs, data_schema());
   attrs[CKA_TOKEN] = bool_bytes(true);
   attrs[CKA_UNIQUE_ID] = to_bytes(stored.id);
+  if (summary) {
+    attrs.erase(CKA_VALUE);  // not listed: read (a private one decrypted) on first use
+  }
   auto obj = make_object(std::move(attrs));
   obj->data_id = stored.id;
+  obj->stored_version = stored.version;
+  obj->summary = summary;
   return obj;
+}
+
+}  // namespace
+
+ObjectPtr data_object_from_store(const cng::StoredDataObject& stored) {
+  if (stored.value_status != 0) {
+    // A private object whose value cannot be decrypted here (its master key is unavailable):
+    // not shown rather than shown with a value it does not have.
+    return nullptr;
+  }
+  return from_store(stored, false);
+}
+
+ObjectPtr data_object_summary(const cng::StoredDataObject& summary) {
+  return from_store(summary, true);
 }
 
 std::map<std::string, std::vector<std::uint8_t>> data_store_properties(const Object& data) {

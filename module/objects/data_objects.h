@@ -22,6 +22,9 @@ ObjectPtr data_object_from_template(const AttrMap& tmpl);
 void check_data_values(const AttrMap& values, bool token);
 // A stored data object (nullptr when a stored value is malformed).
 ObjectPtr data_object_from_store(const cng::StoredDataObject& stored);
+// The summary object (object.h) of a listed data object (DataStore::summaries(): no value):
+// every attribute but CKA_VALUE; nullptr when a stored value is malformed.
+ObjectPtr data_object_summary(const cng::StoredDataObject& summary);
 // The store properties that carry a data object's attributes.
 std::map<std::string, std::vector<std::uint8_t>> data_store_properties(const Object& data);
 // The CK_RV for a failure of the data or the certificate store (both report the same

@@ -104,6 +104,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::store_certificate(const SessionContext& s, Obj
   if (cert->token) {
     token_certs_[cert->cert_id] = h;
     touch_cert(cert->cert_id);
+    stored_created(*cert);
   }
   return h;
 }

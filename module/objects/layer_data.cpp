@@ -1,6 +1,6 @@
 // ObjectLayerImpl: data objects (CKO_DATA). Token data objects are files of the scope's data
-// store (cng_data_store.h); they are kept in step with other processes like token certificates
-// (layer_refresh.cpp, store_watch.h).
+// store (cng_data_store.h); they are listed as summaries and kept in step with other processes
+// like token certificates (layer_stored.cpp, store_watch.h).
 #include "core/p11_error.h"
 #include "objects/data_objects.h"
 #include "objects/key_objects.h"
@@ -32,6 +32,7 @@ CK_OBJECT_HANDLE ObjectLayerImpl::store_data_object(const SessionContext& s, Obj
   if (data->token) {
     token_data_[data->data_id] = h;
     touch_data(data->data_id);
+    stored_created(*data);
   }
   return h;
 }
@@ -63,62 +64,7 @@ void ObjectLayerImpl::destroy_token_data(const Object& data) {
   }
   token_data_.erase(data.data_id);
   touch_data(data.data_id);
-}
-
-void ObjectLayerImpl::refresh_data_objects() {
-  // The snapshot comes first (as for keys and certificates): an object this process creates,
-  // changes or destroys while the store is read keeps its local state.
-  std::map<std::string, CK_OBJECT_HANDLE> known;
-  std::uint64_t snapshot = 0;
-  {
-    std::shared_lock lock(mutex_);
-    known = token_data_;
-    snapshot = local_generation_;
-  }
-  std::vector<cng::StoredDataObject> stored;
-  try {
-    stored = data_store_.list();
-  } catch (const std::exception&) {
-    return;  // an unreadable store shows no data objects
-  }
-  std::map<std::string, ObjectPtr> fresh;
-  for (const cng::StoredDataObject& d : stored) {
-    if (ObjectPtr obj = data_object_from_store(d)) {
-      fresh.emplace(d.id, std::move(obj));
-    }
-  }
-  std::unique_lock lock(mutex_);
-  const auto touched = [&](const std::string& id) {
-    const auto it = data_touched_.find(id);
-    return it != data_touched_.end() && it->second > snapshot;
-  };
-  for (const auto& [id, handle] : known) {
-    if (touched(id)) {
-      continue;
-    }
-    const auto now = token_data_.find(id);
-    if (!fresh.contains(id) && now != token_data_.end() && now->second == handle) {
-      erase(handle);  // destroyed by another process
-      token_data_.erase(now);
-    }
-  }
-  for (auto& [id, obj] : fresh) {
-    if (touched(id)) {
-      continue;
-    }
-    const auto have = token_data_.find(id);
-    if (have == token_data_.end()) {
-      token_data_[id] = insert(obj);
-      continue;
-    }
-    // Another process may have changed it (C_SetAttributeValue there): take the stored view.
-    if (const ObjectPtr current = lookup(have->second); current && current->attrs != obj->attrs) {
-      index(*current, false);
-      current->attrs = std::move(obj->attrs);
-      index(*current, true);
-    }
-  }
-  std::erase_if(data_touched_, [&](const auto& kv) { return kv.second <= snapshot; });
+  stored_destroyed(data);
 }
 
 }  // namespace p11::objects

@@ -12,6 +12,9 @@ std::u16string ObjectLayerImpl::lazy_name(const Object& object) const {
 }
 
 KeyPin ObjectLayerImpl::hold_full(CK_OBJECT_HANDLE handle) {
+  if (KeyPin stored; hold_stored(handle, stored)) {
+    return stored;  // a token certificate or data object (layer_stored.cpp)
+  }
   std::u16string name;
   KeyPin pin;
   {

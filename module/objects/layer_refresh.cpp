@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "core/p11_error.h"
-#include "objects/certificates.h"
 #include "objects/object_layer_impl.h"
 
 namespace p11::objects {
@@ -243,63 +242,6 @@ void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects*
     erase(pub->handle);
     entry.public_handle = CK_INVALID_HANDLE;
   }
-}
-
-// Certificates (and data objects, layer_data.cpp) stay eager: CertStore::list() returns every
-// certificate's whole DER, the bulk of the object, and the store has no read of one
-// certificate by id to materialise it from later, so a summary would save no store I/O.
-void ObjectLayerImpl::refresh_certificates() {
-  std::map<std::string, CK_OBJECT_HANDLE> known;
-  std::uint64_t snapshot = 0;
-  {
-    std::shared_lock lock(mutex_);
-    known = token_certs_;
-    snapshot = local_generation_;
-  }
-  std::vector<cng::StoredCertificate> stored;
-  try {
-    stored = cert_store_.list();
-  } catch (const std::exception&) {
-    return;  // an unreadable store shows no certificates
-  }
-  std::map<std::string, ObjectPtr> fresh;
-  for (const cng::StoredCertificate& c : stored) {
-    if (ObjectPtr obj = certificate_from_store(c)) {
-      fresh.emplace(c.id, std::move(obj));
-    }
-  }
-  std::unique_lock lock(mutex_);
-  const auto touched = [&](const std::string& id) {
-    const auto it = certs_touched_.find(id);
-    return it != certs_touched_.end() && it->second > snapshot;
-  };
-  for (const auto& [id, handle] : known) {
-    if (touched(id)) {
-      continue;
-    }
-    const auto now = token_certs_.find(id);
-    if (!fresh.contains(id) && now != token_certs_.end() && now->second == handle) {
-      erase(handle);
-      token_certs_.erase(now);
-    }
-  }
-  for (auto& [id, obj] : fresh) {
-    if (touched(id)) {
-      continue;
-    }
-    const auto have = token_certs_.find(id);
-    if (have == token_certs_.end()) {
-      token_certs_[id] = insert(obj);
-      continue;
-    }
-    // Another process may have changed its properties (label, id): take the stored view.
-    if (const ObjectPtr current = lookup(have->second); current && current->attrs != obj->attrs) {
-      index(*current, false);
-      current->attrs = std::move(obj->attrs);
-      index(*current, true);
-    }
-  }
-  std::erase_if(certs_touched_, [&](const auto& kv) { return kv.second <= snapshot; });
 }
 
 }  // namespace p11::objects

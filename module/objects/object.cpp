@@ -21,14 +21,53 @@ bool is_summary_attribute(CK_ATTRIBUTE_TYPE type) noexcept {
 
 namespace {
 
-bool from_fields(CK_ATTRIBUTE_TYPE type) {
-  return type == CKA_CLASS || type == CKA_KEY_TYPE || type == CKA_TOKEN;
+// What a certificate or data object summary lacks until materialised: what its value
+// determines. dropped: what eviction drops again (the rest is small and kept once known; a
+// summary lacks it only when the store has no property for it).
+struct ValueDerived {
+  CK_OBJECT_CLASS object_class;
+  CK_ATTRIBUTE_TYPE type;
+  bool dropped;
+};
+constexpr ValueDerived kValueDerived[] = {
+    {CKO_CERTIFICATE, CKA_VALUE, true},
+    {CKO_CERTIFICATE, CKA_PUBLIC_KEY_INFO, true},
+    {CKO_CERTIFICATE, CKA_CHECK_VALUE, true},
+    {CKO_CERTIFICATE, CKA_ID, false},
+    {CKO_CERTIFICATE, CKA_START_DATE, false},
+    {CKO_CERTIFICATE, CKA_END_DATE, false},
+    {CKO_DATA, CKA_VALUE, true},
+};
+
+const ValueDerived* value_derived(CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type) noexcept {
+  const auto it = std::ranges::find_if(kValueDerived, [&](const ValueDerived& d) {
+    return d.object_class == cls && d.type == type;
+  });
+  return it == std::end(kValueDerived) ? nullptr : &*it;
+}
+
+// Certificates and data objects: their summaries keep every other attribute in attrs.
+bool stored_class(CK_OBJECT_CLASS cls) noexcept {
+  return cls == CKO_CERTIFICATE || cls == CKO_DATA;
+}
+
+// Key summaries answer these from object_class, subtype and token.
+bool from_fields(const Object& o, CK_ATTRIBUTE_TYPE type) {
+  return o.summary && !stored_class(o.object_class) &&
+         (type == CKA_CLASS || type == CKA_KEY_TYPE || type == CKA_TOKEN);
 }
 
 }  // namespace
 
+bool is_summary_attribute(const Object& o, CK_ATTRIBUTE_TYPE type) noexcept {
+  if (!stored_class(o.object_class)) {
+    return is_summary_attribute(type);
+  }
+  return o.attrs.contains(type) || value_derived(o.object_class, type) == nullptr;
+}
+
 std::optional<Bytes> summary_value(const Object& o, CK_ATTRIBUTE_TYPE type) {
-  if (o.summary && from_fields(type)) {
+  if (from_fields(o, type)) {
     return type == CKA_CLASS      ? ulong_bytes(o.object_class)
            : type == CKA_KEY_TYPE ? ulong_bytes(o.subtype)
                                   : bool_bytes(o.token);
@@ -38,6 +77,9 @@ std::optional<Bytes> summary_value(const Object& o, CK_ATTRIBUTE_TYPE type) {
 }
 
 AttrMap summary_attrs(const Object& o) {
+  if (stored_class(o.object_class)) {
+    return o.attrs;
+  }
   AttrMap out;
   for (const CK_ATTRIBUTE_TYPE type : kSummaryAttributes) {
     if (auto value = summary_value(o, type)) {
@@ -48,17 +90,30 @@ AttrMap summary_attrs(const Object& o) {
 }
 
 void keep_summary(Object& o) {
-  std::erase_if(o.attrs, [](const auto& kv) {
-    return !is_summary_attribute(kv.first) || from_fields(kv.first);
-  });
+  if (stored_class(o.object_class)) {
+    std::erase_if(o.attrs, [&](const auto& kv) {
+      const ValueDerived* d = value_derived(o.object_class, kv.first);
+      return d != nullptr && d->dropped;
+    });
+  } else {
+    std::erase_if(o.attrs, [](const auto& kv) {
+      return !is_summary_attribute(kv.first) || kv.first == CKA_CLASS || kv.first == CKA_KEY_TYPE ||
+             kv.first == CKA_TOKEN;
+    });
+  }
   o.key.reset();
   o.summary = true;
 }
 
 bool matches_summary(const Object& o, const AttrMap& tmpl) {
   return std::all_of(tmpl.begin(), tmpl.end(), [&](const auto& kv) {
-    return !is_summary_attribute(kv.first) || summary_value(o, kv.first) == kv.second;
+    return !is_summary_attribute(o, kv.first) || summary_value(o, kv.first) == kv.second;
   });
+}
+
+bool summary_decides(const Object& o, const AttrMap& tmpl) {
+  return std::all_of(tmpl.begin(), tmpl.end(),
+                     [&](const auto& kv) { return is_summary_attribute(o, kv.first); });
 }
 
 }  // namespace p11::objects

@@ -1,6 +1,7 @@
 // The in-memory object model of one slot's object layer.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,19 +58,28 @@ struct Object {
   CK_OBJECT_HANDLE twin = CK_INVALID_HANDLE;    // the other half of the same CNG key pair
   std::string cert_id;                          // token certificates: the certificate store id
   std::string data_id;                          // token data objects: the data store id
-  // A token key object built from the store's listing that holds only kSummaryAttributes and
-  // no CNG key: the layer materialises it (opens the key, reads every attribute) on first use
-  // and may drop it back to its summary (object_layer_impl.h).
+  // A summary object holds only what the listing gave (below) and no CNG key or value: the
+  // layer materialises it on first use and may drop it back to its summary
+  // (object_layer_impl.h). Token key objects from the key store's listing, token certificates
+  // and data objects from their stores' listings.
   bool summary = false;
+  // Token certificates and data objects: the store version (cng_cert_store.h) its attributes
+  // were read from; 0 when made or changed here and not listed since.
+  std::uint64_t stored_version = 0;
 };
 
-// What a summary object answers: what the layer's class/label/id indexes and the usual find
+// What a key summary answers: what the layer's class/label/id indexes and the usual find
 // templates need. It keeps in attrs only CKA_PRIVATE, CKA_LABEL and CKA_ID; CKA_CLASS,
 // CKA_KEY_TYPE and CKA_TOKEN it answers from object_class, subtype and token, the fields
 // key_object_attrs derives those three from (tens of thousands of map nodes saved).
 inline constexpr CK_ATTRIBUTE_TYPE kSummaryAttributes[] = {CKA_CLASS,   CKA_KEY_TYPE, CKA_TOKEN,
                                                            CKA_PRIVATE, CKA_LABEL,    CKA_ID};
-bool is_summary_attribute(CK_ATTRIBUTE_TYPE type) noexcept;
+bool is_summary_attribute(CK_ATTRIBUTE_TYPE type) noexcept;  // of a key summary
+// A certificate or data object summary holds every attribute but those its value determines
+// (kValueDerived in object.cpp: a certificate's DER and what is parsed from it beyond
+// subject, issuer and serial number; a data object's value): whether o, a summary of any
+// class, answers type itself (with its value, or as an attribute it does not have).
+bool is_summary_attribute(const Object& o, CK_ATTRIBUTE_TYPE type) noexcept;
 // A summary's (or any object's) value of a summary attribute; nullopt when it has none.
 std::optional<Bytes> summary_value(const Object& object, CK_ATTRIBUTE_TYPE type);
 AttrMap summary_attrs(const Object& object);  // every summary attribute it has
@@ -77,6 +87,8 @@ AttrMap summary_attrs(const Object& object);  // every summary attribute it has
 void keep_summary(Object& object);
 // Whether the object matches the template's summary attributes (the others are not looked at).
 bool matches_summary(const Object& object, const AttrMap& tmpl);
+// Whether the object's summary attributes decide the match of the whole template.
+bool summary_decides(const Object& object, const AttrMap& tmpl);
 
 using ObjectPtr = std::shared_ptr<Object>;
 

@@ -271,6 +271,7 @@ CK_RV ObjectLayerImpl::get_attribute_value(const SessionContext& s, CK_OBJECT_HA
     std::shared_lock lock(mutex_);
     const ObjectPtr o = require(object);
     if (o->summary) {
+      check_private_access(s, *o);
       Object view;
       view.object_class = o->object_class;
       view.subtype = o->subtype;
@@ -309,10 +310,9 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
     return {};
   }
   refresh_token_objects();
-  // Whether a summary holds every attribute the template names; if not, the summaries that
-  // match on what they hold are materialised after the indexed pass, and tested in full.
-  const bool summary_decides = std::all_of(
-      query->begin(), query->end(), [](const auto& kv) { return is_summary_attribute(kv.first); });
+  // A summary that matches on what it holds decides when it holds every attribute the
+  // template names (summary_decides); if not, it is materialised after the indexed pass, and
+  // tested in full.
   std::vector<CK_OBJECT_HANDLE> out;
   std::vector<CK_OBJECT_HANDLE> to_materialise;
   {
@@ -326,7 +326,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       }
       if (o->summary) {
         if (matches_summary(*o, *query)) {
-          (summary_decides ? out : to_materialise).push_back(h);
+          (summary_decides(*o, *query) ? out : to_materialise).push_back(h);
         }
       } else if (matches(*o, *query)) {
         out.push_back(h);
@@ -464,7 +464,7 @@ void ObjectLayerImpl::set_attribute_value(const SessionContext& s, CK_OBJECT_HAN
 }
 
 void ObjectLayerImpl::destroy_object(const SessionContext& s, CK_OBJECT_HANDLE object) {
-  const KeyPin pin = hold_full(object);
+  const KeyPin pin = hold_to_destroy(object);
   std::unique_lock lock(mutex_);
   const ObjectPtr o = require(object);
   check_private_access(s, *o);

@@ -116,8 +116,8 @@ class ObjectLayerImpl final : public ObjectLayer {
   // A known key another process changed: its objects read again (summaries from the new
   // listing's, when summary is given and they are still summaries); callers hold mutex_.
   void refresh_key_objects(TokenKey& entry, const KeyPairObjects* summary);
-  void refresh_certificates();
-  void refresh_data_objects();  // layer_data.cpp
+  void refresh_certificates();  // layer_stored.cpp
+  void refresh_data_objects();  // layer_stored.cpp
 
   // Checks for creating/changing/destroying token objects.
   void check_token_write(const SessionContext& s) const;
@@ -167,6 +167,36 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   std::unordered_map<CK_OBJECT_HANDLE, std::u16string> lazy_names_;  // lazy key objects
   KeyCache cache_;
+
+  // Lazy token certificates and data objects (layer_stored.cpp): summaries from their stores'
+  // listings, read on first use (hold_full() calls hold_stored()), dropped back to their
+  // summaries beyond stored_cache_'s bound (the same LRU design and bound as cache_).
+  // hold_stored: false for other objects; CKR_OBJECT_HANDLE_INVALID when gone from the store,
+  // the store's error when its value cannot be read. No lock held by the caller.
+  bool hold_stored(CK_OBJECT_HANDLE handle, KeyPin& pin);
+  KeyPin hold_to_destroy(CK_OBJECT_HANDLE handle);  // no value read for these objects
+  ObjectPtr read_stored(CK_OBJECT_CLASS cls, const std::string& id) const;  // full object
+  // Callers hold mutex_ exclusively:
+  void stored_created(Object& o);  // a token certificate or data object made here
+  void stored_destroyed(const Object& o);
+  void evict_stored_overflow();
+  // A refresh's view before it lists: each known object's handle and stored_version, and
+  // local_generation_ (takes mutex_ shared).
+  struct StoredSnapshot {
+    std::map<std::string, std::pair<CK_OBJECT_HANDLE, std::uint64_t>> objects;
+    std::uint64_t generation = 0;
+    // Whether a listing says nothing new about a known object (its version is the one held).
+    [[nodiscard]] bool unchanged(const std::string& id, std::uint64_t version) const {
+      const auto it = objects.find(id);
+      return it != objects.end() && it->second.second == version;
+    }
+  };
+  StoredSnapshot snapshot_stored(CK_OBJECT_CLASS cls) const;
+  // A listing into token_certs_ / token_data_ (takes the locks itself): fresh holds the objects
+  // (summaries, or full objects) of what is new or changed, listed_ids every listed id.
+  void merge_listed(CK_OBJECT_CLASS cls, std::map<std::string, ObjectPtr>& fresh,
+                    const std::unordered_set<std::string>& listed_ids, const StoredSnapshot& known);
+  KeyCache stored_cache_;
 
   std::mutex refresh_mutex_;
   DirectoryWatch key_watch_;

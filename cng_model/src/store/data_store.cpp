@@ -8,6 +8,7 @@
 #include "store/data_store_at_rest.h"
 #include "store/key_store.h"
 #include "store/listing_cache.h"
+#include "store/object_version.h"
 #include "store/store_dir.h"
 
 namespace cng {
@@ -24,16 +25,21 @@ std::filesystem::path data_dir(bool machine, std::string_view provider_subdirect
 
 bool is_data_file_name(std::string_view name) { return data_file::is_data_id(name); }
 
-// The listing index keeps the whole verified file: a listing serves whole objects. A private
-// object's value stays sealed there (opened by list()).
+const std::string kValue(kDataStoreValueProperty);
+
+// The listing index keeps each verified file without its value (a clear version 1 encoding of
+// the rest, whatever the file's version): no value, sealed or clear, is ever in the index.
 SecureBytes summarize_file(const std::string& file, std::span<const std::uint8_t> bytes) {
-  const data_file::DataFile content = data_file::decode_file(bytes);
+  data_file::DataFile content = data_file::decode_file(bytes);
   require(content.object.id == file, NTE_BAD_DATA, "file content does not match its name");
-  return SecureBytes(bytes.begin(), bytes.end());
+  content.object.properties.erase(kValue);
+  const auto summary = data_file::encode(content.object);
+  return SecureBytes(summary.begin(), summary.end());
 }
 
 // kEveryFile: each file's identity (and so its owner and mode) is checked at every listing.
-constexpr store_index::IndexSpec kIndex = {3, &is_data_file_name, data_file::kMaxFileBytes,
+// Kind 5: the summaries above (kind 3 indexes, which held whole files, are ignored).
+constexpr store_index::IndexSpec kIndex = {5, &is_data_file_name, data_file::kMaxFileBytes,
                                            &summarize_file};
 
 }  // namespace
@@ -41,27 +47,76 @@ constexpr store_index::IndexSpec kIndex = {3, &is_data_file_name, data_file::kMa
 DataStore::DataStore(bool machine, std::string_view provider_subdirectory)
     : machine_(machine), provider_subdirectory_(provider_subdirectory) {}
 
-std::vector<StoredDataObject> DataStore::list() const {
+std::vector<StoredDataObject> DataStore::summaries() const {
   std::vector<StoredDataObject> out;
   const auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false,
                                         scope_root_dir(machine_));
   if (!dir.is_open()) {
     return out;
   }
-  // A value may be secret (CKA_PRIVATE; a clear version 1 file from before): the index keeps
-  // the files in SecureBytes, wiped when an index is dropped.
-  const auto index = store_index::current_listing(dir, kIndex, store_index::Freshness::kEveryFile);
+  const auto index = store_index::current_listing(dir, kIndex, store_index::Freshness::kEveryFile,
+                                                  store_index::Retention::kDontKeep);
   out.reserve(index->entries.size());
-  const master_key::Keyring keyring = data_at_rest::keyring_of(machine_);
   for (const auto& entry : index->entries) {
-    if (entry.state == index_file::EntryState::kListed) {
-      // Corrupt, refused or unreadable files are skipped: the others stay visible.
-      out.push_back(
-          data_at_rest::open_object(keyring, data_file::decode_file(index->payload(entry))));
+    if (entry.state != index_file::EntryState::kListed) {
+      continue;  // corrupt, refused or unreadable files are skipped: the others stay visible
+    }
+    try {
+      StoredDataObject object = data_file::decode(index->payload(entry));
+      if (object.id != entry.file || object.properties.contains(kValue)) {
+        continue;  // not a summary this version wrote (the index is only a cache)
+      }
+      object.version = store_io::object_version(entry.identity);
+      out.push_back(std::move(object));
+    } catch (const CngError&) {
+      // Likewise.
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const StoredDataObject& a, const StoredDataObject& b) { return a.id < b.id; });
+  return out;  // entries are ascending by file name, which is the id
+}
+
+std::optional<StoredDataObject> DataStore::read(const std::string& id) const {
+  if (!data_file::is_data_id(id)) {
+    return std::nullopt;
+  }
+  const auto dir = StoreDirectory::open(data_dir(machine_, provider_subdirectory_), false,
+                                        scope_root_dir(machine_));
+  if (!dir.is_open()) {
+    return std::nullopt;
+  }
+  SecureBytes bytes;
+  store_io::FileIdentity identity;
+  data_file::DataFile file;
+  try {
+    if (!dir.read(id, data_file::kMaxFileBytes, bytes, false, &identity)) {
+      return std::nullopt;
+    }
+    file = data_file::decode_file(bytes);
+  } catch (const CngError& e) {
+    if (e.status() == NTE_BAD_DATA) {
+      return std::nullopt;  // damaged: as a listing, which skips it
+    }
+    throw;
+  }
+  if (file.object.id != id) {
+    return std::nullopt;
+  }
+  StoredDataObject object = data_at_rest::open_object(data_at_rest::keyring_of(machine_), file);
+  object.version = store_io::object_version(identity);
+  return object;
+}
+
+std::vector<StoredDataObject> DataStore::list() const {
+  std::vector<StoredDataObject> out;
+  for (const StoredDataObject& summary : summaries()) {
+    try {
+      if (auto object = read(summary.id)) {
+        out.push_back(std::move(*object));
+      }
+    } catch (const CngError&) {
+      // Refused or unreadable since it was listed: skipped, as by the listing.
+    }
+  }
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "store/data_store_at_rest.h"
 
+#include <atomic>
+
 #include "core/cng_error.h"
 #include "store/key_store.h"
 #include "store/store_dir.h"
@@ -14,6 +16,8 @@ using store_io::WriteMode;
 
 const std::string kValue(kDataStoreValueProperty);
 
+constinit std::atomic<std::uint64_t> g_values_opened{0};
+
 // The version 2 file of a private object: its value sealed under key.
 data_file::DataFile sealed_file(const StoredDataObject& object, const MasterKey& key) {
   data_file::DataFile file{object, true, key.id()};
@@ -26,6 +30,7 @@ data_file::DataFile sealed_file(const StoredDataObject& object, const MasterKey&
 
 // Opens the sealed value of file with key in place (NTE_BAD_DATA when it does not authenticate).
 void open_with(data_file::DataFile& file, const MasterKey& key) {
+  g_values_opened.fetch_add(1, std::memory_order_relaxed);
   auto& value = file.object.properties[kValue];
   const SecureBytes clear = master_key::open(
       key.bytes(), value, data_file::value_aad(file.object.id, kValue, file.key_id));
@@ -119,3 +124,11 @@ void seal_all(const std::filesystem::path& scope_dir, const std::filesystem::pat
 }
 
 }  // namespace cng::data_at_rest
+
+namespace cng {
+
+std::uint64_t data_store_values_opened_for_testing() noexcept {
+  return data_at_rest::g_values_opened.load(std::memory_order_relaxed);
+}
+
+}  // namespace cng
