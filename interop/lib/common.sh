@@ -168,6 +168,21 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# free_port_pair: a port P on 127.0.0.1 with P and P + 1 both unused (swtpm's two channels).
+free_port_pair() {
+  python3 -c '
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except (OSError, OverflowError):
+        continue
+    print(p)
+    break'
+}
+
 # wait_for_log FILE PATTERN [SECONDS]: wait until FILE contains PATTERN (grep -E).
 wait_for_log() {
   local file=$1 pattern=$2 limit=${3:-15} i
