@@ -81,6 +81,13 @@ constexpr std::array kRows = {
     Row{NTE_BAD_KEYSET, C::kOpenKey, CKR_OBJECT_HANDLE_INVALID},
     Row{NTE_BAD_DATA, C::kOpenKey, CKR_DEVICE_ERROR},
     Row{NTE_INVALID_PARAMETER, C::kDerive, CKR_MECHANISM_PARAM_INVALID},
+    // The data and certificate stores report the errno table's statuses for I/O and
+    // NTE_INVALID_PARAMETER beyond the file format's limits: the token lacks room for it.
+    // Anything else they report is a fault of the token (kContextDefaults).
+    Row{NTE_PERM, C::kObjectStore, CKR_TOKEN_WRITE_PROTECTED},
+    Row{NTE_INVALID_PARAMETER, C::kObjectStore, CKR_DEVICE_MEMORY},
+    Row{NTE_NO_MEMORY, C::kObjectStore, CKR_DEVICE_MEMORY},
+    Row{NTE_TOKEN_KEYSET_STORAGE_FULL, C::kObjectStore, CKR_DEVICE_MEMORY},  // ENOSPC
     // Everything else, whatever the context.
     Row{ERROR_SUCCESS, C::kGeneral, CKR_OK},
     Row{NTE_NO_MEMORY, C::kGeneral, CKR_HOST_MEMORY},
@@ -97,7 +104,14 @@ constexpr std::array kRows = {
     Row{NTE_BAD_ALGID, C::kGeneral, CKR_KEY_TYPE_INCONSISTENT},
     Row{NTE_NOT_SUPPORTED, C::kGeneral, CKR_MECHANISM_INVALID},
     Row{NTE_PERM, C::kGeneral, CKR_KEY_FUNCTION_NOT_PERMITTED},
-    Row{NTE_BAD_KEY_STATE, C::kGeneral, CKR_GENERAL_ERROR},
+    // A finalized key whose private material cannot be reached on this machine: the scope's
+    // master key is unavailable here, e.g. sealed to another TPM (store/master_key.h).
+    // Not CKR_GENERAL_ERROR (PKCS#11 3.0 §5.1.1: unrecoverable, give up the library) and not
+    // CKR_KEY_FUNCTION_NOT_PERMITTED (the key's attributes allow the use; C_Sign may not even
+    // return it): a problem of the token with this one key (§5.1.3), which every session
+    // function may return, as reading a private data object sealed under the same master key
+    // gives (kObjectStore). The session and the other keys stay usable.
+    Row{NTE_BAD_KEY_STATE, C::kGeneral, CKR_DEVICE_ERROR},
     Row{NTE_BAD_KEY, C::kGeneral, CKR_KEY_HANDLE_INVALID},
     Row{NTE_BAD_PUBLIC_KEY, C::kGeneral, CKR_PUBLIC_KEY_INVALID},
     Row{NTE_BAD_TYPE, C::kGeneral, CKR_KEY_TYPE_INCONSISTENT},
@@ -119,6 +133,18 @@ constexpr std::array kRows = {
     Row{NTE_VBS_UNAVAILABLE, C::kGeneral, CKR_FUNCTION_FAILED},
 };
 
+// What every other failure means in a context, before the kGeneral rows are consulted.
+struct ContextDefault {
+  NcryptContext context;
+  CK_RV rv;
+};
+
+constexpr std::array kContextDefaults = {
+    // A damaged file (NTE_BAD_DATA), a value that does not authenticate, an I/O error: the
+    // token's storage failed, not the caller's request.
+    ContextDefault{C::kObjectStore, CKR_DEVICE_ERROR},
+};
+
 }  // namespace
 
 EntryPointScope::EntryPointScope(const char* function) noexcept : previous_(t_entry_point) {
@@ -137,6 +163,11 @@ CK_RV rv_from_status(SECURITY_STATUS status, NcryptContext context) noexcept {
   }
   for (const Row& row : kRows) {
     if (row.status == status && row.context == context) {
+      return row.rv;
+    }
+  }
+  for (const ContextDefault& row : kContextDefaults) {
+    if (row.context == context && status != ERROR_SUCCESS) {
       return row.rv;
     }
   }

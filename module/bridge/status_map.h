@@ -10,21 +10,23 @@
 namespace p11 {
 
 enum class NcryptContext {
-  kGeneral,   // anything not listed below
-  kKeyGen,    // create/set property/finalize during C_GenerateKeyPair
-  kOpenKey,   // NCryptOpenKey of a key behind an object
-  kSign,      // NCryptSignHash
-  kVerify,    // NCryptVerifySignature
-  kDecrypt,   // NCryptDecrypt
-  kEncrypt,   // NCryptEncrypt
-  kImport,    // NCryptImportKey (C_CreateObject, C_CopyObject)
-  kWrap,      // NCryptExportKey under a key-encryption key (C_WrapKey)
-  kUnwrap,    // NCryptImportKey under a key-encryption key (C_UnwrapKey)
-  kExport,    // NCryptExportKey of private parts
-  kProperty,  // NCryptGet/SetProperty for attributes
-  kPersist,   // NCryptSetProperty(NCRYPT_PERSIST_FLAG) on a token key, NCryptDeleteKey: the
-              // key store is written
-  kDerive,    // NCryptSecretAgreement / NCryptDeriveKey
+  kGeneral,      // anything not listed below
+  kKeyGen,       // create/set property/finalize during C_GenerateKeyPair
+  kOpenKey,      // NCryptOpenKey of a key behind an object
+  kSign,         // NCryptSignHash
+  kVerify,       // NCryptVerifySignature
+  kDecrypt,      // NCryptDecrypt
+  kEncrypt,      // NCryptEncrypt
+  kImport,       // NCryptImportKey (C_CreateObject, C_CopyObject)
+  kWrap,         // NCryptExportKey under a key-encryption key (C_WrapKey)
+  kUnwrap,       // NCryptImportKey under a key-encryption key (C_UnwrapKey)
+  kExport,       // NCryptExportKey of private parts
+  kProperty,     // NCryptGet/SetProperty for attributes
+  kPersist,      // NCryptSetProperty(NCRYPT_PERSIST_FLAG) on a token key, NCryptDeleteKey: the
+                 // key store is written
+  kDerive,       // NCryptSecretAgreement / NCryptDeriveKey
+  kObjectStore,  // the scope's data or certificate store (cng_data_store.h, cng_cert_store.h):
+                 // read, written or listed for a CKO_DATA or CKO_CERTIFICATE token object
 };
 
 // Names the C_* function this thread serves while it lives (abi/dispatch.h sets it around

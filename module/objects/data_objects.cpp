@@ -8,6 +8,7 @@
 
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
+#include "bridge/status_map.h"
 #include "core/p11_error.h"
 #include "objects/key_objects.h"
 #include "objects/template_rules.h"
@@ -155,16 +156,7 @@ std::map<std::string, std::vector<std::uint8_t>> data_store_properties(const Obj
 }
 
 CK_RV object_store_rv(long status) noexcept {
-  switch (status) {
-    case NTE_PERM:
-      return CKR_TOKEN_WRITE_PROTECTED;
-    case NTE_INVALID_PARAMETER:  // beyond the file format's limits
-    case NTE_NO_MEMORY:
-    case NTE_TOKEN_KEYSET_STORAGE_FULL:  // ENOSPC
-      return CKR_DEVICE_MEMORY;
-    default:
-      return CKR_DEVICE_ERROR;
-  }
+  return rv_from_status(static_cast<SECURITY_STATUS>(status), NcryptContext::kObjectStore);
 }
 
 CK_RV data_store_rv(const std::exception& e) noexcept {
