@@ -49,6 +49,7 @@ KeyPin ObjectLayerImpl::hold_full(CK_OBJECT_HANDLE handle) {
       current->attrs = std::move(fresh->attrs);
       current->key = fresh->key;
       current->summary = false;
+      current->summary_values.reset();
       index(*current, true);
       installed = true;
     }
@@ -92,6 +93,9 @@ void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
   }
   if (pair.public_key) {
     entry.public_handle = pair.public_key->handle = next_object_handle();
+  }
+  if (pair.private_key && pair.public_key) {
+    share_summary_values(*pair.private_key, *pair.public_key);  // one block per pair
   }
   for (const ObjectPtr& o : {pair.private_key, pair.public_key}) {
     if (o) {

@@ -208,11 +208,12 @@ void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects*
     // Still summaries: the new listing's summaries replace them (no key opened).
     public_only = !summary->private_key;
     public_destroyed = !public_only && !summary->public_key;
-    if (priv && summary->private_key) {
-      priv->attrs = summary->private_key->attrs;
-    }
-    if (pub && summary->public_key) {
-      pub->attrs = summary->public_key->attrs;
+    for (const auto& [o, fresh] :
+         {std::pair{priv, summary->private_key}, std::pair{pub, summary->public_key}}) {
+      if (o && fresh) {
+        o->summary_private = fresh->summary_private;
+        o->summary_values = fresh->summary_values;
+      }
     }
   } else {
     try {
@@ -220,6 +221,7 @@ void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects*
       for (const ObjectPtr& o : {priv, pub}) {
         if (o && o->key) {
           o->summary = false;
+          o->summary_values.reset();
         }
       }
       public_destroyed = !public_only && pub && priv && pub->key &&

@@ -27,13 +27,13 @@ namespace objects {
 namespace {
 
 // The key of the label and id indexes.
-std::uint64_t value_digest(const Bytes& b) {
+std::uint64_t value_digest(std::span<const std::uint8_t> b) {
   return std::hash<std::string_view>{}(
       std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
-void index_value(std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE>& map, const Bytes& value,
-                 CK_OBJECT_HANDLE h, bool add) {
+void index_value(std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE>& map,
+                 std::span<const std::uint8_t> value, CK_OBJECT_HANDLE h, bool add) {
   const std::uint64_t key = value_digest(value);
   if (add) {
     map.emplace(key, h);
@@ -87,7 +87,7 @@ ObjectPtr ObjectLayerImpl::require(CK_OBJECT_HANDLE handle) const {
 }
 
 void ObjectLayerImpl::check_private_access(const SessionContext& s, const Object& o) {
-  if (s.private_hidden && attr_true(o.attrs, CKA_PRIVATE)) {
+  if (s.private_hidden && is_private_object(o)) {
     fail(CKR_USER_NOT_LOGGED_IN, "a private object: the user must log in");
   }
 }
@@ -98,11 +98,11 @@ void ObjectLayerImpl::index(const Object& o, bool add) {
   } else if (const auto it = by_class_.find(o.object_class); it != by_class_.end()) {
     it->second.erase(o.handle);
   }
-  if (const auto it = o.attrs.find(CKA_LABEL); it != o.attrs.end()) {
-    index_value(by_label_, it->second, o.handle, add);
+  if (const auto label = indexed_value(o, CKA_LABEL)) {
+    index_value(by_label_, *label, o.handle, add);
   }
-  if (const auto it = o.attrs.find(CKA_ID); it != o.attrs.end()) {
-    index_value(by_id_, it->second, o.handle, add);
+  if (const auto id = indexed_value(o, CKA_ID)) {
+    index_value(by_id_, *id, o.handle, add);
   }
 }
 
@@ -321,7 +321,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       const ObjectPtr o = lookup(h);
       // Private objects stay invisible while the scope's PIN is not given (summaries hold
       // CKA_PRIVATE too).
-      if (!o || (s.private_hidden && attr_true(o->attrs, CKA_PRIVATE))) {
+      if (!o || (s.private_hidden && is_private_object(*o))) {
         return;
       }
       if (o->summary) {
