@@ -7,8 +7,7 @@
 namespace p11::objects {
 
 std::u16string ObjectLayerImpl::lazy_name(const Object& object) const {
-  const auto it = lazy_names_.find(object.handle);
-  return it == lazy_names_.end() ? std::u16string() : it->second;
+  return object.lazy_key ? *object.lazy_key : std::u16string();
 }
 
 KeyPin ObjectLayerImpl::hold_full(CK_OBJECT_HANDLE handle) {
@@ -97,10 +96,11 @@ void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
   if (pair.private_key && pair.public_key) {
     share_summary_values(*pair.private_key, *pair.public_key);  // one block per pair
   }
+  const auto shared_name = std::make_shared<const std::u16string>(name);
   for (const ObjectPtr& o : {pair.private_key, pair.public_key}) {
     if (o) {
       o->twin = o == pair.private_key ? entry.public_handle : entry.private_handle;
-      lazy_names_[o->handle] = name;
+      o->lazy_key = shared_name;
       insert(o);
     }
   }

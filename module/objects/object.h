@@ -75,6 +75,8 @@ struct Object {
   bool summary = false;
   bool summary_private = false;  // a summary's CKA_PRIVATE (its attrs are empty)
   std::shared_ptr<const SummaryValues> summary_values;  // a summary's CKA_LABEL and CKA_ID
+  // Lazy token key objects (object_layer_impl.h): the CNG key's name, one block per key.
+  std::shared_ptr<const std::u16string> lazy_key;
 };
 
 // What a summary object answers: what the layer's class/label/id indexes and the usual find

@@ -122,7 +122,6 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
     return;
   }
   index(*it->second, false);
-  lazy_names_.erase(handle);
   if (const ObjectPtr twin = lookup(it->second->twin); twin && twin->twin == handle) {
     twin->twin = CK_INVALID_HANDLE;
     if (twin->object_class == CKO_PRIVATE_KEY && twin->key && twin->token) {
@@ -148,9 +147,10 @@ ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_obj
                (!twin || twin->token);
   if (entry.lazy) {
     const std::u16string& name = key_object.key->name();
+    const auto shared_name = std::make_shared<const std::u16string>(name);
     for (const CK_OBJECT_HANDLE h : {entry.private_handle, entry.public_handle}) {
-      if (h != CK_INVALID_HANDLE) {
-        lazy_names_[h] = name;
+      if (const ObjectPtr o = lookup(h)) {
+        o->lazy_key = shared_name;
       }
     }
     cache_.added(name);

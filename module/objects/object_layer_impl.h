@@ -165,7 +165,6 @@ class ObjectLayerImpl final : public ObjectLayer {
   std::map<std::string, std::uint64_t> certs_touched_;
   std::map<std::string, std::uint64_t> data_touched_;
 
-  std::unordered_map<CK_OBJECT_HANDLE, std::u16string> lazy_names_;  // lazy key objects
   KeyCache cache_;
 
   std::mutex refresh_mutex_;
