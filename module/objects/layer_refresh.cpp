@@ -167,8 +167,8 @@ void ObjectLayerImpl::refresh_keys() {
   }
   // Room for the new objects at once (a first read of a large store adds them all).
   objects_.reserve(objects_.size() + 2 * found.size());
-  by_label_.reserve(by_label_.size() + 2 * found.size());
-  by_id_.reserve(by_id_.size() + 2 * found.size());
+  by_label_.reserve(by_label_.size() + found.size());  // (a pair's halves share one key)
+  by_id_.reserve(by_id_.size() + found.size());
   for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     by_class_[cls].reserve(by_class_[cls].size() + found.size());
   }

@@ -32,19 +32,9 @@ std::uint64_t value_digest(std::span<const std::uint8_t> b) {
       std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
-void index_value(std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE>& map,
-                 std::span<const std::uint8_t> value, CK_OBJECT_HANDLE h, bool add) {
-  const std::uint64_t key = value_digest(value);
-  if (add) {
-    map.emplace(key, h);
-    return;
-  }
-  for (auto [it, end] = map.equal_range(key); it != end; ++it) {
-    if (it->second == h) {
-      map.erase(it);
-      return;
-    }
-  }
+void index_value(HandleIndex& index, std::span<const std::uint8_t> value, CK_OBJECT_HANDLE h,
+                 bool add) {
+  add ? index.add(value_digest(value), h) : index.remove(value_digest(value), h);
 }
 
 const bridge::Schema& schema_of(const Object& o) {
@@ -94,9 +84,9 @@ void ObjectLayerImpl::check_private_access(const SessionContext& s, const Object
 
 void ObjectLayerImpl::index(const Object& o, bool add) {
   if (add) {
-    by_class_[o.object_class].insert(o.handle);
+    by_class_[o.object_class].add(o.handle, o.handle);
   } else if (const auto it = by_class_.find(o.object_class); it != by_class_.end()) {
-    it->second.erase(o.handle);
+    it->second.remove(o.handle, o.handle);
   }
   if (const auto label = indexed_value(o, CKA_LABEL)) {
     index_value(by_label_, *label, o.handle, add);
@@ -333,18 +323,13 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       }
     };
     // The most selective index the template allows; a scan only for "everything".
-    const auto consider_range = [&](const auto& range) {
-      for (auto it = range.first; it != range.second; ++it) {
-        consider(it->second);
-      }
-    };
     if (const auto id = query->find(CKA_ID); id != query->end()) {
-      consider_range(by_id_.equal_range(value_digest(id->second)));
+      by_id_.for_each(value_digest(id->second), consider);
     } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
-      consider_range(by_label_.equal_range(value_digest(label->second)));
+      by_label_.for_each(value_digest(label->second), consider);
     } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
       if (const auto it = by_class_.find(*cls); it != by_class_.end()) {
-        std::for_each(it->second.begin(), it->second.end(), consider);
+        it->second.for_each_handle(consider);
       }
     } else {
       for (const auto& [h, o] : objects_) {

@@ -26,6 +26,7 @@
 
 #include "cng_cert_store.h"
 #include "cng_data_store.h"
+#include "objects/handle_index.h"
 #include "objects/key_cache.h"
 #include "objects/key_factory.h"
 #include "objects/object_layer.h"
@@ -149,11 +150,12 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<CK_OBJECT_HANDLE, ObjectPtr> objects_;
-  std::unordered_map<CK_OBJECT_CLASS, std::unordered_set<CK_OBJECT_HANDLE>> by_class_;
-  // By a 64-bit digest of the value (value_digest): one node per object, no copy of the value;
-  // find() tests every candidate in full, so a digest shared by two values costs only a test.
-  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_label_;
-  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_id_;
+  // Flat indexes (handle_index.h). By class: keyed by the handle itself.
+  std::unordered_map<CK_OBJECT_CLASS, HandleIndex> by_class_;
+  // By a 64-bit digest of the value (value_digest): no copy of the value; find() tests every
+  // candidate in full, so a digest shared by two values costs only a test.
+  HandleIndex by_label_;
+  HandleIndex by_id_;
   std::map<std::u16string, TokenKey> token_keys_;        // by CNG key name
   std::map<std::string, CK_OBJECT_HANDLE> token_certs_;  // by certificate store id
   std::map<std::string, CK_OBJECT_HANDLE> token_data_;   // by data store id
