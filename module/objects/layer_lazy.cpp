@@ -82,8 +82,9 @@ void ObjectLayerImpl::evict_overflow() {
   }
 }
 
-void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
-                                      std::uint64_t fingerprint) {
+std::map<std::u16string, ObjectLayerImpl::TokenKey>::iterator ObjectLayerImpl::register_listed(
+    std::u16string name, KeyPairObjects& pair, std::uint64_t fingerprint,
+    std::map<std::u16string, TokenKey>::iterator hint) {
   TokenKey entry;
   entry.fingerprint = fingerprint;
   entry.lazy = true;
@@ -104,7 +105,7 @@ void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
       insert(o);
     }
   }
-  token_keys_.insert_or_assign(std::move(name), entry);
+  return token_keys_.insert_or_assign(hint, std::move(name), entry);
 }
 
 void ObjectLayerImpl::forget_token_key(const std::u16string& name) {

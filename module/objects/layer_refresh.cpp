@@ -172,17 +172,24 @@ void ObjectLayerImpl::refresh_keys() {
   for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     by_class_[cls].reserve(by_class_[cls].size() + found.size());
   }
+  // New keys come in name order: a cursor walks token_keys_ alongside (its lower bound for the
+  // name), so that neither the test for a known name nor the insertion searches the map.
+  auto at = token_keys_.begin();
   for (const std::uint32_t i : order) {
     auto& [name, listed] = found[i];
-    if (touched(name) || token_keys_.contains(name)) {
+    while (at != token_keys_.end() && at->first < name) {
+      ++at;
+    }
+    if (touched(name) || (at != token_keys_.end() && at->first == name)) {
       continue;
     }
     keys_touched_.erase(name);  // found, not made here
     if (listed.lazy) {
-      register_listed(std::move(name), listed.objects, listed.fingerprint);
+      at = std::next(register_listed(std::move(name), listed.objects, listed.fingerprint, at));
     } else {
       register_pair(listed.objects);
       token_keys_[name].fingerprint = listed.fingerprint;
+      at = token_keys_.upper_bound(name);  // (register_pair may have changed the map)
     }
   }
   // Changes older than the snapshot were visible to this read: forget them.

@@ -102,8 +102,10 @@ class ObjectLayerImpl final : public ObjectLayer {
   KeyPin hold_full(CK_OBJECT_HANDLE handle);
   // The name of a lazy token key object (callers hold mutex_); empty for other objects.
   std::u16string lazy_name(const Object& object) const;
-  void register_listed(std::u16string name, KeyPairObjects& pair,
-                       std::uint64_t fingerprint);    // summaries of a listed key
+  // Summaries of a listed key; hint: where its token_keys_ entry goes (the first greater name).
+  std::map<std::u16string, TokenKey>::iterator register_listed(
+      std::u16string name, KeyPairObjects& pair, std::uint64_t fingerprint,
+      std::map<std::u16string, TokenKey>::iterator hint);
   void evict_overflow();                              // callers hold mutex_ exclusively
   void forget_token_key(const std::u16string& name);  // token_keys_ and the cache
   void delete_token_key(const std::u16string& name);  // NCryptDeleteKey; absent is fine
