@@ -2,6 +2,7 @@
 // when other processes change it (store_watch.h explains when a store is read again).
 #include <algorithm>
 #include <exception>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -118,13 +119,19 @@ void ObjectLayerImpl::refresh_keys() {
       k.listed = false;
     }
   }
-  // Handles are given in name order (an order of indexes: cheaper to sort than the entries).
-  std::vector<std::uint32_t> order(found.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
+  // Handles are given in name order. What is sorted is a contiguous array of name views and
+  // indexes: cheaper to move than the entries, and no entry is visited per comparison.
+  struct NameAt {
+    std::u16string_view name;
+    std::uint32_t at;
+  };
+  std::vector<NameAt> order;
+  order.reserve(found.size());
+  for (std::uint32_t i = 0; i < found.size(); ++i) {
+    order.push_back({found[i].first, i});
   }
   std::sort(order.begin(), order.end(),
-            [&](std::uint32_t a, std::uint32_t b) { return found[a].first < found[b].first; });
+            [](const NameAt& a, const NameAt& b) { return a.name < b.name; });
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {
@@ -175,8 +182,8 @@ void ObjectLayerImpl::refresh_keys() {
   // New keys come in name order: a cursor walks token_keys_ alongside (its lower bound for the
   // name), so that neither the test for a known name nor the insertion searches the map.
   auto at = token_keys_.begin();
-  for (const std::uint32_t i : order) {
-    auto& [name, listed] = found[i];
+  for (const NameAt& n : order) {
+    auto& [name, listed] = found[n.at];
     while (at != token_keys_.end() && at->first < name) {
       ++at;
     }
