@@ -264,14 +264,14 @@ NCRYPT_KEY_HANDLE import_public_only(const SlotContext& slot, const char16_t* na
                              NcryptContext::kKeyGen);
   // Only what differs from what its absence reads as (no private half to fall back to).
   const KeyTypeDescriptor* type = bridge::find_key_type(key_type);
-  const DWORD policy =
-      bridge::get_dword_property(pending.h, NCRYPT_EXPORT_POLICY_PROPERTY).value_or(0);
-  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type,
-                          type == nullptr || type->pair == nullptr
-                              ? pub
-                              : custom_properties_to_write(
-                                    pub, CKO_PUBLIC_KEY,
-                                    new_key_facts(pending.h, *type, policy, usage), name, nullptr));
+  const auto policy = bridge::get_dword_property(pending.h, NCRYPT_EXPORT_POLICY_PROPERTY);
+  const AttrMap kept =
+      type == nullptr || type->pair == nullptr
+          ? pub
+          : custom_properties_to_write(pub, CKO_PUBLIC_KEY,
+                                       new_key_facts(pending.h, *type, policy.value_or(0), usage),
+                                       name, nullptr);
+  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type, kept);
   mark_public_only(pending.h);
   const SECURITY_STATUS fin = NCryptFinalizeKey(pending.h, 0);
   if (fin == NTE_EXISTS) {
