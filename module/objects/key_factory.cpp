@@ -89,7 +89,8 @@ void set_ui_policy(const SlotContext& slot, NCRYPT_KEY_HANDLE h, const AttrMap& 
 // Sets the creation-time properties and (persisted keys) the custom properties, then
 // finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
 // properties go in before finalize so the key file is written once. only_differing: the new
-// key's name: only the values that differ persist (custom_properties_to_write); null: all.
+// key's name: only the values that differ persist (custom_properties_to_write), as for
+// imports (C_CreateObject, C_UnwrapKey, copies to the token); null: all.
 bool configure_and_finalize(const SlotContext& slot, NCRYPT_KEY_HANDLE h, bool persisted,
                             const KeyTypeDescriptor& type, const AttrMap& priv, const AttrMap& pub,
                             DWORD length_bits, const char16_t* only_differing = nullptr) {
@@ -237,7 +238,6 @@ NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, By
   }
   check_status(st, wrapped != nullptr ? NcryptContext::kUnwrap : NcryptContext::kImport,
                "NCryptImportKey");
-  // Imports (C_CreateObject, C_UnwrapKey, copies to the token) persist only what differs too.
   if (!configure_and_finalize(slot, pending.h, persisted, type, priv, pub, 0, name)) {
     return 0;
   }
@@ -263,15 +263,12 @@ NCRYPT_KEY_HANDLE import_public_only(const SlotContext& slot, const char16_t* na
   bridge::set_dword_property(pending.h, NCRYPT_KEY_USAGE_PROPERTY, usage, 0,
                              NcryptContext::kKeyGen);
   // Only what differs from what its absence reads as (no private half to fall back to).
-  const KeyTypeDescriptor* type = bridge::find_key_type(key_type);
+  const KeyTypeDescriptor* type = bridge::find_key_type(CKO_PUBLIC_KEY, key_type);
+  require(type != nullptr && type->pair != nullptr, CKR_GENERAL_ERROR, "not a key pair type");
   const auto policy = bridge::get_dword_property(pending.h, NCRYPT_EXPORT_POLICY_PROPERTY);
-  const AttrMap kept =
-      type == nullptr || type->pair == nullptr
-          ? pub
-          : custom_properties_to_write(pub, CKO_PUBLIC_KEY,
-                                       new_key_facts(pending.h, *type, policy.value_or(0), usage),
-                                       name, nullptr);
-  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type, kept);
+  const CngKeyFacts facts = new_key_facts(pending.h, *type, policy.value_or(0), usage);
+  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type,
+                          custom_properties_to_write(pub, CKO_PUBLIC_KEY, facts, name, nullptr));
   mark_public_only(pending.h);
   const SECURITY_STATUS fin = NCryptFinalizeKey(pending.h, 0);
   if (fin == NTE_EXISTS) {
