@@ -89,8 +89,8 @@ void set_ui_policy(const SlotContext& slot, NCRYPT_KEY_HANDLE h, const AttrMap& 
 // Sets the creation-time properties and (persisted keys) the custom properties, then
 // finalizes; false when the name was taken meanwhile (NTE_EXISTS at finalize). Custom
 // properties go in before finalize so the key file is written once. only_differing: the new
-// key's name, when it persists only the values that differ (custom_properties_to_write);
-// null: every value (imports).
+// key's name: only the values that differ persist (custom_properties_to_write), as for
+// imports (C_CreateObject, C_UnwrapKey, copies to the token); null: all.
 bool configure_and_finalize(const SlotContext& slot, NCRYPT_KEY_HANDLE h, bool persisted,
                             const KeyTypeDescriptor& type, const AttrMap& priv, const AttrMap& pub,
                             DWORD length_bits, const char16_t* only_differing = nullptr) {
@@ -103,15 +103,8 @@ bool configure_and_finalize(const SlotContext& slot, NCRYPT_KEY_HANDLE h, bool p
   bridge::set_dword_property(h, NCRYPT_KEY_USAGE_PROPERTY, usage, 0, NcryptContext::kKeyGen);
   set_ui_policy(slot, h, priv);
   if (persisted && only_differing != nullptr) {
-    // The facts that decide what differs are the ones just set and the algorithm CNG reports
-    // (the listing's): what a reader sees, but for the public values (only CKA_ID uses them).
-    CngKeyFacts expected;
-    expected.type = &type;
-    expected.pub.key_type = type.key_type;
-    expected.algorithm = bridge::get_string_property(h, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
-    expected.key_usage = usage;
-    expected.export_policy = policy;
-    write_differing_custom_properties(h, expected, priv, pub, only_differing);
+    write_differing_custom_properties(h, new_key_facts(h, type, policy, usage), priv, pub,
+                                      only_differing);
   } else if (persisted) {
     write_custom_properties(h, CKO_PRIVATE_KEY, type.key_type, priv);
     write_custom_properties(h, CKO_PUBLIC_KEY, type.key_type, pub);
@@ -245,7 +238,7 @@ NCRYPT_KEY_HANDLE import_pkcs8(const SlotContext& slot, const char16_t* name, By
   }
   check_status(st, wrapped != nullptr ? NcryptContext::kUnwrap : NcryptContext::kImport,
                "NCryptImportKey");
-  if (!configure_and_finalize(slot, pending.h, persisted, type, priv, pub, 0)) {
+  if (!configure_and_finalize(slot, pending.h, persisted, type, priv, pub, 0, name)) {
     return 0;
   }
   return pending.release();
@@ -269,7 +262,13 @@ NCRYPT_KEY_HANDLE import_public_only(const SlotContext& slot, const char16_t* na
   check_status(st, NcryptContext::kImport, "NCryptImportKey");
   bridge::set_dword_property(pending.h, NCRYPT_KEY_USAGE_PROPERTY, usage, 0,
                              NcryptContext::kKeyGen);
-  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type, pub);
+  // Only what differs from what its absence reads as (no private half to fall back to).
+  const KeyTypeDescriptor* type = bridge::find_key_type(CKO_PUBLIC_KEY, key_type);
+  require(type != nullptr && type->pair != nullptr, CKR_GENERAL_ERROR, "not a key pair type");
+  const auto policy = bridge::get_dword_property(pending.h, NCRYPT_EXPORT_POLICY_PROPERTY);
+  const CngKeyFacts facts = new_key_facts(pending.h, *type, policy.value_or(0), usage);
+  write_custom_properties(pending.h, CKO_PUBLIC_KEY, key_type,
+                          custom_properties_to_write(pub, CKO_PUBLIC_KEY, facts, name, nullptr));
   mark_public_only(pending.h);
   const SECURITY_STATUS fin = NCryptFinalizeKey(pending.h, 0);
   if (fin == NTE_EXISTS) {

@@ -317,6 +317,17 @@ AttrMap custom_properties_to_write(const AttrMap& values, CK_OBJECT_CLASS cls,
   return out;
 }
 
+CngKeyFacts new_key_facts(NCRYPT_KEY_HANDLE h, const bridge::KeyTypeDescriptor& type,
+                          DWORD export_policy, DWORD key_usage) {
+  CngKeyFacts facts;
+  facts.type = &type;
+  facts.pub.key_type = type.key_type;
+  facts.algorithm = bridge::get_string_property(h, NCRYPT_ALGORITHM_PROPERTY).value_or(u"");
+  facts.key_usage = key_usage;
+  facts.export_policy = export_policy;
+  return facts;
+}
+
 void write_differing_custom_properties(NCRYPT_KEY_HANDLE key, const CngKeyFacts& facts,
                                        const AttrMap& priv, const AttrMap& pub,
                                        const std::u16string& key_name) {

@@ -107,6 +107,11 @@ bool is_public_destroyed(const KeyProperties& key);
 AttrMap custom_properties_to_write(const AttrMap& values, CK_OBJECT_CLASS cls,
                                    const CngKeyFacts& facts, const std::u16string& key_name,
                                    const AttrMap* private_kept);
+// The facts of a new, not yet finalized key (h) that decide what differs: the export policy
+// and key usage set on it and the algorithm CNG reports (the listing's); not the public
+// values, unknown before finalize (only CKA_ID derives from them, and it is always kept).
+CngKeyFacts new_key_facts(NCRYPT_KEY_HANDLE h, const bridge::KeyTypeDescriptor& type,
+                          DWORD export_policy, DWORD key_usage);
 // custom_properties_to_write() and write_custom_properties() for both halves of a new key.
 void write_differing_custom_properties(NCRYPT_KEY_HANDLE key, const CngKeyFacts& facts,
                                        const AttrMap& priv, const AttrMap& pub,

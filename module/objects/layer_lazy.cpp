@@ -7,8 +7,7 @@
 namespace p11::objects {
 
 std::u16string ObjectLayerImpl::lazy_name(const Object& object) const {
-  const auto it = lazy_names_.find(object.handle);
-  return it == lazy_names_.end() ? std::u16string() : it->second;
+  return object.lazy_key ? *object.lazy_key : std::u16string();
 }
 
 KeyPin ObjectLayerImpl::hold_full(CK_OBJECT_HANDLE handle) {
@@ -52,6 +51,7 @@ KeyPin ObjectLayerImpl::hold_full(CK_OBJECT_HANDLE handle) {
       current->attrs = std::move(fresh->attrs);
       current->key = fresh->key;
       current->summary = false;
+      current->summary_values.reset();
       index(*current, true);
       installed = true;
     }
@@ -85,8 +85,9 @@ void ObjectLayerImpl::evict_overflow() {
   }
 }
 
-void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
-                                      std::uint64_t fingerprint) {
+std::map<std::u16string, ObjectLayerImpl::TokenKey>::iterator ObjectLayerImpl::register_listed(
+    std::u16string name, KeyPairObjects& pair, std::uint64_t fingerprint,
+    std::map<std::u16string, TokenKey>::iterator hint) {
   TokenKey entry;
   entry.fingerprint = fingerprint;
   entry.lazy = true;
@@ -96,14 +97,18 @@ void ObjectLayerImpl::register_listed(std::u16string name, KeyPairObjects& pair,
   if (pair.public_key) {
     entry.public_handle = pair.public_key->handle = next_object_handle();
   }
+  if (pair.private_key && pair.public_key) {
+    share_summary_values(*pair.private_key, *pair.public_key);  // one block per pair
+  }
+  const auto shared_name = std::make_shared<const std::u16string>(name);
   for (const ObjectPtr& o : {pair.private_key, pair.public_key}) {
     if (o) {
       o->twin = o == pair.private_key ? entry.public_handle : entry.private_handle;
-      lazy_names_[o->handle] = name;
+      o->lazy_key = shared_name;
       insert(o);
     }
   }
-  token_keys_.insert_or_assign(std::move(name), entry);
+  return token_keys_.insert_or_assign(hint, std::move(name), entry);
 }
 
 void ObjectLayerImpl::forget_token_key(const std::u16string& name) {

@@ -2,6 +2,7 @@
 // when other processes change it (store_watch.h explains when a store is read again).
 #include <algorithm>
 #include <exception>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -117,13 +118,19 @@ void ObjectLayerImpl::refresh_keys() {
       k.listed = false;
     }
   }
-  // Handles are given in name order (an order of indexes: cheaper to sort than the entries).
-  std::vector<std::uint32_t> order(found.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i) {
-    order[i] = i;
+  // Handles are given in name order. What is sorted is a contiguous array of name views and
+  // indexes: cheaper to move than the entries, and no entry is visited per comparison.
+  struct NameAt {
+    std::u16string_view name;
+    std::uint32_t at;
+  };
+  std::vector<NameAt> order;
+  order.reserve(found.size());
+  for (std::uint32_t i = 0; i < found.size(); ++i) {
+    order.push_back({found[i].first, i});
   }
   std::sort(order.begin(), order.end(),
-            [&](std::uint32_t a, std::uint32_t b) { return found[a].first < found[b].first; });
+            [](const NameAt& a, const NameAt& b) { return a.name < b.name; });
   std::unique_lock lock(mutex_);
   // Names this process created or destroyed since the snapshot: the local state is the truth.
   const auto touched = [&](const std::u16string& name) {
@@ -166,23 +173,29 @@ void ObjectLayerImpl::refresh_keys() {
   }
   // Room for the new objects at once (a first read of a large store adds them all).
   objects_.reserve(objects_.size() + 2 * found.size());
-  lazy_names_.reserve(lazy_names_.size() + 2 * found.size());
-  by_label_.reserve(by_label_.size() + 2 * found.size());
-  by_id_.reserve(by_id_.size() + 2 * found.size());
+  by_label_.reserve(by_label_.size() + found.size());  // (a pair's halves share one key)
+  by_id_.reserve(by_id_.size() + found.size());
   for (const CK_OBJECT_CLASS cls : {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY}) {
     by_class_[cls].reserve(by_class_[cls].size() + found.size());
   }
-  for (const std::uint32_t i : order) {
-    auto& [name, listed] = found[i];
-    if (touched(name) || token_keys_.contains(name)) {
+  // New keys come in name order: a cursor walks token_keys_ alongside (its lower bound for the
+  // name), so that neither the test for a known name nor the insertion searches the map.
+  auto at = token_keys_.begin();
+  for (const NameAt& n : order) {
+    auto& [name, listed] = found[n.at];
+    while (at != token_keys_.end() && at->first < name) {
+      ++at;
+    }
+    if (touched(name) || (at != token_keys_.end() && at->first == name)) {
       continue;
     }
     keys_touched_.erase(name);  // found, not made here
     if (listed.lazy) {
-      register_listed(std::move(name), listed.objects, listed.fingerprint);
+      at = std::next(register_listed(std::move(name), listed.objects, listed.fingerprint, at));
     } else {
       register_pair(listed.objects);
       token_keys_[name].fingerprint = listed.fingerprint;
+      at = token_keys_.upper_bound(name);  // (register_pair may have changed the map)
     }
   }
   // Changes older than the snapshot were visible to this read: forget them.
@@ -207,11 +220,12 @@ void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects*
     // Still summaries: the new listing's summaries replace them (no key opened).
     public_only = !summary->private_key;
     public_destroyed = !public_only && !summary->public_key;
-    if (priv && summary->private_key) {
-      priv->attrs = summary->private_key->attrs;
-    }
-    if (pub && summary->public_key) {
-      pub->attrs = summary->public_key->attrs;
+    for (const auto& [o, fresh] :
+         {std::pair{priv, summary->private_key}, std::pair{pub, summary->public_key}}) {
+      if (o && fresh) {
+        o->summary_private = fresh->summary_private;
+        o->summary_values = fresh->summary_values;
+      }
     }
   } else {
     try {
@@ -219,6 +233,7 @@ void ObjectLayerImpl::refresh_key_objects(TokenKey& entry, const KeyPairObjects*
       for (const ObjectPtr& o : {priv, pub}) {
         if (o && o->key) {
           o->summary = false;
+          o->summary_values.reset();
         }
       }
       public_destroyed = !public_only && pub && priv && pub->key &&

@@ -66,14 +66,48 @@ bool is_summary_attribute(const Object& o, CK_ATTRIBUTE_TYPE type) noexcept {
   return o.attrs.contains(type) || value_derived(o.object_class, type) == nullptr;
 }
 
+namespace {
+
+// A key summary keeps no attrs (its label and id are in summary_values); a certificate or data
+// object summary keeps its attributes in attrs, as a full object does.
+bool key_summary(const Object& o) noexcept { return o.summary && !stored_class(o.object_class); }
+
+}  // namespace
+
+std::optional<std::span<const std::uint8_t>> indexed_value(const Object& o,
+                                                           CK_ATTRIBUTE_TYPE type) {
+  if (!key_summary(o)) {
+    const auto it = o.attrs.find(type);
+    return it == o.attrs.end() ? std::nullopt
+                               : std::optional<std::span<const std::uint8_t>>(it->second);
+  }
+  const SummaryValues* v = o.summary_values.get();
+  if (v == nullptr || (type == CKA_LABEL ? !v->has_label : type == CKA_ID ? !v->has_id : true)) {
+    return std::nullopt;
+  }
+  const std::span<const std::uint8_t> all(v->bytes);
+  return type == CKA_LABEL ? all.first(v->label_size) : all.subspan(v->label_size);
+}
+
+bool is_private_object(const Object& o) {
+  return key_summary(o) ? o.summary_private : attr_true(o.attrs, CKA_PRIVATE);
+}
+
 std::optional<Bytes> summary_value(const Object& o, CK_ATTRIBUTE_TYPE type) {
+  if (!key_summary(o)) {
+    const auto it = o.attrs.find(type);
+    return it == o.attrs.end() ? std::nullopt : std::optional<Bytes>(it->second);
+  }
   if (from_fields(o, type)) {
     return type == CKA_CLASS      ? ulong_bytes(o.object_class)
            : type == CKA_KEY_TYPE ? ulong_bytes(o.subtype)
                                   : bool_bytes(o.token);
   }
-  const auto it = o.attrs.find(type);
-  return it == o.attrs.end() ? std::nullopt : std::optional<Bytes>(it->second);
+  if (type == CKA_PRIVATE) {
+    return bool_bytes(o.summary_private);
+  }
+  const auto value = indexed_value(o, type);  // none for the attributes a summary lacks
+  return value ? std::optional<Bytes>(Bytes(value->begin(), value->end())) : std::nullopt;
 }
 
 AttrMap summary_attrs(const Object& o) {
@@ -90,19 +124,42 @@ AttrMap summary_attrs(const Object& o) {
 }
 
 void keep_summary(Object& o) {
+  o.key.reset();
   if (stored_class(o.object_class)) {
     std::erase_if(o.attrs, [&](const auto& kv) {
       const ValueDerived* d = value_derived(o.object_class, kv.first);
       return d != nullptr && d->dropped;
     });
-  } else {
-    std::erase_if(o.attrs, [](const auto& kv) {
-      return !is_summary_attribute(kv.first) || kv.first == CKA_CLASS || kv.first == CKA_KEY_TYPE ||
-             kv.first == CKA_TOKEN;
-    });
+    o.summary = true;
+    return;
   }
-  o.key.reset();
+  if (o.summary) {
+    return;
+  }
+  auto values = std::make_shared<SummaryValues>();
+  const auto label = o.attrs.find(CKA_LABEL);
+  const auto id = o.attrs.find(CKA_ID);
+  values->has_label = label != o.attrs.end();
+  values->has_id = id != o.attrs.end();
+  values->label_size = values->has_label ? label->second.size() : 0;
+  values->bytes.reserve(values->label_size + (values->has_id ? id->second.size() : 0));
+  if (values->has_label) {
+    values->bytes.assign(label->second.begin(), label->second.end());
+  }
+  if (values->has_id) {
+    values->bytes.insert(values->bytes.end(), id->second.begin(), id->second.end());
+  }
+  o.summary_private = attr_true(o.attrs, CKA_PRIVATE);
+  o.summary_values = std::move(values);
+  AttrMap().swap(o.attrs);
   o.summary = true;
+}
+
+void share_summary_values(const Object& first, Object& other) {
+  if (first.summary && other.summary && first.summary_values && other.summary_values &&
+      *first.summary_values == *other.summary_values) {
+    other.summary_values = first.summary_values;
+  }
 }
 
 bool matches_summary(const Object& o, const AttrMap& tmpl) {

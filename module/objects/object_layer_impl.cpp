@@ -27,24 +27,14 @@ namespace objects {
 namespace {
 
 // The key of the label and id indexes.
-std::uint64_t value_digest(const Bytes& b) {
+std::uint64_t value_digest(std::span<const std::uint8_t> b) {
   return std::hash<std::string_view>{}(
       std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
-void index_value(std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE>& map, const Bytes& value,
-                 CK_OBJECT_HANDLE h, bool add) {
-  const std::uint64_t key = value_digest(value);
-  if (add) {
-    map.emplace(key, h);
-    return;
-  }
-  for (auto [it, end] = map.equal_range(key); it != end; ++it) {
-    if (it->second == h) {
-      map.erase(it);
-      return;
-    }
-  }
+void index_value(HandleIndex& index, std::span<const std::uint8_t> value, CK_OBJECT_HANDLE h,
+                 bool add) {
+  add ? index.add(value_digest(value), h) : index.remove(value_digest(value), h);
 }
 
 const bridge::Schema& schema_of(const Object& o) {
@@ -87,22 +77,22 @@ ObjectPtr ObjectLayerImpl::require(CK_OBJECT_HANDLE handle) const {
 }
 
 void ObjectLayerImpl::check_private_access(const SessionContext& s, const Object& o) {
-  if (s.private_hidden && attr_true(o.attrs, CKA_PRIVATE)) {
+  if (s.private_hidden && is_private_object(o)) {
     fail(CKR_USER_NOT_LOGGED_IN, "a private object: the user must log in");
   }
 }
 
 void ObjectLayerImpl::index(const Object& o, bool add) {
   if (add) {
-    by_class_[o.object_class].insert(o.handle);
+    by_class_[o.object_class].add(o.handle, o.handle);
   } else if (const auto it = by_class_.find(o.object_class); it != by_class_.end()) {
-    it->second.erase(o.handle);
+    it->second.remove(o.handle, o.handle);
   }
-  if (const auto it = o.attrs.find(CKA_LABEL); it != o.attrs.end()) {
-    index_value(by_label_, it->second, o.handle, add);
+  if (const auto label = indexed_value(o, CKA_LABEL)) {
+    index_value(by_label_, *label, o.handle, add);
   }
-  if (const auto it = o.attrs.find(CKA_ID); it != o.attrs.end()) {
-    index_value(by_id_, it->second, o.handle, add);
+  if (const auto id = indexed_value(o, CKA_ID)) {
+    index_value(by_id_, *id, o.handle, add);
   }
 }
 
@@ -122,7 +112,6 @@ void ObjectLayerImpl::erase(CK_OBJECT_HANDLE handle) {
     return;
   }
   index(*it->second, false);
-  lazy_names_.erase(handle);
   if (const ObjectPtr twin = lookup(it->second->twin); twin && twin->twin == handle) {
     twin->twin = CK_INVALID_HANDLE;
     if (twin->object_class == CKO_PRIVATE_KEY && twin->key && twin->token) {
@@ -148,9 +137,10 @@ ObjectLayerImpl::TokenKey ObjectLayerImpl::token_key_entry(const Object& key_obj
                (!twin || twin->token);
   if (entry.lazy) {
     const std::u16string& name = key_object.key->name();
+    const auto shared_name = std::make_shared<const std::u16string>(name);
     for (const CK_OBJECT_HANDLE h : {entry.private_handle, entry.public_handle}) {
-      if (h != CK_INVALID_HANDLE) {
-        lazy_names_[h] = name;
+      if (const ObjectPtr o = lookup(h)) {
+        o->lazy_key = shared_name;
       }
     }
     cache_.added(name);
@@ -321,7 +311,7 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       const ObjectPtr o = lookup(h);
       // Private objects stay invisible while the scope's PIN is not given (summaries hold
       // CKA_PRIVATE too).
-      if (!o || (s.private_hidden && attr_true(o->attrs, CKA_PRIVATE))) {
+      if (!o || (s.private_hidden && is_private_object(*o))) {
         return;
       }
       if (o->summary) {
@@ -333,18 +323,13 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerImpl::find(const SessionContext& s,
       }
     };
     // The most selective index the template allows; a scan only for "everything".
-    const auto consider_range = [&](const auto& range) {
-      for (auto it = range.first; it != range.second; ++it) {
-        consider(it->second);
-      }
-    };
     if (const auto id = query->find(CKA_ID); id != query->end()) {
-      consider_range(by_id_.equal_range(value_digest(id->second)));
+      by_id_.for_each(value_digest(id->second), consider);
     } else if (const auto label = query->find(CKA_LABEL); label != query->end()) {
-      consider_range(by_label_.equal_range(value_digest(label->second)));
+      by_label_.for_each(value_digest(label->second), consider);
     } else if (const auto cls = attr_ulong(*query, CKA_CLASS)) {
       if (const auto it = by_class_.find(*cls); it != by_class_.end()) {
-        std::for_each(it->second.begin(), it->second.end(), consider);
+        it->second.for_each_handle(consider);
       }
     } else {
       for (const auto& [h, o] : objects_) {

@@ -26,6 +26,7 @@
 
 #include "cng_cert_store.h"
 #include "cng_data_store.h"
+#include "objects/handle_index.h"
 #include "objects/key_cache.h"
 #include "objects/key_factory.h"
 #include "objects/object_layer.h"
@@ -101,8 +102,10 @@ class ObjectLayerImpl final : public ObjectLayer {
   KeyPin hold_full(CK_OBJECT_HANDLE handle);
   // The name of a lazy token key object (callers hold mutex_); empty for other objects.
   std::u16string lazy_name(const Object& object) const;
-  void register_listed(std::u16string name, KeyPairObjects& pair,
-                       std::uint64_t fingerprint);    // summaries of a listed key
+  // Summaries of a listed key; hint: where its token_keys_ entry goes (the first greater name).
+  std::map<std::u16string, TokenKey>::iterator register_listed(
+      std::u16string name, KeyPairObjects& pair, std::uint64_t fingerprint,
+      std::map<std::u16string, TokenKey>::iterator hint);
   void evict_overflow();                              // callers hold mutex_ exclusively
   void forget_token_key(const std::u16string& name);  // token_keys_ and the cache
   void delete_token_key(const std::u16string& name);  // NCryptDeleteKey; absent is fine
@@ -149,11 +152,12 @@ class ObjectLayerImpl final : public ObjectLayer {
 
   mutable std::shared_mutex mutex_;
   std::unordered_map<CK_OBJECT_HANDLE, ObjectPtr> objects_;
-  std::unordered_map<CK_OBJECT_CLASS, std::unordered_set<CK_OBJECT_HANDLE>> by_class_;
-  // By a 64-bit digest of the value (value_digest): one node per object, no copy of the value;
-  // find() tests every candidate in full, so a digest shared by two values costs only a test.
-  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_label_;
-  std::unordered_multimap<std::uint64_t, CK_OBJECT_HANDLE> by_id_;
+  // Flat indexes (handle_index.h). By class: keyed by the handle itself.
+  std::unordered_map<CK_OBJECT_CLASS, HandleIndex> by_class_;
+  // By a 64-bit digest of the value (value_digest): no copy of the value; find() tests every
+  // candidate in full, so a digest shared by two values costs only a test.
+  HandleIndex by_label_;
+  HandleIndex by_id_;
   std::map<std::u16string, TokenKey> token_keys_;        // by CNG key name
   std::map<std::string, CK_OBJECT_HANDLE> token_certs_;  // by certificate store id
   std::map<std::string, CK_OBJECT_HANDLE> token_data_;   // by data store id
@@ -165,7 +169,6 @@ class ObjectLayerImpl final : public ObjectLayer {
   std::map<std::string, std::uint64_t> certs_touched_;
   std::map<std::string, std::uint64_t> data_touched_;
 
-  std::unordered_map<CK_OBJECT_HANDLE, std::u16string> lazy_names_;  // lazy key objects
   KeyCache cache_;
 
   // Lazy token certificates and data objects (layer_stored.cpp): summaries from their stores'

@@ -26,13 +26,29 @@
 //   a P-256 pair, so key files, the index, and every listing's decode and fingerprint shrink
 //   2.5x; (2) fewer allocations per key in the module: label and id indexes keyed by a digest
 //   (one node per object), no set of listed names, property names built once, summaries
-//   without the attributes their fields answer. What remains (perf, 10,000 keys): building the
-//   summary objects and their index entries ~35%, freeing them at C_Finalize ~20% (a few
-//   dozen small allocations per key pair: an Object and its attribute map per half, the table
-//   and index nodes), reading and checking the index ~15% (SHA-256 5%). A compact per-key
-//   record instead of two Objects with attribute maps is the next step, and would also bring
-//   older stores' listings down; streaming the index instead of holding its bytes would cut
-//   their peak RSS.
+//   without the attributes their fields answer.
+//   Then (same probe, old and new builds alternated, process CPU ms, 1,000 / 10,000 pairs):
+//   summaries hold no attribute map (CKA_LABEL and CKA_ID in one block shared by a pair's
+//   halves, CKA_PRIVATE in a field) and carry their key's name in one block per key instead
+//   of a table of names by handle; the label, id and class indexes are flat open-addressing
+//   tables (module/objects/handle_index.h) instead of a node per object; a refresh walks the
+//   key table alongside the sorted new keys instead of searching it per key. About 20 fewer
+//   heap blocks per pair.
+//     sign-one, to the label answered     4.4-5.2 / 50-53  ->  4.0-4.5 / 37-43 ms
+//     sign-one, whole process             6.2-7.1 / 64-69  ->  5.5-6.2 / 42-48 ms
+//     sign-one peak RSS                   11.6 / 28.0 MB   ->  10.9 / 23.9 MB
+//     enumerate                           6.5-7.2 / 71-83  ->  5.6-6.6 / 58-59 ms
+//     enumerate peak RSS                  10.7 / 28.0 MB   ->  10.3 / 23.9 MB
+//   What remains (perf, 10,000 keys, spread thin): page faults of fresh heap ~13%, malloc and
+//   free ~12% (still an Object per half and its table node, the key's summary block and name,
+//   the token key entry), sorting new keys by name ~5%, reading the listing's properties
+//   (KeyProperties::get: a search and a copy per attribute) ~5%, the listing fingerprint ~4%,
+//   decoding each listing ~5%, reading the index ~5%. The next steps: a flat per-key record
+//   (no Object per summary; handles mapped to records), a listing visitor over views of the
+//   index bytes (no per-key strings), summaries read without copies. A fingerprint from the
+//   index entry's file identity alone is not sound: a key deleted and re-made under its name
+//   within one clock tick can get the same inode, size and times (the index rescans such racy
+//   entries; a caller comparing identities would not).
 // - Where: the index lives in a subdirectory ".listing-index" of the store directory, as the
 //   file "index". Not beside the key files themselves: rewriting a file there would move the
 //   store directory's mtime, the very stamp the index records, so each rewrite would make
