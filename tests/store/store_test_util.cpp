@@ -12,6 +12,7 @@
 #include <iterator>
 #include <memory>
 
+#include "cng_common/ossl_ptr.h"
 #include "store/listing_cache.h"
 
 namespace cng::test {
@@ -141,9 +142,8 @@ std::vector<std::pair<std::string, Bytes>> snapshot(const std::filesystem::path&
 }
 
 std::vector<std::uint8_t> make_certificate(const std::string& common_name) {
-  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"),
-                                                                &EVP_PKEY_free);
-  const std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  const cng::ossl::PkeyPtr key(EVP_EC_gen("P-256"));
+  const cng::ossl::X509Ptr cert(X509_new());
   if (!key || !cert) {
     throw std::runtime_error("OpenSSL allocation failed");
   }
