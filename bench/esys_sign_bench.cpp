@@ -78,11 +78,17 @@ constexpr TPMA_OBJECT kAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARE
                                     TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
                                     TPMA_OBJECT_NODA;
 
-TPM2B_PUBLIC ecc_template(TPMA_OBJECT extra) {
+// The public area every template shares: SHA-256 names and kAttributes plus `extra`.
+TPM2B_PUBLIC object_template(TPMI_ALG_PUBLIC type, TPMA_OBJECT extra) {
   TPM2B_PUBLIC t{};
-  t.publicArea.type = TPM2_ALG_ECC;
+  t.publicArea.type = type;
   t.publicArea.nameAlg = TPM2_ALG_SHA256;
   t.publicArea.objectAttributes = kAttributes | extra;
+  return t;
+}
+
+TPM2B_PUBLIC ecc_template(TPMA_OBJECT extra) {
+  TPM2B_PUBLIC t = object_template(TPM2_ALG_ECC, extra);
   TPMS_ECC_PARMS& ecc = t.publicArea.parameters.eccDetail;
   ecc.symmetric.algorithm = TPM2_ALG_NULL;
   ecc.scheme.scheme = TPM2_ALG_NULL;
@@ -101,10 +107,7 @@ TPM2B_PUBLIC srk_template() {
 }
 
 TPM2B_PUBLIC rsa_template() {
-  TPM2B_PUBLIC t{};
-  t.publicArea.type = TPM2_ALG_RSA;
-  t.publicArea.nameAlg = TPM2_ALG_SHA256;
-  t.publicArea.objectAttributes = kAttributes | TPMA_OBJECT_SIGN_ENCRYPT;
+  TPM2B_PUBLIC t = object_template(TPM2_ALG_RSA, TPMA_OBJECT_SIGN_ENCRYPT);
   TPMS_RSA_PARMS& rsa = t.publicArea.parameters.rsaDetail;
   rsa.symmetric.algorithm = TPM2_ALG_NULL;
   rsa.scheme.scheme = TPM2_ALG_NULL;

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "cng_cert_store.h"
+#include "cng_common/ossl_ptr.h"
 #include "commands.h"
 #include "json.h"
 #include "key_files.h"
@@ -110,8 +111,7 @@ std::string time_text(const ASN1_TIME* time) {
 }
 
 std::string serial_hex(X509* cert) {
-  const std::unique_ptr<BIGNUM, void (*)(BIGNUM*)> serial(
-      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr), BN_free);
+  const cng::ossl::BnPtr serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
   if (!serial) {
     return {};
   }

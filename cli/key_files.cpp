@@ -26,17 +26,9 @@ namespace {
 
 constexpr std::size_t kMaxFileSize = 1 << 20;  // no key or certificate file comes near 1 MiB
 
-struct BioDeleter {
-  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-struct BnDeleter {
-  void operator()(BIGNUM* bn) const noexcept { BN_free(bn); }
-};
-struct P8Deleter {
-  void operator()(PKCS8_PRIV_KEY_INFO* p8) const noexcept { PKCS8_PRIV_KEY_INFO_free(p8); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
+using cng::ossl::BioPtr;
+using cng::ossl::BnPtr;
+using cng::ossl::Owned;
 
 [[noreturn]] void bad_input(const std::string& path, const std::string& why) {
   throw CliError(kExitBadInput, path + ": " + why);
@@ -102,10 +94,10 @@ std::vector<PemBlock> pem_blocks(const Bytes& data) {
   return blocks;
 }
 
-template <class T, class D>
-std::unique_ptr<T, D> decode_all(const Bytes& der, T* (*d2i)(T**, const unsigned char**, long)) {
+template <class T>
+Owned<T> decode_all(const Bytes& der, T* (*d2i)(T**, const unsigned char**, long)) {
   const unsigned char* cursor = der.data();
-  std::unique_ptr<T, D> value(d2i(nullptr, &cursor, static_cast<long>(der.size())));
+  Owned<T> value(d2i(nullptr, &cursor, static_cast<long>(der.size())));
   if (value && cursor != der.data() + der.size()) {
     value.reset();  // trailing bytes: not exactly one structure
   }
@@ -193,9 +185,8 @@ constexpr const char* kNotAKey =
 // Classifies one DER structure of a key file.
 KeyFile classify_der(const std::string& path, SecretBytes der) {
   KeyFile out;
-  if (const auto p8 =
-          decode_all<PKCS8_PRIV_KEY_INFO, P8Deleter>(der.get(), d2i_PKCS8_PRIV_KEY_INFO)) {
-    const EvpPkeyPtr key(EVP_PKCS82PKEY(p8.get()));
+  if (const auto p8 = decode_all<PKCS8_PRIV_KEY_INFO>(der.get(), d2i_PKCS8_PRIV_KEY_INFO)) {
+    const PkeyPtr key(EVP_PKCS82PKEY(p8.get()));
     if (!key) {
       bad_input(path, "the PKCS#8 private key does not decode (unsupported or damaged key)");
     }
@@ -211,16 +202,16 @@ KeyFile classify_der(const std::string& path, SecretBytes der) {
               "encrypted PKCS#8 is not supported; decrypt it first "
               "(openssl pkcs8 -in FILE -out PLAIN.pem)");
   }
-  if (const auto key = decode_all<EVP_PKEY, EvpPkeyDeleter>(der.get(), d2i_PUBKEY)) {
+  if (const auto key = decode_all<EVP_PKEY>(der.get(), d2i_PUBKEY)) {
     describe_key(path, key.get(), out);
     return out;
   }
-  if (decode_all<EVP_PKEY, EvpPkeyDeleter>(der.get(), d2i_AutoPrivateKey)) {
+  if (decode_all<EVP_PKEY>(der.get(), d2i_AutoPrivateKey)) {
     bad_input(path,
               "a traditional (PKCS#1 / SEC 1) private key, not PKCS#8 "
               "(convert: openssl pkcs8 -topk8 -nocrypt -in FILE)");
   }
-  if (decode_all<X509, X509Deleter>(der.get(), d2i_X509)) {
+  if (decode_all<X509>(der.get(), d2i_X509)) {
     bad_input(path, "a certificate, not a key (use `cngkey cert add`)");
   }
   bad_input(path, kNotAKey);
@@ -267,7 +258,7 @@ KeyFile read_key_file(const std::string& path) {
   return out;
 }
 
-X509Ptr parse_certificate(const Bytes& der) { return decode_all<X509, X509Deleter>(der, d2i_X509); }
+X509Ptr parse_certificate(const Bytes& der) { return decode_all<X509>(der, d2i_X509); }
 
 CertificateFile read_certificate_file(const std::string& path) {
   const SecretBytes data = read_whole_file(path);

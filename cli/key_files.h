@@ -42,10 +42,7 @@ struct KeyFile {
 // SubjectPublicKeyInfo of an RSA or P-256/P-384/P-521 EC key.
 KeyFile read_key_file(const std::string& path);
 
-struct X509Deleter {
-  void operator()(X509* cert) const noexcept { X509_free(cert); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+using cng::ossl::X509Ptr;
 
 struct CertificateFile {
   X509Ptr cert;

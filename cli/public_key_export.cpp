@@ -17,26 +17,11 @@
 namespace cngkey {
 namespace {
 
-struct BnDeleter {
-  void operator()(BIGNUM* bn) const noexcept { BN_free(bn); }
-};
-struct ParamBldDeleter {
-  void operator()(OSSL_PARAM_BLD* bld) const noexcept { OSSL_PARAM_BLD_free(bld); }
-};
-struct ParamsDeleter {
-  void operator()(OSSL_PARAM* params) const noexcept { OSSL_PARAM_free(params); }
-};
-struct PkeyCtxDeleter {
-  void operator()(EVP_PKEY_CTX* ctx) const noexcept { EVP_PKEY_CTX_free(ctx); }
-};
-struct BioDeleter {
-  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter>;
-using ParamsPtr = std::unique_ptr<OSSL_PARAM, ParamsDeleter>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter>;
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+using cng::ossl::BioPtr;
+using cng::ossl::BnPtr;
+using cng::ossl::ParamBldPtr;
+using cng::ossl::ParamsPtr;
+using cng::ossl::PkeyCtxPtr;
 
 constexpr std::size_t kRsaHeaderSize = 6 * sizeof(ULONG);  // BCRYPT_RSAKEY_BLOB
 constexpr std::size_t kEccHeaderSize = 2 * sizeof(ULONG);  // BCRYPT_ECCKEY_BLOB
@@ -69,7 +54,7 @@ std::optional<CurveInfo> curve_for_magic(ULONG magic) {
   }
 }
 
-EvpPkeyPtr key_from_params(const char* key_type, OSSL_PARAM_BLD* bld) {
+PkeyPtr key_from_params(const char* key_type, OSSL_PARAM_BLD* bld) {
   const ParamsPtr params(OSSL_PARAM_BLD_to_param(bld));
   const PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, key_type, nullptr));
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) {
@@ -79,7 +64,7 @@ EvpPkeyPtr key_from_params(const char* key_type, OSSL_PARAM_BLD* bld) {
   if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
     throw ConversionError("OpenSSL rejected the public key in the blob");
   }
-  return EvpPkeyPtr(raw);
+  return PkeyPtr(raw);
 }
 
 PublicKey rsa_from_blob(std::span<const std::uint8_t> blob) {

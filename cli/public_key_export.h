@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cng_common/ossl_ptr.h"
+
 namespace cngkey {
 
 // The blob is malformed or OpenSSL refused the key; main() exits with kExitOtherFailure.
@@ -19,13 +21,10 @@ class ConversionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
-};
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
+using cng::ossl::PkeyPtr;
 
 struct PublicKey {
-  EvpPkeyPtr key;
+  PkeyPtr key;
   // The value NSS hashes for CKA_ID: the RSA modulus (big-endian, as in the blob) or the
   // uncompressed EC point 04 || X || Y.
   std::vector<std::uint8_t> public_value;

@@ -6,34 +6,24 @@
 #include <cstdlib>
 #include <vector>
 
-#include "core/cng_error.h"
+#include "fuzz_file_harness.h"
 #include "store/cert_file.h"
 
 namespace {
 
 void check(std::span<const std::uint8_t> bytes) {
-  try {
+  fuzz_file::bad_data_only([&] {
     const cng::StoredCertificate cert = cng::cert_file::decode(bytes);
-    const std::vector<std::uint8_t> again = cng::cert_file::encode(cert);
-    if (!std::equal(again.begin(), again.end(), bytes.begin(), bytes.end()) ||
+    if (!fuzz_file::same_bytes(cng::cert_file::encode(cert), bytes) ||
         cert.id != cng::cert_file::certificate_id(cert.der) ||
         !cng::cert_file::is_certificate_id(cert.id)) {
       std::abort();
     }
-  } catch (const cng::CngError& e) {
-    if (e.status() != NTE_BAD_DATA) {
-      std::abort();
-    }
-  }
+  });
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::span<const std::uint8_t> input(data, size);
-  check(input);
-  std::vector<std::uint8_t> resealed(input.begin(), input.end());
-  cng::cert_file::reseal(resealed);
-  check(resealed);
-  return 0;
+  return fuzz_file::check_as_given_and_resealed(data, size, check, cng::cert_file::reseal);
 }

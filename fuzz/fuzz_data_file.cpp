@@ -6,33 +6,23 @@
 #include <cstdlib>
 #include <vector>
 
-#include "core/cng_error.h"
+#include "fuzz_file_harness.h"
 #include "store/data_file.h"
 
 namespace {
 
 void check(std::span<const std::uint8_t> bytes) {
-  try {
+  fuzz_file::bad_data_only([&] {
     const cng::data_file::DataFile file = cng::data_file::decode_file(bytes);
-    const std::vector<std::uint8_t> again = cng::data_file::encode_file(file);
-    if (!std::equal(again.begin(), again.end(), bytes.begin(), bytes.end()) ||
+    if (!fuzz_file::same_bytes(cng::data_file::encode_file(file), bytes) ||
         !cng::data_file::is_data_id(file.object.id)) {
       std::abort();
     }
-  } catch (const cng::CngError& e) {
-    if (e.status() != NTE_BAD_DATA) {
-      std::abort();
-    }
-  }
+  });
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::span<const std::uint8_t> input(data, size);
-  check(input);
-  std::vector<std::uint8_t> resealed(input.begin(), input.end());
-  cng::data_file::reseal(resealed);
-  check(resealed);
-  return 0;
+  return fuzz_file::check_as_given_and_resealed(data, size, check, cng::data_file::reseal);
 }

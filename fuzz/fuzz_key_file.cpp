@@ -8,16 +8,15 @@
 #include <cstdlib>
 #include <vector>
 
-#include "core/cng_error.h"
+#include "fuzz_file_harness.h"
 #include "store/key_file.h"
 
 namespace {
 
 void check(std::span<const std::uint8_t> bytes) {
-  try {
+  const bool decoded = fuzz_file::bad_data_only([&] {
     const cng::KeyRecord record = cng::key_file::decode(bytes);
-    const cng::SecureBytes again = cng::key_file::encode(record);
-    if (!std::equal(again.begin(), again.end(), bytes.begin(), bytes.end())) {
+    if (!fuzz_file::same_bytes(cng::key_file::encode(record), bytes)) {
       std::abort();  // not canonical
     }
     const cng::KeyListing listing = cng::key_file::decode_listing(bytes);
@@ -25,28 +24,14 @@ void check(std::span<const std::uint8_t> bytes) {
         listing.legacy_key_spec != record.legacy_key_spec) {
       std::abort();
     }
-    return;
-  } catch (const cng::CngError& e) {
-    if (e.status() != NTE_BAD_DATA) {
-      std::abort();
-    }
-  }
-  try {
-    (void)cng::key_file::decode_listing(bytes);
-  } catch (const cng::CngError& e) {
-    if (e.status() != NTE_BAD_DATA) {
-      std::abort();
-    }
+  });
+  if (!decoded) {
+    fuzz_file::bad_data_only([&] { (void)cng::key_file::decode_listing(bytes); });
   }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::span<const std::uint8_t> input(data, size);
-  check(input);
-  std::vector<std::uint8_t> resealed(input.begin(), input.end());
-  cng::key_file::reseal(resealed);
-  check(resealed);
-  return 0;
+  return fuzz_file::check_as_given_and_resealed(data, size, check, cng::key_file::reseal);
 }

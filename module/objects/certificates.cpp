@@ -11,6 +11,7 @@
 #include "bridge/attribute_map.h"
 #include "bridge/class_schema.h"
 #include "bridge/key_blobs.h"
+#include "cng_common/ossl_ptr.h"
 #include "core/p11_error.h"
 #include "objects/key_objects.h"
 #include "objects/template_rules.h"
@@ -19,11 +20,7 @@ namespace p11::objects {
 
 namespace {
 
-struct X509Free {
-  void operator()(X509* p) const noexcept { X509_free(p); }
-  void operator()(BIGNUM* p) const noexcept { BN_free(p); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using cng::ossl::X509Ptr;
 
 X509Ptr parse(const Bytes& der) {
   const unsigned char* p = der.data();
@@ -68,7 +65,7 @@ Bytes key_id_of(X509* cert) {
     if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &raw) != 1) {
       return {};
     }
-    std::unique_ptr<BIGNUM, X509Free> n(raw);
+    cng::ossl::BnPtr n(raw);
     Bytes modulus(static_cast<std::size_t>(BN_num_bytes(n.get())));
     BN_bn2bin(n.get(), modulus.data());
     return bridge::sha1(modulus);

@@ -14,18 +14,14 @@
 #include <memory>
 #include <sstream>
 
+#include "cng_common/ossl_ptr.h"
+
 namespace cngkey_test {
 namespace {
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct BnDeleter {
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
-};
+using cng::ossl::BioPtr;
+using cng::ossl::BnPtr;
+using cng::ossl::PkeyPtr;
 
 std::string hex(const unsigned char* data, std::size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -196,10 +192,8 @@ std::map<std::string, std::string> parse_report(const std::string& text) {
 
 std::string public_value_sha1(const std::filesystem::path& pem_file) {
   const std::string pem = read_file(pem_file);
-  const std::unique_ptr<BIO, BioDeleter> bio(
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  const std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
-      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  const BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  const PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
     ADD_FAILURE() << "OpenSSL cannot read " << pem_file;
     return {};
@@ -208,7 +202,7 @@ std::string public_value_sha1(const std::filesystem::path& pem_file) {
   if (EVP_PKEY_is_a(key.get(), "RSA") != 0) {
     BIGNUM* raw_n = nullptr;
     EXPECT_EQ(EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_N, &raw_n), 1);
-    const std::unique_ptr<BIGNUM, BnDeleter> n(raw_n);
+    const BnPtr n(raw_n);
     value.resize(static_cast<std::size_t>(BN_num_bytes(n.get())));
     BN_bn2bin(n.get(), value.data());
   } else {
@@ -230,9 +224,8 @@ std::string public_value_sha1(const std::filesystem::path& pem_file) {
 bool verify_sha256_signature(const std::filesystem::path& pem_file, const std::string& data,
                              const std::vector<unsigned char>& signature) {
   const std::string pem = read_file(pem_file);
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
     bio.reset(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "child.h"
+#include "cng_common/ossl_ptr.h"
 #include "openssl_check.h"
 
 extern "C" CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList);
@@ -74,8 +75,8 @@ Bytes attribute(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
 
 // A self-signed P-256 certificate (DER) with the given common name.
 Bytes make_certificate(const char* cn) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  const cng::ossl::PkeyPtr key(EVP_EC_gen("P-256"));
+  const cng::ossl::X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
   X509_NAME* name = X509_get_subject_name(cert.get());

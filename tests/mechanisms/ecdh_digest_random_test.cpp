@@ -10,10 +10,6 @@
 namespace mechtest {
 namespace {
 
-struct PkeyCtxFree {
-  void operator()(EVP_PKEY_CTX* p) const noexcept { EVP_PKEY_CTX_free(p); }
-};
-
 const char* group_of(CK_ULONG bits) {
   return bits == 256 ? "P-256" : bits == 384 ? "P-384" : "P-521";
 }
@@ -42,8 +38,7 @@ Bytes der_octet_string(const Bytes& content) {
 
 // OpenSSL's ECDH between the peer's private key and our key's public half.
 Bytes openssl_shared_secret(EVP_PKEY* peer, EVP_PKEY* ours) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
-      EVP_PKEY_CTX_new_from_pkey(nullptr, peer, nullptr));
+  cng::ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, peer, nullptr));
   EXPECT_EQ(EVP_PKEY_derive_init(ctx.get()), 1);
   EXPECT_EQ(EVP_PKEY_derive_set_peer(ctx.get(), ours), 1);
   std::size_t len = 0;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cng_common/ossl_ptr.h"
 #include "mechanisms/key_view.h"
 #include "mechanisms/operation.h"
 #include "ncrypt.h"
@@ -20,10 +21,7 @@ namespace mechtest {
 
 using Bytes = std::vector<std::uint8_t>;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = cng::ossl::PkeyPtr;
 
 // One finalized ephemeral CNG key and what the object layer would know about it.
 struct TestKey {

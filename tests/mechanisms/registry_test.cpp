@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "cng_common/ossl_ptr.h"
 #include "secret_test_support.h"
 
 namespace mechtest {
@@ -119,16 +120,14 @@ const std::map<CK_MECHANISM_TYPE, SpecFunctions>& spec_functions() {
 
 // The order of a named curve in bits, as OpenSSL knows the curve.
 CK_ULONG curve_bits(int nid) {
-  std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> group(EC_GROUP_new_by_curve_name(nid),
-                                                            EC_GROUP_free);
+  const cng::ossl::Owned<EC_GROUP> group(EC_GROUP_new_by_curve_name(nid));
   return group ? static_cast<CK_ULONG>(EC_GROUP_get_degree(group.get())) : 0;
 }
 
 // Whether OpenSSL accepts an RSA modulus of this many bits for key generation (asked of its
 // key generation parameters; nothing is generated).
 bool openssl_accepts_rsa_bits(int bits) {
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
-      EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr), EVP_PKEY_CTX_free);
+  const cng::ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   return ctx && EVP_PKEY_keygen_init(ctx.get()) == 1 &&
          EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), bits) > 0;
 }

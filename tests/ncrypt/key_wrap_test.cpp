@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "cng_common/ossl_ptr.h"
 #include "symmetric_support.h"
 
 namespace ncrypt_test {
@@ -12,10 +13,8 @@ namespace {
 
 // OpenSSL reference key wrap: "AES-128-WRAP", "AES-256-WRAP-PAD"…
 Bytes ref_wrap(const std::string& cipher, const Bytes& kek, const Bytes& in, bool wrap) {
-  std::unique_ptr<EVP_CIPHER, decltype(&EVP_CIPHER_free)> c(
-      EVP_CIPHER_fetch(nullptr, cipher.c_str(), nullptr), EVP_CIPHER_free);
-  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                      EVP_CIPHER_CTX_free);
+  const cng::ossl::CipherPtr c(EVP_CIPHER_fetch(nullptr, cipher.c_str(), nullptr));
+  const cng::ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   Bytes out(in.size() + 16);
   int n = 0;
   int tail = 0;

@@ -12,20 +12,8 @@ namespace ncrypt_test {
 
 namespace {
 
-struct CtxFree {
-  void operator()(EVP_PKEY_CTX* p) const noexcept { EVP_PKEY_CTX_free(p); }
-};
-using Ctx = std::unique_ptr<EVP_PKEY_CTX, CtxFree>;
-struct BldFree {
-  void operator()(OSSL_PARAM_BLD* p) const noexcept { OSSL_PARAM_BLD_free(p); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* p) const noexcept { BN_free(p); }
-};
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
+using Ctx = cng::ossl::PkeyCtxPtr;
+using Bn = cng::ossl::BnPtr;
 
 std::uint32_t le32(const Bytes& b, std::size_t at) {
   return static_cast<std::uint32_t>(b[at]) | static_cast<std::uint32_t>(b[at + 1]) << 8 |
@@ -33,7 +21,7 @@ std::uint32_t le32(const Bytes& b, std::size_t at) {
 }
 
 Pkey from_params(const char* type, OSSL_PARAM_BLD* bld) {
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
+  cng::ossl::ParamsPtr params(OSSL_PARAM_BLD_to_param(bld));
   Ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -50,7 +38,7 @@ Pkey pkey_from_bcrypt_public(const Bytes& blob) {
     return nullptr;
   }
   const std::uint32_t magic = le32(blob, 0);
-  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  cng::ossl::ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (magic == 0x31415352) {  // "RSA1": header of 6 ULONGs, then e, n (big-endian)
     if (blob.size() < 24) {
       return nullptr;

@@ -7,14 +7,12 @@
 #include <memory>
 #include <string>
 
+#include "cng_common/ossl_ptr.h"
 #include "ncrypt_test_support.h"
 
 namespace ncrypt_test {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = cng::ossl::PkeyPtr;
 
 // BCRYPT_RSAPUBLIC_BLOB / BCRYPT_ECCPUBLIC_BLOB → EVP_PKEY (nullptr when malformed).
 Pkey pkey_from_bcrypt_public(const Bytes& blob);

@@ -12,13 +12,9 @@
 namespace ncrypt_test {
 namespace {
 
-struct CtxFree {
-  void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
-};
-
 // OpenSSL's RSA decryption (PKCS#1 v1.5 when md is null, else OAEP with md for MGF1 too).
 Bytes ref_decrypt(EVP_PKEY* key, const Bytes& cipher, const char* md, const Bytes& label) {
-  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(key, nullptr));
+  cng::ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key, nullptr));
   if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1) {
     return {};
   }

@@ -8,14 +8,12 @@
 #include <memory>
 #include <stdexcept>
 
+#include "cng_common/ossl_ptr.h"
 namespace ncrypt_test {
 
 namespace {
 
-struct CipherFree {
-  void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherFree>;
+using CipherCtx = cng::ossl::CipherCtxPtr;
 
 void put_le32(Bytes& out, std::size_t v) {
   for (int i = 0; i < 4; ++i) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "bridge/key_types/key_type.h"
+#include "cng_common/ossl_ptr.h"
 #include "core/p11_error.h"
 #include "mechanisms/registry.h"
 
@@ -24,10 +25,7 @@ namespace {
 using bridge::AttrMap;
 using bridge::KeyTypeDescriptor;
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = cng::ossl::PkeyPtr;
 
 Bytes bn_param(const EVP_PKEY* key, const char* name, std::size_t pad = 0) {
   BIGNUM* bn = nullptr;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cng_common/ossl_ptr.h"
 #include "ncrypt.h"
 
 namespace p11::test {
@@ -177,17 +178,11 @@ std::vector<CK_OBJECT_HANDLE> ObjectLayerTest::find(ObjectLayer& layer, const Te
 
 namespace {
 
-struct Free {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
-};
+using cng::ossl::Owned;
 
-std::unique_ptr<EVP_PKEY, Free> parse_spki(const Bytes& spki) {
+Owned<EVP_PKEY> parse_spki(const Bytes& spki) {
   const unsigned char* p = spki.data();
-  return std::unique_ptr<EVP_PKEY, Free>(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
+  return Owned<EVP_PKEY>(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
 }
 
 }  // namespace
@@ -217,7 +212,7 @@ void ObjectLayerTest::expect_view_signs(const KeyView& view) {
   auto pkey = parse_spki(view.spki_der);
   ASSERT_TRUE(pkey);
   if (!rsa) {  // CNG's r||s -> DER for OpenSSL
-    std::unique_ptr<ECDSA_SIG, Free> es(ECDSA_SIG_new());
+    Owned<ECDSA_SIG> es(ECDSA_SIG_new());
     const int half = static_cast<int>(sig.size() / 2);
     ECDSA_SIG_set0(es.get(), BN_bin2bn(sig.data(), half, nullptr),
                    BN_bin2bn(sig.data() + half, half, nullptr));
@@ -226,7 +221,7 @@ void ObjectLayerTest::expect_view_signs(const KeyView& view) {
     sig.assign(der, der + len);
     OPENSSL_free(der);
   }
-  std::unique_ptr<EVP_PKEY_CTX, Free> ctx(EVP_PKEY_CTX_new(pkey.get(), nullptr));
+  Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(pkey.get(), nullptr));
   ASSERT_EQ(EVP_PKEY_verify_init(ctx.get()), 1);
   if (rsa) {
     EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING);
@@ -237,8 +232,8 @@ void ObjectLayerTest::expect_view_signs(const KeyView& view) {
 
 Bytes make_certificate(const Bytes& subject_spki, const std::string& common_name, long serial) {
   auto subject_key = parse_spki(subject_spki);
-  std::unique_ptr<EVP_PKEY, Free> ca(EVP_EC_gen("P-256"));
-  std::unique_ptr<X509, Free> cert(X509_new());
+  Owned<EVP_PKEY> ca(EVP_EC_gen("P-256"));
+  Owned<X509> cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
@@ -247,7 +242,7 @@ Bytes make_certificate(const Bytes& subject_spki, const std::string& common_name
   X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
                              0);
-  std::unique_ptr<X509_NAME, Free> issuer(X509_NAME_new());
+  Owned<X509_NAME> issuer(X509_NAME_new());
   X509_NAME_add_entry_by_txt(issuer.get(), "CN", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("Test CA"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), issuer.get());

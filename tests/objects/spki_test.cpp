@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "bridge/key_blobs.h"
+#include "cng_common/ossl_ptr.h"
 
 namespace p11 {
 namespace {
 
-using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using Pkey = cng::ossl::PkeyPtr;
 
 Bytes openssl_spki(EVP_PKEY* key) {
   const int len = i2d_PUBKEY(key, nullptr);
@@ -35,7 +36,7 @@ Bytes bn_param(EVP_PKEY* key, const char* name) {
 
 TEST(Spki, RsaMatchesOpenSsl) {
   for (const std::size_t bits : {1024U, 2048U}) {
-    Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits), &EVP_PKEY_free);
+    Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits));
     ASSERT_NE(key, nullptr);
     bridge::PublicKeyValues values;
     values.key_type = CKK_RSA;
@@ -54,7 +55,7 @@ TEST(Spki, EcMatchesOpenSslOnEveryCurve) {
       {"P-521", {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23}},
   };
   for (const auto& [name, params] : curves) {
-    Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", name.c_str()), &EVP_PKEY_free);
+    Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", name.c_str()));
     ASSERT_NE(key, nullptr);
     bridge::PublicKeyValues values;
     values.key_type = CKK_EC;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/cng_error.h"
 #include "openssl_check.h"
 #include "platform_test_support.h"
@@ -23,10 +24,7 @@ namespace {
 
 using ncrypt_test::export_key;
 
-struct BnFree {
-  void operator()(BIGNUM* b) const noexcept { BN_free(b); }
-};
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
+using Bn = cng::ossl::BnPtr;
 
 Bn bn_param(EVP_PKEY* key, const char* name) {
   BIGNUM* bn = nullptr;
@@ -37,14 +35,13 @@ Bn bn_param(EVP_PKEY* key, const char* name) {
 // Every window of the file, read big- or little-endian, as a candidate private scalar d:
 // true when one of them satisfies d·G = Q for the key's public point.
 bool file_holds_ec_private_key(const Bytes& file, EVP_PKEY* pub) {
-  std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> group(
-      EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1), EC_GROUP_free);
+  const cng::ossl::Owned<EC_GROUP> group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   std::size_t len = 0;
   EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0, &len);
   Bytes q_bytes(len);
   EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, q_bytes.data(), len, &len);
-  std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> q(EC_POINT_new(group.get()), EC_POINT_free);
-  std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> p(EC_POINT_new(group.get()), EC_POINT_free);
+  const cng::ossl::Owned<EC_POINT> q(EC_POINT_new(group.get()));
+  const cng::ossl::Owned<EC_POINT> p(EC_POINT_new(group.get()));
   EXPECT_EQ(EC_POINT_oct2point(group.get(), q.get(), q_bytes.data(), len, nullptr), 1);
   for (std::size_t i = 0; i + 32 <= file.size(); ++i) {
     for (const bool little : {false, true}) {
@@ -65,7 +62,7 @@ bool file_holds_ec_private_key(const Bytes& file, EVP_PKEY* pub) {
 bool file_holds_rsa_factor(const Bytes& file, EVP_PKEY* pub) {
   const Bn n = bn_param(pub, OSSL_PKEY_PARAM_RSA_N);
   const std::size_t half = static_cast<std::size_t>(BN_num_bytes(n.get())) / 2;
-  std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx(BN_CTX_new(), BN_CTX_free);
+  const cng::ossl::BnCtxPtr ctx(BN_CTX_new());
   const Bn rem(BN_new());
   for (std::size_t i = 0; i + half <= file.size(); ++i) {
     for (const bool little : {false, true}) {

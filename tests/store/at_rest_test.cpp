@@ -27,45 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using master_key::Keyring;
 
-bool contains(const Bytes& haystack, std::span<const std::uint8_t> needle) {
-  return !needle.empty() && std::search(haystack.begin(), haystack.end(), needle.begin(),
-                                        needle.end()) != haystack.end();
-}
-
-// Every file below root (recursively) that contains needle.
-std::vector<std::string> files_containing(const fs::path& root,
-                                          std::span<const std::uint8_t> needle) {
-  std::vector<std::string> out;
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file() && contains(read_file(entry.path()), needle)) {
-      out.push_back(entry.path().string());
-    }
-  }
-  return out;
-}
-
-// AES-256-GCM decryption with OpenSSL directly (the oracle for the sealed format:
-// nonce 12 || ciphertext || tag 16).
-std::optional<Bytes> open_with_openssl(std::span<const std::uint8_t> key, const Bytes& sealed,
-                                       const Bytes& aad) {
-  if (sealed.size() < 28) {
-    return std::nullopt;
-  }
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  Bytes plain(sealed.size() - 28);
-  Bytes tag(sealed.end() - 16, sealed.end());
-  int len = 0;
-  const bool ok =
-      EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), sealed.data()) == 1 &&
-      EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1 &&
-      EVP_DecryptUpdate(ctx, plain.data(), &len, sealed.data() + 12,
-                        static_cast<int>(plain.size())) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx, plain.data() + len, &len) == 1;
-  EVP_CIPHER_CTX_free(ctx);
-  return ok ? std::optional<Bytes>(plain) : std::nullopt;
-}
-
 // prefix followed by the character i places after first ("k" + 'a' + 2 = "kc").
 std::u16string nth(char16_t first, int i) {
   return std::u16string(1, static_cast<char16_t>(first + i));

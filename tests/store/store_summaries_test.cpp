@@ -41,10 +41,7 @@ CertParts parts_of(const Bytes& der) {
   return out;
 }
 
-bool contains(const Bytes& haystack, const Bytes& needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
-         haystack.end();
-}
+using test::contains;
 
 class StoreSummariesTest : public ::testing::Test {
  protected:

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <memory>
 
+#include "cng_common/ossl_ptr.h"
 #include "store/listing_cache.h"
 
 namespace cng::test {
@@ -140,10 +141,45 @@ std::vector<std::pair<std::string, Bytes>> snapshot(const std::filesystem::path&
   return out;
 }
 
+bool contains(const Bytes& haystack, std::span<const std::uint8_t> needle) {
+  return !needle.empty() && std::search(haystack.begin(), haystack.end(), needle.begin(),
+                                        needle.end()) != haystack.end();
+}
+
+std::vector<std::string> files_containing(const std::filesystem::path& root,
+                                          std::span<const std::uint8_t> needle) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file() && contains(read_file(entry.path()), needle)) {
+      out.push_back(entry.path().string());
+    }
+  }
+  return out;
+}
+
+std::optional<Bytes> open_with_openssl(std::span<const std::uint8_t> key, const Bytes& sealed,
+                                       const Bytes& aad) {
+  if (sealed.size() < 28) {
+    return std::nullopt;
+  }
+  const cng::ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  Bytes plain(sealed.size() - 28);
+  Bytes tag(sealed.end() - 16, sealed.end());
+  int len = 0;
+  const bool ok =
+      ctx &&
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data()) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), plain.data(), &len, sealed.data() + 12,
+                        static_cast<int>(plain.size())) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &len) == 1;
+  return ok ? std::optional<Bytes>(plain) : std::nullopt;
+}
+
 std::vector<std::uint8_t> make_certificate(const std::string& common_name) {
-  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"),
-                                                                &EVP_PKEY_free);
-  const std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  const cng::ossl::PkeyPtr key(EVP_EC_gen("P-256"));
+  const cng::ossl::X509Ptr cert(X509_new());
   if (!key || !cert) {
     throw std::runtime_error("OpenSSL allocation failed");
   }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,16 @@ std::vector<std::string> entries(const std::filesystem::path& dir);
 // Every regular file below dir with its content, for "nothing changed" checks; without the
 // listing index.
 std::vector<std::pair<std::string, Bytes>> snapshot(const std::filesystem::path& dir);
+
+// Whether needle (non-empty) occurs in haystack.
+bool contains(const Bytes& haystack, std::span<const std::uint8_t> needle);
+// Every regular file below root (recursively, listing index included) that contains needle.
+std::vector<std::string> files_containing(const std::filesystem::path& root,
+                                          std::span<const std::uint8_t> needle);
+// AES-256-GCM decryption with OpenSSL directly, the oracle for the sealed at-rest format
+// (nonce 12 || ciphertext || tag 16); nullopt when it does not authenticate.
+std::optional<Bytes> open_with_openssl(std::span<const std::uint8_t> key, const Bytes& sealed,
+                                       const Bytes& aad);
 
 // A self-signed P-256 certificate, DER.
 std::vector<std::uint8_t> make_certificate(const std::string& common_name);
