@@ -1,6 +1,7 @@
 #include "swtpm_process.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -115,8 +116,21 @@ void SwtpmProcess::start() {
     argv.push_back(a.data());
   }
   argv.push_back(nullptr);
+  // swtpm logs to its file; its standard streams go to /dev/null so that it never holds the
+  // test's output pipe: should this process die without stopping it, ctest still sees the
+  // test end instead of waiting for the pipe to close.
+  posix_spawn_file_actions_t actions;
+  if (::posix_spawn_file_actions_init(&actions) != 0) {
+    throw std::runtime_error("posix_spawn_file_actions_init");
+  }
+  for (int fd : {0, 1, 2}) {
+    (void)::posix_spawn_file_actions_addopen(&actions, fd, "/dev/null",
+                                             fd == 0 ? O_RDONLY : O_WRONLY, 0);
+  }
   pid_t pid = -1;
-  if (::posix_spawnp(&pid, "swtpm", nullptr, nullptr, argv.data(), environ) != 0) {
+  const int spawned = ::posix_spawnp(&pid, "swtpm", &actions, nullptr, argv.data(), environ);
+  (void)::posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
     throw std::runtime_error("cannot start swtpm");
   }
   pid_ = pid;

@@ -46,7 +46,9 @@ class TpmSealer final : public master_key::TpmSealer {
     sensitive.sensitive.data.size = static_cast<UINT16>(secret.size());
     std::memcpy(sensitive.sensitive.data.buffer, secret.data(), secret.size());
     sensitive.sensitive.userAuth.size = static_cast<UINT16>(auth.size());
-    std::memcpy(sensitive.sensitive.userAuth.buffer, auth.data(), auth.size());
+    if (!auth.empty()) {  // an empty span's data() may be null, which memcpy must not get
+      std::memcpy(sensitive.sensitive.userAuth.buffer, auth.data(), auth.size());
+    }
     const TPM2B_PUBLIC templ = sealed_template(!auth.empty());
     const TPM2B_DATA outside{};
     const TPML_PCR_SELECTION pcrs{};
@@ -80,7 +82,9 @@ class TpmSealer final : public master_key::TpmSealer {
     require(auth.size() <= kMaxAuthBytes, NTE_INVALID_PARAMETER, "sealed object auth too long");
     TPM2B_AUTH value{};
     value.size = static_cast<UINT16>(auth.size());
-    std::memcpy(value.buffer, auth.data(), auth.size());
+    if (!auth.empty()) {
+      std::memcpy(value.buffer, auth.data(), auth.size());
+    }
     const std::uint64_t id = connection_->new_object_id();
     try {
       const TpmKeyBlob blob = decode_blob(sealed);
