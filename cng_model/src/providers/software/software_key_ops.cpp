@@ -12,6 +12,7 @@
 #include "core/cng_error.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/bcrypt_blobs.h"
+#include "providers/software/ecdsa_der.h"
 #include "providers/software/ossl_error.h"
 #include "providers/software/software_key.h"
 
@@ -103,14 +104,9 @@ Bytes SoftwareKey::sign_ecdsa(std::span<const std::uint8_t> hash) const {
                NTE_INTERNAL_ERROR, "ECDSA signing failed");
   }
   // CNG returns r ‖ s, each left-padded to the field size.
-  const unsigned char* p = der.data();
-  const ossl::EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)));
-  check_ossl(sig != nullptr, NTE_INTERNAL_ERROR, "d2i_ECDSA_SIG");
-  const std::size_t n = signature_size_ / 2;
   Bytes out(signature_size_);
-  require(BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out.data(), static_cast<int>(n)) >= 0 &&
-              BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out.data() + n, static_cast<int>(n)) >= 0,
-          NTE_INTERNAL_ERROR, "ECDSA signature component too long");
+  require(ecdsa_der_to_raw(std::span(der).first(der_len), out), NTE_INTERNAL_ERROR,
+          "OpenSSL's ECDSA signature does not decode");
   return out;
 }
 
