@@ -48,7 +48,7 @@ step "concurrency tests (thread sanitizer)"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build-tsan/tests/conformance/conformance_threads
 
 step "fuzz targets (clang, libFuzzer, ${FUZZ_SECONDS}s each)"
-FUZZ_TARGETS="fuzz_key_file fuzz_cert_file fuzz_data_file fuzz_index_file fuzz_bcrypt_blob fuzz_tpm_blob fuzz_key_blobs fuzz_cipher_key_blob fuzz_abi"
+FUZZ_TARGETS="fuzz_key_file fuzz_cert_file fuzz_data_file fuzz_index_file fuzz_bcrypt_blob fuzz_ecdsa_der fuzz_tpm_blob fuzz_key_blobs fuzz_cipher_key_blob fuzz_abi"
 CC=clang CXX=clang++ BUILD_DIR=$ROOT/build-fuzz TARGETS="$FUZZ_TARGETS" \
   scripts/build.sh -DCNG_FUZZ=ON -DCNG_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCNG_WERROR=ON
 for name in $FUZZ_TARGETS; do
