@@ -83,8 +83,8 @@
 // - Limits: a file changed in place (not by rename), or whose owner or mode changed without
 //   any change to the directory, keeps its entry until the directory changes. The stores
 //   never write in place; opening a key (KeyStore::load) checks its file again, so nothing
-//   private is used from an untrusted file. The stores that serve whole objects from the
-//   listing (certificates, data objects) and the issue listings ask for kEveryFile: each
+//   private is used from an untrusted file. The certificate and data stores (whose listings
+//   carry summaries: every field but the value) and the issue listings ask for kEveryFile: each
 //   file's identity (which chmod and chown move, through ctime) is checked on every listing.
 //   A clock stepped backwards by more than kRacyWindow can hide a change made meanwhile until
 //   the directory changes again.
