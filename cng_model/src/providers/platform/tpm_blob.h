@@ -11,9 +11,9 @@
 
 #include <span>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/secure_bytes.h"
 #include "providers/platform/tpm_templates.h"
-#include "cng_common/ossl_ptr.h"
 
 namespace cng::tpm {
 

@@ -5,9 +5,9 @@
 
 #include <string>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/cng_error.h"
 #include "providers/software/ossl_error.h"
-#include "cng_common/ossl_ptr.h"
 #include "providers/software/symmetric_key.h"
 
 namespace cng::soft {

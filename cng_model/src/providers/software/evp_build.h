@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <span>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/secure_bytes.h"
 #include "providers/key_material.h"
-#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 

@@ -2,9 +2,9 @@
 // input, on OpenSSL's AES-*-WRAP and AES-*-WRAP-PAD ciphers.
 #include <string>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/cng_error.h"
 #include "providers/software/ossl_error.h"
-#include "cng_common/ossl_ptr.h"
 #include "providers/software/symmetric_key.h"
 
 namespace cng::soft {

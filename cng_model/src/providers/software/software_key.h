@@ -5,9 +5,9 @@
 
 #include <memory>
 
+#include "cng_common/ossl_ptr.h"
 #include "providers/key_material.h"
 #include "providers/software/context_pool.h"
-#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 

@@ -3,12 +3,12 @@
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
 
+#include "cng_common/ossl_ptr.h"
 #include "core/cng_error.h"
 #include "providers/algorithm_table.h"
 #include "providers/cipher_key_blob.h"
 #include "providers/software/algorithm_util.h"
 #include "providers/software/ossl_error.h"
-#include "cng_common/ossl_ptr.h"
 
 namespace cng::soft {
 
