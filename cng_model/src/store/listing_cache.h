@@ -102,7 +102,7 @@
 
 namespace cng::store_index {
 
-inline constexpr std::chrono::milliseconds kRacyWindow{50};
+using store_io::kRacyWindow;  // store_dir.h
 // The subdirectory and file name of the index in a store directory.
 inline constexpr std::string_view kIndexDirectory = ".listing-index";
 inline constexpr std::string_view kIndexFile = "index";

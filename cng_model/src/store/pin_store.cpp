@@ -85,7 +85,7 @@ bool same_pin(const pin_file::PinRecord& a, const pin_file::PinRecord& b) {
 // while the pin-state file is the very version read last: one lstat() instead of opening the
 // directory (and its ancestors' checks), reading and hashing the file. Every write renames a new
 // inode into place (store_dir.h), so any change, by any process, moves the file's identity.
-// Timestamps are coarse (jiffies): a file read within kRacyWindow of its last change is not
+// Timestamps are coarse (store_dir.h): a file read within kRacyWindow of its last change is not
 // cached ("racy", as listing_cache.h and the module's store watch do), else a freed inode number
 // reused within the same tick could look unchanged. The lookup is taken before the read: a
 // change in between only costs one more read. The cache skips the directory's trust checks; it
@@ -94,29 +94,19 @@ bool same_pin(const pin_file::PinRecord& a, const pin_file::PinRecord& b) {
 struct FileLook {
   enum Kind { kUnknown, kAbsent, kPresent } kind = kUnknown;
   std::uint64_t device = 0;
-  std::uint64_t inode = 0;
-  std::int64_t size = 0;
-  std::int64_t mtime_ns = 0;
-  std::int64_t ctime_ns = 0;
+  store_io::FileIdentity id;
   bool operator==(const FileLook&) const = default;
 };
-
-constexpr std::chrono::milliseconds kRacyWindow{50};
 
 FileLook look_at(const std::filesystem::path& file) noexcept {
   struct stat st {};
   if (::lstat(file.c_str(), &st) != 0) {
-    return {errno == ENOENT ? FileLook::kAbsent : FileLook::kUnknown};
+    return {errno == ENOENT ? FileLook::kAbsent : FileLook::kUnknown, 0, {}};
   }
   if (!S_ISREG(st.st_mode)) {
     return {};  // the full read reports it
   }
-  return {FileLook::kPresent,
-          static_cast<std::uint64_t>(st.st_dev),
-          static_cast<std::uint64_t>(st.st_ino),
-          static_cast<std::int64_t>(st.st_size),
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-          static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+  return {FileLook::kPresent, static_cast<std::uint64_t>(st.st_dev), store_io::identity_from(st)};
 }
 
 bool racy(const FileLook& look) {
@@ -126,8 +116,8 @@ bool racy(const FileLook& look) {
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  return now - std::max(look.mtime_ns, look.ctime_ns) <
-         std::chrono::nanoseconds(kRacyWindow).count();
+  return now - std::max(look.id.mtime_ns, look.id.ctime_ns) <
+         std::chrono::nanoseconds(store_io::kRacyWindow).count();
 }
 
 class StateCache {

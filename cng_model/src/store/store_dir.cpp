@@ -231,15 +231,11 @@ std::optional<std::string> StoreDirectory::ownership_problem_of(const std::strin
   return ownership_problem(st.st_uid, st.st_mode, false);
 }
 
-namespace {
-
 FileIdentity identity_from(const struct stat& st) {
   return {static_cast<std::uint64_t>(st.st_ino), static_cast<std::int64_t>(st.st_size),
           static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
           static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
-
-}  // namespace
 
 DirStamp StoreDirectory::stamp() const {
   struct stat st {};

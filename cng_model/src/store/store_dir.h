@@ -22,8 +22,10 @@
 // - EACCES / EPERM / EROFS surface as NTE_PERM with the path and cause; nothing is written.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -68,6 +70,12 @@ struct FileIdentity {
   std::int64_t ctime_ns = 0;
   bool operator==(const FileIdentity&) const = default;
 };
+// The identity of the file st describes.
+FileIdentity identity_from(const struct stat& st);
+// File-system timestamps are coarse (jiffies): a file or directory changed less than this
+// before it was read may change again without its timestamps moving, so a state seen within
+// the window is not trusted as unchanged later ("racy", as git says).
+inline constexpr std::chrono::milliseconds kRacyWindow{50};
 // What identifies one state of a directory: every create, rename or unlink in it moves its
 // mtime (within the file system's timestamp granularity, see listing_cache.h).
 struct DirStamp {
